@@ -1,0 +1,54 @@
+#ifndef KV_STORE_DRIVER_H_
+#define KV_STORE_DRIVER_H_
+
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace kv {
+
+// A Driver is the backend of one named store: a map from keys to values.
+//
+// Contract every implementation keeps (the conformance suite in
+// store/testing/ checks it):
+// - Thread safety: every method may be called concurrently from any number of
+//   threads. A call that returns has taken effect for every later call on the
+//   same Driver (read-your-writes).
+// - Keys and values are arbitrary byte strings and are stored exactly; zero
+//   bytes included. The service validates sizes and UTF-8 before calling.
+// - Set and Delete are atomic per key, and durable by the store's configured
+//   durability when they return OK.
+// - Errors: Get of a missing key returns absl::NotFoundError. A backend that
+//   cannot be reached returns absl::UnavailableError; any other failure
+//   returns another non-OK code (typically Internal). Messages name what
+//   failed and never contain credentials.
+class Driver {
+ public:
+  virtual ~Driver() = default;
+
+  // Returns the value stored under `key`, or NotFound.
+  virtual absl::StatusOr<std::string> Get(absl::string_view key) = 0;
+
+  // Stores `value` under `key`, replacing any previous value.
+  virtual absl::Status Set(absl::string_view key, absl::string_view value) = 0;
+
+  // Removes `key`. Removing a missing key returns OK.
+  virtual absl::Status Delete(absl::string_view key) = 0;
+
+  // Reports whether `key` has a value.
+  virtual absl::StatusOr<bool> Exists(absl::string_view key) = 0;
+
+  // Calls `visit` with each key in ascending byte order until `visit` returns
+  // false or the keys run out. The view is valid only during the call. Keys
+  // set or deleted concurrently may or may not be visited. Implementations
+  // stream keys from the backend and never hold the whole store in memory.
+  virtual absl::Status ListKeys(
+      absl::FunctionRef<bool(absl::string_view key)> visit) = 0;
+};
+
+}  // namespace kv
+
+#endif  // KV_STORE_DRIVER_H_
