@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds and starts the kvd server from the repository root (so its data goes
+# to ./.kvd unless --data-dir or a config says otherwise):
+#   tools/run.sh [--listen=ADDR] [--config=FILE] [--data-dir=DIR] [--log-level=LEVEL]
+# Setup and build messages go to stderr; stdout is kvd's own, whose first line
+# is "kvd listening on HOST:PORT".
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/tools/setup.sh" >&2
+cd "$root"
+bazel build //service:kvd >&2
+exec bazel-bin/service/kvd "$@"

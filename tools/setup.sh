@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs everything kvd needs to build and test, from Debian's packages and
+# the npm registry (the only two sources a machine here reaches):
+#   - the Debian packages below (only those missing; `apt-get update` runs once,
+#     and only if something is missing);
+#   - the npm tools pinned in tools/npm/package-lock.json (buf), with `npm ci`,
+#     only when tools/npm/node_modules does not match the lock file.
+# Idempotent; takes about a second when everything is present. Runs from any
+# directory. Prints one line per step.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+npm_dir="$root/tools/npm"
+
+step() { echo "setup: $*"; }
+
+# Debian packages. Build: Bazel and the C++ toolchain and libraries. Test:
+# GoogleTest/GoogleMock, sqlite3 (CLI, for inspecting test stores),
+# clang-format (//tests/format), nodejs/npm (buf, //tests/buf).
+packages=(
+  bazel-bootstrap
+  g++
+  pkg-config
+  libgrpc++-dev
+  protobuf-compiler
+  protobuf-compiler-grpc
+  grpc-proto
+  libabsl-dev
+  libsqlite3-dev
+  sqlite3
+  libgtest-dev
+  libgmock-dev
+  libtomlplusplus-dev
+  libspdlog-dev
+  libfmt-dev
+  libcli11-dev
+  clang-format
+  git
+)
+
+installed() {
+  [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  installed "$p" || missing+=("$p")
+done
+# Node.js and npm: any install that provides both commands will do (some
+# machines have NodeSource's nodejs, which bundles npm and conflicts with
+# Debian's npm package); otherwise Debian's nodejs and npm.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  step "Debian packages: all ${#packages[@]} present (+ node $(node --version), npm $(npm --version 2>/dev/null))"
+else
+  if [[ $(id -u) -ne 0 ]]; then
+    sudo=(sudo)
+  else
+    sudo=()
+  fi
+  step "Debian packages missing: ${missing[*]}"
+  step "apt-get update"
+  "${sudo[@]}" apt-get update -qq
+  step "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  step "Debian packages installed"
+fi
+
+# npm tools, exactly as pinned by the lock file. The stamp records the lock
+# file that node_modules was installed from.
+stamp="$npm_dir/node_modules/.kvd-setup-lock.sha256"
+want="$(sha256sum "$npm_dir/package-lock.json" | cut -d' ' -f1)"
+have="$(cat "$stamp" 2>/dev/null || true)"
+buf_bin="$npm_dir/node_modules/.bin/buf"
+if [[ "$have" == "$want" && -x "$buf_bin" ]]; then
+  step "npm tools: up to date with tools/npm/package-lock.json (buf $("$buf_bin" --version 2>/dev/null || echo '?'))"
+else
+  step "npm ci in tools/npm (lock file changed or node_modules missing)"
+  (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+  step "npm tools: installed buf $("$buf_bin" --version)"
+fi
+
+step "done"
