@@ -47,6 +47,10 @@ class Driver {
   // stream keys from the backend and never hold the whole store in memory.
   virtual absl::Status ListKeys(
       absl::FunctionRef<bool(absl::string_view key)> visit) = 0;
+
+  // Where the data lives, for operators: a file path, or a URL with any
+  // password removed. Empty if there is nothing to show (e.g. memory).
+  virtual std::string Location() const { return ""; }
 };
 
 }  // namespace kv

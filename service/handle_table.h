@@ -1,0 +1,80 @@
+#ifndef KV_SERVICE_HANDLE_TABLE_H_
+#define KV_SERVICE_HANDLE_TABLE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace kv {
+
+// The open store handles of every principal (caller identity).
+//
+// - A handle is a nonzero uint32, unique across principals, and not reused
+//   until the 32-bit counter wraps, so a stale handle does not silently reach
+//   another store.
+// - A handle belongs to the principal that opened it. Another principal's
+//   handle, a closed one and a never-issued one are all simply "not open",
+//   so a handle tells its holder nothing about other callers.
+// - Each principal holds at most `capacity` handles.
+// - A handle not used for `idle_timeout` is reclaimed: lookups treat it as
+//   closed, and Open sweeps such handles before reporting the table full.
+//
+// Thread-safe.
+class HandleTable {
+ public:
+  using Clock = std::function<absl::Time()>;
+
+  HandleTable(size_t capacity, absl::Duration idle_timeout,
+              Clock clock = absl::Now);
+
+  // Issues a handle for `store` to `principal`, or StoreTableFullError.
+  absl::StatusOr<uint32_t> Open(absl::string_view principal,
+                                absl::string_view store);
+
+  // The store behind `handle` if `principal` holds it open, else
+  // InvalidStoreError. Counts as use for the idle timeout.
+  absl::StatusOr<std::string> Lookup(absl::string_view principal,
+                                     uint32_t handle);
+
+  // Releases `handle` if `principal` holds it; otherwise does nothing.
+  void Close(absl::string_view principal, uint32_t handle);
+
+  // How many handles `principal` holds, reclaimed ones excluded.
+  size_t OpenCount(absl::string_view principal);
+
+ private:
+  struct Entry {
+    std::string store;
+    absl::Time last_used;
+  };
+  using PrincipalTable = absl::flat_hash_map<uint32_t, Entry>;
+
+  bool Expired(const Entry& entry, absl::Time now) const;
+  void ReclaimIdle(PrincipalTable& table, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  uint32_t NextHandle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  const size_t capacity_;
+  const absl::Duration idle_timeout_;
+  const Clock clock_;
+
+  absl::Mutex mutex_;
+  absl::flat_hash_map<std::string, PrincipalTable> tables_
+      ABSL_GUARDED_BY(mutex_);
+  // Handles are unique across principals; this maps each to its owner.
+  absl::flat_hash_map<uint32_t, std::string> owners_ ABSL_GUARDED_BY(mutex_);
+  uint32_t last_handle_ ABSL_GUARDED_BY(mutex_) = 0;
+};
+
+}  // namespace kv
+
+#endif  // KV_SERVICE_HANDLE_TABLE_H_

@@ -1,0 +1,212 @@
+#include "service/kv_service.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/grpc_status.h"
+#include "service/kv_error.h"
+#include "service/request_decoder.h"
+#include "service/request_validation.h"
+#include "store/status_macros.h"
+
+namespace kv {
+namespace {
+
+// Every caller is one anonymous principal until client identities exist.
+std::string PrincipalOf(const grpc::CallbackServerContext& /*context*/) {
+  return "";
+}
+
+}  // namespace
+
+KeyValueService::KeyValueService(StoreCatalog* catalog, Executor* executor,
+                                 const Limits& limits)
+    : catalog_(catalog),
+      executor_(executor),
+      limits_(limits),
+      handles_(limits.max_open_stores, limits.idle_timeout) {}
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* KeyValueService::Serve(
+    grpc::CallbackServerContext* context, const Raw* raw_request,
+    Raw* raw_response,
+    absl::StatusOr<Response> (KeyValueService::*operation)(const std::string&,
+                                                           const Request&)) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto request = std::make_shared<Request>();
+  absl::Status decoded = DecodeRequest(*raw_request, *request);
+  if (!decoded.ok()) {
+    AddErrorCodeTrailer(decoded, *context);
+    reactor->Finish(ToGrpcStatus(decoded));
+    return reactor;
+  }
+  executor_->Schedule(
+      [this, context, reactor, request, raw_response, operation] {
+        absl::Status status;
+        if (context->IsCancelled()) {
+          status = absl::CancelledError("the call was cancelled before it ran");
+        } else {
+          absl::StatusOr<Response> response =
+              (this->*operation)(PrincipalOf(*context), *request);
+          status = response.ok() ? EncodeResponse(*response, *raw_response)
+                                 : response.status();
+        }
+        AddErrorCodeTrailer(status, *context);
+        reactor->Finish(ToGrpcStatus(status));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* KeyValueService::Open(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, &KeyValueService::DoOpen);
+}
+grpc::ServerUnaryReactor* KeyValueService::Get(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, &KeyValueService::DoGet);
+}
+grpc::ServerUnaryReactor* KeyValueService::Set(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, &KeyValueService::DoSet);
+}
+grpc::ServerUnaryReactor* KeyValueService::Delete(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, &KeyValueService::DoDelete);
+}
+grpc::ServerUnaryReactor* KeyValueService::Exists(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, &KeyValueService::DoExists);
+}
+grpc::ServerUnaryReactor* KeyValueService::GetKeys(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, &KeyValueService::DoGetKeys);
+}
+grpc::ServerUnaryReactor* KeyValueService::Close(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, &KeyValueService::DoClose);
+}
+
+absl::StatusOr<KeyValueService::OpenStore> KeyValueService::Resolve(
+    const std::string& principal, uint32_t handle) {
+  KV_ASSIGN_OR_RETURN(std::string name, handles_.Lookup(principal, handle));
+  KV_ASSIGN_OR_RETURN(Driver * driver, catalog_->Find(name));
+  return OpenStore{std::move(name), driver};
+}
+
+absl::StatusOr<v1::OpenResponse> KeyValueService::DoOpen(
+    const std::string& principal, const v1::OpenRequest& request) {
+  // Access is checked before existence; with no client grants yet, every
+  // caller may use every store.
+  if (!catalog_->Contains(request.name())) {
+    return NoSuchStoreError(request.name());
+  }
+  // Opening an unhealthy store fails now rather than on its first use.
+  KV_RETURN_IF_ERROR(catalog_->Find(request.name()).status());
+  KV_ASSIGN_OR_RETURN(uint32_t handle,
+                      handles_.Open(principal, request.name()));
+  v1::OpenResponse response;
+  response.set_store(handle);
+  return response;
+}
+
+absl::StatusOr<v1::GetResponse> KeyValueService::DoGet(
+    const std::string& principal, const v1::GetRequest& request) {
+  KV_ASSIGN_OR_RETURN(OpenStore store, Resolve(principal, request.store()));
+  KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
+  absl::StatusOr<std::string> value = store.driver->Get(request.key());
+  if (absl::IsNotFound(value.status())) {
+    return NoSuchKeyError(store.name, request.key());
+  }
+  if (!value.ok()) {
+    return BackendError(store.name,
+                        absl::StrCat("get key ", Quote(request.key())),
+                        value.status());
+  }
+  v1::GetResponse response;
+  *response.mutable_value() = *std::move(value);
+  return response;
+}
+
+absl::StatusOr<v1::SetResponse> KeyValueService::DoSet(
+    const std::string& principal, const v1::SetRequest& request) {
+  KV_ASSIGN_OR_RETURN(OpenStore store, Resolve(principal, request.store()));
+  KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
+  KV_RETURN_IF_ERROR(ValidateValue(request.key(), request.value().size(),
+                                   limits_.max_value_bytes));
+  absl::Status status = store.driver->Set(request.key(), request.value());
+  if (!status.ok()) {
+    return BackendError(store.name,
+                        absl::StrCat("set key ", Quote(request.key())), status);
+  }
+  return v1::SetResponse();
+}
+
+absl::StatusOr<v1::DeleteResponse> KeyValueService::DoDelete(
+    const std::string& principal, const v1::DeleteRequest& request) {
+  KV_ASSIGN_OR_RETURN(OpenStore store, Resolve(principal, request.store()));
+  KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
+  absl::Status status = store.driver->Delete(request.key());
+  if (!status.ok()) {
+    return BackendError(
+        store.name, absl::StrCat("delete key ", Quote(request.key())), status);
+  }
+  return v1::DeleteResponse();
+}
+
+absl::StatusOr<v1::ExistsResponse> KeyValueService::DoExists(
+    const std::string& principal, const v1::ExistsRequest& request) {
+  KV_ASSIGN_OR_RETURN(OpenStore store, Resolve(principal, request.store()));
+  KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
+  absl::StatusOr<bool> exists = store.driver->Exists(request.key());
+  if (!exists.ok()) {
+    return BackendError(store.name,
+                        absl::StrCat("check key ", Quote(request.key())),
+                        exists.status());
+  }
+  v1::ExistsResponse response;
+  response.set_exists(*exists);
+  return response;
+}
+
+absl::StatusOr<v1::GetKeysResponse> KeyValueService::DoGetKeys(
+    const std::string& principal, const v1::GetKeysRequest& request) {
+  KV_ASSIGN_OR_RETURN(OpenStore store, Resolve(principal, request.store()));
+  v1::GetKeysResponse response;
+  // Each key costs its bytes plus a tag and a length prefix on the wire.
+  constexpr size_t kPerKeyFraming = 1 + 5;
+  size_t response_bytes = 0;
+  bool too_large = false;
+  absl::Status status = store.driver->ListKeys([&](absl::string_view key) {
+    response_bytes += key.size() + kPerKeyFraming;
+    if (response_bytes > limits_.max_get_keys_bytes) {
+      too_large = true;
+      return false;
+    }
+    response.add_keys(std::string(key));
+    return true;
+  });
+  if (!status.ok()) {
+    return BackendError(store.name, "list keys", status);
+  }
+  if (too_large) {
+    return MakeKvError(
+        v1::ERROR_CODE_IO, absl::StatusCode::kResourceExhausted,
+        absl::StrCat("store ", Quote(store.name), " has more keys than fit in ",
+                     "one GetKeys response (", response.keys_size(),
+                     " keys listed before reaching the ",
+                     limits_.max_get_keys_bytes,
+                     "-byte limit); raise limits.max_get_keys_bytes and the "
+                     "client's maximum receive message size, or split the "
+                     "data across stores"));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::CloseResponse> KeyValueService::DoClose(
+    const std::string& principal, const v1::CloseRequest& request) {
+  handles_.Close(principal, request.store());
+  return v1::CloseResponse();
+}
+
+}  // namespace kv

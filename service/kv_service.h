@@ -1,0 +1,99 @@
+#ifndef KV_SERVICE_KV_SERVICE_H_
+#define KV_SERVICE_KV_SERVICE_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "kv/v1/kv.grpc.pb.h"
+#include "service/executor.h"
+#include "service/handle_table.h"
+#include "service/limits.h"
+#include "service/store_catalog.h"
+
+namespace kv {
+
+// The kv.v1.KeyValue service: handles, limits and error mapping on top of
+// the store catalog. It knows drivers only through the Driver interface.
+//
+// Every method is a raw callback method: the service decodes requests itself
+// (service/request_decoder.h) so malformed ones get a precise error, then
+// runs the operation, which may block on storage, on `executor`.
+//
+// `catalog` and `executor` must outlive the service; the executor must stop
+// (run its queued tasks) before the catalog closes its drivers.
+class KeyValueService final
+    : public v1::KeyValue::WithRawCallbackMethod_Open<
+          v1::KeyValue::WithRawCallbackMethod_Get<
+              v1::KeyValue::WithRawCallbackMethod_Set<
+                  v1::KeyValue::WithRawCallbackMethod_Delete<
+                      v1::KeyValue::WithRawCallbackMethod_Exists<
+                          v1::KeyValue::WithRawCallbackMethod_GetKeys<
+                              v1::KeyValue::WithRawCallbackMethod_Close<
+                                  v1::KeyValue::Service>>>>>>> {
+ public:
+  KeyValueService(StoreCatalog* catalog, Executor* executor,
+                  const Limits& limits);
+
+  using Raw = grpc::ByteBuffer;
+  grpc::ServerUnaryReactor* Open(grpc::CallbackServerContext* context,
+                                 const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
+                                const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* Set(grpc::CallbackServerContext* context,
+                                const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context,
+                                   const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* Exists(grpc::CallbackServerContext* context,
+                                   const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* GetKeys(grpc::CallbackServerContext* context,
+                                    const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* Close(grpc::CallbackServerContext* context,
+                                  const Raw* request, Raw* response) override;
+
+  // The operations, callable directly (tests, in-process use). `principal`
+  // identifies the caller; handles belong to it.
+  absl::StatusOr<v1::OpenResponse> DoOpen(const std::string& principal,
+                                          const v1::OpenRequest& request);
+  absl::StatusOr<v1::GetResponse> DoGet(const std::string& principal,
+                                        const v1::GetRequest& request);
+  absl::StatusOr<v1::SetResponse> DoSet(const std::string& principal,
+                                        const v1::SetRequest& request);
+  absl::StatusOr<v1::DeleteResponse> DoDelete(const std::string& principal,
+                                              const v1::DeleteRequest& request);
+  absl::StatusOr<v1::ExistsResponse> DoExists(const std::string& principal,
+                                              const v1::ExistsRequest& request);
+  absl::StatusOr<v1::GetKeysResponse> DoGetKeys(
+      const std::string& principal, const v1::GetKeysRequest& request);
+  absl::StatusOr<v1::CloseResponse> DoClose(const std::string& principal,
+                                            const v1::CloseRequest& request);
+
+ private:
+  // A store resolved from a handle: its name (for messages) and driver.
+  struct OpenStore {
+    std::string name;
+    Driver* driver;
+  };
+  absl::StatusOr<OpenStore> Resolve(const std::string& principal,
+                                    uint32_t handle);
+
+  // Decodes `raw_request`, runs `operation` on the executor, encodes its
+  // response into `raw_response` and finishes the call, mapping any error.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Serve(
+      grpc::CallbackServerContext* context, const Raw* raw_request,
+      Raw* raw_response,
+      absl::StatusOr<Response> (KeyValueService::*operation)(const std::string&,
+                                                             const Request&));
+
+  StoreCatalog* const catalog_;
+  Executor* const executor_;
+  const Limits limits_;
+  HandleTable handles_;
+};
+
+}  // namespace kv
+
+#endif  // KV_SERVICE_KV_SERVICE_H_

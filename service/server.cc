@@ -1,0 +1,76 @@
+#include "service/server.h"
+
+#include <climits>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace kv {
+namespace {
+
+constexpr char kServiceName[] = "kv.v1.KeyValue";
+
+int ClampToInt(size_t bytes) {
+  return bytes > static_cast<size_t>(INT_MAX) ? INT_MAX
+                                              : static_cast<int>(bytes);
+}
+
+// "host:port" with the port replaced by `port`; unix addresses unchanged.
+std::string BoundAddress(const std::string& listen, int port) {
+  if (absl::StartsWith(listen, "unix:")) return listen;
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return listen;
+  return absl::StrCat(listen.substr(0, colon), ":", port);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
+    const ServerOptions& options, StoreCatalog* catalog) {
+  std::unique_ptr<KvServer> server(new KvServer());
+  server->executor_ = std::make_unique<Executor>(options.worker_threads);
+  server->service_ = std::make_unique<KeyValueService>(
+      catalog, server->executor_.get(), options.limits);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(server->service_.get());
+  // The message limits follow the key and value limits, so a maximal Set is
+  // accepted and a maximal Get or GetKeys can be sent.
+  builder.SetMaxReceiveMessageSize(ClampToInt(MaxRequestBytes(options.limits)));
+  builder.SetMaxSendMessageSize(ClampToInt(MaxResponseBytes(options.limits)));
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        " (is the address in use, or the socket's directory missing?)"));
+  }
+  server->address_ = BoundAddress(options.listen, port);
+  grpc::HealthCheckServiceInterface* health =
+      server->server_->GetHealthCheckService();
+  health->SetServingStatus(true);
+  health->SetServingStatus(kServiceName, true);
+  return server;
+}
+
+void KvServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+  executor_.reset();  // Runs any queued task before returning.
+}
+
+KvServer::~KvServer() { Shutdown(absl::ZeroDuration()); }
+
+}  // namespace kv
