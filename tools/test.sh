@@ -19,15 +19,16 @@ for arg in "$@"; do
     break
   fi
 done
-targets=()
-$has_targets || targets=(//...)
+cmd=(bazel test)
+$has_targets || cmd+=(//...)
+cmd+=("$@")
 
 log="$(mktemp "${TMPDIR:-/tmp}/kvd-test.XXXXXX")"
 trap 'rm -f "$log"' EXIT
 
-echo "test: bazel test ${targets[*]} $*"
+echo "test: ${cmd[*]}"
 rc=0
-bazel test "${targets[@]}" "$@" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+"${cmd[@]}" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
 
 # Bazel's summary has one line per test target:
 #   //pkg:name   (cached) PASSED in 0.1s | FAILED in 2.0s | TIMEOUT in 60.0s
