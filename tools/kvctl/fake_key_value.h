@@ -1,0 +1,92 @@
+#ifndef KV_TOOLS_KVCTL_FAKE_KEY_VALUE_H_
+#define KV_TOOLS_KVCTL_FAKE_KEY_VALUE_H_
+
+// A test double for the kvd server: an in-memory KeyValue service with the
+// API's semantics for one store, "default", plus injectable failures. It runs
+// in-process, so client tests need no network and no real kvd.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/server.h"
+#include "kv/v1/kv.grpc.pb.h"
+
+namespace kv {
+
+class FakeKeyValue final : public v1::KeyValue::Service {
+ public:
+  // Makes the next call, whichever it is, fail with `status` and, unless
+  // `error_code` is empty, the "kv-error-code" trailer `error_code`.
+  void FailNextCall(grpc::Status status, std::string error_code);
+
+  // Handles currently open.
+  int open_handles() const;
+  // Total Close calls received.
+  int close_calls() const;
+  // The deadline the client set on the latest call (InfiniteFuture if none).
+  absl::Time last_deadline() const;
+
+  grpc::Status Open(grpc::ServerContext* context,
+                    const v1::OpenRequest* request,
+                    v1::OpenResponse* response) override;
+  grpc::Status Get(grpc::ServerContext* context, const v1::GetRequest* request,
+                   v1::GetResponse* response) override;
+  grpc::Status Set(grpc::ServerContext* context, const v1::SetRequest* request,
+                   v1::SetResponse* response) override;
+  grpc::Status Delete(grpc::ServerContext* context,
+                      const v1::DeleteRequest* request,
+                      v1::DeleteResponse* response) override;
+  grpc::Status Exists(grpc::ServerContext* context,
+                      const v1::ExistsRequest* request,
+                      v1::ExistsResponse* response) override;
+  grpc::Status GetKeys(grpc::ServerContext* context,
+                       const v1::GetKeysRequest* request,
+                       v1::GetKeysResponse* response) override;
+  grpc::Status Close(grpc::ServerContext* context,
+                     const v1::CloseRequest* request,
+                     v1::CloseResponse* response) override;
+
+ private:
+  // Records the call's deadline, then returns the injected failure, consumed
+  // by the first call that takes it; OK when none is pending.
+  grpc::Status TakeFailure(grpc::ServerContext* context)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // INVALID_STORE unless `handle` is open.
+  grpc::Status CheckHandle(grpc::ServerContext* context, uint32_t handle)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  std::optional<grpc::Status> failure_ ABSL_GUARDED_BY(mu_);
+  std::string failure_code_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> values_ ABSL_GUARDED_BY(mu_);
+  std::set<uint32_t> handles_ ABSL_GUARDED_BY(mu_);
+  uint32_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
+  int close_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+};
+
+// A FakeKeyValue served in-process.
+class FakeKeyValueServer {
+ public:
+  FakeKeyValueServer();
+  ~FakeKeyValueServer();
+
+  FakeKeyValue& service() { return service_; }
+  // A channel to the server, with no network in between.
+  std::shared_ptr<grpc::Channel> channel();
+
+ private:
+  FakeKeyValue service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace kv
+
+#endif  // KV_TOOLS_KVCTL_FAKE_KEY_VALUE_H_
