@@ -1,0 +1,204 @@
+#include "tools/kvctl/cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/time/time.h"
+#include "kv/v1/kv.grpc.pb.h"
+#include "tools/kvctl/channel.h"
+#include "tools/kvctl/commands.h"
+#include "tools/kvctl/exit_code.h"
+
+namespace kv::kvctl {
+namespace {
+
+constexpr char kDescription[] =
+    "kvctl: read and write the key-value stores of a kvd server.\n"
+    "Each command opens the store, does one call, and closes the handle.";
+
+constexpr char kFooter[] =
+    R"(Examples:
+  kvctl set greeting hello
+  kvctl get greeting
+  kvctl --store cache set page --file page.html
+  tar c dir | kvctl set backup -
+  kvctl --addr unix:/run/kvd.sock keys
+  kvctl exists greeting && echo present
+
+Exit codes:
+  0  success
+  1  key not found: get of a missing key, or exists printed false
+  2  usage error: bad arguments
+  3  kvd refused the request: NO_SUCH_STORE, ACCESS_DENIED, INVALID_STORE,
+     STORE_TABLE_FULL, IO, a bad key, or any other error kvd returned
+  4  kvd could not be reached, or did not answer within --timeout
+  5  local I/O error: reading --file or stdin, or writing stdout
+
+Environment:
+  KVD_ADDR  the default for --addr
+
+Errors go to stderr as one line: kvctl: <what>: <kvd's message> (<gRPC code>).
+Run 'kvctl COMMAND --help' for a command's options.)";
+
+// Accepts a positive duration with a unit: 500ms, 5s, 1m, 1.5s.
+CLI::Validator DurationValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        absl::Duration duration;
+        if (!absl::ParseDuration(text, &duration)) {
+          return "not a duration with a unit, such as 500ms, 5s or 1m: " + text;
+        }
+        if (duration <= absl::ZeroDuration()) {
+          return "must be more than zero: " + text;
+        }
+        return "";
+      },
+      "DURATION");
+}
+
+// kvctl's style for CLI11's errors: prefixed like every other message.
+std::string FailureMessage(const CLI::App* app, const CLI::Error& error) {
+  return "kvctl: " + CLI::FailureMessage::simple(app, error);
+}
+
+// Ends every subcommand's help.
+constexpr char kGlobalOptionsNote[] =
+    "\n\nThe global options --addr, --store and --timeout go before or after "
+    "the\ncommand. 'kvctl --help' lists them and the exit codes.";
+
+// Adds a subcommand whose help ends with `footer` and kGlobalOptionsNote.
+CLI::App* AddCommand(CLI::App& app, const std::string& name,
+                     const std::string& summary, const std::string& footer) {
+  CLI::App* command = app.add_subcommand(name, summary);
+  command->footer(footer + kGlobalOptionsNote);
+  return command;
+}
+
+// Adds the required KEY positional to `command`.
+void AddKey(CLI::App& command, std::string& key) {
+  command
+      .add_option("KEY", key,
+                  "the key (use -- before a key starting "
+                  "with -)")
+      ->required();
+}
+
+}  // namespace
+
+int RunKvctl(int argc, char** argv) {
+  CLI::App app(kDescription, "kvctl");
+  app.footer(kFooter);
+  app.failure_message(FailureMessage);
+  app.require_subcommand(1);
+  // Global options may also follow the subcommand: `kvctl get k --store s`.
+  app.fallthrough();
+
+  std::string address = "127.0.0.1:50051";
+  app.add_option("--addr", address, "kvd's address: HOST:PORT or unix:/PATH")
+      ->envname("KVD_ADDR")
+      ->capture_default_str();
+  std::string store = "default";
+  app.add_option("-s,--store", store, "the store to use")
+      ->capture_default_str();
+  std::string timeout = "10s";
+  app.add_option("--timeout", timeout,
+                 "deadline of each call to kvd, e.g. 500ms, 5s, 1m")
+      ->check(DurationValidator())
+      ->capture_default_str();
+
+  std::string key;
+
+  CLI::App* get = AddCommand(
+      app, "get", "print the value of a key",
+      "Writes the value's bytes to stdout exactly as stored, adding a newline "
+      "only\nwhen stdout is a terminal. Exits 1 if the key does not exist.\n\n"
+      "Examples:\n"
+      "  kvctl get greeting\n"
+      "  kvctl --store cache get page > page.html");
+  AddKey(*get, key);
+
+  CLI::App* set = AddCommand(
+      app, "set", "store a value under a key",
+      "Replaces any previous value. The value is stored byte for byte.\n\n"
+      "Examples:\n"
+      "  kvctl set greeting hello\n"
+      "  kvctl set page --file page.html\n"
+      "  printf 'a\\0b' | kvctl set binary -");
+  AddKey(*set, key);
+  std::string value;
+  CLI::Option* value_option = set->add_option(
+      "VALUE", value, "the value; - reads it from stdin (binary-safe)");
+  std::string file;
+  CLI::Option* file_option =
+      set->add_option("-f,--file", file, "read the value from this file")
+          ->check(CLI::ExistingFile)
+          ->excludes(value_option);
+  set->callback([value_option, file_option] {
+    if (value_option->count() == 0 && file_option->count() == 0) {
+      throw CLI::RequiredError("VALUE or --file");
+    }
+  });
+
+  CLI::App* del = AddCommand(app, "delete", "delete a key",
+                             "Deleting a key that does not exist succeeds.\n\n"
+                             "Example:\n"
+                             "  kvctl delete greeting");
+  AddKey(*del, key);
+
+  CLI::App* exists =
+      AddCommand(app, "exists", "print true or false: is the key set?",
+                 "Prints true and exits 0, or prints false and exits 1.\n\n"
+                 "Example:\n"
+                 "  kvctl exists greeting || kvctl set greeting hello");
+  AddKey(*exists, key);
+
+  CLI::App* keys = AddCommand(app, "keys", "list every key, one per line",
+                              "Example:\n"
+                              "  kvctl --store cache keys | wc -l");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // CLI11 prints help (exit 0) or the error; any failure is a usage error.
+    return app.exit(error) == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
+  }
+
+  absl::Duration deadline;
+  absl::ParseDuration(timeout, &deadline);  // Checked by DurationValidator.
+  const std::unique_ptr<v1::KeyValue::Stub> stub =
+      v1::KeyValue::NewStub(MakeChannel(address));
+  CommandEnv env;
+  env.stub = stub.get();
+  env.store = store;
+  env.timeout = deadline;
+  env.in = stdin;
+  env.out = stdout;
+  env.err = stderr;
+  env.out_is_terminal = isatty(STDOUT_FILENO) == 1;
+
+  ExitCode code = ExitCode::kUsage;
+  if (get->parsed()) {
+    code = RunGet(env, key);
+  } else if (set->parsed()) {
+    ValueSource source{ValueSource::Kind::kLiteral, value};
+    if (file_option->count() != 0) {
+      source = {ValueSource::Kind::kFile, file};
+    } else if (value == "-") {
+      source = {ValueSource::Kind::kStdin, ""};
+    }
+    code = RunSet(env, key, source);
+  } else if (del->parsed()) {
+    code = RunDelete(env, key);
+  } else if (exists->parsed()) {
+    code = RunExists(env, key);
+  } else if (keys->parsed()) {
+    code = RunKeys(env);
+  }
+  return static_cast<int>(code);
+}
+
+}  // namespace kv::kvctl

@@ -1,0 +1,52 @@
+#ifndef KV_TOOLS_KVCTL_COMMANDS_H_
+#define KV_TOOLS_KVCTL_COMMANDS_H_
+
+// kvctl's subcommands. Each opens the store, does its one call, closes the
+// handle, writes its result to `out` and any error to `err` as one line
+// "kvctl: ...", and returns the process exit code.
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "kv/v1/kv.grpc.pb.h"
+#include "tools/kvctl/exit_code.h"
+
+namespace kv::kvctl {
+
+// What every subcommand runs against.
+struct CommandEnv {
+  v1::KeyValue::StubInterface* stub;
+  std::string store;
+  // Deadline of each call.
+  absl::Duration timeout;
+  std::FILE* in;
+  std::FILE* out;
+  std::FILE* err;
+  // Whether `out` is a terminal: `get` then ends the value with a newline.
+  bool out_is_terminal;
+};
+
+// Where `set` takes the value from.
+struct ValueSource {
+  enum class Kind { kLiteral, kFile, kStdin };
+  Kind kind;
+  // The value itself (kLiteral) or the file's path (kFile).
+  std::string text;
+};
+
+// Writes the value's bytes exactly; kNotFound if the key is missing.
+ExitCode RunGet(const CommandEnv& env, absl::string_view key);
+// Reads the value (before opening the store) and stores it.
+ExitCode RunSet(const CommandEnv& env, absl::string_view key,
+                const ValueSource& value);
+ExitCode RunDelete(const CommandEnv& env, absl::string_view key);
+// Prints "true" or "false"; kNotFound when false.
+ExitCode RunExists(const CommandEnv& env, absl::string_view key);
+// Prints every key, one per line.
+ExitCode RunKeys(const CommandEnv& env);
+
+}  // namespace kv::kvctl
+
+#endif  // KV_TOOLS_KVCTL_COMMANDS_H_

@@ -1,0 +1,145 @@
+#include "tools/kvctl/commands.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/kvctl/fake_key_value.h"
+
+namespace kv::kvctl {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Everything written to a temporary stream.
+std::string Contents(std::FILE* file) {
+  std::fflush(file);
+  std::rewind(file);
+  std::string text;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
+    text.append(buffer, n);
+  }
+  return text;
+}
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  CommandsTest() {
+    env_.stub = stub_.get();
+    env_.store = "default";
+    env_.timeout = absl::Seconds(10);
+    env_.out_is_terminal = false;
+    Reset();
+  }
+  ~CommandsTest() override { Close(); }
+
+  // Fresh empty streams.
+  void Reset() {
+    Close();
+    env_.in = std::tmpfile();
+    env_.out = std::tmpfile();
+    env_.err = std::tmpfile();
+  }
+  void Close() {
+    for (std::FILE* f : {env_.in, env_.out, env_.err}) {
+      if (f != nullptr) std::fclose(f);
+    }
+  }
+
+  std::string out() { return Contents(env_.out); }
+  std::string err() { return Contents(env_.err); }
+
+  FakeKeyValueServer server_;
+  std::unique_ptr<v1::KeyValue::Stub> stub_ =
+      v1::KeyValue::NewStub(server_.channel());
+  CommandEnv env_{};
+};
+
+TEST_F(CommandsTest, SetThenGetWritesExactBytes) {
+  const std::string binary("x\0y", 3);
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, binary}),
+            ExitCode::kSuccess);
+  ASSERT_EQ(RunGet(env_, "k"), ExitCode::kSuccess);
+  EXPECT_EQ(out(), binary);
+  EXPECT_EQ(err(), "");
+  EXPECT_EQ(server_.service().open_handles(), 0);
+}
+
+TEST_F(CommandsTest, GetOnATerminalAddsANewline) {
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "v"}),
+            ExitCode::kSuccess);
+  env_.out_is_terminal = true;
+  ASSERT_EQ(RunGet(env_, "k"), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "v\n");
+}
+
+TEST_F(CommandsTest, SetFromStdin) {
+  const std::string binary("\0\0\xfe", 3);
+  std::fwrite(binary.data(), 1, binary.size(), env_.in);
+  std::rewind(env_.in);
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kStdin, ""}),
+            ExitCode::kSuccess);
+  ASSERT_EQ(RunGet(env_, "k"), ExitCode::kSuccess);
+  EXPECT_EQ(out(), binary);
+}
+
+TEST_F(CommandsTest, SetFromMissingFileIsLocalIoAndOpensNothing) {
+  EXPECT_EQ(RunSet(env_, "k", {ValueSource::Kind::kFile, "/no/such/file"}),
+            ExitCode::kLocalIo);
+  EXPECT_THAT(err(), HasSubstr("kvctl: cannot open \"/no/such/file\""));
+  EXPECT_EQ(server_.service().close_calls(), 0);
+}
+
+TEST_F(CommandsTest, GetMissingKeyExitsNotFoundWithOneLine) {
+  EXPECT_EQ(RunGet(env_, "nope"), ExitCode::kNotFound);
+  EXPECT_EQ(out(), "");
+  const std::string message = err();
+  EXPECT_THAT(message, HasSubstr("kvctl: get \"nope\" from store \"default\": "
+                                 "NO_SUCH_KEY"));
+  EXPECT_THAT(message, HasSubstr("(NOT_FOUND)\n"));
+  EXPECT_EQ(message.find('\n'), message.size() - 1);
+}
+
+TEST_F(CommandsTest, ExistsPrintsAndExits) {
+  EXPECT_EQ(RunExists(env_, "k"), ExitCode::kNotFound);
+  EXPECT_EQ(out(), "false\n");
+  Reset();
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, ""}),
+            ExitCode::kSuccess);
+  EXPECT_EQ(RunExists(env_, "k"), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "true\n");
+}
+
+TEST_F(CommandsTest, DeleteAndKeys) {
+  ASSERT_EQ(RunSet(env_, "b", {ValueSource::Kind::kLiteral, "2"}),
+            ExitCode::kSuccess);
+  ASSERT_EQ(RunSet(env_, "a", {ValueSource::Kind::kLiteral, "1"}),
+            ExitCode::kSuccess);
+  ASSERT_EQ(RunKeys(env_), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "a\nb\n");
+  Reset();
+  ASSERT_EQ(RunDelete(env_, "a"), ExitCode::kSuccess);
+  ASSERT_EQ(RunDelete(env_, "never-set"), ExitCode::kSuccess);
+  ASSERT_EQ(RunKeys(env_), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "b\n");
+}
+
+TEST_F(CommandsTest, UnknownStoreIsRefused) {
+  env_.store = "x";
+  EXPECT_EQ(RunKeys(env_), ExitCode::kRefused);
+  EXPECT_THAT(err(), HasSubstr("kvctl: open store \"x\": NO_SUCH_STORE"));
+}
+
+TEST_F(CommandsTest, UnreachableServer) {
+  server_.service().FailNextCall(
+      grpc::Status(grpc::StatusCode::UNAVAILABLE, "failed to connect"), "");
+  EXPECT_EQ(RunGet(env_, "k"), ExitCode::kUnreachable);
+  EXPECT_THAT(err(), HasSubstr("failed to connect (UNAVAILABLE)"));
+}
+
+}  // namespace
+}  // namespace kv::kvctl

@@ -1,0 +1,29 @@
+#include "tools/kvctl/exit_code.h"
+
+#include "kv/v1/kv.pb.h"
+#include "tools/kvctl/call_status.h"
+
+namespace kv::kvctl {
+
+ExitCode ExitCodeFor(const absl::Status& status) {
+  if (status.ok()) return ExitCode::kSuccess;
+  switch (AttachedErrorCode(status)) {
+    case v1::ERROR_CODE_NO_SUCH_KEY:
+      return ExitCode::kNotFound;
+    case v1::ERROR_CODE_UNSPECIFIED:
+      break;
+    default:
+      // kvd itself answered, even when the error is that its backend is
+      // unavailable (IO with UNAVAILABLE).
+      return ExitCode::kRefused;
+  }
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return ExitCode::kUnreachable;
+    default:
+      return ExitCode::kRefused;
+  }
+}
+
+}  // namespace kv::kvctl
