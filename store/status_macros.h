@@ -9,12 +9,12 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing
 // function if it is not OK.
-#define KV_RETURN_IF_ERROR(expr)                         \
-  do {                                                   \
-    ::absl::Status kv_status_macro_status_ = (expr);     \
-    if (!kv_status_macro_status_.ok()) {                 \
-      return kv_status_macro_status_;                    \
-    }                                                    \
+#define KV_RETURN_IF_ERROR(expr)                     \
+  do {                                               \
+    ::absl::Status kv_status_macro_status_ = (expr); \
+    if (!kv_status_macro_status_.ok()) {             \
+      return kv_status_macro_status_;                \
+    }                                                \
   } while (false)
 
 #define KV_STATUS_MACROS_CONCAT_INNER_(a, b) a##b
@@ -23,8 +23,8 @@
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status from
 // the enclosing function, otherwise moves the value into `lhs`, which may be
 // a declaration (`auto x`) or an existing variable.
-#define KV_ASSIGN_OR_RETURN(lhs, rexpr)                                    \
-  KV_ASSIGN_OR_RETURN_IMPL_(                                               \
+#define KV_ASSIGN_OR_RETURN(lhs, rexpr) \
+  KV_ASSIGN_OR_RETURN_IMPL_(            \
       KV_STATUS_MACROS_CONCAT_(kv_status_macro_or_, __LINE__), lhs, rexpr)
 
 #define KV_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
