@@ -1,0 +1,80 @@
+#ifndef KV_STORE_TESTING_DRIVER_CONFORMANCE_H_
+#define KV_STORE_TESTING_DRIVER_CONFORMANCE_H_
+
+// The conformance suite: the definition of "a Driver works". Every driver,
+// and every adapter that presents a remote store as a kv::Driver (e.g. a
+// client of a running kvd), passes it unchanged.
+//
+// To run it against a driver, depend on //store/testing:driver_conformance
+// and instantiate the suite once per configuration, in the driver's test.
+// The suite name must be unqualified in INSTANTIATE_TEST_SUITE_P, hence the
+// using-declaration:
+//
+//   using ::kv::testing::DriverConformanceTest;
+//   using ::kv::testing::DriverFactoryParam;
+//   using ::kv::testing::DriverFactoryParamName;
+//
+//   absl::StatusOr<std::unique_ptr<kv::Driver>> OpenFreshSqlite();
+//
+//   INSTANTIATE_TEST_SUITE_P(
+//       Sqlite, DriverConformanceTest,
+//       ::testing::Values(DriverFactoryParam{"sqlite", &OpenFreshSqlite}),
+//       DriverFactoryParamName);
+//
+// A backend that may be absent (a Redis or PostgreSQL server given by an
+// environment variable) passes `::testing::ValuesIn(params)` with an empty
+// vector when it is not configured; the suite then reports no tests for it
+// rather than failing.
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gtest/gtest.h"
+#include "store/driver.h"
+
+namespace kv::testing {
+
+// One configuration of a driver under test.
+struct DriverFactoryParam {
+  // Names the configuration in test names, e.g. "sqlite" or "sqlite_os".
+  // Letters, digits and underscores only (a gtest requirement).
+  std::string name;
+
+  // Returns a driver over a new, empty store that no other test uses. Called
+  // once per test, before the test body, and the driver is destroyed after
+  // it. The driver owns whatever the store needs (a temporary directory, a
+  // server, a connection) or the factory keeps it alive for the process.
+  // An error fails the test with the factory's message.
+  std::function<absl::StatusOr<std::unique_ptr<Driver>>()> open;
+};
+
+// Makes gtest print a parameter by its name instead of as raw bytes.
+void PrintTo(const DriverFactoryParam& param, std::ostream* os);
+
+// Test-name generator for INSTANTIATE_TEST_SUITE_P: uses `param.name`.
+std::string DriverFactoryParamName(
+    const ::testing::TestParamInfo<DriverFactoryParam>& info);
+
+// The fixture of every conformance test. Drivers may add their own TEST_Ps
+// on it, but driver-specific behaviour belongs in the driver's own test.
+class DriverConformanceTest
+    : public ::testing::TestWithParam<DriverFactoryParam> {
+ protected:
+  void SetUp() override;
+
+  Driver& driver() { return *driver_; }
+
+  // Every key ListKeys visits, in visiting order. Fails the test on error.
+  std::vector<std::string> ListAllKeys();
+
+ private:
+  std::unique_ptr<Driver> driver_;
+};
+
+}  // namespace kv::testing
+
+#endif  // KV_STORE_TESTING_DRIVER_CONFORMANCE_H_
