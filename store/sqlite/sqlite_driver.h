@@ -1,0 +1,67 @@
+#ifndef KV_STORE_SQLITE_SQLITE_DRIVER_H_
+#define KV_STORE_SQLITE_SQLITE_DRIVER_H_
+
+// Driver type "sqlite": the default backend. Each store is one SQLite
+// database file holding one table, `kv(key BLOB PRIMARY KEY, value BLOB NOT
+// NULL) WITHOUT ROWID`, so keys compare as bytes.
+//
+// Config fields of `[key_value_store.NAME]` with `type = "sqlite"`:
+//   path        The database file. A relative path is resolved against the
+//               config file's directory (StoreSpec::base_dir). Default:
+//               <data_dir>/<NAME>.db. Missing parent directories are created
+//               with mode 0700.
+//   durability  "fsync" (default): Set and Delete return after the change is
+//               synced to disk (PRAGMA synchronous=FULL), so it survives a
+//               power loss. "os": they return once the change is in the OS
+//               (synchronous=NORMAL): it survives a crash of kvd but the last
+//               changes may be lost on a power loss; much faster.
+//
+// Errors: every message names the store and the file, e.g.
+//   store "orders": cannot open SQLite database /x/y.db: unable to open ...
+// A file that cannot be opened or created, or a database locked by another
+// process for longer than the busy timeout, gives Unavailable; a corrupt file
+// or one that is not a database gives DataLoss; a database written by a newer
+// kvd gives FailedPrecondition; a bad field gives InvalidArgument; anything
+// else gives Internal.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "store/driver.h"
+#include "store/registry.h"
+
+namespace kv {
+
+// The schema version this driver creates and understands, recorded in the
+// database as PRAGMA user_version. A database with a higher version is
+// refused rather than misread.
+inline constexpr int kSqliteSchemaVersion = 1;
+
+enum class SqliteDurability {
+  kFsync,  // PRAGMA synchronous=FULL
+  kOs,     // PRAGMA synchronous=NORMAL
+};
+
+struct SqliteOptions {
+  // The store's name, for messages.
+  std::string store_name;
+  // The database file, absolute.
+  std::string path;
+  SqliteDurability durability = SqliteDurability::kFsync;
+};
+
+// Reads the `path` and `durability` fields of `spec` and resolves the path.
+// Returns InvalidArgument naming the store and the field if one is invalid.
+// Touches no files.
+absl::StatusOr<SqliteOptions> SqliteOptionsFromSpec(const StoreSpec& spec);
+
+// Opens the database at `options.path`, creating the file, its missing
+// parent directories and the schema if needed. This is what the registered
+// "sqlite" type runs after SqliteOptionsFromSpec.
+absl::StatusOr<std::unique_ptr<Driver>> OpenSqliteDriver(
+    const SqliteOptions& options);
+
+}  // namespace kv
+
+#endif  // KV_STORE_SQLITE_SQLITE_DRIVER_H_
