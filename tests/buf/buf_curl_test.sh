@@ -4,13 +4,15 @@
 # Usage (from Bazel): buf_curl_test.sh BUF KVD
 set -euo pipefail
 
-buf="$1"
-kvd="$2"
+buf="$(realpath "$1")"
+kvd="$(realpath "$2")"
 
 tmp="${TEST_TMPDIR:-$(mktemp -d)}"
 export HOME="$tmp" BUF_CACHE_DIR="$tmp/buf-cache"
-data_dir="$tmp/data"
-mkdir -p "$data_dir"
+# kvd runs in its own folder under $TEST_TMPDIR, so its default data
+# directory (./.kvd) lands there.
+work_dir="$tmp/kvd-work"
+mkdir -p "$work_dir"
 
 kvd_pid=""
 stop_kvd() {
@@ -36,8 +38,7 @@ fail() {
 }
 
 # --- start kvd on a free port; the first stdout line names the address.
-"$kvd" --listen=127.0.0.1:0 --data-dir="$data_dir" --log-level=debug \
-  >"$tmp/kvd.out" 2>"$tmp/kvd.err" &
+(cd "$work_dir" && exec "$kvd" --listen=127.0.0.1:0) >"$tmp/kvd.out" 2>"$tmp/kvd.err" &
 kvd_pid=$!
 addr=""
 for _ in $(seq 300); do
@@ -110,4 +111,5 @@ call Delete "{\"store\":$store,\"key\":\"$key\"}"
 call Close "{\"store\":$store}"
 
 kill -0 "$kvd_pid" 2>/dev/null || fail "kvd died during the test"
+[[ -n "$(ls -A "$work_dir/.kvd" 2>/dev/null)" ]] || fail "kvd wrote nothing to its data directory $work_dir/.kvd"
 echo "PASS: buf curl over reflection: list, Open, Set, Get, Exists, GetKeys, NOT_FOUND/NO_SUCH_KEY, Delete, Close"
