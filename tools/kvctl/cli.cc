@@ -8,6 +8,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
+#include "google/protobuf/stubs/logging.h"
 #include "kv/v1/kv.grpc.pb.h"
 #include "tools/kvctl/channel.h"
 #include "tools/kvctl/commands.h"
@@ -166,6 +167,10 @@ int RunKvctl(int argc, char** argv) {
     // CLI11 prints help (exit 0) or the error; any failure is a usage error.
     return app.exit(error) == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
   }
+
+  // kvctl reports every failure itself, in one line. Protobuf would also log
+  // about e.g. a key that is not UTF-8, which kvd then rejects precisely.
+  google::protobuf::SetLogHandler(nullptr);
 
   absl::Duration deadline;
   absl::ParseDuration(timeout, &deadline);  // Checked by DurationValidator.

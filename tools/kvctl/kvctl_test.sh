@@ -1,0 +1,213 @@
+#!/bin/bash
+# End-to-end test of kvctl against a real kvd server.
+#
+# Usage: kvctl_test.sh KVCTL KVD (Bazel passes both as runfiles paths.)
+# Starts kvd on 127.0.0.1:0 with a memory store "mem", and a second kvd on a
+# Unix socket, then checks kvctl's output bytes and exit codes.
+
+set -u
+
+readonly KVCTL="$1"
+readonly KVD="$2"
+
+# Sockets need a short path (sun_path is 108 bytes), so not TEST_TMPDIR.
+TMP="$(mktemp -d /tmp/kvctl_test.XXXXXX)" || exit 1
+readonly TMP
+KVD_PIDS=()
+
+cleanup() {
+  for pid in "${KVD_PIDS[@]}"; do
+    kill -TERM "${pid}" 2>/dev/null
+  done
+  for pid in "${KVD_PIDS[@]}"; do
+    wait "${pid}" 2>/dev/null
+  done
+  rm -rf "${TMP}"
+}
+trap cleanup EXIT
+
+failures=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# start_kvd NAME ARGS...: starts kvd with ARGS, waits up to 20 s for its
+# "kvd listening on ADDR" line and sets LISTEN_ADDR to ADDR.
+start_kvd() {
+  local name="$1"
+  shift
+  "${KVD}" "$@" >"${TMP}/${name}.out" 2>"${TMP}/${name}.err" &
+  KVD_PIDS+=("$!")
+  local pid="$!"
+  LISTEN_ADDR=""
+  for _ in $(seq 1 200); do
+    LISTEN_ADDR="$(sed -n 's/^kvd listening on //p' "${TMP}/${name}.out" \
+      2>/dev/null | head -n 1)"
+    [[ -n "${LISTEN_ADDR}" ]] && return 0
+    if ! kill -0 "${pid}" 2>/dev/null; then
+      break
+    fi
+    sleep 0.1
+  done
+  echo "kvd (${name}) did not start; stdout:" >&2
+  cat "${TMP}/${name}.out" >&2
+  echo "stderr:" >&2
+  cat "${TMP}/${name}.err" >&2
+  exit 1
+}
+
+# run EXPECTED_RC DESCRIPTION KVCTL_ARGS...: runs kvctl (stdin from
+# ${STDIN:-/dev/null}), keeping its output in OUT and ERR files.
+readonly OUT="${TMP}/out"
+readonly ERR="${TMP}/err"
+run() {
+  local expected="$1" description="$2"
+  shift 2
+  "${KVCTL}" "$@" <"${STDIN:-/dev/null}" >"${OUT}" 2>"${ERR}"
+  local rc=$?
+  if [[ "${rc}" -ne "${expected}" ]]; then
+    fail "${description}: exit ${rc}, want ${expected}" \
+      "(kvctl $*; stderr: $(cat "${ERR}"))"
+    return 1
+  fi
+  return 0
+}
+
+# expect_out DESCRIPTION BYTES: the last run's stdout is exactly BYTES
+# (printf format).
+expect_out() {
+  # shellcheck disable=SC2059
+  printf -- "$2" >"${TMP}/want"
+  cmp -s "${TMP}/want" "${OUT}" ||
+    fail "$1: stdout is '$(cat -v "${OUT}")', want '$(cat -v "${TMP}/want")'"
+}
+
+# expect_err DESCRIPTION TEXT: the last run's stderr is one line containing
+# TEXT.
+expect_err() {
+  grep -qF -- "$2" "${ERR}" || fail "$1: stderr lacks '$2': $(cat "${ERR}")"
+  [[ "$(wc -l <"${ERR}")" -eq 1 ]] ||
+    fail "$1: stderr is not one line: $(cat "${ERR}")"
+}
+
+# The servers.
+printf '[key_value_store.mem]\ntype = "memory"\n' >"${TMP}/kvd.toml"
+start_kvd tcp --listen=127.0.0.1:0 --data-dir="${TMP}/data-tcp" \
+  --config="${TMP}/kvd.toml"
+port="$(echo "${LISTEN_ADDR}" | awk -F: '{print $NF}')"
+[[ "${port}" =~ ^[0-9]+$ && "${port}" -ne 0 ]] ||
+  { echo "bad listening line: ${LISTEN_ADDR}" >&2; exit 1; }
+readonly TCP="127.0.0.1:${port}"
+start_kvd unix --listen="unix:${TMP}/kvd.sock" --data-dir="${TMP}/data-unix"
+readonly UNIX="unix:${TMP}/kvd.sock"
+
+# Help and usage errors (exit 2).
+if run 0 "--help" --help; then
+  grep -q "Exit codes" "${OUT}" || fail "--help does not document exit codes"
+fi
+if run 0 "get --help" get --help; then
+  grep -q "Examples" "${OUT}" || fail "get --help has no examples"
+fi
+run 2 "no subcommand" --addr "${TCP}"
+run 2 "unknown subcommand" --addr "${TCP}" frobnicate
+run 2 "get without a key" --addr "${TCP}" get
+run 2 "set without a value" --addr "${TCP}" set k
+run 2 "set with both a value and --file" --addr "${TCP}" set k v \
+  --file "${TMP}/kvd.toml"
+run 2 "set --file of a missing file" --addr "${TCP}" set k \
+  --file "${TMP}/no-such-file"
+run 2 "timeout without a unit" --addr "${TCP}" --timeout 5 keys
+run 2 "unknown option" --addr "${TCP}" --bogus keys
+
+# Set and get, text and binary; global options after the subcommand too.
+run 0 "set text" --addr "${TCP}" set greeting hello
+run 0 "get text" --addr "${TCP}" get greeting && expect_out "get text" 'hello'
+run 0 "options after the subcommand" get greeting --addr "${TCP}" \
+  --timeout 500ms && expect_out "options after the subcommand" 'hello'
+run 0 "set overwrites" --addr "${TCP}" set greeting 'hi there'
+run 0 "get overwritten" --addr "${TCP}" get greeting &&
+  expect_out "get overwritten" 'hi there'
+
+printf 'a\000b\000\377\n\000' >"${TMP}/binary"
+run 0 "set --file binary" --addr "${TCP}" set bin --file "${TMP}/binary"
+run 0 "get binary" --addr "${TCP}" get bin &&
+  { cmp -s "${TMP}/binary" "${OUT}" || fail "binary value from --file differs"; }
+STDIN="${TMP}/binary" run 0 "set - (stdin) binary" --addr "${TCP}" set bin2 -
+run 0 "get stdin binary" --addr "${TCP}" get bin2 &&
+  { cmp -s "${TMP}/binary" "${OUT}" || fail "binary value from stdin differs"; }
+head -c 524288 /dev/urandom >"${TMP}/large"
+STDIN="${TMP}/large" run 0 "set 512 KiB from stdin" --addr "${TCP}" set large -
+run 0 "get 512 KiB" --addr "${TCP}" get large &&
+  { cmp -s "${TMP}/large" "${OUT}" || fail "512 KiB value differs"; }
+: >"${TMP}/empty"
+run 0 "set empty value" --addr "${TCP}" set empty --file "${TMP}/empty"
+run 0 "get empty value" --addr "${TCP}" get empty && expect_out "get empty" ''
+
+# Exists (0 / 1) and a missing key (1, naming the key).
+run 0 "exists true" --addr "${TCP}" exists greeting &&
+  expect_out "exists true" 'true\n'
+run 1 "exists false" --addr "${TCP}" exists missing-key &&
+  expect_out "exists false" 'false\n'
+run 1 "get missing" --addr "${TCP}" get missing-key && {
+  expect_out "get missing" ''
+  expect_err "get missing" '"missing-key"'
+  expect_err "get missing" 'NO_SUCH_KEY'
+  expect_err "get missing" '(NOT_FOUND)'
+  grep -q '^kvctl: ' "${ERR}" || fail "get missing: no kvctl: prefix"
+}
+run 0 "key starting with - after --" --addr "${TCP}" set -- -dash v &&
+  run 0 "get key starting with -" --addr "${TCP}" get -- -dash &&
+  expect_out "get -dash" 'v'
+
+# Delete, including a key that does not exist.
+run 0 "delete" --addr "${TCP}" delete greeting
+run 1 "exists after delete" --addr "${TCP}" exists greeting
+run 1 "get after delete" --addr "${TCP}" get greeting
+run 0 "delete missing key" --addr "${TCP}" delete greeting
+
+# Keys of the default store, in byte order.
+run 0 "keys" --addr "${TCP}" keys &&
+  expect_out "keys" '-dash\nbin\nbin2\nempty\nlarge\n'
+
+# A configured memory store, separate from default.
+run 0 "keys of empty mem" --addr "${TCP}" --store mem keys &&
+  expect_out "keys of empty mem" ''
+run 0 "set in mem" --addr "${TCP}" --store mem set k2 two
+run 0 "set in mem" --addr "${TCP}" -s mem set k1 one
+run 0 "get from mem" --addr "${TCP}" --store mem get k1 &&
+  expect_out "get from mem" 'one'
+run 0 "keys of mem" --addr "${TCP}" --store mem keys &&
+  expect_out "keys of mem" 'k1\nk2\n'
+run 1 "mem keys are not in default" --addr "${TCP}" get k1
+
+# kvd refuses (3): an undefined store, an invalid key.
+run 3 "unknown store" --addr "${TCP}" --store nosuch get k && {
+  expect_err "unknown store" '"nosuch"'
+  expect_err "unknown store" 'NO_SUCH_STORE'
+}
+run 3 "unknown store, keys" --addr "${TCP}" --store nosuch keys
+run 3 "empty key" --addr "${TCP}" get '' && expect_err "empty key" '""'
+run 3 "key that is not UTF-8" --addr "${TCP}" get $'\xff' &&
+  expect_err "key that is not UTF-8" '"\377"'
+
+# No server (4).
+run 4 "no server on TCP" --addr 127.0.0.1:1 --timeout 5s get k &&
+  expect_err "no server on TCP" '(UNAVAILABLE)'
+run 4 "no server on a socket" --addr "unix:${TMP}/nothing.sock" keys
+
+# Unix socket, by --addr and by KVD_ADDR.
+run 0 "set over unix" --addr "${UNIX}" set k unix-value
+run 0 "get over unix" --addr "${UNIX}" get k && expect_out "get over unix" \
+  'unix-value'
+KVD_ADDR="${UNIX}" run 0 "KVD_ADDR" get k && expect_out "KVD_ADDR" 'unix-value'
+KVD_ADDR="${UNIX}" run 0 "--addr beats KVD_ADDR" --addr "${TCP}" --store mem \
+  get k1 && expect_out "--addr beats KVD_ADDR" 'one'
+run 1 "the unix server is a different server" --addr "${TCP}" get k
+
+if [[ "${failures}" -ne 0 ]]; then
+  echo "${failures} check(s) failed" >&2
+  exit 1
+fi
+echo "PASS"
