@@ -1,5 +1,6 @@
 #include "service/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -203,12 +204,19 @@ absl::Status ParseTopLevel(const ConfigErrors& errors, const toml::table& root,
                          "key_value_store must be a table of stores, "
                          "e.g. [key_value_store.default]");
       }
+      // toml++ iterates tables in key order; stores keep file order.
+      std::vector<std::pair<uint32_t, StoreSpec>> by_line;
       for (const auto& [name, store] : *stores) {
         StoreSpec spec;
         KV_RETURN_IF_ERROR(
             ParseStore(errors, std::string(name.str()), store, spec));
-        config.stores.push_back(std::move(spec));
+        by_line.emplace_back(store.source().begin.line, std::move(spec));
       }
+      std::stable_sort(
+          by_line.begin(), by_line.end(),
+          [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (auto& entry : by_line)
+        config.stores.push_back(std::move(entry.second));
     } else if (section == "limits") {
       KV_RETURN_IF_ERROR(ParseLimits(errors, value, config.limits));
     } else if (section == "server") {

@@ -34,11 +34,17 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
     absl::StatusOr<Response> (KeyValueService::*operation)(const std::string&,
                                                            const Request&)) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!calls_.Begin()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 "kvd is shutting down; retry elsewhere"));
+    return reactor;
+  }
   auto request = std::make_shared<Request>();
   absl::Status decoded = DecodeRequest(*raw_request, *request);
   if (!decoded.ok()) {
     AddErrorCodeTrailer(decoded, *context);
     reactor->Finish(ToGrpcStatus(decoded));
+    calls_.End();
     return reactor;
   }
   executor_->Schedule(
@@ -54,8 +60,14 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
         }
         AddErrorCodeTrailer(status, *context);
         reactor->Finish(ToGrpcStatus(status));
+        calls_.End();
       });
   return reactor;
+}
+
+bool KeyValueService::Drain(absl::Time deadline) {
+  calls_.StartDraining();
+  return calls_.WaitUntilIdle(deadline);
 }
 
 grpc::ServerUnaryReactor* KeyValueService::Open(

@@ -8,6 +8,7 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "kv/v1/kv.grpc.pb.h"
+#include "service/call_tracker.h"
 #include "service/executor.h"
 #include "service/handle_table.h"
 #include "service/limits.h"
@@ -53,6 +54,11 @@ class KeyValueService final
   grpc::ServerUnaryReactor* Close(grpc::CallbackServerContext* context,
                                   const Raw* request, Raw* response) override;
 
+  // Starts refusing new calls with UNAVAILABLE, then waits until the calls
+  // already accepted have finished, or until `deadline`. Returns true if they
+  // all finished.
+  bool Drain(absl::Time deadline);
+
   // The operations, callable directly (tests, in-process use). `principal`
   // identifies the caller; handles belong to it.
   absl::StatusOr<v1::OpenResponse> DoOpen(const std::string& principal,
@@ -92,6 +98,7 @@ class KeyValueService final
   Executor* const executor_;
   const Limits limits_;
   HandleTable handles_;
+  CallTracker calls_;
 };
 
 }  // namespace kv

@@ -7,11 +7,7 @@
 #include <string>
 #include <thread>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
+#include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
@@ -21,42 +17,31 @@
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
-ABSL_FLAG(std::string, listen, "",
-          "Address to serve on: host:port (port 0 picks a free port) or "
-          "unix:/path/to/socket (default: [server] listen, else "
-          "127.0.0.1:50051).");
-ABSL_FLAG(std::string, config, "",
-          "Runtime config file (TOML, the shape of Spin's "
-          "runtime-config.toml). Without one, kvd serves the \"default\" "
-          "store from an SQLite file in the data directory.");
-ABSL_FLAG(std::string, data_dir, "",
-          "Directory for store files that the config does not place "
-          "(default: [server] data_dir, else ./.kvd).");
-ABSL_FLAG(std::string, log_level, "info",
-          "Least severe log level printed: debug, info, warn or error.");
-ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
-          "On SIGTERM/SIGINT, how long in-flight calls may take to finish "
-          "before they are cancelled.");
-
 namespace kv {
 namespace {
 
-constexpr char kUsage[] =
+constexpr char kDescription[] =
     "kvd serves named key-value stores over gRPC with the Spin key-value "
-    "API.\n\n"
-    "Usage: kvd [--listen=ADDR] [--config=FILE] [--data-dir=DIR] "
-    "[--log-level=LEVEL]\n\n"
+    "API.\nOn start it prints \"kvd listening on ADDR\" and where each store "
+    "keeps its data.\nSIGTERM or SIGINT stops it cleanly (exit 0).";
+
+constexpr char kExamples[] =
     "Examples:\n"
-    "  kvd                                   # 127.0.0.1:50051, "
+    "  kvd                                  # 127.0.0.1:50051, "
     "./.kvd/default.db\n"
     "  kvd --listen=unix:/run/kvd/kvd.sock --data-dir=/var/lib/kvd\n"
     "  kvd --config=runtime-config.toml --listen=127.0.0.1:0\n\n"
-    "On start it prints \"kvd listening on ADDR\" and where each store keeps "
-    "its data. SIGTERM or SIGINT stops it cleanly (exit 0).";
+    "Docs: docs/configuration.md";
 
-bool OnlyThisProgramsFlags(absl::string_view file) {
-  return absl::StrContains(file, "service/main.cc");
-}
+// Command-line flags. Empty strings mean "not given", so the config file or
+// the built-in default applies.
+struct Flags {
+  std::string listen;
+  std::string config;
+  std::string data_dir;
+  std::string log_level = "info";
+  std::string shutdown_grace = "10s";
+};
 
 int Fail(const std::string& message) {
   spdlog::error("{}", message);
@@ -88,38 +73,63 @@ int WaitForStopSignal(const sigset_t& signals) {
   return signal_number;
 }
 
-bool ConfigureLogging(const std::string& level_name) {
-  spdlog::level::level_enum level = spdlog::level::from_str(level_name);
-  if (level == spdlog::level::off && level_name != "off") return false;
+// `level_name` is one of debug, info, warn, error (checked by the parser).
+void ConfigureLogging(const std::string& level_name) {
+  const spdlog::level::level_enum level = spdlog::level::from_str(level_name);
   auto logger = spdlog::stderr_color_mt("kvd");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   logger->set_level(level);
   spdlog::set_default_logger(logger);
   google::protobuf::SetLogHandler(&ProtobufLogToDebug);
-  return true;
 }
 
 int Run(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = &OnlyThisProgramsFlags;
-  usage_config.contains_helpshort_flags = &OnlyThisProgramsFlags;
-  absl::SetFlagsUsageConfig(usage_config);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  if (positional.size() > 1) {
-    return Fail(absl::StrCat("unexpected argument \"", positional[1],
-                             "\"; see kvd --help"));
+  CLI::App app(kDescription, "kvd");
+  app.footer(kExamples);
+  Flags flags;
+  app.add_option("--listen", flags.listen,
+                 "Address to serve on: host:port (port 0 picks a free port) "
+                 "or unix:/path/to/socket. Default: [server] listen, else "
+                 "127.0.0.1:50051")
+      ->type_name("ADDR");
+  app.add_option("--config", flags.config,
+                 "Runtime config file (TOML, the shape of Spin's "
+                 "runtime-config.toml). Without one, kvd serves the "
+                 "\"default\" store from an SQLite file in the data "
+                 "directory")
+      ->type_name("FILE");
+  app.add_option("--data-dir", flags.data_dir,
+                 "Directory for store files the config does not place. "
+                 "Default: [server] data_dir, else ./.kvd")
+      ->type_name("DIR");
+  app.add_option("--log-level", flags.log_level,
+                 "Least severe log level printed")
+      ->type_name("LEVEL")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--shutdown-grace", flags.shutdown_grace,
+                 "On SIGTERM/SIGINT, how long in-flight calls may take to "
+                 "finish before they are cancelled")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? 0 : 2;
   }
-  if (!ConfigureLogging(absl::GetFlag(FLAGS_log_level))) {
-    return Fail(absl::StrCat("--log-level=", absl::GetFlag(FLAGS_log_level),
-                             " is not one of debug, info, warn, error"));
+  absl::Duration shutdown_grace;
+  if (!absl::ParseDuration(flags.shutdown_grace, &shutdown_grace) ||
+      shutdown_grace < absl::ZeroDuration()) {
+    return Fail(absl::StrCat("--shutdown-grace=", flags.shutdown_grace,
+                             " is not a duration such as 10s or 500ms"));
   }
+  ConfigureLogging(flags.log_level);
 
   sigset_t stop_signals;
   BlockStopSignals(stop_signals);
 
-  absl::StatusOr<RuntimeConfig> config = LoadRuntimeConfig(
-      absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_data_dir));
+  absl::StatusOr<RuntimeConfig> config =
+      LoadRuntimeConfig(flags.config, flags.data_dir);
   if (!config.ok()) {
     return Fail(absl::StrCat("bad config: ", config.status().message()));
   }
@@ -129,8 +139,8 @@ int Run(int argc, char** argv) {
 
   ServerOptions options;
   // The flag wins over the config file, which wins over the default.
-  if (!absl::GetFlag(FLAGS_listen).empty()) {
-    options.listen = absl::GetFlag(FLAGS_listen);
+  if (!flags.listen.empty()) {
+    options.listen = flags.listen;
   } else if (!config->listen.empty()) {
     options.listen = config->listen;
   }
@@ -154,7 +164,7 @@ int Run(int argc, char** argv) {
                   store.type.c_str(),
                   std::string(store.status.message()).c_str());
       spdlog::warn("store \"{}\" is unavailable: {}", store.name,
-                   store.status.message());
+                   std::string(store.status.message()));
     }
   }
   std::fflush(stdout);
@@ -164,8 +174,8 @@ int Run(int argc, char** argv) {
   const int signal_number = WaitForStopSignal(stop_signals);
   spdlog::info("received {}; finishing in-flight calls (up to {})",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
-               absl::FormatDuration(absl::GetFlag(FLAGS_shutdown_grace)));
-  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+               absl::FormatDuration(shutdown_grace));
+  (*server)->Shutdown(shutdown_grace);
   server->reset();
   catalog.CloseAll();
   spdlog::info("stopped cleanly");

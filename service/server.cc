@@ -1,14 +1,18 @@
 #include "service/server.h"
 
+#include <sys/un.h>
+
 #include <climits>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "spdlog/spdlog.h"
 
 namespace kv {
 namespace {
@@ -28,10 +32,38 @@ std::string BoundAddress(const std::string& listen, int port) {
   return absl::StrCat(listen.substr(0, colon), ":", port);
 }
 
+// sockaddr_un holds a path of at most 107 bytes plus its terminator.
+constexpr size_t kMaxUnixSocketPath = sizeof(sockaddr_un::sun_path) - 1;
+
+absl::Status ValidateListenAddress(const std::string& listen) {
+  absl::string_view path = listen;
+  if (absl::ConsumePrefix(&path, "unix:")) {
+    if (path.empty()) {
+      return absl::InvalidArgumentError(
+          "cannot listen on \"unix:\": the socket path is empty");
+    }
+    if (path.size() > kMaxUnixSocketPath) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot listen on ", listen, ": the socket path is ", path.size(),
+          " bytes, over the system's limit of ", kMaxUnixSocketPath));
+    }
+    return absl::OkStatus();
+  }
+  if (listen.rfind(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot listen on \"", listen,
+                     "\": use host:port (e.g. 127.0.0.1:50051) or "
+                     "unix:/path/to/socket"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
     const ServerOptions& options, StoreCatalog* catalog) {
+  absl::Status address = ValidateListenAddress(options.listen);
+  if (!address.ok()) return address;
   std::unique_ptr<KvServer> server(new KvServer());
   server->executor_ = std::make_unique<Executor>(options.worker_threads);
   server->service_ = std::make_unique<KeyValueService>(
@@ -44,6 +76,9 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &port);
   builder.RegisterService(server->service_.get());
+  // gRPC sets SO_REUSEPORT by default, which would let a second kvd bind the
+  // same port and silently take half the connections (and writes).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // The message limits follow the key and value limits, so a maximal Set is
   // accepted and a maximal Get or GetKeys can be sent.
   builder.SetMaxReceiveMessageSize(ClampToInt(MaxRequestBytes(options.limits)));
@@ -63,10 +98,18 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
 }
 
 void KvServer::Shutdown(absl::Duration grace) {
-  if (shut_down_) return;
+  if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  // Drain kvd's own calls first: gRPC's Shutdown(deadline) would also wait
+  // for idle client connections until the deadline. Calls still running at
+  // the deadline are cancelled by Shutdown(now).
+  const bool drained = service_->Drain(absl::Now() + grace);
+  if (!drained) {
+    spdlog::warn("calls still in flight after {}; cancelling them",
+                 absl::FormatDuration(grace));
+  }
+  server_->Shutdown(absl::ToChronoTime(absl::Now()));
   server_->Wait();
   executor_.reset();  // Runs any queued task before returning.
 }

@@ -39,8 +39,9 @@ class KvServer {
   // The address actually bound: the chosen port replaces port 0.
   const std::string& address() const { return address_; }
 
-  // Stops accepting calls, lets in-flight calls finish for up to `grace`
-  // (then cancels them), and waits until every call has completed.
+  // Turns health NOT_SERVING, refuses new calls with UNAVAILABLE, lets
+  // in-flight calls finish for up to `grace` (then cancels them), closes
+  // every connection and waits until every call has completed.
   void Shutdown(absl::Duration grace);
 
  private:
