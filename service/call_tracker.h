@@ -32,11 +32,8 @@ class CallTracker {
   bool WaitUntilIdle(absl::Time deadline);
 
  private:
-  bool Idle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-    return in_flight_ == 0;
-  }
-
   absl::Mutex mutex_;
+  absl::CondVar idle_;
   int64_t in_flight_ ABSL_GUARDED_BY(mutex_) = 0;
   bool draining_ ABSL_GUARDED_BY(mutex_) = false;
 };

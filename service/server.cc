@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -62,6 +63,10 @@ absl::Status ValidateListenAddress(const std::string& listen) {
 
 absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
     const ServerOptions& options, StoreCatalog* catalog) {
+  // gRPC's built-in health service registers no descriptors, so reflection
+  // (grpcurl, buf curl) could list grpc.health.v1.Health but not describe it.
+  // Touching the generated descriptor links health.proto into kvd.
+  grpc::health::v1::HealthCheckRequest::descriptor();
   absl::Status address = ValidateListenAddress(options.listen);
   if (!address.ok()) return address;
   std::unique_ptr<KvServer> server(new KvServer());
