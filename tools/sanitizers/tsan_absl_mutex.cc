@@ -202,9 +202,12 @@ ABSL_NAMESPACE_END
 // checked. TSan reads this at the start of every binary that links this file.
 extern "C" const char* __tsan_default_suppressions() {
   return
-      // Abseil's deadlock detector graph, guarded by an internal spinlock.
+      // Abseil's internals: the deadlock detector graph, the random pool,
+      // status payloads, each guarded by internal spinlocks.
       "race:absl::*::synchronization_internal::GraphCycles::*\n"
       "called_from_lib:libabsl_graphcycles_internal.so\n"
+      "called_from_lib:libabsl_random_internal_pool_urbg.so\n"
+      "called_from_lib:libabsl_status.so\n"
       // gRPC's core (transport, slice buffers) and C++ layer (call arenas),
       // which hand objects between threads through completion queues.
       "called_from_lib:libgrpc.so\n"
@@ -219,9 +222,7 @@ extern "C" const char* __tsan_default_suppressions() {
       // The same handoff where an inlined std:: helper is the racing frame:
       // gRPC finishing a batch after the reactor's Finish(). kvd's handlers
       // never run under this frame.
-      "race:grpc::internal::CallbackWithSuccessTag::Run\n"
-      // absl::Status payload comparisons inside the library.
-      "called_from_lib:libabsl_status.so\n";
+      "race:grpc::internal::CallbackWithSuccessTag::Run\n";
 }
 
 #endif  // defined(__SANITIZE_THREAD__)
