@@ -20,12 +20,52 @@ std::string PrincipalOf(const grpc::CallbackServerContext& /*context*/) {
 
 }  // namespace
 
-KeyValueService::KeyValueService(StoreCatalog* catalog, Executor* executor,
-                                 const Limits& limits)
+KeyValueService::KeyValueService(StoreCatalog* catalog, const Limits& limits,
+                                 int threads_per_store,
+                                 StoreHealth::Publisher publish_health)
     : catalog_(catalog),
-      executor_(executor),
       limits_(limits),
-      handles_(limits.max_open_stores, limits.idle_timeout) {}
+      handles_(limits.max_open_stores, limits.idle_timeout),
+      health_(catalog->Names(), std::move(publish_health)),
+      control_executor_(2) {
+  for (const std::string& name : catalog->Names()) {
+    executors_[name] = std::make_unique<Executor>(threads_per_store);
+  }
+  for (const StoreCatalog::StoreState& state : catalog->Describe()) {
+    if (!state.status.ok()) {
+      Observe(state.name,
+              BackendError(state.name, "open",
+                           absl::UnavailableError(state.status.message())));
+    }
+  }
+}
+
+absl::Status KeyValueService::Observe(const std::string& store,
+                                      absl::Status outcome) {
+  health_.Report(store, outcome);
+  return outcome;
+}
+
+Executor& KeyValueService::ExecutorFor(const std::string& /*principal*/,
+                                       const v1::OpenRequest& request) {
+  auto it = executors_.find(request.name());
+  return it == executors_.end() ? control_executor_ : *it->second;
+}
+
+Executor& KeyValueService::ExecutorFor(const std::string& /*principal*/,
+                                       const v1::CloseRequest& /*request*/) {
+  return control_executor_;
+}
+
+template <typename Request>
+Executor& KeyValueService::ExecutorFor(const std::string& principal,
+                                       const Request& request) {
+  absl::StatusOr<std::string> store =
+      handles_.Lookup(principal, request.store());
+  if (!store.ok()) return control_executor_;
+  auto it = executors_.find(*store);
+  return it == executors_.end() ? control_executor_ : *it->second;
+}
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* KeyValueService::Serve(
@@ -47,21 +87,23 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
     calls_.End();
     return reactor;
   }
-  executor_->Schedule(
-      [this, context, reactor, request, raw_response, operation] {
-        absl::Status status;
-        if (context->IsCancelled()) {
-          status = absl::CancelledError("the call was cancelled before it ran");
-        } else {
-          absl::StatusOr<Response> response =
-              (this->*operation)(PrincipalOf(*context), *request);
-          status = response.ok() ? EncodeResponse(*response, *raw_response)
-                                 : response.status();
-        }
-        AddErrorCodeTrailer(status, *context);
-        reactor->Finish(ToGrpcStatus(status));
-        calls_.End();
-      });
+  std::string principal = PrincipalOf(*context);
+  Executor& executor = ExecutorFor(principal, *request);
+  executor.Schedule([this, context, reactor, request, raw_response, operation,
+                     principal = std::move(principal)] {
+    absl::Status status;
+    if (context->IsCancelled()) {
+      status = absl::CancelledError("the call was cancelled before it ran");
+    } else {
+      absl::StatusOr<Response> response =
+          (this->*operation)(principal, *request);
+      status = response.ok() ? EncodeResponse(*response, *raw_response)
+                             : response.status();
+    }
+    AddErrorCodeTrailer(status, *context);
+    reactor->Finish(ToGrpcStatus(status));
+    calls_.End();
+  });
   return reactor;
 }
 
@@ -102,8 +144,9 @@ grpc::ServerUnaryReactor* KeyValueService::Close(
 absl::StatusOr<KeyValueService::OpenStore> KeyValueService::Resolve(
     const std::string& principal, uint32_t handle) {
   KV_ASSIGN_OR_RETURN(std::string name, handles_.Lookup(principal, handle));
-  KV_ASSIGN_OR_RETURN(Driver * driver, catalog_->Find(name));
-  return OpenStore{std::move(name), driver};
+  absl::StatusOr<Driver*> driver = catalog_->Find(name);
+  if (!driver.ok()) return Observe(name, driver.status());
+  return OpenStore{std::move(name), *driver};
 }
 
 absl::StatusOr<v1::OpenResponse> KeyValueService::DoOpen(
@@ -114,7 +157,8 @@ absl::StatusOr<v1::OpenResponse> KeyValueService::DoOpen(
     return NoSuchStoreError(request.name());
   }
   // Opening an unhealthy store fails now rather than on its first use.
-  KV_RETURN_IF_ERROR(catalog_->Find(request.name()).status());
+  KV_RETURN_IF_ERROR(
+      Observe(request.name(), catalog_->Find(request.name()).status()));
   KV_ASSIGN_OR_RETURN(uint32_t handle,
                       handles_.Open(principal, request.name()));
   v1::OpenResponse response;
@@ -128,13 +172,15 @@ absl::StatusOr<v1::GetResponse> KeyValueService::DoGet(
   KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
   absl::StatusOr<std::string> value = store.driver->Get(request.key());
   if (absl::IsNotFound(value.status())) {
-    return NoSuchKeyError(store.name, request.key());
+    return Observe(store.name, NoSuchKeyError(store.name, request.key()));
   }
   if (!value.ok()) {
-    return BackendError(store.name,
-                        absl::StrCat("get key ", Quote(request.key())),
-                        value.status());
+    return Observe(
+        store.name,
+        BackendError(store.name, absl::StrCat("get key ", Quote(request.key())),
+                     value.status()));
   }
+  Observe(store.name, absl::OkStatus());
   v1::GetResponse response;
   *response.mutable_value() = *std::move(value);
   return response;
@@ -148,9 +194,10 @@ absl::StatusOr<v1::SetResponse> KeyValueService::DoSet(
                                    limits_.max_value_bytes));
   absl::Status status = store.driver->Set(request.key(), request.value());
   if (!status.ok()) {
-    return BackendError(store.name,
-                        absl::StrCat("set key ", Quote(request.key())), status);
+    status = BackendError(
+        store.name, absl::StrCat("set key ", Quote(request.key())), status);
   }
+  KV_RETURN_IF_ERROR(Observe(store.name, status));
   return v1::SetResponse();
 }
 
@@ -160,9 +207,10 @@ absl::StatusOr<v1::DeleteResponse> KeyValueService::DoDelete(
   KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
   absl::Status status = store.driver->Delete(request.key());
   if (!status.ok()) {
-    return BackendError(
+    status = BackendError(
         store.name, absl::StrCat("delete key ", Quote(request.key())), status);
   }
+  KV_RETURN_IF_ERROR(Observe(store.name, status));
   return v1::DeleteResponse();
 }
 
@@ -172,10 +220,12 @@ absl::StatusOr<v1::ExistsResponse> KeyValueService::DoExists(
   KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
   absl::StatusOr<bool> exists = store.driver->Exists(request.key());
   if (!exists.ok()) {
-    return BackendError(store.name,
-                        absl::StrCat("check key ", Quote(request.key())),
-                        exists.status());
+    return Observe(store.name, BackendError(store.name,
+                                            absl::StrCat("check key ",
+                                                         Quote(request.key())),
+                                            exists.status()));
   }
+  Observe(store.name, absl::OkStatus());
   v1::ExistsResponse response;
   response.set_exists(*exists);
   return response;
@@ -199,8 +249,9 @@ absl::StatusOr<v1::GetKeysResponse> KeyValueService::DoGetKeys(
     return true;
   });
   if (!status.ok()) {
-    return BackendError(store.name, "list keys", status);
+    return Observe(store.name, BackendError(store.name, "list keys", status));
   }
+  Observe(store.name, absl::OkStatus());
   if (too_large) {
     return MakeKvError(
         v1::ERROR_CODE_IO, absl::StatusCode::kResourceExhausted,

@@ -1,8 +1,10 @@
 #ifndef KV_SERVICE_KV_SERVICE_H_
 #define KV_SERVICE_KV_SERVICE_H_
 
+#include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/server_context.h"
@@ -13,6 +15,7 @@
 #include "service/handle_table.h"
 #include "service/limits.h"
 #include "service/store_catalog.h"
+#include "service/store_health.h"
 
 namespace kv {
 
@@ -21,10 +24,13 @@ namespace kv {
 //
 // Every method is a raw callback method: the service decodes requests itself
 // (service/request_decoder.h) so malformed ones get a precise error, then
-// runs the operation, which may block on storage, on `executor`.
+// runs the operation, which may block on storage, on the worker pool of the
+// store it targets. Each store has a pool of its own, so a backend that hangs
+// until its deadline never delays calls to other stores.
 //
-// `catalog` and `executor` must outlive the service; the executor must stop
-// (run its queued tasks) before the catalog closes its drivers.
+// `catalog` must outlive the service. The service's pools finish their
+// queued work when it is destroyed, so destroy it before the catalog closes
+// its drivers.
 class KeyValueService final
     : public v1::KeyValue::WithRawCallbackMethod_Open<
           v1::KeyValue::WithRawCallbackMethod_Get<
@@ -35,8 +41,10 @@ class KeyValueService final
                               v1::KeyValue::WithRawCallbackMethod_Close<
                                   v1::KeyValue::Service>>>>>>> {
  public:
-  KeyValueService(StoreCatalog* catalog, Executor* executor,
-                  const Limits& limits);
+  // `threads_per_store` workers serve each store. `publish_health` receives
+  // every change of a store's health (see StoreHealth).
+  KeyValueService(StoreCatalog* catalog, const Limits& limits,
+                  int threads_per_store, StoreHealth::Publisher publish_health);
 
   using Raw = grpc::ByteBuffer;
   grpc::ServerUnaryReactor* Open(grpc::CallbackServerContext* context,
@@ -58,6 +66,11 @@ class KeyValueService final
   // already accepted have finished, or until `deadline`. Returns true if they
   // all finished.
   bool Drain(absl::Time deadline);
+
+  // Whether `store`'s backend answered the last call that reached it.
+  bool IsStoreHealthy(const std::string& store) {
+    return health_.IsHealthy(store);
+  }
 
   // The operations, callable directly (tests, in-process use). `principal`
   // identifies the caller; handles belong to it.
@@ -85,6 +98,19 @@ class KeyValueService final
   absl::StatusOr<OpenStore> Resolve(const std::string& principal,
                                     uint32_t handle);
 
+  // Records `outcome`, the result of a call that reached `store`'s backend
+  // (or failed to open it), in the store's health; returns it unchanged.
+  absl::Status Observe(const std::string& store, absl::Status outcome);
+
+  // The pool that runs `request`: the targeted store's, or the control pool
+  // for requests that touch no backend (Close, unknown stores and handles).
+  Executor& ExecutorFor(const std::string& principal,
+                        const v1::OpenRequest& request);
+  Executor& ExecutorFor(const std::string& principal,
+                        const v1::CloseRequest& request);
+  template <typename Request>
+  Executor& ExecutorFor(const std::string& principal, const Request& request);
+
   // Decodes `raw_request`, runs `operation` on the executor, encodes its
   // response into `raw_response` and finishes the call, mapping any error.
   template <typename Request, typename Response>
@@ -95,10 +121,13 @@ class KeyValueService final
                                                              const Request&));
 
   StoreCatalog* const catalog_;
-  Executor* const executor_;
   const Limits limits_;
   HandleTable handles_;
   CallTracker calls_;
+  StoreHealth health_;
+  // Destroyed before the other members, finishing queued work that uses them.
+  Executor control_executor_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Executor>> executors_;
 };
 
 }  // namespace kv

@@ -1,5 +1,6 @@
 #include "service/kv_service.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,11 +32,21 @@ StoreSpec Spec(const std::string& name, const std::string& type,
 class KeyValueServiceTest : public ::testing::Test {
  protected:
   KeyValueServiceTest()
-      : catalog_({Spec("default", "memory"), Spec("other", "memory"),
-                  Spec("broken", "sqlite", {{"path", "/dev/null/x.db"}})}),
-        executor_(1),
-        service_(&catalog_, &executor_, SmallLimits()) {
-    catalog_.OpenAll();
+      : catalog_(Specs()),
+        service_(Opened(&catalog_), SmallLimits(), 1,
+                 [this](const std::string& service, bool serving) {
+                   health_[service] = serving;
+                 }) {}
+
+  static std::vector<StoreSpec> Specs() {
+    return {Spec("default", "memory"), Spec("other", "memory"),
+            Spec("broken", "sqlite", {{"path", "/dev/null/x.db"}})};
+  }
+
+  // Opens the catalog's stores before the service reads their state.
+  static StoreCatalog* Opened(StoreCatalog* catalog) {
+    catalog->OpenAll();
+    return catalog;
   }
 
   static Limits SmallLimits() {
@@ -82,7 +93,7 @@ class KeyValueServiceTest : public ::testing::Test {
   }
 
   StoreCatalog catalog_;
-  Executor executor_;
+  std::map<std::string, bool> health_;
   KeyValueService service_;
 };
 
@@ -130,6 +141,14 @@ TEST_F(KeyValueServiceTest, UndefinedStoreIsNoSuchStore) {
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kNotFound,
                                HasSubstr("store \"nope\" is not defined")));
   EXPECT_EQ(ErrorCodeOf(status), v1::ERROR_CODE_NO_SUCH_STORE);
+}
+
+TEST_F(KeyValueServiceTest, StoreHealthFollowsBackendAvailability) {
+  EXPECT_TRUE(health_.at("store:default"));
+  EXPECT_TRUE(health_.at("store:other"));
+  EXPECT_FALSE(health_.at("store:broken"));
+  EXPECT_FALSE(service_.IsStoreHealthy("broken"));
+  EXPECT_TRUE(service_.IsStoreHealthy("default"));
 }
 
 TEST_F(KeyValueServiceTest, StoreThatCannotOpenIsIoUnavailable) {

@@ -136,6 +136,17 @@ int Run(int argc, char** argv) {
 
   StoreCatalog catalog(config->stores);
   catalog.OpenAll();
+  // A driver that refuses its fields (a bad durability, a malformed URL) is a
+  // bad config and stops startup; a backend that is down is not: the store
+  // stays unavailable and is retried.
+  for (const StoreCatalog::StoreState& store : catalog.Describe()) {
+    if (absl::IsInvalidArgument(store.status)) {
+      return Fail(absl::StrCat(
+          "bad config: ",
+          flags.config.empty() ? std::string("(defaults)") : flags.config,
+          ": [key_value_store.", store.name, "]: ", store.status.message()));
+    }
+  }
 
   ServerOptions options;
   // The flag wins over the config file, which wins over the default.

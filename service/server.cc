@@ -70,9 +70,13 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
   absl::Status address = ValidateListenAddress(options.listen);
   if (!address.ok()) return address;
   std::unique_ptr<KvServer> server(new KvServer());
-  server->executor_ = std::make_unique<Executor>(options.worker_threads);
+  KvServer* self = server.get();
   server->service_ = std::make_unique<KeyValueService>(
-      catalog, server->executor_.get(), options.limits);
+      catalog, options.limits, options.worker_threads,
+      [self](const std::string& service, bool serving) {
+        grpc::HealthCheckServiceInterface* health = self->health_.load();
+        if (health != nullptr) health->SetServingStatus(service, serving);
+      });
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -99,6 +103,13 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
       server->server_->GetHealthCheckService();
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
+  // Store health changes are published from now on; publish the states
+  // decided before the health service existed.
+  server->health_.store(health);
+  for (const std::string& store : catalog->Names()) {
+    health->SetServingStatus(StoreHealth::ServiceName(store),
+                             server->service_->IsStoreHealthy(store));
+  }
   return server;
 }
 
@@ -116,7 +127,6 @@ void KvServer::Shutdown(absl::Duration grace) {
   }
   server_->Shutdown(absl::ToChronoTime(absl::Now()));
   server_->Wait();
-  executor_.reset();  // Runs any queued task before returning.
 }
 
 KvServer::~KvServer() { Shutdown(absl::ZeroDuration()); }

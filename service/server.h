@@ -1,13 +1,14 @@
 #ifndef KV_SERVICE_SERVER_H_
 #define KV_SERVICE_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
-#include "service/executor.h"
 #include "service/kv_service.h"
 #include "service/limits.h"
 #include "service/store_catalog.h"
@@ -18,15 +19,16 @@ struct ServerOptions {
   // "host:port" (port 0 picks a free port) or "unix:/path".
   std::string listen = "127.0.0.1:50051";
   Limits limits;
-  // Threads running driver calls.
-  int worker_threads = 8;
+  // Threads running driver calls, per store.
+  int worker_threads = 4;
 };
 
 // A running kvd: the KeyValue service, the standard grpc.health.v1 Health
 // service and server reflection, listening on one address.
 //
 // Health: the overall status ("") and "kv.v1.KeyValue" are SERVING once
-// Start returns, NOT_SERVING from the start of Shutdown.
+// Start returns, NOT_SERVING from the start of Shutdown. Each store is also
+// listed as "store:NAME", NOT_SERVING while its backend is unavailable.
 class KvServer {
  public:
   // Starts serving `catalog`, which must outlive the server. Fails with a
@@ -48,7 +50,8 @@ class KvServer {
   KvServer() = default;
 
   std::string address_;
-  std::unique_ptr<Executor> executor_;
+  // Set once the server runs; read by the service's health publisher.
+  std::atomic<grpc::HealthCheckServiceInterface*> health_{nullptr};
   std::unique_ptr<KeyValueService> service_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;

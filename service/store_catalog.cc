@@ -24,6 +24,12 @@ void StoreCatalog::OpenAll() {
   for (auto& store : stores_) TryOpen(*store).IgnoreError();
 }
 
+std::vector<std::string> StoreCatalog::Names() const {
+  std::vector<std::string> names;
+  for (const auto& store : stores_) names.push_back(store->spec.name);
+  return names;
+}
+
 bool StoreCatalog::Contains(absl::string_view name) const {
   return by_name_.contains(name);
 }
@@ -55,7 +61,9 @@ absl::StatusOr<Driver*> StoreCatalog::TryOpen(Store& store) {
     }
     store.last_error = opened.status();
   }
-  return BackendError(store.spec.name, "open", store.last_error);
+  // A store that cannot be opened is unavailable, whatever the cause.
+  return BackendError(store.spec.name, "open",
+                      absl::UnavailableError(store.last_error.message()));
 }
 
 std::vector<StoreCatalog::StoreState> StoreCatalog::Describe() {

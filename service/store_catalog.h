@@ -36,11 +36,14 @@ class StoreCatalog {
   // Describe().
   void OpenAll();
 
+  // The configured store names, in config order.
+  std::vector<std::string> Names() const;
+
   // True if a store named `name` is configured.
   bool Contains(absl::string_view name) const;
 
   // The driver of store `name`: NoSuchStoreError if there is no such store,
-  // a BackendError (IO) if its driver cannot be opened.
+  // a BackendError (IO, UNAVAILABLE) if its driver cannot be opened.
   absl::StatusOr<Driver*> Find(absl::string_view name);
 
   struct StoreState {

@@ -210,17 +210,23 @@ TEST_P(KvdEndToEndTest, NonUtf8KeyIsInvalidArgumentNamingTheField) {
               v1::ERROR_CODE_IO, "field \"name\" of kv.v1.OpenRequest");
 }
 
-TEST_P(KvdEndToEndTest, HealthIsServing) {
+TEST_P(KvdEndToEndTest, HealthIsServingAndUnavailableStoresAreNot) {
   auto health = grpc::health::v1::Health::NewStub(kvd_->NewChannel());
-  for (const std::string service : {"", "kv.v1.KeyValue"}) {
+  auto status_of = [&](const std::string& service) {
     grpc::ClientContext context;
     grpc::health::v1::HealthCheckRequest request;
     request.set_service(service);
     grpc::health::v1::HealthCheckResponse response;
-    ASSERT_TRUE(health->Check(&context, request, &response).ok());
-    EXPECT_EQ(response.status(),
-              grpc::health::v1::HealthCheckResponse::SERVING);
-  }
+    grpc::Status status = health->Check(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << service << ": " << status.error_message();
+    return response.status();
+  };
+  using grpc::health::v1::HealthCheckResponse;
+  EXPECT_EQ(status_of(""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(status_of("kv.v1.KeyValue"), HealthCheckResponse::SERVING);
+  EXPECT_EQ(status_of("store:default"), HealthCheckResponse::SERVING);
+  EXPECT_EQ(status_of("store:cache"), HealthCheckResponse::SERVING);
+  EXPECT_EQ(status_of("store:broken"), HealthCheckResponse::NOT_SERVING);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, KvdEndToEndTest,
