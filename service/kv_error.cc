@@ -84,9 +84,12 @@ absl::Status BackendError(absl::string_view store, absl::string_view action,
       backend_status.code() == absl::StatusCode::kUnavailable
           ? absl::StatusCode::kUnavailable
           : absl::StatusCode::kInternal;
+  // Drivers name their store too; say it once.
+  const std::string prefix = absl::StrCat("store ", Quote(store), ": ");
+  absl::string_view cause = backend_status.message();
+  absl::ConsumePrefix(&cause, prefix);
   return MakeKvError(v1::ERROR_CODE_IO, code,
-                     absl::StrCat("store ", Quote(store), ": ", action,
-                                  " failed: ", backend_status.message()));
+                     absl::StrCat(prefix, action, " failed: ", cause));
 }
 
 }  // namespace kv

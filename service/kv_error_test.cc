@@ -59,6 +59,14 @@ TEST(KvErrorTest, QuoteEscapesUnprintableBytes) {
   EXPECT_EQ(Quote(absl::string_view("a\0z\n\"", 5)), "\"a\\x00z\\n\\\"\"");
 }
 
+TEST(KvErrorTest, BackendErrorNamesTheStoreOnce) {
+  absl::Status status = BackendError(
+      "orders", "open",
+      absl::UnavailableError("store \"orders\": cannot open /x.db"));
+  EXPECT_EQ(status.message(),
+            "IO: store \"orders\": open failed: cannot open /x.db");
+}
+
 TEST(KvErrorTest, BackendErrorNamesStoreActionAndCause) {
   absl::Status status =
       BackendError("orders", "set key \"k\"", absl::UnavailableError("gone"));
