@@ -34,6 +34,7 @@ packages=(
   libspdlog-dev
   libfmt-dev
   libcli11-dev
+  nlohmann-json3-dev
   clang-format
   git
 )
