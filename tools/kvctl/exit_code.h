@@ -20,6 +20,9 @@ enum class ExitCode : int {
   kUnreachable = 4,
   // A local read or write failed: --file, stdin, or stdout.
   kLocalIo = 5,
+  // `import` input that is not in the export format: a line that is not
+  // JSON, lacks "key" or "value", or whose value is not base64.
+  kBadInput = 6,
 };
 
 // The exit code for a call's result, `status` as made by CallError (or OK).

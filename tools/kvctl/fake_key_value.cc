@@ -18,10 +18,17 @@ grpc::Status KvError(grpc::ServerContext* context, grpc::StatusCode code,
 
 }  // namespace
 
-void FakeKeyValue::FailNextCall(grpc::Status status, std::string error_code) {
+void FakeKeyValue::FailNextCall(grpc::Status status, std::string error_code,
+                                std::string method) {
   absl::MutexLock lock(&mu_);
   failure_ = std::move(status);
   failure_code_ = std::move(error_code);
+  failure_method_ = std::move(method);
+}
+
+int FakeKeyValue::set_calls() const {
+  absl::MutexLock lock(&mu_);
+  return set_calls_;
 }
 
 int FakeKeyValue::open_handles() const {
@@ -39,13 +46,17 @@ absl::Time FakeKeyValue::last_deadline() const {
   return last_deadline_;
 }
 
-grpc::Status FakeKeyValue::TakeFailure(grpc::ServerContext* context) {
+grpc::Status FakeKeyValue::TakeFailure(grpc::ServerContext* context,
+                                       absl::string_view method) {
   absl::MutexLock lock(&mu_);
   const auto deadline = context->deadline();
   last_deadline_ = deadline == std::chrono::system_clock::time_point::max()
                        ? absl::InfiniteFuture()
                        : absl::FromChrono(deadline);
   if (!failure_.has_value()) return grpc::Status::OK;
+  if (!failure_method_.empty() && failure_method_ != method) {
+    return grpc::Status::OK;
+  }
   grpc::Status status = *std::move(failure_);
   failure_.reset();
   if (!failure_code_.empty()) {
@@ -66,7 +77,7 @@ grpc::Status FakeKeyValue::CheckHandle(grpc::ServerContext* context,
 grpc::Status FakeKeyValue::Open(grpc::ServerContext* context,
                                 const v1::OpenRequest* request,
                                 v1::OpenResponse* response) {
-  if (grpc::Status s = TakeFailure(context); !s.ok()) return s;
+  if (grpc::Status s = TakeFailure(context, "Open"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (request->name() != "default") {
     return KvError(
@@ -81,7 +92,7 @@ grpc::Status FakeKeyValue::Open(grpc::ServerContext* context,
 grpc::Status FakeKeyValue::Get(grpc::ServerContext* context,
                                const v1::GetRequest* request,
                                v1::GetResponse* response) {
-  if (grpc::Status s = TakeFailure(context); !s.ok()) return s;
+  if (grpc::Status s = TakeFailure(context, "Get"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
     return s;
@@ -100,7 +111,11 @@ grpc::Status FakeKeyValue::Get(grpc::ServerContext* context,
 grpc::Status FakeKeyValue::Set(grpc::ServerContext* context,
                                const v1::SetRequest* request,
                                v1::SetResponse* /*response*/) {
-  if (grpc::Status s = TakeFailure(context); !s.ok()) return s;
+  {
+    absl::MutexLock lock(&mu_);
+    ++set_calls_;
+  }
+  if (grpc::Status s = TakeFailure(context, "Set"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
     return s;
@@ -112,7 +127,7 @@ grpc::Status FakeKeyValue::Set(grpc::ServerContext* context,
 grpc::Status FakeKeyValue::Delete(grpc::ServerContext* context,
                                   const v1::DeleteRequest* request,
                                   v1::DeleteResponse* /*response*/) {
-  if (grpc::Status s = TakeFailure(context); !s.ok()) return s;
+  if (grpc::Status s = TakeFailure(context, "Delete"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
     return s;
@@ -124,7 +139,7 @@ grpc::Status FakeKeyValue::Delete(grpc::ServerContext* context,
 grpc::Status FakeKeyValue::Exists(grpc::ServerContext* context,
                                   const v1::ExistsRequest* request,
                                   v1::ExistsResponse* response) {
-  if (grpc::Status s = TakeFailure(context); !s.ok()) return s;
+  if (grpc::Status s = TakeFailure(context, "Exists"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
     return s;
@@ -136,7 +151,7 @@ grpc::Status FakeKeyValue::Exists(grpc::ServerContext* context,
 grpc::Status FakeKeyValue::GetKeys(grpc::ServerContext* context,
                                    const v1::GetKeysRequest* request,
                                    v1::GetKeysResponse* response) {
-  if (grpc::Status s = TakeFailure(context); !s.ok()) return s;
+  if (grpc::Status s = TakeFailure(context, "GetKeys"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
     return s;
@@ -148,7 +163,7 @@ grpc::Status FakeKeyValue::GetKeys(grpc::ServerContext* context,
 grpc::Status FakeKeyValue::Close(grpc::ServerContext* context,
                                  const v1::CloseRequest* request,
                                  v1::CloseResponse* /*response*/) {
-  if (grpc::Status s = TakeFailure(context); !s.ok()) return s;
+  if (grpc::Status s = TakeFailure(context, "Close"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   ++close_calls_;
   handles_.erase(request->store());

@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
@@ -23,8 +24,13 @@ namespace kv {
 class FakeKeyValue final : public v1::KeyValue::Service {
  public:
   // Makes the next call, whichever it is, fail with `status` and, unless
-  // `error_code` is empty, the "kv-error-code" trailer `error_code`.
-  void FailNextCall(grpc::Status status, std::string error_code);
+  // `error_code` is empty, the "kv-error-code" trailer `error_code`. With a
+  // `method` ("Get", "GetKeys", ...), the next call of that method fails
+  // instead, and other calls go through.
+  void FailNextCall(grpc::Status status, std::string error_code,
+                    std::string method = "");
+  // Calls of Set received (failed ones included).
+  int set_calls() const;
 
   // Handles currently open.
   int open_handles() const;
@@ -56,8 +62,9 @@ class FakeKeyValue final : public v1::KeyValue::Service {
  private:
   // Records the call's deadline, then returns the injected failure, consumed
   // by the first call that takes it; OK when none is pending.
-  grpc::Status TakeFailure(grpc::ServerContext* context)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // `method` is the RPC's name, e.g. "Get".
+  grpc::Status TakeFailure(grpc::ServerContext* context,
+                           absl::string_view method) ABSL_LOCKS_EXCLUDED(mu_);
   // INVALID_STORE unless `handle` is open.
   grpc::Status CheckHandle(grpc::ServerContext* context, uint32_t handle)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -65,6 +72,8 @@ class FakeKeyValue final : public v1::KeyValue::Service {
   mutable absl::Mutex mu_;
   std::optional<grpc::Status> failure_ ABSL_GUARDED_BY(mu_);
   std::string failure_code_ ABSL_GUARDED_BY(mu_);
+  std::string failure_method_ ABSL_GUARDED_BY(mu_);
+  int set_calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::string> values_ ABSL_GUARDED_BY(mu_);
   std::set<uint32_t> handles_ ABSL_GUARDED_BY(mu_);
   uint32_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
