@@ -37,6 +37,8 @@ packages=(
   nlohmann-json3-dev
   clang-format
   git
+  libhiredis-dev
+  redis-server
 )
 
 installed() {

@@ -13,6 +13,8 @@
 #include "tools/kvctl/channel.h"
 #include "tools/kvctl/commands.h"
 #include "tools/kvctl/exit_code.h"
+#include "tools/kvctl/progress.h"
+#include "tools/kvctl/transfer.h"
 
 namespace kv::kvctl {
 namespace {
@@ -29,6 +31,8 @@ constexpr char kFooter[] =
   tar c dir | kvctl set backup -
   kvctl --addr unix:/run/kvd.sock keys
   kvctl exists greeting && echo present
+  kvctl --store default export --output dump.jsonl
+  kvctl --store orders import --input dump.jsonl
 
 Exit codes:
   0  success
@@ -37,7 +41,10 @@ Exit codes:
   3  kvd refused the request: NO_SUCH_STORE, ACCESS_DENIED, INVALID_STORE,
      STORE_TABLE_FULL, IO, a bad key, or any other error kvd returned
   4  kvd could not be reached, or did not answer within --timeout
-  5  local I/O error: reading --file or stdin, or writing stdout
+  5  local I/O error: reading --file, --input or stdin, or writing stdout
+     or --output
+  6  import: the input is not in the export format (the message names the
+     line)
 
 Environment:
   KVD_ADDR  the default for --addr
@@ -161,6 +168,49 @@ int RunKvctl(int argc, char** argv) {
                               "Example:\n"
                               "  kvctl --store cache keys | wc -l");
 
+  bool quiet = false;
+  constexpr char kQuietHelp[] = "no progress lines and no summary on stderr";
+
+  CLI::App* exporter = AddCommand(
+      app, "export", "write every key and value as JSON Lines",
+      "One line per key, in key order:\n"
+      "  {\"key\":\"greeting\",\"value\":\"aGVsbG8=\"}\n"
+      "The value is standard base64, as in grpcurl's and buf curl's JSON.\n"
+      "Lists the keys with one GetKeys call, then reads each key; a key "
+      "deleted\nmeanwhile is skipped and counted. Writes made during the "
+      "export may be\nmissed: stop writers first. --output is written under "
+      "a temporary name and\nrenamed when complete. Progress goes to stderr "
+      "every 2 s.\n\n"
+      "Examples:\n"
+      "  kvctl export > dump.jsonl\n"
+      "  kvctl --store default export --output dump.jsonl");
+  std::string output;
+  exporter
+      ->add_option("-o,--output", output,
+                   "write to this file instead of stdout")
+      ->type_name("FILE");
+  exporter->add_flag("-q,--quiet", quiet, kQuietHelp);
+
+  CLI::App* importer = AddCommand(
+      app, "import", "set every key of a JSON Lines export",
+      "Reads what export writes and sets each key, in order, replacing "
+      "existing\nvalues (other keys of the store are kept). Stops at the "
+      "first line that is\nnot a valid record (exit 6) or whose set fails, "
+      "naming the line; the lines\nbefore it stay imported. --dry-run "
+      "checks every line and contacts no server.\n\n"
+      "Examples:\n"
+      "  kvctl --store orders import --input dump.jsonl\n"
+      "  kvctl import --dry-run < dump.jsonl");
+  std::string input;
+  importer
+      ->add_option("-i,--input", input, "read from this file instead of stdin")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
+  bool dry_run = false;
+  importer->add_flag("-n,--dry-run", dry_run,
+                     "only check the input; set nothing");
+  importer->add_flag("-q,--quiet", quiet, kQuietHelp);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -202,6 +252,14 @@ int RunKvctl(int argc, char** argv) {
     code = RunExists(env, key);
   } else if (keys->parsed()) {
     code = RunKeys(env);
+  } else if (exporter->parsed()) {
+    ProgressOptions progress;
+    progress.quiet = quiet;
+    code = RunExport(env, output, progress);
+  } else if (importer->parsed()) {
+    ProgressOptions progress;
+    progress.quiet = quiet;
+    code = RunImport(env, input, dry_run, progress);
   }
   return static_cast<int>(code);
 }

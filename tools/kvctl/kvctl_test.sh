@@ -3,7 +3,8 @@
 #
 # Usage: kvctl_test.sh KVCTL KVD (Bazel passes both as runfiles paths.)
 # Starts kvd on 127.0.0.1:0 with a memory store "mem", and a second kvd on a
-# Unix socket, then checks kvctl's output bytes and exit codes.
+# Unix socket, then checks kvctl's output bytes and exit codes; then a third
+# kvd for export and import between its default store and a memory store.
 
 set -u
 
@@ -205,6 +206,101 @@ KVD_ADDR="${UNIX}" run 0 "KVD_ADDR" get k && expect_out "KVD_ADDR" 'unix-value'
 KVD_ADDR="${UNIX}" run 0 "--addr beats KVD_ADDR" --addr "${TCP}" --store mem \
   get k1 && expect_out "--addr beats KVD_ADDR" 'one'
 run 1 "the unix server is a different server" --addr "${TCP}" get k
+
+# Export and import: move the default (SQLite) store into a memory store
+# through JSON Lines, on a kvd of its own.
+printf '[key_value_store.copy]\ntype = "memory"\n' >"${TMP}/transfer.toml"
+start_kvd transfer --listen=127.0.0.1:0 --data-dir="${TMP}/data-transfer" \
+  --config="${TMP}/transfer.toml"
+readonly XFER="${LISTEN_ADDR}"
+readonly UTF8_KEY=$'caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac'
+readonly DUMPS="${TMP}/dumps"
+mkdir -p "${DUMPS}"
+run 0 "transfer: set text" --addr "${XFER}" set greeting 'hello, world'
+run 0 "transfer: set binary" --addr "${XFER}" set bin --file "${TMP}/binary"
+run 0 "transfer: set UTF-8 key" --addr "${XFER}" set "${UTF8_KEY}" 'clé'
+run 0 "transfer: set empty" --addr "${XFER}" set empty --file "${TMP}/empty"
+run 0 "transfer: set odd key" --addr "${XFER}" set $'quote"back\\slash\ttab' x
+run 0 "transfer: set 512 KiB" --addr "${XFER}" set large --file "${TMP}/large"
+
+if run 0 "export default to a file" --addr "${XFER}" export \
+  --output "${DUMPS}/default.jsonl"; then
+  expect_out "export --output writes nothing to stdout" ''
+  expect_err "export summary" 'exported 6 keys, '
+  grep -qE '^exported 6 keys, [0-9.]+ (B|KiB|MiB), in [0-9.]+ s$' "${ERR}" ||
+    fail "export summary format: $(cat "${ERR}")"
+fi
+[[ "$(wc -l <"${DUMPS}/default.jsonl")" -eq 6 ]] ||
+  fail "export: want 6 lines, got $(wc -l <"${DUMPS}/default.jsonl")"
+grep -qxF "{\"key\":\"bin\",\"value\":\"$(base64 -w0 "${TMP}/binary")\"}" \
+  "${DUMPS}/default.jsonl" || fail "export: binary record is not base64"
+grep -qxF "{\"key\":\"${UTF8_KEY}\",\"value\":\"$(printf 'clé' | base64)\"}" \
+  "${DUMPS}/default.jsonl" || fail "export: UTF-8 key is not written as is"
+grep -qxF '{"key":"empty","value":""}' "${DUMPS}/default.jsonl" ||
+  fail "export: empty value"
+grep -qxF '{"key":"quote\"back\\slash\ttab","value":"eA=="}' \
+  "${DUMPS}/default.jsonl" || fail "export: key escapes"
+
+run 0 "import into the memory store" --addr "${XFER}" --store copy import \
+  --input "${DUMPS}/default.jsonl" && expect_err "import summary" \
+  'imported 6 keys, '
+run 0 "export the memory store to stdout" --addr "${XFER}" --store copy \
+  export --quiet && {
+  cp "${OUT}" "${DUMPS}/copy.jsonl"
+  [[ -s "${ERR}" ]] && fail "export --quiet wrote to stderr: $(cat "${ERR}")"
+}
+sort "${DUMPS}/default.jsonl" >"${DUMPS}/default.sorted"
+sort "${DUMPS}/copy.jsonl" >"${DUMPS}/copy.sorted"
+cmp -s "${DUMPS}/default.sorted" "${DUMPS}/copy.sorted" ||
+  fail "the two exports differ: $(diff "${DUMPS}/default.sorted" \
+    "${DUMPS}/copy.sorted" | head -c 2000)"
+run 0 "get the imported binary" --addr "${XFER}" --store copy get bin &&
+  { cmp -s "${TMP}/binary" "${OUT}" || fail "imported binary value differs"; }
+run 0 "get the imported UTF-8 key" --addr "${XFER}" --store copy \
+  get "${UTF8_KEY}" && expect_out "get the imported UTF-8 key" 'clé'
+STDIN="${DUMPS}/default.jsonl" run 0 "import from stdin, again" \
+  --addr "${XFER}" --store copy import -q && expect_out "import -q" ''
+[[ -s "${ERR}" ]] && fail "import -q wrote to stderr: $(cat "${ERR}")"
+
+# Malformed input: exit 6, naming the line; nothing after it is set.
+{
+  echo '{"key":"m1","value":"MQ=="}'
+  echo '{"key":"m2","value":"not base64!"}'
+  echo '{"key":"m3","value":"Mw=="}'
+} >"${DUMPS}/bad.jsonl"
+run 6 "import --dry-run of a bad line" --addr "${XFER}" --store copy import \
+  --dry-run --input "${DUMPS}/bad.jsonl" && {
+  expect_err "dry-run bad line" 'line 2: field "value" of key "m2"'
+  expect_err "dry-run bad line" 'nothing imported'
+}
+run 1 "dry-run set nothing" --addr "${XFER}" --store copy exists m1
+run 6 "import of a bad line" --addr "${XFER}" --store copy import \
+  --input "${DUMPS}/bad.jsonl" && {
+  expect_err "bad line" 'line 2: '
+  expect_err "bad line" 'imported the 1 key before it'
+}
+run 0 "the line before the bad one is imported" --addr "${XFER}" \
+  --store copy get m1 && expect_out "line before the bad one" '1'
+run 1 "the line after the bad one is not" --addr "${XFER}" --store copy \
+  exists m3
+printf 'not json\n' >"${DUMPS}/not-json.jsonl"
+STDIN="${DUMPS}/not-json.jsonl" run 6 "import of non-JSON from stdin" \
+  --addr "${XFER}" --store copy import && expect_err "non-JSON" \
+  'line 1: not valid JSON'
+run 2 "import --input of a missing file" --addr "${XFER}" import \
+  --input "${DUMPS}/no-such-file"
+
+# A failed export leaves no file, not even a temporary one.
+mkdir -p "${DUMPS}/failed"
+run 3 "export of an unknown store" --addr "${XFER}" --store nosuch export \
+  --output "${DUMPS}/failed/dump.jsonl" && expect_err "export nosuch" \
+  'NO_SUCH_STORE'
+[[ -z "$(ls -A "${DUMPS}/failed")" ]] ||
+  fail "a failed export left files: $(ls -A "${DUMPS}/failed")"
+run 4 "export with no server" --addr 127.0.0.1:1 export \
+  --output "${DUMPS}/failed/dump.jsonl"
+[[ -z "$(ls -A "${DUMPS}/failed")" ]] ||
+  fail "an unreachable export left files: $(ls -A "${DUMPS}/failed")"
 
 if [[ "${failures}" -ne 0 ]]; then
   echo "${failures} check(s) failed" >&2

@@ -15,7 +15,8 @@ namespace {
 using Json = nlohmann::json;
 
 // nlohmann's exception text without its "[json.exception.NAME] " prefix and
-// without "at line 1, ", since a record is one line and the caller names it.
+// with "at line 1, column 5" as "at column 5": a record is one line, and the
+// caller names it.
 std::string JsonErrorText(const std::exception& error) {
   absl::string_view text = error.what();
   const size_t bracket = text.find("] ");
@@ -26,7 +27,7 @@ std::string JsonErrorText(const std::exception& error) {
   std::string result(text);
   const std::string line_one = "at line 1, ";
   if (const size_t at = result.find(line_one); at != std::string::npos) {
-    result.erase(at, line_one.size());
+    result.replace(at, line_one.size(), "at ");
   }
   return result;
 }

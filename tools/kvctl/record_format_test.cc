@@ -94,7 +94,8 @@ TEST(DecodeRecordTest, MalformedJson) {
               HasSubstr("not valid JSON"));
   EXPECT_THAT(DecodeError("key=k value=v"), HasSubstr("not valid JSON"));
   // nlohmann's "at line 1" is dropped: the caller numbers the lines.
-  EXPECT_THAT(DecodeError("{oops}"), ::testing::Not(HasSubstr("line 1")));
+  EXPECT_THAT(DecodeError("{oops}"),
+              HasSubstr("not valid JSON: parse error at column 2: "));
 }
 
 TEST(DecodeRecordTest, InvalidUtf8InTheLine) {
