@@ -37,6 +37,7 @@ packages=(
   nlohmann-json3-dev
   clang-format
   git
+  # The Redis driver (hiredis) and its tests (a private redis-server).
   libhiredis-dev
   redis-server
 )
