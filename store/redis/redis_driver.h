@@ -1,0 +1,48 @@
+#ifndef KV_STORE_REDIS_REDIS_DRIVER_H_
+#define KV_STORE_REDIS_REDIS_DRIVER_H_
+
+// Driver type "redis": a store kept in a Redis server, through hiredis.
+// Linking this library registers the type. See redis_options.h for the
+// config fields and docs/drivers.md for operating it.
+//
+// Layout: key K of store NAME is the Redis string `kvd:{NAME}:K`, so any
+// number of stores share one Redis (and one database) without ever seeing
+// each other's keys. Set is SET, Delete is DEL, Exists is EXISTS; ListKeys
+// SCANs with MATCH on the (glob-escaped) prefix.
+//
+// Connections: a fixed pool of `pool_size`. A call waits for a free
+// connection, connects it if needed (AUTH, SELECT), and runs its command,
+// all within `timeout` (each SCAN of a listing gets a `timeout` of its
+// own). A connection that failed with an I/O error or a timeout is closed,
+// and one the server has closed while idle is noticed before use; either
+// way the next call connects again, so the driver recovers from a Redis
+// restart by itself.
+//
+// Errors: every message names the store, what failed and the server
+// address, never the password, e.g.
+//   store "sessions": cannot reach Redis at 127.0.0.1:6390: Connection refused
+//   store "sessions": cannot read from Redis at 127.0.0.1:6390: no reply
+//       within the 2s timeout
+// Unreachable, timed out, connection lost, no free connection in time, and
+// the server replying LOADING, BUSY or MASTERDOWN give Unavailable; a
+// malformed config gives InvalidArgument (from RedisOptionsFromSpec);
+// anything else (a refused AUTH, a key holding another Redis type, ...)
+// gives Internal.
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "store/driver.h"
+#include "store/redis/redis_options.h"
+
+namespace kv {
+
+// Connects one pooled connection (so an unreachable or misconfigured server
+// fails here, within `options.timeout`) and returns the driver. This is what
+// the registered "redis" type runs after RedisOptionsFromSpec.
+absl::StatusOr<std::unique_ptr<Driver>> OpenRedisDriver(
+    const RedisOptions& options);
+
+}  // namespace kv
+
+#endif  // KV_STORE_REDIS_REDIS_DRIVER_H_
