@@ -21,7 +21,8 @@ namespace {
 
 constexpr char kDescription[] =
     "kvctl: read and write the key-value stores of a kvd server.\n"
-    "Each command opens the store, does one call, and closes the handle.";
+    "Each command opens the store, does its call (one, except for export\n"
+    "and import), and closes the handle.";
 
 constexpr char kFooter[] =
     R"(Examples:
