@@ -40,6 +40,15 @@ packages=(
   # The Redis driver (hiredis) and its tests (a private redis-server).
   libhiredis-dev
   redis-server
+  # The Go client (clients/go): Go 1.19, grpc-go 1.33, protobuf-go, and the
+  # protoc plugins of generate.sh. grpc-go needs golang/protobuf 1.5 (the shim
+  # over protobuf-go), not 1.3, for messages made by protoc-gen-go 1.28.
+  golang-go
+  golang-google-grpc-dev
+  golang-google-protobuf-dev
+  golang-github-golang-protobuf-1-5-dev
+  protoc-gen-go
+  protoc-gen-go-grpc
 )
 
 installed() {
