@@ -1,0 +1,173 @@
+package kvd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	kvv1 "github.com/kvd-project/kvd/clients/go/kv/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// ErrorCode is kvd's error code, which mirrors the error variant of Spin's
+// key-value interface one to one (kv.v1.ErrorCode).
+type ErrorCode = kvv1.ErrorCode
+
+// The error codes. CodeUnspecified means the failure carried no code: the
+// call failed before reaching kvd's service (unreachable server, expired
+// deadline, cancelled context, kvd shutting down).
+const (
+	CodeUnspecified    = kvv1.ErrorCode_ERROR_CODE_UNSPECIFIED
+	CodeStoreTableFull = kvv1.ErrorCode_ERROR_CODE_STORE_TABLE_FULL
+	CodeNoSuchStore    = kvv1.ErrorCode_ERROR_CODE_NO_SUCH_STORE
+	CodeAccessDenied   = kvv1.ErrorCode_ERROR_CODE_ACCESS_DENIED
+	CodeInvalidStore   = kvv1.ErrorCode_ERROR_CODE_INVALID_STORE
+	CodeNoSuchKey      = kvv1.ErrorCode_ERROR_CODE_NO_SUCH_KEY
+	CodeIO             = kvv1.ErrorCode_ERROR_CODE_IO
+)
+
+// ErrorCodeTrailer is the trailing metadata entry that carries the ErrorCode
+// of a failed call, as the enum value's name ("ERROR_CODE_NO_SUCH_KEY").
+const ErrorCodeTrailer = "kv-error-code"
+
+// Error is the error every method of this package returns when a call fails.
+type Error struct {
+	// Code is kvd's error code, from the "kv-error-code" trailer;
+	// CodeUnspecified if the failure carried none.
+	Code ErrorCode
+	// GRPCCode is the call's canonical gRPC status code.
+	GRPCCode codes.Code
+	// Message is the gRPC status message. kvd's messages start with the
+	// code's short name and name the store and key ("NO_SUCH_KEY: key ...").
+	Message string
+}
+
+// Sentinels for errors.Is. A sentinel matches an *Error with the same Code
+// and, if the sentinel's GRPCCode is not codes.OK, the same GRPCCode:
+//
+//	if errors.Is(err, kvd.ErrNoSuchKey) { ... }
+var (
+	ErrStoreTableFull = &Error{Code: CodeStoreTableFull}
+	ErrNoSuchStore    = &Error{Code: CodeNoSuchStore}
+	ErrAccessDenied   = &Error{Code: CodeAccessDenied}
+	ErrInvalidStore   = &Error{Code: CodeInvalidStore}
+	ErrNoSuchKey      = &Error{Code: CodeNoSuchKey}
+	// ErrIO matches every IO error, whatever its gRPC code.
+	ErrIO = &Error{Code: CodeIO}
+	// ErrBackendUnavailable: kvd is up but the store's backend cannot be
+	// reached or opened (IO with gRPC UNAVAILABLE). Retrying later may work.
+	ErrBackendUnavailable = &Error{Code: CodeIO, GRPCCode: codes.Unavailable}
+	// ErrInvalidArgument: a malformed request, such as an oversize key or
+	// value (IO with gRPC INVALID_ARGUMENT). Retrying will not help.
+	ErrInvalidArgument = &Error{Code: CodeIO, GRPCCode: codes.InvalidArgument}
+	// ErrServerUnavailable: kvd itself could not be reached, or is shutting
+	// down (gRPC UNAVAILABLE with no kvd error code).
+	ErrServerUnavailable = &Error{Code: CodeUnspecified, GRPCCode: codes.Unavailable}
+)
+
+// Error formats the error on one line, e.g.
+// `kvd: NO_SUCH_KEY: key "a" does not exist in store "default" (NotFound)`.
+func (e *Error) Error() string {
+	msg := e.Message
+	if e.Code != CodeUnspecified {
+		short := shortName(e.Code)
+		if !strings.HasPrefix(msg, short) {
+			msg = short + ": " + msg
+		}
+	}
+	return fmt.Sprintf("kvd: %s (%s)", msg, e.GRPCCode)
+}
+
+// Is reports whether target is a sentinel (or any *Error) this error matches:
+// the same Code, and the same GRPCCode unless target's is codes.OK.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok {
+		return false
+	}
+	return e.Code == t.Code && (t.GRPCCode == codes.OK || t.GRPCCode == e.GRPCCode)
+}
+
+// Unwrap returns context.DeadlineExceeded or context.Canceled for a call that
+// failed because its deadline expired or it was cancelled, so that
+// errors.Is(err, context.DeadlineExceeded) works; otherwise nil.
+func (e *Error) Unwrap() error {
+	if e.Code != CodeUnspecified {
+		return nil
+	}
+	switch e.GRPCCode {
+	case codes.DeadlineExceeded:
+		return context.DeadlineExceeded
+	case codes.Canceled:
+		return context.Canceled
+	}
+	return nil
+}
+
+// GRPCStatus returns the error as a gRPC status, so status.Code(err) and
+// status.FromError(err) work on it.
+func (e *Error) GRPCStatus() *status.Status {
+	return status.New(e.GRPCCode, e.Message)
+}
+
+// CodeOf returns err's kvd ErrorCode if err is (or wraps) an *Error, else
+// CodeUnspecified.
+func CodeOf(err error) ErrorCode {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeUnspecified
+}
+
+// IsNoSuchKey reports whether err says the key does not exist.
+func IsNoSuchKey(err error) bool { return errors.Is(err, ErrNoSuchKey) }
+
+// IsNoSuchStore reports whether err says the store name is not defined.
+func IsNoSuchStore(err error) bool { return errors.Is(err, ErrNoSuchStore) }
+
+// IsAccessDenied reports whether err says the caller may not use the store.
+func IsAccessDenied(err error) bool { return errors.Is(err, ErrAccessDenied) }
+
+// IsInvalidStore reports whether err says the handle is not open (closed,
+// reclaimed after idling, or never issued); Open the store again.
+func IsInvalidStore(err error) bool { return errors.Is(err, ErrInvalidStore) }
+
+// IsStoreTableFull reports whether err says the caller holds too many open
+// store handles.
+func IsStoreTableFull(err error) bool { return errors.Is(err, ErrStoreTableFull) }
+
+// IsIO reports whether err is an IO error (any gRPC code).
+func IsIO(err error) bool { return errors.Is(err, ErrIO) }
+
+// IsBackendUnavailable reports whether err says the store's backend cannot
+// be reached or opened (IO with gRPC UNAVAILABLE).
+func IsBackendUnavailable(err error) bool { return errors.Is(err, ErrBackendUnavailable) }
+
+// IsServerUnavailable reports whether err says kvd itself could not be
+// reached or is shutting down.
+func IsServerUnavailable(err error) bool { return errors.Is(err, ErrServerUnavailable) }
+
+// shortName is the code's name without the ERROR_CODE_ prefix: "NO_SUCH_KEY".
+func shortName(c ErrorCode) string {
+	return strings.TrimPrefix(c.String(), "ERROR_CODE_")
+}
+
+// fromCall converts the error of a gRPC call, with the trailer it received,
+// to an *Error. It returns nil for a nil error.
+func fromCall(err error, trailer metadata.MD) error {
+	if err == nil {
+		return nil
+	}
+	st, _ := status.FromError(err)
+	e := &Error{GRPCCode: st.Code(), Message: st.Message()}
+	if v := trailer.Get(ErrorCodeTrailer); len(v) > 0 {
+		if n, ok := kvv1.ErrorCode_value[v[0]]; ok {
+			e.Code = ErrorCode(n)
+		}
+	}
+	return e
+}

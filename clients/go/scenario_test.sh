@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# //clients/go:scenario_test. In a GOPATH of its own under $TEST_TMPDIR (Go
+# 1.19 and grpc-go 1.33 from Debian, GOPATH mode, offline):
+#   1. gofmt and go vet are clean;
+#   2. builds kvdrt (the cross-language round trip's Go leg) into
+#      $TEST_TMPDIR/bin/kvdrt and checks it against a private kvd;
+#   3. runs the package tests, clients/SCENARIO.md included, against a
+#      private kvd over TCP, then over a unix socket (clients/testing/with_kvd.sh);
+#   4. runs the example of clients/go/README.md exactly as written, and
+#      compares its output with the README's.
+#   scenario_test.sh WITH_KVD_SH
+set -euo pipefail
+with_kvd="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+src="${TEST_SRCDIR:?run under bazel test}/${TEST_WORKSPACE:-kvd}/clients/go"
+tmp="${TEST_TMPDIR:?}"
+
+# The module path is github.com/kvd-project/kvd/clients/go (go.mod, and the
+# proto's go_package): put the sources at that path in a GOPATH of our own.
+gopath="$tmp/gopath"
+pkg=github.com/kvd-project/kvd/clients/go
+mkdir -p "$gopath/src/$(dirname "$pkg")"
+ln -sfn "$src" "$gopath/src/$pkg"
+export GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" GOCACHE="$tmp/gocache"
+export HOME="$tmp" GOFLAGS= GOPROXY=off CGO_ENABLED=0
+step() { echo "=== $*"; }
+# Every package of the module. (The go tool's "..." does not follow the
+# symlink, so list them; find -L does.)
+mapfile -t pkgs < <(cd "$src" && find -L . -name '*.go' -printf '%h\n' | sort -u |
+  sed -e "s|^\.\$|$pkg|" -e "s|^\./|$pkg/|")
+echo "packages: ${pkgs[*]}"
+
+step "gofmt -l"
+unformatted="$(cd "$src" && find -L . -name '*.go' -print0 | xargs -0 gofmt -l)"
+if [[ -n "$unformatted" ]]; then
+  echo "not gofmt-clean (fix: gofmt -w clients/go):" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
+step "go vet"
+go vet "${pkgs[@]}"
+
+step "go build kvdrt"
+mkdir -p "$tmp/bin"
+go build -o "$tmp/bin/kvdrt" "$pkg/cmd/kvdrt"
+step "kvdrt against kvd"
+"$with_kvd" bash -c '
+  set -euo pipefail
+  rt="$1"
+  [[ "$("$rt" set roundtrip/key 00ff10)" == ok ]]
+  [[ "$("$rt" get roundtrip/key)" == 00ff10 ]]
+  [[ "$("$rt" exists roundtrip/key)" == true ]]
+  [[ "$("$rt" delete roundtrip/key)" == ok ]]
+  rc=0; out="$("$rt" exists roundtrip/key)" || rc=$?
+  [[ "$out" == false && $rc -eq 1 ]]
+  rc=0; "$rt" get roundtrip/key 2>/dev/null || rc=$?
+  [[ $rc -eq 1 ]]
+  rc=0; "$rt" frobnicate x 2>/dev/null || rc=$?
+  [[ $rc -eq 2 ]]
+  echo "kvdrt: ok"
+' kvdrt "$tmp/bin/kvdrt"
+
+step "go test over TCP"
+"$with_kvd" go test -count=1 -v "${pkgs[@]}"
+step "go test over a unix socket"
+"$with_kvd" --unix go test -count=1 -v "${pkgs[@]}"
+
+step "README example"
+# The README's first ```go block is the program; the ```text block right
+# after "It prints:" is its output.
+example="$gopath/src/kvdexample"
+mkdir -p "$example"
+awk '/^```go$/ && !done {on=1; next} on && /^```$/ {on=0; done=1} on' "$src/README.md" >"$example/main.go"
+awk '/^It prints:$/ {seen=1} seen && /^```text$/ {on=1; next} on && /^```$/ {exit} on' \
+  "$src/README.md" >"$tmp/want.txt"
+[[ -s "$example/main.go" && -s "$tmp/want.txt" ]] || { echo "README: example or output block not found" >&2; exit 1; }
+"$with_kvd" bash -c 'cd "$1" && go run .' example "$example" >"$tmp/got.txt"
+if ! diff -u "$tmp/want.txt" "$tmp/got.txt"; then
+  echo "README example output differs from the README (- README, + actual)" >&2
+  exit 1
+fi
+echo "README example: ok"
