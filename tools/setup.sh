@@ -4,7 +4,8 @@
 #   - the Debian packages below (only those missing; `apt-get update` runs once,
 #     and only if something is missing);
 #   - the npm tools pinned in tools/npm/package-lock.json (buf), with `npm ci`,
-#     only when tools/npm/node_modules does not match the lock file.
+#     only when tools/npm/node_modules does not match the lock file; the same
+#     for the Node client's packages in clients/node/package-lock.json.
 # Idempotent; takes about a second when everything is present. Runs from any
 # directory. Prints one line per step.
 set -euo pipefail
@@ -95,6 +96,21 @@ else
   (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error)
   echo "$want" >"$stamp"
   step "npm tools: installed buf $("$buf_bin" --version)"
+fi
+
+# The Node client's packages (clients/node: @grpc/grpc-js, ts-proto,
+# typescript), the same way: `npm ci` only when the lock file changed.
+node_dir="$root/clients/node"
+stamp="$node_dir/node_modules/.kvd-setup-lock.sha256"
+want="$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)"
+have="$(cat "$stamp" 2>/dev/null || true)"
+if [[ "$have" == "$want" && -x "$node_dir/node_modules/.bin/tsc" ]]; then
+  step "node client: up to date with clients/node/package-lock.json"
+else
+  step "npm ci in clients/node (lock file changed or node_modules missing)"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+  step "node client: installed"
 fi
 
 step "done"

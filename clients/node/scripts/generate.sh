@@ -1,0 +1,25 @@
+#!/bin/sh
+# Generates the TypeScript messages and the @grpc/grpc-js client for kv.v1 from
+# proto/kv/v1/kv.proto into src/gen/, with Debian's protoc and the ts-proto
+# plugin pinned in package-lock.json. Run by `npm run build`; the output is
+# not committed.
+#   KVD_PROTO_DIR  the folder holding kv/v1/kv.proto (default: ../../proto)
+set -eu
+here="$(cd "$(dirname "$0")/.." && pwd)"
+proto_dir="${KVD_PROTO_DIR:-$here/../../proto}"
+plugin="$here/node_modules/.bin/protoc-gen-ts_proto"
+if [ ! -x "$plugin" ]; then
+  echo "generate.sh: $plugin is missing; run tools/setup.sh (npm ci in clients/node)" >&2
+  exit 1
+fi
+command -v protoc >/dev/null 2>&1 || {
+  echo "generate.sh: protoc not found; run tools/setup.sh (Debian protobuf-compiler)" >&2
+  exit 1
+}
+rm -rf "$here/src/gen"
+mkdir -p "$here/src/gen"
+protoc -I "$proto_dir" \
+  --plugin=protoc-gen-ts_proto="$plugin" \
+  --ts_proto_out="$here/src/gen" \
+  --ts_proto_opt=outputServices=generic-definitions,env=node,esModuleInterop=true \
+  kv/v1/kv.proto

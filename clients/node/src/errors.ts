@@ -1,0 +1,168 @@
+// The typed error of the kvd client: every failed call rejects with a KvError
+// that carries the exact kv.v1.ErrorCode (from the "kv-error-code" trailer)
+// next to the gRPC status code, so callers branch on codes, never on messages.
+
+import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
+
+import { ErrorCode as WireErrorCode, errorCodeFromJSON } from "./gen/kv/v1/kv";
+
+/**
+ * kv.v1.ErrorCode, the error variant of Spin's key-value interface, by its
+ * short name. `UNSPECIFIED` means kvd did not classify the failure: the call
+ * never reached kvd's service (unreachable server, expired deadline,
+ * cancelled call, kvd shutting down).
+ */
+export enum ErrorCode {
+  UNSPECIFIED = "UNSPECIFIED",
+  /** The caller already holds the maximum number of open store handles (gRPC RESOURCE_EXHAUSTED). */
+  STORE_TABLE_FULL = "STORE_TABLE_FULL",
+  /** The store name is not "default" and not defined in kvd's runtime config (gRPC NOT_FOUND). */
+  NO_SUCH_STORE = "NO_SUCH_STORE",
+  /** The caller is not granted the store (gRPC PERMISSION_DENIED). */
+  ACCESS_DENIED = "ACCESS_DENIED",
+  /** The handle is not open for this caller: closed, reclaimed after idling, never issued (gRPC FAILED_PRECONDITION). */
+  INVALID_STORE = "INVALID_STORE",
+  /** The key does not exist (gRPC NOT_FOUND). */
+  NO_SUCH_KEY = "NO_SUCH_KEY",
+  /**
+   * Any other failure. gRPC UNAVAILABLE: the store's backend cannot be
+   * reached; INVALID_ARGUMENT: a malformed request (oversize key or value);
+   * RESOURCE_EXHAUSTED: too many keys for one GetKeys; INTERNAL otherwise.
+   */
+  IO = "IO",
+}
+
+// Exhaustive over the generated enum: a new value in kv.proto fails the build
+// here until it is mirrored above.
+const FROM_WIRE: Record<WireErrorCode, ErrorCode> = {
+  [WireErrorCode.ERROR_CODE_UNSPECIFIED]: ErrorCode.UNSPECIFIED,
+  [WireErrorCode.ERROR_CODE_STORE_TABLE_FULL]: ErrorCode.STORE_TABLE_FULL,
+  [WireErrorCode.ERROR_CODE_NO_SUCH_STORE]: ErrorCode.NO_SUCH_STORE,
+  [WireErrorCode.ERROR_CODE_ACCESS_DENIED]: ErrorCode.ACCESS_DENIED,
+  [WireErrorCode.ERROR_CODE_INVALID_STORE]: ErrorCode.INVALID_STORE,
+  [WireErrorCode.ERROR_CODE_NO_SUCH_KEY]: ErrorCode.NO_SUCH_KEY,
+  [WireErrorCode.ERROR_CODE_IO]: ErrorCode.IO,
+  [WireErrorCode.UNRECOGNIZED]: ErrorCode.UNSPECIFIED,
+};
+
+/** The trailing metadata entry in which kvd sends the ErrorCode's enum value name. */
+export const ERROR_CODE_TRAILER = "kv-error-code";
+
+/**
+ * The ErrorCode named by the "kv-error-code" entry of `metadata`
+ * ("ERROR_CODE_NO_SUCH_KEY" gives NO_SUCH_KEY); UNSPECIFIED when the entry is
+ * absent or names a value this client does not know.
+ */
+export function errorCodeFromMetadata(metadata: Metadata | undefined | null): ErrorCode {
+  const values = metadata?.get(ERROR_CODE_TRAILER) ?? [];
+  if (values.length === 0) return ErrorCode.UNSPECIFIED;
+  const name = String(values[0]);
+  let wire: WireErrorCode;
+  try {
+    wire = errorCodeFromJSON(name);
+  } catch {
+    return ErrorCode.UNSPECIFIED;
+  }
+  return FROM_WIRE[wire] ?? ErrorCode.UNSPECIFIED;
+}
+
+/** A failed kvd call. */
+export class KvError extends Error {
+  override readonly name = "KvError";
+  /** The kv.v1.ErrorCode kvd sent; UNSPECIFIED if it sent none. */
+  readonly code: ErrorCode;
+  /** The canonical gRPC status code (`status.NOT_FOUND` etc. from @grpc/grpc-js). */
+  readonly grpcCode: status;
+
+  /**
+   * `message` is kvd's status message, which starts with the ErrorCode's
+   * short name and names the store and key ("NO_SUCH_KEY: key \"a\" does not
+   * exist in store \"default\"").
+   */
+  constructor(code: ErrorCode, grpcCode: status, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.grpcCode = grpcCode;
+  }
+
+  /** The gRPC code's name, e.g. "NOT_FOUND". */
+  get grpcCodeName(): string {
+    return status[this.grpcCode] ?? String(this.grpcCode);
+  }
+
+  /** Wraps an error from @grpc/grpc-js; other errors are returned unchanged. */
+  static fromGrpc(error: unknown): unknown {
+    if (!isServiceError(error)) return error;
+    return new KvError(
+      errorCodeFromMetadata(error.metadata),
+      error.code,
+      error.details || error.message,
+      { cause: error },
+    );
+  }
+
+  override toString(): string {
+    return `KvError: ${this.message} (${this.grpcCodeName})`;
+  }
+}
+
+function isServiceError(error: unknown): error is ServiceError {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<ServiceError>).code === "number" &&
+    "details" in error
+  );
+}
+
+/** Whether `e` is a KvError (optionally: with ErrorCode `code`). */
+export function isKvError(e: unknown, code?: ErrorCode): e is KvError {
+  return e instanceof KvError && (code === undefined || e.code === code);
+}
+
+/** Get of a key that does not exist. */
+export function isNoSuchKey(e: unknown): e is KvError {
+  return isKvError(e, ErrorCode.NO_SUCH_KEY);
+}
+
+/** Open of a store that is not "default" and not configured. */
+export function isNoSuchStore(e: unknown): e is KvError {
+  return isKvError(e, ErrorCode.NO_SUCH_STORE);
+}
+
+/** A handle that is closed, reclaimed after idling, or never issued: open the store again. */
+export function isInvalidStore(e: unknown): e is KvError {
+  return isKvError(e, ErrorCode.INVALID_STORE);
+}
+
+/** The caller holds the maximum number of open handles: close some. */
+export function isStoreTableFull(e: unknown): e is KvError {
+  return isKvError(e, ErrorCode.STORE_TABLE_FULL);
+}
+
+/** The caller is not granted the store. */
+export function isAccessDenied(e: unknown): e is KvError {
+  return isKvError(e, ErrorCode.ACCESS_DENIED);
+}
+
+/** The store's backend is down or cannot be opened (IO with gRPC UNAVAILABLE): worth a retry later. */
+export function isBackendUnavailable(e: unknown): e is KvError {
+  return isKvError(e, ErrorCode.IO) && e.grpcCode === status.UNAVAILABLE;
+}
+
+/** A malformed request: empty, oversize or non-UTF-8 key, oversize value (IO with gRPC INVALID_ARGUMENT). */
+export function isInvalidArgument(e: unknown): e is KvError {
+  return isKvError(e, ErrorCode.IO) && e.grpcCode === status.INVALID_ARGUMENT;
+}
+
+/**
+ * kvd itself could not be reached, or is shutting down (gRPC UNAVAILABLE with
+ * no ErrorCode): worth a retry, possibly elsewhere.
+ */
+export function isServerUnavailable(e: unknown): e is KvError {
+  return isKvError(e, ErrorCode.UNSPECIFIED) && e.grpcCode === status.UNAVAILABLE;
+}
+
+/** The call's deadline expired before kvd answered. */
+export function isDeadlineExceeded(e: unknown): e is KvError {
+  return isKvError(e) && e.grpcCode === status.DEADLINE_EXCEEDED;
+}

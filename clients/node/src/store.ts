@@ -1,0 +1,239 @@
+// Store: an open kvd store, the Node counterpart of Spin's `Kv.open(name)`.
+
+import { Client, credentials as grpcCredentials, Metadata, status, type ChannelCredentials } from "@grpc/grpc-js";
+
+import { ErrorCode, KvError } from "./errors";
+import { KeyValueDefinition, type MessageFns } from "./gen/kv/v1/kv";
+
+const KV = KeyValueDefinition.methods;
+
+// Node 20.0-20.3 lack the well-known symbol; `await using` looks it up here.
+(Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for("Symbol.asyncDispose");
+
+/** The address used when neither `options.address` nor $KVD_ADDR is set. */
+export const DEFAULT_ADDRESS = "127.0.0.1:50051";
+
+/** TLS settings; PEM contents, not file names. */
+export interface TlsOptions {
+  /** CA certificates to trust; the system's roots when absent. */
+  rootCerts?: Buffer | string;
+  /** Client certificate chain and key, for mutual TLS. */
+  certChain?: Buffer | string;
+  privateKey?: Buffer | string;
+}
+
+/** How to reach kvd. Every field is optional. */
+export interface StoreOptions {
+  /** "host:port" or "unix:/path". Default: $KVD_ADDR, else "127.0.0.1:50051". */
+  address?: string;
+  /** Deadline of each call, in milliseconds. Default 10000. */
+  timeoutMs?: number;
+  /** Use TLS: `true` for the system's roots, or explicit certificates. Default: plaintext. */
+  tls?: boolean | TlsOptions;
+  /** Sent as "authorization: Bearer <token>" on every call. */
+  token?: string;
+  /** Largest response accepted, in bytes. Default 64 MiB (kvd values are at most 1 MiB unless raised). */
+  maxReceiveMessageBytes?: number;
+}
+
+/** The address `options` names, after the $KVD_ADDR and default fallbacks. */
+export function resolveAddress(options: StoreOptions = {}): string {
+  return options.address || process.env["KVD_ADDR"] || DEFAULT_ADDRESS;
+}
+
+function toBuffer(value: Buffer | string | undefined): Buffer | null {
+  if (value === undefined) return null;
+  return typeof value === "string" ? Buffer.from(value) : value;
+}
+
+function channelCredentials(options: StoreOptions): ChannelCredentials {
+  const tls = options.tls;
+  if (!tls) return grpcCredentials.createInsecure();
+  const settings: TlsOptions = tls === true ? {} : tls;
+  return grpcCredentials.createSsl(
+    toBuffer(settings.rootCerts),
+    toBuffer(settings.privateKey),
+    toBuffer(settings.certChain),
+  );
+}
+
+function asBuffer(value: Uint8Array | string): Buffer {
+  if (typeof value === "string") return Buffer.from(value, "utf8");
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  throw new TypeError("kvd: a value must be a Uint8Array or a string");
+}
+
+// A unary method of the generated kv.v1.KeyValue definition.
+interface Method<Req, Res> {
+  readonly name: string;
+  readonly requestType: MessageFns<Req>;
+  readonly responseType: MessageFns<Res>;
+}
+
+// The connection and call settings one Store uses.
+class Connection {
+  private readonly client: Client;
+  private readonly timeoutMs: number;
+  private readonly token: string | undefined;
+
+  constructor(options: StoreOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.token = options.token;
+    // Channels with the same address and options share one connection
+    // (grpc-js pools subchannels), so many open stores cost one socket.
+    this.client = new Client(resolveAddress(options), channelCredentials(options), {
+      "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 64 * 1024 * 1024,
+      "grpc.max_send_message_length": -1,
+    });
+  }
+
+  call<Req, Res>(method: Method<Req, Res>, request: Req): Promise<Res> {
+    const metadata = new Metadata();
+    if (this.token) metadata.set("authorization", `Bearer ${this.token}`);
+    const deadline = new Date(Date.now() + this.timeoutMs);
+    return new Promise<Res>((resolve, reject) => {
+      this.client.makeUnaryRequest(
+        `/${KeyValueDefinition.fullName}/${method.name}`,
+        (message: Req) => Buffer.from(method.requestType.encode(message).finish()),
+        (bytes: Buffer) => method.responseType.decode(bytes),
+        request,
+        metadata,
+        { deadline },
+        (error, response) => {
+          if (error) reject(KvError.fromGrpc(error));
+          else resolve(response as Res);
+        },
+      );
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/**
+ * An open kvd store: `await Store.open("default")`. Values are bytes
+ * (`Uint8Array`; strings are stored as UTF-8); keys are non-empty UTF-8
+ * strings of at most 256 bytes. Every failed call rejects with a
+ * {@link KvError}.
+ *
+ * Close it when done: `await using store = await Store.open(...)` (TypeScript
+ * 5.2+) or `try { ... } finally { await store.close(); }`. kvd reclaims
+ * handles idle for an hour, and each client holds at most 256.
+ */
+export class Store implements AsyncDisposable {
+  private closed = false;
+
+  private constructor(
+    private readonly connection: Connection,
+    /** The store's name, as passed to `open`. */
+    readonly name: string,
+    /** The handle kvd issued; never 0. */
+    readonly handle: number,
+  ) {}
+
+  /** Opens the store `name` ("default" always exists; others come from kvd's runtime config). */
+  static async open(name: string, options: StoreOptions = {}): Promise<Store> {
+    const connection = new Connection(options);
+    try {
+      const response = await connection.call(KV.open, { name });
+      return new Store(connection, name, response.store);
+    } catch (e) {
+      connection.close();
+      throw e;
+    }
+  }
+
+  /** Opens the "default" store. */
+  static openDefault(options: StoreOptions = {}): Promise<Store> {
+    return Store.open("default", options);
+  }
+
+  /** The value under `key`. Rejects with NO_SUCH_KEY ({@link isNoSuchKey}) if there is none. */
+  async get(key: string): Promise<Uint8Array> {
+    this.live();
+    const response = await this.connection.call(KV.get, { store: this.handle, key });
+    return response.value;
+  }
+
+  /** The value under `key`, or null if there is none. Other errors reject as usual. */
+  async getOrNull(key: string): Promise<Uint8Array | null> {
+    try {
+      return await this.get(key);
+    } catch (e) {
+      if (e instanceof KvError && e.code === ErrorCode.NO_SUCH_KEY) return null;
+      throw e;
+    }
+  }
+
+  /** Stores `value` under `key`, replacing any value; resolves once the write is committed. A string is stored as UTF-8. */
+  async set(key: string, value: Uint8Array | string): Promise<void> {
+    this.live();
+    await this.connection.call(KV.set, { store: this.handle, key, value: asBuffer(value) });
+  }
+
+  /** Removes `key`. Deleting a missing key succeeds. */
+  async delete(key: string): Promise<void> {
+    this.live();
+    await this.connection.call(KV.delete, { store: this.handle, key });
+  }
+
+  /** Whether `key` has a value. */
+  async exists(key: string): Promise<boolean> {
+    this.live();
+    const response = await this.connection.call(KV.exists, { store: this.handle, key });
+    return response.exists;
+  }
+
+  /** Every key in the store, in byte order. */
+  async getKeys(): Promise<string[]> {
+    this.live();
+    const response = await this.connection.call(KV.getKeys, { store: this.handle });
+    return response.keys;
+  }
+
+  /** The value under `key` parsed as UTF-8 JSON. Rejects with NO_SUCH_KEY if there is none, SyntaxError if it is not JSON. */
+  async getJson<T = unknown>(key: string): Promise<T> {
+    const value = await this.get(key);
+    return JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("utf8")) as T;
+  }
+
+  /** Stores `value` as UTF-8 JSON under `key`. */
+  async setJson(key: string, value: unknown): Promise<void> {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError(`kvd: setJson(${JSON.stringify(key)}): the value has no JSON form`);
+    await this.set(key, text);
+  }
+
+  /**
+   * Releases the handle and the connection. Closing twice is a no-op. Later
+   * calls reject with INVALID_STORE (gRPC FAILED_PRECONDITION), as kvd
+   * answers for a closed handle.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.connection.call(KV.close, { store: this.handle });
+    } finally {
+      this.connection.close();
+    }
+  }
+
+  /** `await using store = await Store.open(...)` closes the store at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private live(): void {
+    if (this.closed) {
+      throw new KvError(
+        ErrorCode.INVALID_STORE,
+        status.FAILED_PRECONDITION,
+        `INVALID_STORE: store handle ${this.handle} ("${this.name}") was closed by this client; call Store.open to get a new handle`,
+      );
+    }
+  }
+}
