@@ -50,6 +50,10 @@ packages=(
   golang-github-golang-protobuf-1-5-dev
   protoc-gen-go
   protoc-gen-go-grpc
+  # The Python client (clients/python): Debian's grpcio and protobuf for
+  # /usr/bin/python3 (stubs come from protoc and grpc_python_plugin, above).
+  python3-grpcio
+  python3-protobuf
 )
 
 installed() {
