@@ -54,6 +54,9 @@ packages=(
   # /usr/bin/python3 (stubs come from protoc and grpc_python_plugin, above).
   python3-grpcio
   python3-protobuf
+  # The PostgreSQL driver (libpq) and its tests (a private PostgreSQL 15).
+  libpq-dev
+  postgresql
 )
 
 installed() {
