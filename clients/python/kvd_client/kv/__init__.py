@@ -1,0 +1,1 @@
+"""Generated code of kvd's proto package ``kv``; see ``kv.v1``."""
