@@ -1,0 +1,245 @@
+"""Unit tests of kvd_client's error mapping and options, against an in-process
+fake kv.v1.KeyValue server (no kvd needed)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import unittest
+from concurrent import futures
+from typing import Any, List, Optional, Sequence, Tuple
+from unittest import mock
+
+import grpc
+
+import kvd_client
+from kvd_client import (
+    AccessDeniedError,
+    BackendUnavailableError,
+    DeadlineExceededError,
+    ErrorCode,
+    InvalidStoreError,
+    KvdUnavailableError,
+    KvError,
+    KvIoError,
+    NoSuchKeyError,
+    NoSuchStoreError,
+    Store,
+    StoreTableFullError,
+)
+from kvd_client.kv.v1 import kv_pb2, kv_pb2_grpc
+
+
+class FakeKeyValue(kv_pb2_grpc.KeyValueServicer):
+    """Open succeeds with handle 7; Get fails as told by `self.failure`."""
+
+    def __init__(self) -> None:
+        self.failure: Optional[Tuple[grpc.StatusCode, str, Optional[str]]] = None
+        self.delay = 0.0
+        self.metadata: List[Sequence[Tuple[str, str]]] = []
+        self.calls: List[str] = []
+        self.lock = threading.Lock()
+
+    def _record(self, name: str, context: grpc.ServicerContext) -> None:
+        with self.lock:
+            self.calls.append(name)
+            self.metadata.append(tuple(context.invocation_metadata()))
+
+    def Open(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("Open", context)
+        return kv_pb2.OpenResponse(store=7)
+
+    def Get(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("Get", context)
+        if self.delay:
+            time.sleep(self.delay)
+        if self.failure is not None:
+            code, message, trailer = self.failure
+            if trailer is not None:
+                context.set_trailing_metadata((("kv-error-code", trailer),))
+            context.abort(code, message)
+        return kv_pb2.GetResponse(value=b"v:" + request.key.encode())
+
+    def Close(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("Close", context)
+        return kv_pb2.CloseResponse()
+
+
+class ErrorMappingTest(unittest.TestCase):
+    server: grpc.Server
+    fake: FakeKeyValue
+    address: str
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.fake = FakeKeyValue()
+        cls.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        kv_pb2_grpc.add_KeyValueServicer_to_server(cls.fake, cls.server)
+        port = cls.server.add_insecure_port("127.0.0.1:0")
+        cls.server.start()
+        cls.address = f"127.0.0.1:{port}"
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.server.stop(None)
+
+    def setUp(self) -> None:
+        self.fake.failure = None
+        self.fake.delay = 0.0
+        with self.fake.lock:
+            self.fake.calls.clear()
+            self.fake.metadata.clear()
+
+    def failing_get(self, code: grpc.StatusCode, message: str,
+                    trailer: Optional[str]) -> KvError:
+        self.fake.failure = (code, message, trailer)
+        with Store.open("default", address=self.address) as store:
+            with self.assertRaises(KvError) as caught:
+                store.get("k")
+        return caught.exception
+
+    def test_error_code_mirrors_the_proto_enum(self) -> None:
+        proto = {name[len("ERROR_CODE_"):]: number
+                 for name, number in kv_pb2.ErrorCode.items()}
+        self.assertEqual(proto, {code.name: code.value for code in ErrorCode})
+
+    def test_each_error_code_maps_to_its_class(self) -> None:
+        cases = [
+            ("ERROR_CODE_STORE_TABLE_FULL", grpc.StatusCode.RESOURCE_EXHAUSTED, StoreTableFullError),
+            ("ERROR_CODE_NO_SUCH_STORE", grpc.StatusCode.NOT_FOUND, NoSuchStoreError),
+            ("ERROR_CODE_ACCESS_DENIED", grpc.StatusCode.PERMISSION_DENIED, AccessDeniedError),
+            ("ERROR_CODE_INVALID_STORE", grpc.StatusCode.FAILED_PRECONDITION, InvalidStoreError),
+            ("ERROR_CODE_NO_SUCH_KEY", grpc.StatusCode.NOT_FOUND, NoSuchKeyError),
+            ("ERROR_CODE_IO", grpc.StatusCode.INTERNAL, KvIoError),
+            ("ERROR_CODE_IO", grpc.StatusCode.INVALID_ARGUMENT, KvIoError),
+            ("ERROR_CODE_IO", grpc.StatusCode.UNAVAILABLE, BackendUnavailableError),
+        ]
+        for trailer, grpc_code, cls in cases:
+            with self.subTest(trailer=trailer, grpc_code=grpc_code):
+                error = self.failing_get(grpc_code, f"{trailer}: details", trailer)
+                self.assertIs(type(error), cls)
+                self.assertEqual(error.code, ErrorCode[trailer[len("ERROR_CODE_"):]])
+                self.assertEqual(error.grpc_code, grpc_code)
+                self.assertEqual(error.message, f"{trailer}: details")
+
+    def test_not_found_tells_key_from_store(self) -> None:
+        key = self.failing_get(grpc.StatusCode.NOT_FOUND, "x", "ERROR_CODE_NO_SUCH_KEY")
+        store = self.failing_get(grpc.StatusCode.NOT_FOUND, "x", "ERROR_CODE_NO_SUCH_STORE")
+        self.assertIsInstance(key, NoSuchKeyError)
+        self.assertNotIsInstance(key, NoSuchStoreError)
+        self.assertIsInstance(store, NoSuchStoreError)
+        self.assertNotIsInstance(store, NoSuchKeyError)
+
+    def test_backend_down_is_io_and_unavailable(self) -> None:
+        error = self.failing_get(grpc.StatusCode.UNAVAILABLE, "IO: down", "ERROR_CODE_IO")
+        self.assertIsInstance(error, KvIoError)
+        self.assertIsInstance(error, BackendUnavailableError)
+        self.assertTrue(error.is_unavailable)
+        internal = self.failing_get(grpc.StatusCode.INTERNAL, "IO: corrupt", "ERROR_CODE_IO")
+        self.assertNotIsInstance(internal, BackendUnavailableError)
+        self.assertFalse(internal.is_unavailable)
+
+    def test_absent_trailer_is_unspecified(self) -> None:
+        error = self.failing_get(grpc.StatusCode.INTERNAL, "no trailer", None)
+        self.assertIs(type(error), KvError)
+        self.assertEqual(error.code, ErrorCode.UNSPECIFIED)
+        self.assertEqual(error.grpc_code, grpc.StatusCode.INTERNAL)
+
+    def test_unknown_trailer_is_unspecified(self) -> None:
+        error = self.failing_get(grpc.StatusCode.NOT_FOUND, "future", "ERROR_CODE_FROM_THE_FUTURE")
+        self.assertIs(type(error), KvError)
+        self.assertEqual(error.code, ErrorCode.UNSPECIFIED)
+        self.assertEqual(error.grpc_code, grpc.StatusCode.NOT_FOUND)
+
+    def test_kvd_shutting_down_without_trailer(self) -> None:
+        error = self.failing_get(grpc.StatusCode.UNAVAILABLE, "kvd is shutting down", None)
+        self.assertIsInstance(error, KvdUnavailableError)
+        self.assertNotIsInstance(error, KvIoError)
+        self.assertTrue(error.is_unavailable)
+
+    def test_parse_error_code(self) -> None:
+        self.assertEqual(kvd_client.parse_error_code("ERROR_CODE_NO_SUCH_KEY"), ErrorCode.NO_SUCH_KEY)
+        self.assertEqual(kvd_client.parse_error_code("ERROR_CODE_IO"), ErrorCode.IO)
+        self.assertEqual(kvd_client.parse_error_code("NO_SUCH_KEY"), ErrorCode.UNSPECIFIED)
+        self.assertEqual(kvd_client.parse_error_code(""), ErrorCode.UNSPECIFIED)
+        self.assertEqual(kvd_client.parse_error_code(None), ErrorCode.UNSPECIFIED)
+
+    def test_str_and_repr(self) -> None:
+        error = self.failing_get(grpc.StatusCode.NOT_FOUND, 'NO_SUCH_KEY: key "k"', "ERROR_CODE_NO_SUCH_KEY")
+        self.assertEqual(str(error), 'NO_SUCH_KEY: key "k" (NO_SUCH_KEY, gRPC NOT_FOUND)')
+        self.assertIn("NoSuchKeyError(code=ErrorCode.NO_SUCH_KEY", repr(error))
+
+    def test_timeout_is_deadline_exceeded(self) -> None:
+        self.fake.delay = 1.0
+        with Store.open("default", address=self.address, timeout=0.1) as store:
+            with self.assertRaises(DeadlineExceededError) as caught:
+                store.get("k")
+        self.assertEqual(caught.exception.code, ErrorCode.UNSPECIFIED)
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+    def test_unreachable_server_is_kvd_unavailable(self) -> None:
+        with self.assertRaises(KvdUnavailableError) as caught:
+            Store.open("default", address="unix:/nonexistent/kvd.sock", timeout=5)
+        self.assertEqual(caught.exception.code, ErrorCode.UNSPECIFIED)
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.UNAVAILABLE)
+
+    def test_token_is_sent_as_bearer_metadata(self) -> None:
+        with Store.open("default", address=self.address, token="s3cret") as store:
+            store.get("k")
+        self.assertEqual(self.fake.calls, ["Open", "Get", "Close"])
+        for metadata in self.fake.metadata:
+            self.assertIn(("authorization", "Bearer s3cret"), metadata)
+
+    def test_no_token_no_authorization(self) -> None:
+        with Store.open("default", address=self.address) as store:
+            store.get("k")
+        for metadata in self.fake.metadata:
+            self.assertNotIn("authorization", dict(metadata))
+
+    def test_address_defaults_to_kvd_addr(self) -> None:
+        with mock.patch.dict(os.environ, {"KVD_ADDR": self.address}):
+            self.assertEqual(kvd_client.default_address(), self.address)
+            with Store.open_default() as store:
+                self.assertEqual(store.name, "default")
+                self.assertEqual(store.handle, 7)
+                self.assertEqual(store.get("k"), b"v:k")
+        with mock.patch.dict(os.environ, {"KVD_ADDR": ""}):
+            self.assertEqual(kvd_client.default_address(), "127.0.0.1:50051")
+
+    def test_closed_store_raises_invalid_store_without_a_call(self) -> None:
+        store = Store.open("default", address=self.address)
+        store.close()
+        store.close()
+        self.assertTrue(store.closed)
+        with self.assertRaises(InvalidStoreError) as caught:
+            store.get("k")
+        self.assertEqual(caught.exception.code, ErrorCode.INVALID_STORE)
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertEqual(self.fake.calls, ["Open", "Close"])
+
+    def test_shared_channel_survives_store_close(self) -> None:
+        with kvd_client.connect(self.address) as channel:
+            with Store.open("default", channel=channel) as first:
+                first.get("a")
+            with Store.open("default", channel=channel) as second:
+                self.assertEqual(second.get("b"), b"v:b")
+
+    def test_set_rejects_str_values(self) -> None:
+        with Store.open("default", address=self.address) as store:
+            with self.assertRaises(TypeError):
+                store.set("k", "not bytes")  # type: ignore[arg-type]
+
+    def test_tls_options_make_a_secure_channel(self) -> None:
+        with mock.patch.object(grpc, "ssl_channel_credentials", wraps=grpc.ssl_channel_credentials) as creds, \
+             mock.patch.object(grpc, "secure_channel", wraps=grpc.secure_channel) as secure:
+            channel = kvd_client.connect("127.0.0.1:1", root_certificates=b"ROOTS",
+                                         certificate_chain=b"CHAIN", private_key=b"KEY")
+            channel.close()
+        creds.assert_called_once_with(root_certificates=b"ROOTS", private_key=b"KEY",
+                                      certificate_chain=b"CHAIN")
+        secure.assert_called_once()
+
+
+if __name__ == "__main__":
+    unittest.main()
