@@ -57,6 +57,19 @@ packages=(
   # The PostgreSQL driver (libpq) and its tests (a private PostgreSQL 15).
   libpq-dev
   postgresql
+  # The Java client (clients/java): JDK, protoc's grpc-java plugin, and the
+  # jars build.sh compiles against (/usr/share/java).
+  default-jdk-headless
+  protobuf-compiler-grpc-java-plugin
+  libgrpc-java
+  libprotobuf-java
+  libnetty-java
+  libperfmark-java
+  libguava-java
+  libgoogle-gson-java
+  libgeronimo-annotation-1.3-spec-java
+  libjsr305-java
+  liberror-prone-java
 )
 
 installed() {
