@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the Java client into $TEST_TMPDIR with build.sh, then, each against a
+# private kvd: the scenario over TCP and over a unix socket, the README
+# example exactly as the README prints it (and its output), and RoundTrip.
+#   scenario_test.sh WITH_KVD BUILD_SH README
+set -euo pipefail
+abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
+with_kvd="$(abs "$1")"
+build_sh="$(abs "$2")"
+readme="$(abs "$3")"
+out="${TEST_TMPDIR:-$(mktemp -d)}/java"
+
+start=$SECONDS
+"$build_sh" "$out"
+echo "scenario_test: build took $((SECONDS - start)) s"
+cp="$(cat "$out/classpath")"
+
+"$with_kvd" java -cp "$cp:$out/test-classes" ScenarioTest
+"$with_kvd" --unix java -cp "$cp:$out/test-classes" ScenarioTest
+
+# The README example: the ```java block saved as Example.java, run with the
+# single-file launcher as the README says; its output must be the ```text block
+# that follows.
+example_dir="$out/readme"
+mkdir -p "$example_dir"
+awk '/^```java$/{on=1; next} on && /^```$/{exit} on' "$readme" > "$example_dir/Example.java"
+awk '/^```java$/{seen=1} seen && /^```text$/{on=1; next} on && /^```$/{exit} on' "$readme" \
+  > "$example_dir/expected"
+[[ -s "$example_dir/Example.java" && -s "$example_dir/expected" ]] \
+  || { echo "scenario_test: README has no \`\`\`java example and \`\`\`text output" >&2; exit 1; }
+(cd "$example_dir" && "$with_kvd" java -cp "$cp" Example.java) > "$example_dir/actual"
+diff -u "$example_dir/expected" "$example_dir/actual" \
+  || { echo "scenario_test: README example output differs" >&2; exit 1; }
+echo "scenario_test: README example ok"
+
+# RoundTrip: set, get (matching and not), exists, delete, exists false (1),
+# and an unreachable kvd (3, never confused with "false").
+rt=(java -cp "$cp" dev.kvd.client.RoundTrip)
+"$with_kvd" bash -c '
+  set -u
+  rt=("$@")
+  fail() { echo "scenario_test: RoundTrip: $*" >&2; exit 1; }
+  "${rt[@]}" set roundtrip/key 00ff10 || fail "set"
+  [[ "$("${rt[@]}" get roundtrip/key 00ff10)" == 00ff10 ]] || fail "get"
+  "${rt[@]}" get roundtrip/key 00ff11 >/dev/null 2>&1; [[ $? == 1 ]] || fail "get mismatch is not 1"
+  [[ "$("${rt[@]}" exists roundtrip/key)" == true ]] || fail "exists true"
+  "${rt[@]}" delete roundtrip/key || fail "delete"
+  "${rt[@]}" exists roundtrip/key >/dev/null; [[ $? == 1 ]] || fail "exists false is not 1"
+  "${rt[@]}" get roundtrip/key >/dev/null 2>&1; [[ $? == 1 ]] || fail "get missing is not 1"
+  KVD_ADDR=127.0.0.1:1 "${rt[@]}" exists roundtrip/key >/dev/null 2>&1; [[ $? == 3 ]] || fail "unreachable is not 3"
+  "${rt[@]}" frob k >/dev/null 2>&1; [[ $? == 2 ]] || fail "bad usage is not 2"
+' roundtrip "${rt[@]}"
+echo "scenario_test: RoundTrip ok"
+echo "scenario_test: done in $((SECONDS - start)) s"
