@@ -13,7 +13,10 @@
 // Connections: a fixed pool of `pool_size`. A call waits for a free
 // connection, connects it if needed (AUTH, SELECT), and runs its command,
 // all within `timeout` (each SCAN of a listing gets a `timeout` of its
-// own). A connection that failed with an I/O error or a timeout is closed,
+// own). The command's share is enforced with socket timeouts, which bound
+// each read and write: a server that trickles a reply out can stretch a
+// call, one that stops answering cannot. Host names are resolved without a
+// timeout. A connection that failed with an I/O error or a timeout is closed,
 // and one the server has closed while idle is noticed before use; either
 // way the next call connects again, so the driver recovers from a Redis
 // restart by itself.

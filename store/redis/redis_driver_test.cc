@@ -111,6 +111,24 @@ std::unique_ptr<Driver> OpenOrDie(const StoreSpec& spec) {
   return driver.ok() ? *std::move(driver) : nullptr;
 }
 
+// A listening socket on 127.0.0.1 and a free port; -1 on failure.
+int ListenOnLoopback(int* port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      listen(fd, 16) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    close(fd);
+    return -1;
+  }
+  *port = ntohs(address.sin_port);
+  return fd;
+}
+
 TEST(RedisDriverTest, IsRegisteredWithItsFields) {
   const DriverType* type = FindDriverType("redis");
   ASSERT_NE(type, nullptr);
@@ -289,17 +307,9 @@ TEST(RedisDriverTest, UnreachableServerAtOpenIsUnavailable) {
 // A server that accepts connections but never answers (a listening socket
 // nobody reads): the open gives up at its timeout.
 TEST(RedisDriverTest, SilentServerAtOpenTimesOut) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int port = 0;
+  const int fd = ListenOnLoopback(&port);
   ASSERT_GE(fd, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
-  ASSERT_EQ(listen(fd, 16), 0);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  const int port = ntohs(address.sin_port);
 
   StoreSpec spec =
       RedisSpec("silent", absl::StrCat("redis://127.0.0.1:", port));
@@ -314,6 +324,52 @@ TEST(RedisDriverTest, SilentServerAtOpenTimesOut) {
   EXPECT_GE(took, absl::Milliseconds(250));
   EXPECT_LT(took, absl::Milliseconds(1300));
   close(fd);
+}
+
+// A server that closes the connection while the driver is still sending a
+// large value: hiredis then writes to a closed socket, which raises SIGPIPE
+// and would kill the process. The driver turns it into Unavailable.
+TEST(RedisDriverTest, ServerClosingMidWriteIsUnavailableNotSigpipe) {
+  int port = 0;
+  const int listen_fd = ListenOnLoopback(&port);
+  ASSERT_GE(listen_fd, 0);
+  std::thread fake_redis([listen_fd] {
+    const int fd = accept(listen_fd, nullptr, nullptr);
+    if (fd < 0) return;
+    std::string received;
+    char buffer[65536];
+    // The driver's SELECT 0 when it connects: answer it.
+    while (received.find("SELECT\r\n$1\r\n0\r\n") == std::string::npos) {
+      const ssize_t n = read(fd, buffer, sizeof(buffer));
+      if (n <= 0) break;
+      received.append(buffer, n);
+    }
+    const char ok[] = "+OK\r\n";
+    if (write(fd, ok, sizeof(ok) - 1) < 0) return;
+    // Then the first bytes of the SET: hang up half-way through it. The
+    // FIN, then the RST for the unread rest, make the sender's next write
+    // fail with EPIPE.
+    if (read(fd, buffer, sizeof(buffer)) <= 0) return;
+    shutdown(fd, SHUT_WR);
+    for (int i = 0; i < 4; ++i) {
+      if (read(fd, buffer, sizeof(buffer)) <= 0) break;
+    }
+    close(fd);
+  });
+
+  StoreSpec spec =
+      RedisSpec("hangup", absl::StrCat("redis://127.0.0.1:", port));
+  spec.options["pool_size"] = "1";
+  std::unique_ptr<Driver> driver = OpenOrDie(spec);
+  if (driver != nullptr) {
+    EXPECT_THAT(driver->Set("big", std::string(32 << 20, 'x')),
+                StatusIs(absl::StatusCode::kUnavailable,
+                         AllOf(HasSubstr("store \"hangup\": cannot write to "
+                                         "Redis at 127.0.0.1:"),
+                               HasSubstr("SET: "))));
+  }
+  fake_redis.join();
+  close(listen_fd);
 }
 
 // A hung server: calls fail at their deadline, callers waiting for the pool
