@@ -322,7 +322,7 @@ TEST(RedisDriverTest, SilentServerAtOpenTimesOut) {
                              HasSubstr("no reply within the 300ms timeout"))));
   const absl::Duration took = absl::Now() - start;
   EXPECT_GE(took, absl::Milliseconds(250));
-  EXPECT_LT(took, absl::Milliseconds(1300));
+  EXPECT_LT(took, absl::Milliseconds(2000));
   close(fd);
 }
 
@@ -401,12 +401,12 @@ TEST(RedisDriverTest, HungServerTimesOutAndRecovers) {
                              HasSubstr((*server)->address()),
                              HasSubstr("GET: no reply within the 300ms "
                                        "timeout"))));
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(1000));
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(1500));
   waiting.join();
   EXPECT_THAT(waiting_status,
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("store \"hung\": cannot write to Redis")));
-  EXPECT_LT(waiting_took, absl::Milliseconds(1000));
+  EXPECT_LT(waiting_took, absl::Milliseconds(1500));
 
   ASSERT_THAT((*server)->Resume(), IsOk());
   EXPECT_THAT(driver->Get("k"), IsOkAndHolds("v"));
@@ -476,7 +476,7 @@ TEST(RedisDriverTest, ServerKilledMidRunThenRestarted) {
 
   absl::MutexLock lock(&mutex);
   EXPECT_GT(unavailable, 0) << "no call noticed the server was down";
-  EXPECT_LT(slowest, absl::Milliseconds(1500));
+  EXPECT_LT(slowest, absl::Seconds(2));  // The 1s timeout, and slack.
   ASSERT_FALSE(failures.empty());
   EXPECT_THAT(
       failures[0],
