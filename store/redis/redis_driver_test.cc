@@ -46,14 +46,15 @@ using ::testing::Not;
 // working Redis; each test uses store names of its own, so they never see
 // each other's keys. Tests that stop or pause a server start their own.
 absl::StatusOr<RedisServer*> SharedServer() {
-  static auto* const server = [] {
+  // Destroyed at exit, which stops the server and removes its socket
+  // directory.
+  static absl::StatusOr<std::unique_ptr<RedisServer>> server = [] {
     RedisServerOptions options;
     options.unix_socket = true;
-    return new absl::StatusOr<std::unique_ptr<RedisServer>>(
-        RedisServer::Launch(options));
+    return RedisServer::Launch(options);
   }();
-  if (!server->ok()) return server->status();
-  return server->value().get();
+  if (!server.ok()) return server.status();
+  return server->get();
 }
 
 // A store name no other test in this process uses.
