@@ -91,11 +91,19 @@ absl::Status ParseStore(const ConfigErrors& errors, absl::string_view name,
                                   : absl::StrJoin(driver_type->fields, ", "),
                               ")"));
     }
-    if (!value.is_string()) {
-      return errors.At(value, absl::StrCat(where, " field \"", field,
-                                           "\" must be a string"));
+    // Drivers read their fields as text; scalars are accepted as written
+    // (pool_size = 16 and pool_size = "16" mean the same).
+    if (value.is_string()) {
+      spec.options[field] = value.as_string()->get();
+    } else if (value.is_integer()) {
+      spec.options[field] = std::to_string(value.as_integer()->get());
+    } else if (value.is_boolean()) {
+      spec.options[field] = value.as_boolean()->get() ? "true" : "false";
+    } else {
+      return errors.At(value,
+                       absl::StrCat(where, " field \"", field,
+                                    "\" must be a string, integer or boolean"));
     }
-    spec.options[field] = value.as_string()->get();
   }
   return absl::OkStatus();
 }

@@ -119,10 +119,18 @@ TEST(ConfigTest, UnknownFieldNamesTheFieldAndTheAllowedOnes) {
             HasSubstr("path")));
 }
 
-TEST(ConfigTest, NonStringFieldIsAnError) {
+TEST(ConfigTest, ScalarFieldsReachTheDriverAsText) {
+  absl::StatusOr<RuntimeConfig> config =
+      Parse("[key_value_store.default]\ntype = \"sqlite\"\npath = 3\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->stores[0].options.at("path"), "3");
+}
+
+TEST(ConfigTest, NonScalarFieldIsAnError) {
   EXPECT_THAT(
-      ErrorOf("[key_value_store.default]\ntype = \"sqlite\"\npath = 3\n"),
-      AllOf(StartsWith("kvd.toml:3:"), HasSubstr("must be a string")));
+      ErrorOf("[key_value_store.default]\ntype = \"sqlite\"\npath = [1]\n"),
+      AllOf(StartsWith("kvd.toml:3:"),
+            HasSubstr("must be a string, integer or boolean")));
 }
 
 TEST(ConfigTest, BadStoreNameIsAnError) {

@@ -9,6 +9,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
 #include "service/config.h"
@@ -171,9 +172,11 @@ int Run(int argc, char** argv) {
                   store.type.c_str(), store.location.empty() ? "" : " at ",
                   store.location.c_str());
     } else {
+      // Drivers name their store; say it once.
+      absl::string_view why = store.status.message();
+      absl::ConsumePrefix(&why, absl::StrCat("store \"", store.name, "\": "));
       std::printf("store \"%s\": %s, UNAVAILABLE: %s\n", store.name.c_str(),
-                  store.type.c_str(),
-                  std::string(store.status.message()).c_str());
+                  store.type.c_str(), std::string(why).c_str());
       spdlog::warn("store \"{}\" is unavailable: {}", store.name,
                    std::string(store.status.message()));
     }
