@@ -57,7 +57,8 @@ class PostgresEndToEndTest : public ::testing::Test {
                                               "url = \"",
                                               server_->url(),
                                               "\"\n"
-                                              "timeout = \"2s\"\n"));
+                                              "timeout = \"2s\"\n"
+                                              "pool_size = 4\n"));
     absl::StatusOr<std::unique_ptr<KvdProcess>> kvd = KvdProcess::Start(
         {"--listen=127.0.0.1:0", "--config=" + dir + "/kvd.toml",
          "--data-dir=" + dir + "/data"});

@@ -713,7 +713,7 @@ DriverType PostgresDriverType() {
   type.description =
       "PostgreSQL database, one shared table: url = "
       "\"postgresql://user:password@host:5432/db\", timeout = \"2s\", "
-      "pool_size = \"8\", table = \"kvd_kv\"";
+      "pool_size = 8, table = \"kvd_kv\"";
   type.fields = {"url", "timeout", "pool_size", "table"};
   type.open =
       [](const StoreSpec& spec) -> absl::StatusOr<std::unique_ptr<Driver>> {

@@ -21,7 +21,7 @@
 //   timeout    A duration ("2s", "500ms"; default 2s): the connect timeout,
 //              the server's statement_timeout, and the most any call waits
 //              for a pooled connection, a connection, and the answer.
-//   pool_size  Connections kept per store, 1 to 1024 (default "8"). A call
+//   pool_size  Connections kept per store, 1 to 1024 (default 8). A call
 //              waits up to `timeout` for a free one.
 //   table      The key-value table, a lowercase SQL identifier (default
 //              "kvd_kv").
