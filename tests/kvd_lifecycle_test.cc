@@ -170,10 +170,15 @@ int StopUnderWritesAndVerify(const std::string& name, int signal) {
             absl::StrCat("value of ", key, " ", std::string(i % 300, 'x'));
         CallResult result = client.Set(store, key, value);
         if (!result.ok()) {
-          // A stopping kvd refuses calls (UNAVAILABLE) or the connection
-          // drops; it never fails a call it accepted with another code.
-          if (result.status.error_code() != grpc::UNAVAILABLE) {
+          // A stopping kvd refuses calls it has not accepted: with its own
+          // UNAVAILABLE while it drains, and gRPC core cancels streams that
+          // reach the transport after shutdown began (CANCELLED, before any
+          // handler ran). A call kvd accepted is never failed.
+          const grpc::StatusCode code = result.status.error_code();
+          if (code != grpc::UNAVAILABLE && code != grpc::CANCELLED) {
             ++unexpected_errors;
+            ADD_FAILURE() << "Set " << key << " failed with code " << code
+                          << ": " << result.status.error_message();
           }
           return;
         }
