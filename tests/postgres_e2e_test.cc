@@ -20,6 +20,12 @@
 namespace kv::testing {
 namespace {
 
+// A bound on how long a failing call may take before the test calls it a
+// hang. Deliberately loose: it detects a missing deadline, not slowness
+// (tests assert no timings; the driver's own deadline is checked through its
+// error message).
+constexpr absl::Duration kHangGuard = absl::Seconds(30);
+
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -185,7 +191,7 @@ TEST_F(PostgresEndToEndTest, KilledDuringCalls) {
     for (int i = 0; !stop.load(); ++i) {
       const absl::Time start = absl::Now();
       CallResult result = own.Set(orders, absl::StrCat("k", i % 20), "v");
-      EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+      EXPECT_LT(absl::Now() - start, kHangGuard);
       if (result.ok()) {
         ++ok_calls;
       } else {
@@ -199,7 +205,7 @@ TEST_F(PostgresEndToEndTest, KilledDuringCalls) {
   for (int i = 0; i < 10; ++i) {
     const absl::Time start = absl::Now();
     ExpectUnavailable(client.Get(orders, "k1", nullptr));
-    EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+    EXPECT_LT(absl::Now() - start, kHangGuard);
     CallResult set = client.Set(main_store, absl::StrCat("d", i), "v");
     EXPECT_TRUE(set.ok()) << set.status.error_message();
     std::string value;

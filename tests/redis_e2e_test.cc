@@ -18,6 +18,12 @@
 namespace kv::testing {
 namespace {
 
+// A bound on how long a failing call may take before the test calls it a
+// hang. Deliberately loose: it detects a missing deadline, not slowness
+// (tests assert no timings; the driver's own deadline is checked through its
+// error message).
+constexpr absl::Duration kHangGuard = absl::Seconds(30);
+
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -168,7 +174,7 @@ TEST(RedisEndToEndTest, RedisKilledDuringCalls) {
     std::vector<std::string> keys;
     ExpectUnavailable(client.GetKeys(sessions, &keys), "sessions",
                       absl::StrCat("Redis at ", (*redis)->address()));
-    EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+    EXPECT_LT(absl::Now() - start, kHangGuard);
 
     const std::string key = absl::StrCat("k", i);
     ASSERT_TRUE(client.Set(main_store, key, "v").ok());

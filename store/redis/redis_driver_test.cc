@@ -28,6 +28,12 @@
 namespace kv {
 namespace {
 
+// A bound on how long a failing call may take before the test calls it a
+// hang. Deliberately loose: it detects a missing deadline, not slowness
+// (tests assert no timings; the driver's own deadline is checked through its
+// error message).
+constexpr absl::Duration kHangGuard = absl::Seconds(30);
+
 using ::kv::testing::DriverConformanceTest;
 using ::kv::testing::DriverFactoryParam;
 using ::kv::testing::DriverFactoryParamName;
@@ -302,7 +308,7 @@ TEST(RedisDriverTest, UnreachableServerAtOpenIsUnavailable) {
       StatusIs(absl::StatusCode::kUnavailable,
                absl::StrCat("store \"down\": cannot reach Redis at ",
                             (*server)->address(), ": Connection refused")));
-  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_LT(absl::Now() - start, kHangGuard);
 }
 
 // A server that accepts connections but never answers (a listening socket
@@ -323,7 +329,7 @@ TEST(RedisDriverTest, SilentServerAtOpenTimesOut) {
                              HasSubstr("no reply within the 300ms timeout"))));
   const absl::Duration took = absl::Now() - start;
   EXPECT_GE(took, absl::Milliseconds(250));
-  EXPECT_LT(took, absl::Milliseconds(2000));
+  EXPECT_LT(took, kHangGuard);
   close(fd);
 }
 
@@ -402,12 +408,12 @@ TEST(RedisDriverTest, HungServerTimesOutAndRecovers) {
                              HasSubstr((*server)->address()),
                              HasSubstr("GET: no reply within the 300ms "
                                        "timeout"))));
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(1500));
+  EXPECT_LT(absl::Now() - start, kHangGuard);
   waiting.join();
   EXPECT_THAT(waiting_status,
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("store \"hung\": cannot write to Redis")));
-  EXPECT_LT(waiting_took, absl::Milliseconds(1500));
+  EXPECT_LT(waiting_took, kHangGuard);
 
   ASSERT_THAT((*server)->Resume(), IsOk());
   EXPECT_THAT(driver->Get("k"), IsOkAndHolds("v"));
@@ -477,7 +483,7 @@ TEST(RedisDriverTest, ServerKilledMidRunThenRestarted) {
 
   absl::MutexLock lock(&mutex);
   EXPECT_GT(unavailable, 0) << "no call noticed the server was down";
-  EXPECT_LT(slowest, absl::Seconds(2));  // The 1s timeout, and slack.
+  EXPECT_LT(slowest, kHangGuard);
   ASSERT_FALSE(failures.empty());
   EXPECT_THAT(
       failures[0],
