@@ -8,12 +8,10 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "tools/kvctl/kv_error.h"
 
 namespace kvd {
 namespace {
 
-constexpr char kErrorCodePayloadUrl[] = "type.kvd.dev/kv.v1.ErrorCode";
 constexpr char kDefaultAddress[] = "127.0.0.1:50051";
 
 std::shared_ptr<grpc::ChannelCredentials> CredentialsFor(
@@ -26,14 +24,6 @@ std::shared_ptr<grpc::ChannelCredentials> CredentialsFor(
   return grpc::SslCredentials(ssl);
 }
 
-std::shared_ptr<kv::v1::KeyValue::Stub> NewStub(const Options& options) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  args.SetMaxSendMessageSize(-1);
-  return kv::v1::KeyValue::NewStub(grpc::CreateCustomChannel(
-      ResolveAddress(options), CredentialsFor(options), args));
-}
-
 // Runs one call with the options' deadline and token, and turns its outcome
 // into an absl::Status carrying kvd's ErrorCode.
 template <typename Call>
@@ -44,15 +34,7 @@ absl::Status Invoke(const Options& options, Call call) {
     context.AddMetadata("authorization", "Bearer " + options.token);
   }
   const grpc::Status status = call(&context);
-  if (status.ok()) return absl::OkStatus();
-  absl::Status result(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
-  const kv::v1::ErrorCode code = kv::ErrorCodeOf(status, context);
-  if (code != kv::v1::ERROR_CODE_UNSPECIFIED) {
-    result.SetPayload(kErrorCodePayloadUrl,
-                      absl::Cord(kv::v1::ErrorCode_Name(code)));
-  }
-  return result;
+  return ToAbslStatus(status, context);
 }
 
 }  // namespace
@@ -63,17 +45,24 @@ std::string ResolveAddress(const Options& options) {
   return env != nullptr && *env != '\0' ? env : kDefaultAddress;
 }
 
-kv::v1::ErrorCode ErrorCodeOf(const absl::Status& status) {
-  kv::v1::ErrorCode code = kv::v1::ERROR_CODE_UNSPECIFIED;
-  absl::optional<absl::Cord> payload = status.GetPayload(kErrorCodePayloadUrl);
-  if (payload.has_value())
-    kv::v1::ErrorCode_Parse(std::string(*payload), &code);
-  return code;
+std::shared_ptr<grpc::Channel> NewChannel(const Options& options) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  args.SetMaxSendMessageSize(-1);
+  return grpc::CreateCustomChannel(ResolveAddress(options),
+                                   CredentialsFor(options), args);
 }
 
 absl::StatusOr<Store> Store::Open(absl::string_view name,
                                   const Options& options) {
-  std::shared_ptr<kv::v1::KeyValue::Stub> stub = NewStub(options);
+  return Open(name, NewChannel(options), options);
+}
+
+absl::StatusOr<Store> Store::Open(
+    absl::string_view name, std::shared_ptr<grpc::ChannelInterface> channel,
+    const Options& options) {
+  std::shared_ptr<kv::v1::KeyValue::Stub> stub =
+      kv::v1::KeyValue::NewStub(std::move(channel));
   kv::v1::OpenRequest request;
   request.set_name(std::string(name));
   kv::v1::OpenResponse response;

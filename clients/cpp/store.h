@@ -22,6 +22,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "clients/cpp/error_code.h"
+#include "grpcpp/channel.h"
 #include "kv/v1/kv.grpc.pb.h"
 
 namespace kvd {
@@ -47,9 +49,12 @@ struct Options {
 // The address `options` names, after the $KVD_ADDR and default fallbacks.
 std::string ResolveAddress(const Options& options);
 
-// The kv.v1.ErrorCode carried by `status`; ERROR_CODE_UNSPECIFIED for OK
-// and for failures kvd did not classify (transport errors, deadlines).
-kv::v1::ErrorCode ErrorCodeOf(const absl::Status& status);
+// A channel to the kvd `options` names, with its TLS settings and receive
+// limit. It connects lazily, on the first call; share it between Stores.
+std::shared_ptr<grpc::Channel> NewChannel(const Options& options);
+
+// kvd::ErrorCodeOf(const absl::Status&), from error_code.h, reads the
+// kv.v1.ErrorCode carried by a Store's error.
 
 inline bool IsNoSuchKey(const absl::Status& status) {
   return ErrorCodeOf(status) == kv::v1::ERROR_CODE_NO_SUCH_KEY;
@@ -80,6 +85,11 @@ class Store {
   static absl::StatusOr<Store> Open(absl::string_view name,
                                     const Options& options = {});
   static absl::StatusOr<Store> OpenDefault(const Options& options = {});
+  // Opens `name` over an existing channel (e.g. from NewChannel, or an
+  // in-process channel in tests). Only the options' timeout and token apply.
+  static absl::StatusOr<Store> Open(
+      absl::string_view name, std::shared_ptr<grpc::ChannelInterface> channel,
+      const Options& options = {});
 
   Store(Store&& other) noexcept;
   Store& operator=(Store&& other) noexcept;

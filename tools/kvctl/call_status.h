@@ -1,14 +1,15 @@
 #ifndef KV_TOOLS_KVCTL_CALL_STATUS_H_
 #define KV_TOOLS_KVCTL_CALL_STATUS_H_
 
-// How kvctl carries a failed RPC: as an absl::Status whose code is the gRPC
-// code (the two enums share their numbering), whose message is the one line
-// kvctl prints, and whose payload holds the kv.v1.ErrorCode the server sent.
+// How kvctl carries a failed RPC: the absl::Status of kvd::Store (the gRPC
+// code, kvd's message, the kv.v1.ErrorCode attached; see
+// clients/cpp/error_code.h) with its message turned into the one line kvctl
+// prints.
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "grpcpp/support/status.h"
-#include "kv/v1/kv.pb.h"
 
 namespace kv::kvctl {
 
@@ -16,14 +17,10 @@ namespace kv::kvctl {
 // store name in a message is unambiguous and stays on one line.
 std::string Quote(absl::string_view text);
 
-// The error for `status` (not OK) from the call that tried to do `action`
-// (e.g. `get "k" from store "default"`). Its message reads
-// "<action>: <server message> (<GRPC_CODE>)"; `code` is attached as payload.
-absl::Status CallError(absl::string_view action, const grpc::Status& status,
-                       v1::ErrorCode code);
-
-// The ErrorCode attached by CallError; ERROR_CODE_UNSPECIFIED if none.
-v1::ErrorCode AttachedErrorCode(const absl::Status& status);
+// The error for `status` (not OK, from kvd::Store) of the call that tried to
+// do `action` (e.g. `get "k" from store "default"`). Its message reads
+// "<action>: <server message> (<GRPC_CODE>)"; code and payloads are kept.
+absl::Status CallError(absl::string_view action, const absl::Status& status);
 
 }  // namespace kv::kvctl
 

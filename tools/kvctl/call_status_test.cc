@@ -1,5 +1,6 @@
 #include "tools/kvctl/call_status.h"
 
+#include "clients/cpp/error_code.h"
 #include "gtest/gtest.h"
 
 namespace kv::kvctl {
@@ -12,32 +13,31 @@ TEST(QuoteTest, QuotesAndEscapes) {
 }
 
 TEST(CallErrorTest, MessageNamesActionServerMessageAndGrpcCode) {
+  absl::Status from_store =
+      absl::NotFoundError("NO_SUCH_KEY: key \"k\" is not in the store");
+  kvd::AttachErrorCode(from_store, v1::ERROR_CODE_NO_SUCH_KEY);
   const absl::Status error =
-      CallError("get \"k\" from store \"default\"",
-                grpc::Status(grpc::StatusCode::NOT_FOUND,
-                             "NO_SUCH_KEY: key \"k\" is not in the store"),
-                v1::ERROR_CODE_NO_SUCH_KEY);
+      CallError("get \"k\" from store \"default\"", from_store);
   EXPECT_EQ(error.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(error.message(),
             "get \"k\" from store \"default\": NO_SUCH_KEY: key \"k\" is not "
             "in the store (NOT_FOUND)");
-  EXPECT_EQ(AttachedErrorCode(error), v1::ERROR_CODE_NO_SUCH_KEY);
+  EXPECT_EQ(kvd::ErrorCodeOf(error), v1::ERROR_CODE_NO_SUCH_KEY);
 }
 
 TEST(CallErrorTest, KeepsTheGrpcCode) {
   const absl::Status error =
-      CallError("open store \"default\"",
-                grpc::Status(grpc::StatusCode::UNAVAILABLE, "down"),
-                v1::ERROR_CODE_UNSPECIFIED);
+      CallError("open store \"default\"", absl::UnavailableError("down"));
   EXPECT_EQ(error.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(error.message(), "open store \"default\": down (UNAVAILABLE)");
-  EXPECT_EQ(AttachedErrorCode(error), v1::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(kvd::ErrorCodeOf(error), v1::ERROR_CODE_UNSPECIFIED);
 }
 
-TEST(AttachedErrorCodeTest, PlainStatusHasNone) {
-  EXPECT_EQ(AttachedErrorCode(absl::OkStatus()), v1::ERROR_CODE_UNSPECIFIED);
-  EXPECT_EQ(AttachedErrorCode(absl::NotFoundError("x")),
-            v1::ERROR_CODE_UNSPECIFIED);
+TEST(CallErrorTest, EmptyMessageIsExplained) {
+  const absl::Status error =
+      CallError("open store \"default\"", absl::UnknownError(""));
+  EXPECT_EQ(error.message(),
+            "open store \"default\": no message from the server (UNKNOWN)");
 }
 
 }  // namespace

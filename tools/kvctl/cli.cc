@@ -8,9 +8,8 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
+#include "clients/cpp/store.h"
 #include "google/protobuf/stubs/logging.h"
-#include "kv/v1/kv.grpc.pb.h"
-#include "tools/kvctl/channel.h"
 #include "tools/kvctl/commands.h"
 #include "tools/kvctl/exit_code.h"
 #include "tools/kvctl/progress.h"
@@ -225,12 +224,11 @@ int RunKvctl(int argc, char** argv) {
 
   absl::Duration deadline;
   absl::ParseDuration(timeout, &deadline);  // Checked by DurationValidator.
-  const std::unique_ptr<v1::KeyValue::Stub> stub =
-      v1::KeyValue::NewStub(MakeChannel(address));
   CommandEnv env;
-  env.stub = stub.get();
+  env.options.address = address;
+  env.options.timeout = deadline;
+  env.channel = kvd::NewChannel(env.options);
   env.store = store;
-  env.timeout = deadline;
   env.in = stdin;
   env.out = stdout;
   env.err = stderr;

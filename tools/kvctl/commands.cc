@@ -45,7 +45,7 @@ ExitCode Print(const CommandEnv& env, absl::string_view text) {
 ExitCode WithSession(const CommandEnv& env,
                      absl::FunctionRef<ExitCode(StoreSession&)> body) {
   absl::StatusOr<StoreSession> session =
-      StoreSession::Open(*env.stub, env.store, env.timeout);
+      StoreSession::Open(env.channel, env.store, env.options);
   if (!session.ok()) return ReportCall(env, session.status());
   const ExitCode code = body(*session);
   session->Close().IgnoreError();

@@ -6,21 +6,23 @@
 // "kvctl: ...", and returns the process exit code.
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
-#include "kv/v1/kv.grpc.pb.h"
+#include "clients/cpp/store.h"
+#include "grpcpp/channel.h"
 #include "tools/kvctl/exit_code.h"
 
 namespace kv::kvctl {
 
 // What every subcommand runs against.
 struct CommandEnv {
-  v1::KeyValue::StubInterface* stub;
+  // The channel to kvd (address and TLS already applied).
+  std::shared_ptr<grpc::ChannelInterface> channel;
   std::string store;
-  // Deadline of each call.
-  absl::Duration timeout;
+  // Per call: the deadline (`timeout`) and the token.
+  kvd::Options options;
   std::FILE* in;
   std::FILE* out;
   std::FILE* err;

@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
+#include "clients/cpp/fake_key_value.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tools/kvctl/fake_key_value.h"
 
 namespace kv::kvctl {
 namespace {
@@ -29,9 +29,9 @@ std::string Contents(std::FILE* file) {
 class CommandsTest : public ::testing::Test {
  protected:
   CommandsTest() {
-    env_.stub = stub_.get();
+    env_.channel = server_.channel();
     env_.store = "default";
-    env_.timeout = absl::Seconds(10);
+    env_.options.timeout = absl::Seconds(10);
     env_.out_is_terminal = false;
     Reset();
   }
@@ -53,9 +53,7 @@ class CommandsTest : public ::testing::Test {
   std::string out() { return Contents(env_.out); }
   std::string err() { return Contents(env_.err); }
 
-  FakeKeyValueServer server_;
-  std::unique_ptr<v1::KeyValue::Stub> stub_ =
-      v1::KeyValue::NewStub(server_.channel());
+  kvd::FakeKeyValueServer server_;
   CommandEnv env_{};
 };
 

@@ -1,13 +1,13 @@
 #include "tools/kvctl/exit_code.h"
 
+#include "clients/cpp/error_code.h"
 #include "kv/v1/kv.pb.h"
-#include "tools/kvctl/call_status.h"
 
 namespace kv::kvctl {
 
 ExitCode ExitCodeFor(const absl::Status& status) {
   if (status.ok()) return ExitCode::kSuccess;
-  switch (AttachedErrorCode(status)) {
+  switch (kvd::ErrorCodeOf(status)) {
     case v1::ERROR_CODE_NO_SUCH_KEY:
       return ExitCode::kNotFound;
     case v1::ERROR_CODE_UNSPECIFIED:

@@ -1,5 +1,7 @@
 #include "tools/kvctl/exit_code.h"
 
+#include "clients/cpp/error_code.h"
+#include "grpcpp/support/status.h"
 #include "gtest/gtest.h"
 #include "kv/v1/kv.pb.h"
 #include "tools/kvctl/call_status.h"
@@ -8,8 +10,9 @@ namespace kv::kvctl {
 namespace {
 
 absl::Status Failed(grpc::StatusCode code, v1::ErrorCode error_code) {
-  return CallError("get \"k\" from store \"default\"",
-                   grpc::Status(code, "message"), error_code);
+  absl::Status status(static_cast<absl::StatusCode>(code), "message");
+  kvd::AttachErrorCode(status, error_code);
+  return CallError("get \"k\" from store \"default\"", status);
 }
 
 TEST(ExitCodeForTest, OkIsSuccess) {

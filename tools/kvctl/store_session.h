@@ -2,38 +2,42 @@
 #define KV_TOOLS_KVCTL_STORE_SESSION_H_
 
 // StoreSession: one open handle on a kvd store, closed when the session ends.
+// A thin layer over kvd::Store (clients/cpp), which makes the calls, sets
+// each one's deadline and token, and reads kvd's ErrorCode; the session only
+// words its errors the way kvctl prints them.
 
-#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
-#include "kv/v1/kv.grpc.pb.h"
+#include "clients/cpp/store.h"
+#include "grpcpp/channel.h"
 
 namespace kv::kvctl {
 
-// Every call (Open and Close included) gets its own deadline of `timeout`
-// from when it starts. Errors are CallError statuses: their message names
-// the action, the store and the key, and they carry the server's ErrorCode.
-// Not thread-safe; the stub must outlive the session.
+// Every call (Open and Close included) gets its own deadline of
+// `options.timeout` from when it starts. Errors are CallError statuses: their
+// message names the action, the store and the key, and they carry the
+// server's ErrorCode (kvd::ErrorCodeOf). Not thread-safe.
 class StoreSession {
  public:
-  // Opens the store named `store`.
-  static absl::StatusOr<StoreSession> Open(v1::KeyValue::StubInterface& stub,
-                                           absl::string_view store,
-                                           absl::Duration timeout);
+  // Opens the store named `store` over `channel`; only the options' timeout
+  // and token apply (the channel already has the address and TLS).
+  static absl::StatusOr<StoreSession> Open(
+      std::shared_ptr<grpc::ChannelInterface> channel, absl::string_view store,
+      const kvd::Options& options);
 
-  StoreSession(StoreSession&& other) noexcept;
+  StoreSession(StoreSession&& other) noexcept = default;
   StoreSession& operator=(StoreSession&&) = delete;
   StoreSession(const StoreSession&) = delete;
   StoreSession& operator=(const StoreSession&) = delete;
 
-  // Closes the handle if Close() was not called, ignoring failure: the
-  // server reclaims idle handles anyway.
-  ~StoreSession();
+  // Closes the handle if Close() was not called, ignoring failure (through
+  // kvd::Store's destructor): the server reclaims idle handles anyway.
+  ~StoreSession() = default;
 
   absl::StatusOr<std::string> Get(absl::string_view key);
   absl::Status Set(absl::string_view key, absl::string_view value);
@@ -45,17 +49,12 @@ class StoreSession {
   // server; a second Close() does nothing.
   absl::Status Close();
 
-  const std::string& store() const { return store_; }
+  const std::string& store() const { return store_.name(); }
 
  private:
-  StoreSession(v1::KeyValue::StubInterface& stub, std::string store,
-               absl::Duration timeout, uint32_t handle);
+  explicit StoreSession(kvd::Store store) : store_(std::move(store)) {}
 
-  v1::KeyValue::StubInterface* stub_;
-  std::string store_;
-  absl::Duration timeout_;
-  // The server never issues 0, so 0 means "closed" (or moved from).
-  uint32_t handle_;
+  kvd::Store store_;
 };
 
 }  // namespace kv::kvctl

@@ -5,10 +5,10 @@
 #include <utility>
 #include <vector>
 
+#include "clients/cpp/error_code.h"
+#include "clients/cpp/fake_key_value.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tools/kvctl/call_status.h"
-#include "tools/kvctl/fake_key_value.h"
 
 namespace kv::kvctl {
 namespace {
@@ -20,14 +20,12 @@ class StoreSessionTest : public ::testing::Test {
  protected:
   StoreSession OpenDefault() {
     absl::StatusOr<StoreSession> session =
-        StoreSession::Open(*stub_, "default", absl::Seconds(10));
+        StoreSession::Open(server_.channel(), "default", kvd::Options());
     EXPECT_TRUE(session.ok()) << session.status();
     return *std::move(session);
   }
 
-  FakeKeyValueServer server_;
-  std::unique_ptr<v1::KeyValue::Stub> stub_ =
-      v1::KeyValue::NewStub(server_.channel());
+  kvd::FakeKeyValueServer server_;
 };
 
 TEST_F(StoreSessionTest, SetGetDeleteRoundTrip) {
@@ -56,7 +54,7 @@ TEST_F(StoreSessionTest, MissingKeyCarriesNoSuchKeyAndNamesIt) {
   absl::StatusOr<std::string> value = session.Get("nope");
   ASSERT_FALSE(value.ok());
   EXPECT_EQ(value.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(AttachedErrorCode(value.status()), v1::ERROR_CODE_NO_SUCH_KEY);
+  EXPECT_EQ(kvd::ErrorCodeOf(value.status()), v1::ERROR_CODE_NO_SUCH_KEY);
   EXPECT_THAT(value.status().message(),
               HasSubstr("get \"nope\" from store \"default\": NO_SUCH_KEY"));
   EXPECT_THAT(value.status().message(), HasSubstr("(NOT_FOUND)"));
@@ -64,9 +62,9 @@ TEST_F(StoreSessionTest, MissingKeyCarriesNoSuchKeyAndNamesIt) {
 
 TEST_F(StoreSessionTest, OpenOfUnknownStoreFailsWithNoSuchStore) {
   absl::StatusOr<StoreSession> session =
-      StoreSession::Open(*stub_, "x", absl::Seconds(10));
+      StoreSession::Open(server_.channel(), "x", kvd::Options());
   ASSERT_FALSE(session.ok());
-  EXPECT_EQ(AttachedErrorCode(session.status()), v1::ERROR_CODE_NO_SUCH_STORE);
+  EXPECT_EQ(kvd::ErrorCodeOf(session.status()), v1::ERROR_CODE_NO_SUCH_STORE);
   EXPECT_THAT(session.status().message(),
               HasSubstr("open store \"x\": NO_SUCH_STORE"));
 }
@@ -93,7 +91,13 @@ TEST_F(StoreSessionTest, CallsAfterCloseFailWithInvalidStore) {
   StoreSession session = OpenDefault();
   ASSERT_TRUE(session.Close().ok());
   absl::Status status = session.Set("k", "v");
-  EXPECT_EQ(AttachedErrorCode(status), v1::ERROR_CODE_INVALID_STORE);
+  EXPECT_EQ(kvd::ErrorCodeOf(status), v1::ERROR_CODE_INVALID_STORE);
+}
+
+kvd::Options Timeout(absl::Duration timeout) {
+  kvd::Options options;
+  options.timeout = timeout;
+  return options;
 }
 
 // gRPC's clock is coarser than absl::Now(), hence the slack.
@@ -107,7 +111,7 @@ TEST_F(StoreSessionTest, EveryCallGetsTheTimeoutAsDeadline) {
   const absl::Duration timeout = absl::Seconds(30);
   absl::Time start = absl::Now();
   absl::StatusOr<StoreSession> session =
-      StoreSession::Open(*stub_, "default", timeout);
+      StoreSession::Open(server_.channel(), "default", Timeout(timeout));
   ASSERT_TRUE(session.ok()) << session.status();
   ExpectDeadlineNear(server_.service().last_deadline(), start, timeout);
 
@@ -121,10 +125,10 @@ TEST_F(StoreSessionTest, TransportErrorHasNoErrorCode) {
   server_.service().FailNextCall(
       grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection refused"), "");
   absl::StatusOr<StoreSession> session =
-      StoreSession::Open(*stub_, "default", absl::Seconds(10));
+      StoreSession::Open(server_.channel(), "default", kvd::Options());
   ASSERT_FALSE(session.ok());
   EXPECT_EQ(session.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(AttachedErrorCode(session.status()), v1::ERROR_CODE_UNSPECIFIED);
+  EXPECT_EQ(kvd::ErrorCodeOf(session.status()), v1::ERROR_CODE_UNSPECIFIED);
 }
 
 }  // namespace

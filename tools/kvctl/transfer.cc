@@ -14,9 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "clients/cpp/store.h"
 #include "tools/kvctl/atomic_file.h"
 #include "tools/kvctl/call_status.h"
-#include "tools/kvctl/channel.h"
 #include "tools/kvctl/record_format.h"
 #include "tools/kvctl/store_session.h"
 
@@ -44,7 +44,7 @@ std::string GetKeysFailure(const absl::Status& error) {
         "; export needs every key in one GetKeys response: raise [limits] "
         "max_get_keys_bytes in kvd's runtime config and restart kvd (kvctl "
         "accepts responses up to ",
-        kMaxReceiveMessageBytes >> 20, " MiB)");
+        kvd::Options().max_receive_message_bytes >> 20, " MiB)");
   }
   return message;
 }
@@ -101,7 +101,7 @@ ExitCode RunExport(const CommandEnv& env, const std::string& output,
   }
 
   absl::StatusOr<StoreSession> session =
-      StoreSession::Open(*env.stub, env.store, env.timeout);
+      StoreSession::Open(env.channel, env.store, env.options);
   if (!session.ok()) {
     return Report(env, session.status().message(),
                   ExitCodeFor(session.status()));
@@ -187,7 +187,7 @@ ExitCode RunImport(const CommandEnv& env, const std::string& input,
   std::optional<StoreSession> session;
   if (!dry_run) {
     absl::StatusOr<StoreSession> opened_session =
-        StoreSession::Open(*env.stub, env.store, env.timeout);
+        StoreSession::Open(env.channel, env.store, env.options);
     if (!opened_session.ok()) {
       return Report(env, opened_session.status().message(),
                     ExitCodeFor(opened_session.status()));

@@ -12,9 +12,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "clients/cpp/fake_key_value.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tools/kvctl/fake_key_value.h"
 #include "tools/kvctl/record_format.h"
 #include "tools/kvctl/store_session.h"
 
@@ -48,9 +48,9 @@ std::string ReadFile(const std::string& path) {
 class TransferTest : public ::testing::Test {
  protected:
   TransferTest() {
-    env_.stub = stub_.get();
+    env_.channel = server_.channel();
     env_.store = "default";
-    env_.timeout = absl::Seconds(10);
+    env_.options.timeout = absl::Seconds(10);
     env_.out_is_terminal = false;
     quiet_.quiet = true;
     const char* tmp = std::getenv("TEST_TMPDIR");
@@ -81,20 +81,20 @@ class TransferTest : public ::testing::Test {
   // Sets keys directly through a session (not through import).
   void Put(const std::string& key, const std::string& value) {
     absl::StatusOr<StoreSession> session =
-        StoreSession::Open(*stub_, "default", absl::Seconds(10));
+        StoreSession::Open(server_.channel(), "default", kvd::Options());
     ASSERT_TRUE(session.ok());
     ASSERT_TRUE(session->Set(key, value).ok());
   }
   // The value of `key`, or "<missing>".
   std::string Value(const std::string& key) {
     absl::StatusOr<StoreSession> session =
-        StoreSession::Open(*stub_, "default", absl::Seconds(10));
+        StoreSession::Open(server_.channel(), "default", kvd::Options());
     absl::StatusOr<std::string> value = session->Get(key);
     return value.ok() ? *value : "<missing>";
   }
   std::vector<std::string> Keys() {
     absl::StatusOr<StoreSession> session =
-        StoreSession::Open(*stub_, "default", absl::Seconds(10));
+        StoreSession::Open(server_.channel(), "default", kvd::Options());
     return *session->GetKeys();
   }
 
@@ -112,9 +112,7 @@ class TransferTest : public ::testing::Test {
   std::string out() { return Contents(env_.out); }
   std::string err() { return Contents(env_.err); }
 
-  FakeKeyValueServer server_;
-  std::unique_ptr<v1::KeyValue::Stub> stub_ =
-      v1::KeyValue::NewStub(server_.channel());
+  kvd::FakeKeyValueServer server_;
   CommandEnv env_{};
   ProgressOptions quiet_;
   std::string dir_;
@@ -358,7 +356,7 @@ TEST_F(TransferTest, ExportThenImportRoundTripsEveryByte) {
   const std::vector<std::string> keys = Keys();
   {
     absl::StatusOr<StoreSession> session =
-        StoreSession::Open(*stub_, "default", absl::Seconds(10));
+        StoreSession::Open(server_.channel(), "default", kvd::Options());
     for (const std::string& key : keys) ASSERT_TRUE(session->Delete(key).ok());
   }
   ASSERT_EQ(Keys().size(), 0u);

@@ -1,5 +1,5 @@
-#ifndef KV_TOOLS_KVCTL_FAKE_KEY_VALUE_H_
-#define KV_TOOLS_KVCTL_FAKE_KEY_VALUE_H_
+#ifndef KV_CLIENTS_CPP_FAKE_KEY_VALUE_H_
+#define KV_CLIENTS_CPP_FAKE_KEY_VALUE_H_
 
 // A test double for the kvd server: an in-memory KeyValue service with the
 // API's semantics for one store, "default", plus injectable failures. It runs
@@ -19,9 +19,9 @@
 #include "grpcpp/server.h"
 #include "kv/v1/kv.grpc.pb.h"
 
-namespace kv {
+namespace kvd {
 
-class FakeKeyValue final : public v1::KeyValue::Service {
+class FakeKeyValue final : public kv::v1::KeyValue::Service {
  public:
   // Makes the next call, whichever it is, fail with `status` and, unless
   // `error_code` is empty, the "kv-error-code" trailer `error_code`. With a
@@ -40,24 +40,26 @@ class FakeKeyValue final : public v1::KeyValue::Service {
   absl::Time last_deadline() const;
 
   grpc::Status Open(grpc::ServerContext* context,
-                    const v1::OpenRequest* request,
-                    v1::OpenResponse* response) override;
-  grpc::Status Get(grpc::ServerContext* context, const v1::GetRequest* request,
-                   v1::GetResponse* response) override;
-  grpc::Status Set(grpc::ServerContext* context, const v1::SetRequest* request,
-                   v1::SetResponse* response) override;
+                    const kv::v1::OpenRequest* request,
+                    kv::v1::OpenResponse* response) override;
+  grpc::Status Get(grpc::ServerContext* context,
+                   const kv::v1::GetRequest* request,
+                   kv::v1::GetResponse* response) override;
+  grpc::Status Set(grpc::ServerContext* context,
+                   const kv::v1::SetRequest* request,
+                   kv::v1::SetResponse* response) override;
   grpc::Status Delete(grpc::ServerContext* context,
-                      const v1::DeleteRequest* request,
-                      v1::DeleteResponse* response) override;
+                      const kv::v1::DeleteRequest* request,
+                      kv::v1::DeleteResponse* response) override;
   grpc::Status Exists(grpc::ServerContext* context,
-                      const v1::ExistsRequest* request,
-                      v1::ExistsResponse* response) override;
+                      const kv::v1::ExistsRequest* request,
+                      kv::v1::ExistsResponse* response) override;
   grpc::Status GetKeys(grpc::ServerContext* context,
-                       const v1::GetKeysRequest* request,
-                       v1::GetKeysResponse* response) override;
+                       const kv::v1::GetKeysRequest* request,
+                       kv::v1::GetKeysResponse* response) override;
   grpc::Status Close(grpc::ServerContext* context,
-                     const v1::CloseRequest* request,
-                     v1::CloseResponse* response) override;
+                     const kv::v1::CloseRequest* request,
+                     kv::v1::CloseResponse* response) override;
 
  private:
   // Records the call's deadline, then returns the injected failure, consumed
@@ -96,6 +98,6 @@ class FakeKeyValueServer {
   std::unique_ptr<grpc::Server> server_;
 };
 
-}  // namespace kv
+}  // namespace kvd
 
-#endif  // KV_TOOLS_KVCTL_FAKE_KEY_VALUE_H_
+#endif  // KV_CLIENTS_CPP_FAKE_KEY_VALUE_H_

@@ -1,18 +1,18 @@
-#include "tools/kvctl/fake_key_value.h"
+#include "clients/cpp/fake_key_value.h"
 
 #include <utility>
 
+#include "clients/cpp/error_code.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/channel_arguments.h"
-#include "tools/kvctl/kv_error.h"
 
-namespace kv {
+namespace kvd {
 namespace {
 
 grpc::Status KvError(grpc::ServerContext* context, grpc::StatusCode code,
-                     v1::ErrorCode error_code, const std::string& message) {
+                     kv::v1::ErrorCode error_code, const std::string& message) {
   context->AddTrailingMetadata(kErrorCodeTrailer,
-                               v1::ErrorCode_Name(error_code));
+                               kv::v1::ErrorCode_Name(error_code));
   return grpc::Status(code, message);
 }
 
@@ -70,18 +70,18 @@ grpc::Status FakeKeyValue::CheckHandle(grpc::ServerContext* context,
   if (handles_.count(handle) != 0) return grpc::Status::OK;
   return KvError(
       context, grpc::StatusCode::FAILED_PRECONDITION,
-      v1::ERROR_CODE_INVALID_STORE,
+      kv::v1::ERROR_CODE_INVALID_STORE,
       "INVALID_STORE: handle " + std::to_string(handle) + " is not open");
 }
 
 grpc::Status FakeKeyValue::Open(grpc::ServerContext* context,
-                                const v1::OpenRequest* request,
-                                v1::OpenResponse* response) {
+                                const kv::v1::OpenRequest* request,
+                                kv::v1::OpenResponse* response) {
   if (grpc::Status s = TakeFailure(context, "Open"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (request->name() != "default") {
     return KvError(
-        context, grpc::StatusCode::NOT_FOUND, v1::ERROR_CODE_NO_SUCH_STORE,
+        context, grpc::StatusCode::NOT_FOUND, kv::v1::ERROR_CODE_NO_SUCH_STORE,
         "NO_SUCH_STORE: store \"" + request->name() + "\" is not defined");
   }
   handles_.insert(next_handle_);
@@ -90,8 +90,8 @@ grpc::Status FakeKeyValue::Open(grpc::ServerContext* context,
 }
 
 grpc::Status FakeKeyValue::Get(grpc::ServerContext* context,
-                               const v1::GetRequest* request,
-                               v1::GetResponse* response) {
+                               const kv::v1::GetRequest* request,
+                               kv::v1::GetResponse* response) {
   if (grpc::Status s = TakeFailure(context, "Get"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
@@ -100,7 +100,7 @@ grpc::Status FakeKeyValue::Get(grpc::ServerContext* context,
   auto it = values_.find(request->key());
   if (it == values_.end()) {
     return KvError(context, grpc::StatusCode::NOT_FOUND,
-                   v1::ERROR_CODE_NO_SUCH_KEY,
+                   kv::v1::ERROR_CODE_NO_SUCH_KEY,
                    "NO_SUCH_KEY: key \"" + request->key() +
                        "\" is not in store \"default\"");
   }
@@ -109,8 +109,8 @@ grpc::Status FakeKeyValue::Get(grpc::ServerContext* context,
 }
 
 grpc::Status FakeKeyValue::Set(grpc::ServerContext* context,
-                               const v1::SetRequest* request,
-                               v1::SetResponse* /*response*/) {
+                               const kv::v1::SetRequest* request,
+                               kv::v1::SetResponse* /*response*/) {
   {
     absl::MutexLock lock(&mu_);
     ++set_calls_;
@@ -125,8 +125,8 @@ grpc::Status FakeKeyValue::Set(grpc::ServerContext* context,
 }
 
 grpc::Status FakeKeyValue::Delete(grpc::ServerContext* context,
-                                  const v1::DeleteRequest* request,
-                                  v1::DeleteResponse* /*response*/) {
+                                  const kv::v1::DeleteRequest* request,
+                                  kv::v1::DeleteResponse* /*response*/) {
   if (grpc::Status s = TakeFailure(context, "Delete"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
@@ -137,8 +137,8 @@ grpc::Status FakeKeyValue::Delete(grpc::ServerContext* context,
 }
 
 grpc::Status FakeKeyValue::Exists(grpc::ServerContext* context,
-                                  const v1::ExistsRequest* request,
-                                  v1::ExistsResponse* response) {
+                                  const kv::v1::ExistsRequest* request,
+                                  kv::v1::ExistsResponse* response) {
   if (grpc::Status s = TakeFailure(context, "Exists"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
@@ -149,8 +149,8 @@ grpc::Status FakeKeyValue::Exists(grpc::ServerContext* context,
 }
 
 grpc::Status FakeKeyValue::GetKeys(grpc::ServerContext* context,
-                                   const v1::GetKeysRequest* request,
-                                   v1::GetKeysResponse* response) {
+                                   const kv::v1::GetKeysRequest* request,
+                                   kv::v1::GetKeysResponse* response) {
   if (grpc::Status s = TakeFailure(context, "GetKeys"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
@@ -161,8 +161,8 @@ grpc::Status FakeKeyValue::GetKeys(grpc::ServerContext* context,
 }
 
 grpc::Status FakeKeyValue::Close(grpc::ServerContext* context,
-                                 const v1::CloseRequest* request,
-                                 v1::CloseResponse* /*response*/) {
+                                 const kv::v1::CloseRequest* request,
+                                 kv::v1::CloseResponse* /*response*/) {
   if (grpc::Status s = TakeFailure(context, "Close"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   ++close_calls_;
@@ -182,4 +182,4 @@ std::shared_ptr<grpc::Channel> FakeKeyValueServer::channel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
 }
 
-}  // namespace kv
+}  // namespace kvd
