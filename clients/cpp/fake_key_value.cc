@@ -46,6 +46,11 @@ absl::Time FakeKeyValue::last_deadline() const {
   return last_deadline_;
 }
 
+std::string FakeKeyValue::last_authorization() const {
+  absl::MutexLock lock(&mu_);
+  return last_authorization_;
+}
+
 grpc::Status FakeKeyValue::TakeFailure(grpc::ServerContext* context,
                                        absl::string_view method) {
   absl::MutexLock lock(&mu_);
@@ -53,6 +58,12 @@ grpc::Status FakeKeyValue::TakeFailure(grpc::ServerContext* context,
   last_deadline_ = deadline == std::chrono::system_clock::time_point::max()
                        ? absl::InfiniteFuture()
                        : absl::FromChrono(deadline);
+  const auto& metadata = context->client_metadata();
+  const auto authorization = metadata.find("authorization");
+  last_authorization_ = authorization == metadata.end()
+                            ? ""
+                            : std::string(authorization->second.data(),
+                                          authorization->second.size());
   if (!failure_.has_value()) return grpc::Status::OK;
   if (!failure_method_.empty() && failure_method_ != method) {
     return grpc::Status::OK;

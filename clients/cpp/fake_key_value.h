@@ -38,6 +38,8 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   int close_calls() const;
   // The deadline the client set on the latest call (InfiniteFuture if none).
   absl::Time last_deadline() const;
+  // The "authorization" metadata of the latest call ("" if none).
+  std::string last_authorization() const;
 
   grpc::Status Open(grpc::ServerContext* context,
                     const kv::v1::OpenRequest* request,
@@ -81,6 +83,7 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   uint32_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
   int close_calls_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  std::string last_authorization_ ABSL_GUARDED_BY(mu_);
 };
 
 // A FakeKeyValue served in-process.

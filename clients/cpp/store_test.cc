@@ -24,6 +24,25 @@ TEST(StoreTest, RoundTripOverAChannel) {
   EXPECT_EQ(server.service().open_handles(), 0);
 }
 
+TEST(StoreTest, TokenIsSentAsBearerAuthorization) {
+  FakeKeyValueServer server;
+  Options options;
+  options.token = "s3cret";
+  absl::StatusOr<Store> store =
+      Store::Open("default", server.channel(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(server.service().last_authorization(), "Bearer s3cret");
+  ASSERT_TRUE(store->Set("k", "v").ok());
+  EXPECT_EQ(server.service().last_authorization(), "Bearer s3cret");
+}
+
+TEST(StoreTest, NoTokenNoAuthorization) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(server.service().last_authorization(), "");
+}
+
 TEST(StoreTest, UnknownStoreIsNoSuchStore) {
   FakeKeyValueServer server;
   absl::StatusOr<Store> store = Store::Open("x", server.channel());

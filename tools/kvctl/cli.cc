@@ -3,13 +3,18 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "clients/cpp/store.h"
 #include "google/protobuf/stubs/logging.h"
+#include "grpc/support/log.h"
+#include "tools/kvctl/byte_io.h"
 #include "tools/kvctl/commands.h"
 #include "tools/kvctl/exit_code.h"
 #include "tools/kvctl/progress.h"
@@ -47,7 +52,8 @@ Exit codes:
      line)
 
 Environment:
-  KVD_ADDR  the default for --addr
+  KVD_ADDR   the default for --addr
+  KVD_TOKEN  the bearer token, when --token-file is not given
 
 Errors go to stderr as one line: kvctl: <what>: <kvd's message> (<gRPC code>).
 Run 'kvctl COMMAND --help' for a command's options.)";
@@ -71,6 +77,20 @@ CLI::Validator DurationValidator() {
 // kvctl's style for CLI11's errors: prefixed like every other message.
 std::string FailureMessage(const CLI::App* app, const CLI::Error& error) {
   return "kvctl: " + CLI::FailureMessage::simple(app, error);
+}
+
+// The token in `path`, without its trailing newline(s).
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  absl::StatusOr<std::string> token = ReadFile(path);
+  if (!token.ok()) return token;
+  while (!token->empty() && (token->back() == '\n' || token->back() == '\r')) {
+    token->pop_back();
+  }
+  if (token->empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--token-file ", path, " is empty"));
+  }
+  return token;
 }
 
 // Ends every subcommand's help.
@@ -117,6 +137,38 @@ int RunKvctl(int argc, char** argv) {
                  "deadline of each call to kvd, e.g. 500ms, 5s, 1m")
       ->check(DurationValidator())
       ->capture_default_str();
+
+  bool tls = false;
+  app.add_flag("--tls", tls,
+               "use TLS, checking kvd's certificate against the system's "
+               "roots (or --tls-ca)");
+  std::string tls_ca;
+  app.add_option("--tls-ca", tls_ca,
+                 "PEM file of the CA that signed kvd's certificate (implies "
+                 "--tls)")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
+  std::string tls_cert;
+  CLI::Option* tls_cert_option =
+      app.add_option("--tls-cert", tls_cert,
+                     "PEM client certificate, for mutual TLS (needs "
+                     "--tls-key; implies --tls)")
+          ->type_name("FILE")
+          ->check(CLI::ExistingFile);
+  std::string tls_key;
+  CLI::Option* tls_key_option =
+      app.add_option("--tls-key", tls_key,
+                     "PEM private key of --tls-cert (needs --tls-cert)")
+          ->type_name("FILE")
+          ->check(CLI::ExistingFile);
+  tls_cert_option->needs(tls_key_option);
+  tls_key_option->needs(tls_cert_option);
+  std::string token_file;
+  app.add_option("--token-file", token_file,
+                 "send the token in this file as 'authorization: Bearer "
+                 "TOKEN' (default: $KVD_TOKEN)")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
 
   std::string key;
 
@@ -221,12 +273,45 @@ int RunKvctl(int argc, char** argv) {
   // kvctl reports every failure itself, in one line. Protobuf would also log
   // about e.g. a key that is not UTF-8, which kvd then rejects precisely.
   google::protobuf::SetLogHandler(nullptr);
+  // Likewise gRPC, which logs e.g. a failed TLS handshake; the call's status
+  // says what went wrong.
+  gpr_set_log_function([](gpr_log_func_args*) {});
 
   absl::Duration deadline;
   absl::ParseDuration(timeout, &deadline);  // Checked by DurationValidator.
   CommandEnv env;
   env.options.address = address;
   env.options.timeout = deadline;
+  // The files exist (checked by CLI11); one that cannot be read, or an empty
+  // token, is still a usage error.
+  env.options.use_tls = tls || !tls_ca.empty() || !tls_cert.empty();
+  struct PemFile {
+    const std::string& path;
+    std::string& pem;
+  };
+  for (PemFile file : {PemFile{tls_ca, env.options.tls_root_certs_pem},
+                       PemFile{tls_cert, env.options.tls_client_cert_pem},
+                       PemFile{tls_key, env.options.tls_client_key_pem}}) {
+    if (file.path.empty()) continue;
+    absl::StatusOr<std::string> pem = ReadFile(file.path);
+    if (!pem.ok()) {
+      std::fprintf(stderr, "kvctl: %s\n",
+                   std::string(pem.status().message()).c_str());
+      return static_cast<int>(ExitCode::kUsage);
+    }
+    file.pem = *std::move(pem);
+  }
+  if (!token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadToken(token_file);
+    if (!token.ok()) {
+      std::fprintf(stderr, "kvctl: %s\n",
+                   std::string(token.status().message()).c_str());
+      return static_cast<int>(ExitCode::kUsage);
+    }
+    env.options.token = *std::move(token);
+  } else if (const char* token = std::getenv("KVD_TOKEN"); token != nullptr) {
+    env.options.token = token;
+  }
   env.channel = kvd::NewChannel(env.options);
   env.store = store;
   env.in = stdin;

@@ -67,6 +67,12 @@ TEST_F(CommandsTest, SetThenGetWritesExactBytes) {
   EXPECT_EQ(server_.service().open_handles(), 0);
 }
 
+TEST_F(CommandsTest, TokenReachesTheServerAsBearerAuthorization) {
+  env_.options.token = "t0ken";
+  ASSERT_EQ(RunKeys(env_), ExitCode::kSuccess);
+  EXPECT_EQ(server_.service().last_authorization(), "Bearer t0ken");
+}
+
 TEST_F(CommandsTest, GetOnATerminalAddsANewline) {
   ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "v"}),
             ExitCode::kSuccess);

@@ -93,6 +93,12 @@ expect_err() {
     fail "$1: stderr is not one line: $(cat "${ERR}")"
 }
 
+# expect_err_has DESCRIPTION TEXT: the last run's stderr contains TEXT (for
+# CLI11's usage errors, which add a "Run with --help" line).
+expect_err_has() {
+  grep -qF -- "$2" "${ERR}" || fail "$1: stderr lacks '$2': $(cat "${ERR}")"
+}
+
 # The servers.
 printf '[key_value_store.mem]\ntype = "memory"\n' >"${TMP}/kvd.toml"
 start_kvd tcp --listen=127.0.0.1:0 --data-dir="${TMP}/data-tcp" \
@@ -301,6 +307,30 @@ run 4 "export with no server" --addr 127.0.0.1:1 export \
   --output "${DUMPS}/failed/dump.jsonl"
 [[ -z "$(ls -A "${DUMPS}/failed")" ]] ||
   fail "an unreachable export left files: $(ls -A "${DUMPS}/failed")"
+
+# Connection options. kvd has no TLS or token checks yet: check parsing,
+# validation, and that TLS against a plaintext port fails as unreachable.
+echo 'tok' >"${TMP}/token"
+echo 'not a pem' >"${TMP}/bad.pem"
+run 0 "--token-file" --addr "${TCP}" --token-file "${TMP}/token" keys
+KVD_TOKEN=tok run 0 "KVD_TOKEN" --addr "${TCP}" keys
+run 2 "--token-file missing" --addr "${TCP}" --token-file "${TMP}/nope" keys &&
+  expect_err_has "--token-file missing" "${TMP}/nope"
+: >"${TMP}/empty-token"
+run 2 "--token-file empty" --addr "${TCP}" --token-file "${TMP}/empty-token" \
+  keys && expect_err "--token-file empty" "is empty"
+run 2 "--tls-ca missing" --addr "${TCP}" --tls-ca "${TMP}/nope.pem" keys &&
+  expect_err_has "--tls-ca missing" "${TMP}/nope.pem"
+run 2 "--tls-cert without --tls-key" --addr "${TCP}" \
+  --tls-cert "${TMP}/bad.pem" keys &&
+  expect_err_has "--tls-cert alone" "--tls-key"
+run 2 "--tls-key without --tls-cert" --addr "${TCP}" \
+  --tls-key "${TMP}/bad.pem" keys &&
+  expect_err_has "--tls-key alone" "--tls-cert"
+run 4 "--tls against a plaintext port" --addr "${TCP}" --timeout 3s --tls \
+  keys && expect_err "--tls plaintext" 'open store "default": '
+grep -q "(UNAVAILABLE)\|(DEADLINE_EXCEEDED)" "${ERR}" ||
+  fail "--tls plaintext: no gRPC code in $(cat "${ERR}")"
 
 if [[ "${failures}" -ne 0 ]]; then
   echo "${failures} check(s) failed" >&2
