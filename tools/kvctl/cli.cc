@@ -61,15 +61,15 @@ Environment:
 Errors go to stderr as one line: kvctl: <what>: <kvd's message> (<gRPC code>).
 
 --json: every command prints one JSON document on stdout, e.g.
-  get     {"store":"default","key":"k","value":"hi","value_base64":"aGk="}
+  get     {"key":"k","store":"default","value":"hi","value_base64":"aGk="}
           ("value" is null when the bytes are not UTF-8)
-  set, delete  {"ok":true,"store":"default","key":"k"}
-  exists  {"store":"default","key":"k","exists":true}
-  keys    {"store":"default","keys":["a","b"]}
+  set, delete  {"key":"k","ok":true,"store":"default"}
+  exists  {"exists":true,"key":"k","store":"default"}
+  keys    {"keys":["a","b"],"store":"default"}
   import, export --output  a summary {"command":"import","keys":6,...}
 and errors go to stderr as one JSON line, with the same exit codes:
-  {"error":{"message":"...","exit_code":1,"error_code":"NO_SUCH_KEY",
-            "grpc_code":"NOT_FOUND","server_message":"..."}}
+  {"error":{"error_code":"NO_SUCH_KEY","exit_code":1,"grpc_code":"NOT_FOUND",
+            "message":"...","server_message":"..."}}
 Run 'kvctl COMMAND --help' for a command's options.)";
 
 // Accepts a positive duration with a unit: 500ms, 5s, 1m, 1.5s.
