@@ -23,6 +23,8 @@ TEST(CallErrorTest, MessageNamesActionServerMessageAndGrpcCode) {
             "get \"k\" from store \"default\": NO_SUCH_KEY: key \"k\" is not "
             "in the store (NOT_FOUND)");
   EXPECT_EQ(kvd::ErrorCodeOf(error), v1::ERROR_CODE_NO_SUCH_KEY);
+  EXPECT_EQ(ServerMessageOf(error),
+            "NO_SUCH_KEY: key \"k\" is not in the store");
 }
 
 TEST(CallErrorTest, KeepsTheGrpcCode) {
@@ -38,6 +40,29 @@ TEST(CallErrorTest, EmptyMessageIsExplained) {
       CallError("open store \"default\"", absl::UnknownError(""));
   EXPECT_EQ(error.message(),
             "open store \"default\": no message from the server (UNKNOWN)");
+}
+
+TEST(CallErrorTest, EmptyServerMessageIsKeptEmpty) {
+  const absl::Status error =
+      CallError("open store \"default\"", absl::UnknownError(""));
+  EXPECT_EQ(ServerMessageOf(error), "");
+}
+
+TEST(ServerMessageOfTest, NoneForALocalError) {
+  EXPECT_EQ(ServerMessageOf(absl::NotFoundError("cannot open \"f\"")),
+            std::nullopt);
+  EXPECT_EQ(ServerMessageOf(absl::OkStatus()), std::nullopt);
+}
+
+TEST(RewordedTest, KeepsCodeAndPayloads) {
+  absl::Status from_store = absl::NotFoundError("NO_SUCH_STORE: x");
+  kvd::AttachErrorCode(from_store, v1::ERROR_CODE_NO_SUCH_STORE);
+  const absl::Status error =
+      Reworded(CallError("open store \"x\"", from_store), "line 2: more");
+  EXPECT_EQ(error.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(error.message(), "line 2: more");
+  EXPECT_EQ(kvd::ErrorCodeOf(error), v1::ERROR_CODE_NO_SUCH_STORE);
+  EXPECT_EQ(ServerMessageOf(error), "NO_SUCH_STORE: x");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "grpc/support/log.h"
 #include "tools/kvctl/byte_io.h"
 #include "tools/kvctl/commands.h"
+#include "tools/kvctl/error_report.h"
 #include "tools/kvctl/exit_code.h"
 #include "tools/kvctl/progress.h"
 #include "tools/kvctl/transfer.h"
@@ -38,6 +40,7 @@ constexpr char kFooter[] =
   kvctl exists greeting && echo present
   kvctl --store default export --output dump.jsonl
   kvctl --store orders import --input dump.jsonl
+  kvctl --json get greeting
 
 Exit codes:
   0  success
@@ -56,6 +59,17 @@ Environment:
   KVD_TOKEN  the bearer token, when --token-file is not given
 
 Errors go to stderr as one line: kvctl: <what>: <kvd's message> (<gRPC code>).
+
+--json: every command prints one JSON document on stdout, e.g.
+  get     {"key":"k","store":"default","value":"hi","value_base64":"aGk="}
+          ("value" is null when the bytes are not UTF-8)
+  set, delete  {"key":"k","ok":true,"store":"default"}
+  exists  {"exists":true,"key":"k","store":"default"}
+  keys    {"keys":["a","b"],"store":"default"}
+  import, export --output  a summary {"command":"import","keys":6,...}
+and errors go to stderr as one JSON line, with the same exit codes:
+  {"error":{"error_code":"NO_SUCH_KEY","exit_code":1,"grpc_code":"NOT_FOUND",
+            "message":"...","server_message":"..."}}
 Run 'kvctl COMMAND --help' for a command's options.)";
 
 // Accepts a positive duration with a unit: 500ms, 5s, 1m, 1.5s.
@@ -95,8 +109,21 @@ absl::StatusOr<std::string> ReadToken(const std::string& path) {
 
 // Ends every subcommand's help.
 constexpr char kGlobalOptionsNote[] =
-    "\n\nThe global options --addr, --store and --timeout go before or after "
-    "the\ncommand. 'kvctl --help' lists them and the exit codes.";
+    "\n\nThe global options --addr, --store, --timeout, --json, --tls, "
+    "--tls-ca,\n--tls-cert, --tls-key and --token-file go before or after "
+    "the command.\n'kvctl --help' lists them, the JSON shapes and the exit "
+    "codes.";
+
+// Whether --json is among the arguments (before any "--", after which
+// everything is a key or value), as CLI11 would read it. Known before
+// parsing, so that a usage error is reported as JSON too.
+bool WantsJson(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) return false;
+    if (std::strcmp(argv[i], "--json") == 0) return true;
+  }
+  return false;
+}
 
 // Adds a subcommand whose help ends with `footer` and kGlobalOptionsNote.
 CLI::App* AddCommand(CLI::App& app, const std::string& name,
@@ -169,6 +196,10 @@ int RunKvctl(int argc, char** argv) {
                  "TOKEN' (default: $KVD_TOKEN)")
       ->type_name("FILE")
       ->check(CLI::ExistingFile);
+  bool json = false;
+  app.add_flag("--json", json,
+               "print each result as one JSON document on stdout and errors "
+               "as JSON on stderr (shapes below)");
 
   std::string key;
 
@@ -267,6 +298,12 @@ int RunKvctl(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     // CLI11 prints help (exit 0) or the error; any failure is a usage error.
+    // Help stays text with --json.
+    if (error.get_exit_code() != 0 && WantsJson(argc, argv)) {
+      return static_cast<int>(ReportError(
+          stderr, /*json=*/true, absl::InvalidArgumentError(error.what()),
+          ExitCode::kUsage));
+    }
     return app.exit(error) == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
   }
 
@@ -295,18 +332,16 @@ int RunKvctl(int argc, char** argv) {
     if (file.path.empty()) continue;
     absl::StatusOr<std::string> pem = ReadFile(file.path);
     if (!pem.ok()) {
-      std::fprintf(stderr, "kvctl: %s\n",
-                   std::string(pem.status().message()).c_str());
-      return static_cast<int>(ExitCode::kUsage);
+      return static_cast<int>(
+          ReportError(stderr, json, pem.status(), ExitCode::kUsage));
     }
     file.pem = *std::move(pem);
   }
   if (!token_file.empty()) {
     absl::StatusOr<std::string> token = ReadToken(token_file);
     if (!token.ok()) {
-      std::fprintf(stderr, "kvctl: %s\n",
-                   std::string(token.status().message()).c_str());
-      return static_cast<int>(ExitCode::kUsage);
+      return static_cast<int>(
+          ReportError(stderr, json, token.status(), ExitCode::kUsage));
     }
     env.options.token = *std::move(token);
   } else if (const char* token = std::getenv("KVD_TOKEN"); token != nullptr) {
@@ -318,6 +353,7 @@ int RunKvctl(int argc, char** argv) {
   env.out = stdout;
   env.err = stderr;
   env.out_is_terminal = isatty(STDOUT_FILENO) == 1;
+  env.json = json;
 
   ExitCode code = ExitCode::kUsage;
   if (get->parsed()) {

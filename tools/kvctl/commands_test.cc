@@ -7,6 +7,7 @@
 #include "clients/cpp/fake_key_value.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace kv::kvctl {
 namespace {
@@ -143,6 +144,40 @@ TEST_F(CommandsTest, UnreachableServer) {
       grpc::Status(grpc::StatusCode::UNAVAILABLE, "failed to connect"), "");
   EXPECT_EQ(RunGet(env_, "k"), ExitCode::kUnreachable);
   EXPECT_THAT(err(), HasSubstr("failed to connect (UNAVAILABLE)"));
+}
+
+TEST_F(CommandsTest, JsonGetOnATerminalAddsNoSecondNewline) {
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "v"}),
+            ExitCode::kSuccess);
+  env_.json = true;
+  env_.out_is_terminal = true;
+  ASSERT_EQ(RunGet(env_, "k"), ExitCode::kSuccess);
+  const std::string text = out();
+  ASSERT_EQ(text.find('\n'), text.size() - 1) << text;
+  EXPECT_EQ(nlohmann::json::parse(text)["value"], "v");
+}
+
+TEST_F(CommandsTest, JsonSetFromMissingFileIsALocalError) {
+  env_.json = true;
+  EXPECT_EQ(RunSet(env_, "k", {ValueSource::Kind::kFile, "/no/such/file"}),
+            ExitCode::kLocalIo);
+  EXPECT_EQ(out(), "");
+  const nlohmann::json error = nlohmann::json::parse(err())["error"];
+  EXPECT_EQ(error["exit_code"], 5);
+  EXPECT_THAT(error["message"].get<std::string>(),
+              HasSubstr("cannot open \"/no/such/file\""));
+  EXPECT_TRUE(error["grpc_code"].is_null());
+}
+
+TEST_F(CommandsTest, JsonUnreachableServer) {
+  env_.json = true;
+  server_.service().FailNextCall(
+      grpc::Status(grpc::StatusCode::UNAVAILABLE, "failed to connect"), "");
+  EXPECT_EQ(RunGet(env_, "k"), ExitCode::kUnreachable);
+  const nlohmann::json error = nlohmann::json::parse(err())["error"];
+  EXPECT_EQ(error["grpc_code"], "UNAVAILABLE");
+  EXPECT_EQ(error["server_message"], "failed to connect");
+  EXPECT_TRUE(error["error_code"].is_null());
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
+#include "tools/kvctl/json_output.h"
 
 namespace kv::kvctl {
 
@@ -33,14 +35,21 @@ void Progress::Add(uint64_t bytes) {
   const absl::Time now = options_.now();
   if (now - last_line_ < options_.interval) return;
   last_line_ = now;
-  absl::FPrintF(err_, "%s %d %s (%s)\n", verb_, keys_,
-                keys_ == 1 ? "key" : "keys", FormatBytes(bytes_));
+  if (options_.json) {
+    absl::FPrintF(
+        err_, "%s",
+        JsonLine(nlohmann::json{
+            {"progress", verb_}, {"keys", keys_}, {"bytes", bytes_}}));
+  } else {
+    absl::FPrintF(err_, "%s %d %s (%s)\n", verb_, keys_,
+                  keys_ == 1 ? "key" : "keys", FormatBytes(bytes_));
+  }
   std::fflush(err_);
 }
 
 void Progress::Finish(absl::string_view note) {
-  if (options_.quiet) return;
-  const double seconds = absl::ToDoubleSeconds(options_.now() - start_);
+  if (options_.quiet || options_.json) return;
+  const double seconds = absl::ToDoubleSeconds(elapsed());
   absl::FPrintF(err_, "%s %d %s, %s, in %.1f s%s\n", verb_, keys_,
                 keys_ == 1 ? "key" : "keys", FormatBytes(bytes_), seconds,
                 note);

@@ -9,6 +9,12 @@
 // and a summary at the end,
 //
 //   exported 250000 keys, 71.0 MiB, in 12.3 s
+//
+// With --json, each progress line is a JSON object instead,
+//
+//   {"progress":"exported","keys":120000,"bytes":36909875}
+//
+// and the caller prints the summary document (transfer.cc).
 
 #include <cstdint>
 #include <cstdio>
@@ -27,6 +33,8 @@ std::string FormatBytes(uint64_t bytes);
 struct ProgressOptions {
   // No progress lines and no summary (errors are still printed).
   bool quiet = false;
+  // Progress lines as JSON (--json); Finish() then prints nothing.
+  bool json = false;
   // Time between two progress lines.
   absl::Duration interval = absl::Seconds(2);
   // The clock; tests replace it.
@@ -43,11 +51,14 @@ class Progress {
   // has passed since the previous line (or the start).
   void Add(uint64_t bytes);
 
-  // Prints the summary, followed by `note` (e.g. "; 2 keys skipped").
+  // Prints the summary, followed by `note` (e.g. "; 2 keys skipped"),
+  // unless `quiet` or `json`.
   void Finish(absl::string_view note = "");
 
   uint64_t keys() const { return keys_; }
   uint64_t bytes() const { return bytes_; }
+  // Time since the start, by the options' clock.
+  absl::Duration elapsed() const { return options_.now() - start_; }
 
  private:
   std::FILE* err_;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace kv::kvctl {
 namespace {
@@ -80,6 +81,24 @@ TEST_F(ProgressTest, QuietPrintsNothingButCounts) {
   progress.Finish();
   EXPECT_EQ(Contents(err_), "");
   EXPECT_EQ(progress.keys(), 5u);
+}
+
+TEST_F(ProgressTest, JsonProgressLinesAndNoTextSummary) {
+  ProgressOptions options = Options(false);
+  options.json = true;
+  Progress progress(err_, "exported", options);
+  progress.Add(1000);
+  now_ += absl::Seconds(2);
+  progress.Add(24);  // 2 s: a line.
+  now_ += absl::Milliseconds(1500);
+  progress.Finish();
+  const std::string text = Contents(err_);
+  ASSERT_EQ(text.find('\n'), text.size() - 1) << text;
+  const nlohmann::json line = nlohmann::json::parse(text);
+  EXPECT_EQ(line["progress"], "exported");
+  EXPECT_EQ(line["keys"], 2);
+  EXPECT_EQ(line["bytes"], 1024);
+  EXPECT_EQ(progress.elapsed(), absl::Milliseconds(3500));
 }
 
 }  // namespace

@@ -14,19 +14,56 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "clients/cpp/store.h"
+#include "nlohmann/json.hpp"
 #include "tools/kvctl/atomic_file.h"
+#include "tools/kvctl/byte_io.h"
 #include "tools/kvctl/call_status.h"
+#include "tools/kvctl/error_report.h"
+#include "tools/kvctl/json_output.h"
 #include "tools/kvctl/record_format.h"
 #include "tools/kvctl/store_session.h"
 
 namespace kv::kvctl {
 namespace {
 
-ExitCode Report(const CommandEnv& env, absl::string_view message,
+using Json = nlohmann::json;
+
+ExitCode Report(const CommandEnv& env, const absl::Status& error,
                 ExitCode code) {
-  std::fprintf(env.err, "kvctl: %s\n", std::string(message).c_str());
-  return code;
+  return ReportError(env.err, env.json, error, code);
+}
+
+// A failure of kvctl's own (a file, a stream, the input), not of a call.
+absl::Status LocalError(absl::string_view message) {
+  return absl::UnknownError(message);
+}
+
+// Prints the --json summary `document` on `out` (a failure to write it is a
+// local I/O error, like any other output's).
+ExitCode PrintSummary(const CommandEnv& env, std::FILE* out,
+                      const Json& document) {
+  absl::Status written =
+      WriteAll(out, JsonLine(document), out == env.out ? "stdout" : "stderr");
+  if (!written.ok()) return Report(env, written, ExitCode::kLocalIo);
+  return ExitCode::kSuccess;
+}
+
+// `options` with progress lines as JSON when the command prints JSON.
+ProgressOptions ForEnv(const CommandEnv& env, ProgressOptions options) {
+  options.json = env.json;
+  return options;
+}
+
+// The --json summary fields every transfer has.
+Json SummaryDocument(const CommandEnv& env, const char* command,
+                     const Progress& progress) {
+  return Json{{"command", command},
+              {"store", env.store},
+              {"keys", progress.keys()},
+              {"bytes", progress.bytes()},
+              {"seconds", absl::ToDoubleSeconds(progress.elapsed())}};
 }
 
 // The errno text of a failed stream operation.
@@ -36,7 +73,7 @@ std::string ErrnoText(int error_number) {
 
 // Why GetKeys failed, with what to do when the store has too many keys for
 // one response (kvd's limit, or kvctl's receive limit).
-std::string GetKeysFailure(const absl::Status& error) {
+absl::Status GetKeysFailure(const absl::Status& error) {
   std::string message(error.message());
   if (error.code() == absl::StatusCode::kResourceExhausted) {
     absl::StrAppend(
@@ -46,7 +83,7 @@ std::string GetKeysFailure(const absl::Status& error) {
         "accepts responses up to ",
         kvd::Options().max_receive_message_bytes >> 20, " MiB)");
   }
-  return message;
+  return Reworded(error, message);
 }
 
 // Reads lines from a stream with getline(3): any length, any bytes.
@@ -93,7 +130,7 @@ ExitCode RunExport(const CommandEnv& env, const std::string& output,
   if (!output.empty()) {
     absl::StatusOr<AtomicFile> created = AtomicFile::Create(output);
     if (!created.ok()) {
-      return Report(env, created.status().message(), ExitCode::kLocalIo);
+      return Report(env, created.status(), ExitCode::kLocalIo);
     }
     file.emplace(*std::move(created));
     out = file->file();
@@ -103,8 +140,7 @@ ExitCode RunExport(const CommandEnv& env, const std::string& output,
   absl::StatusOr<StoreSession> session =
       StoreSession::Open(env.channel, env.store, env.options);
   if (!session.ok()) {
-    return Report(env, session.status().message(),
-                  ExitCodeFor(session.status()));
+    return Report(env, session.status(), ExitCodeFor(session.status()));
   }
   absl::StatusOr<std::vector<std::string>> keys = session->GetKeys();
   if (!keys.ok()) {
@@ -114,7 +150,7 @@ ExitCode RunExport(const CommandEnv& env, const std::string& output,
                   ExitCodeFor(keys.status()));
   }
 
-  Progress progress(env.err, "exported", progress_options);
+  Progress progress(env.err, "exported", ForEnv(env, progress_options));
   uint64_t skipped = 0;
   for (const std::string& key : *keys) {
     absl::StatusOr<std::string> value = session->Get(key);
@@ -123,21 +159,23 @@ ExitCode RunExport(const CommandEnv& env, const std::string& output,
         ++skipped;  // Deleted since GetKeys.
         continue;
       }
-      return Report(env, value.status().message(), ExitCodeFor(value.status()));
+      return Report(env, value.status(), ExitCodeFor(value.status()));
     }
     absl::StatusOr<std::string> line = EncodeRecord(key, *value);
     if (!line.ok()) {
       return Report(env,
-                    absl::StrCat("export of store ", Quote(env.store), ": ",
-                                 line.status().message()),
+                    Reworded(line.status(),
+                             absl::StrCat("export of store ", Quote(env.store),
+                                          ": ", line.status().message())),
                     ExitCode::kRefused);
     }
     line->push_back('\n');
     errno = 0;
     if (std::fwrite(line->data(), 1, line->size(), out) != line->size()) {
-      return Report(
-          env, absl::StrCat("cannot write ", out_name, ": ", ErrnoText(errno)),
-          ExitCode::kLocalIo);
+      return Report(env,
+                    LocalError(absl::StrCat("cannot write ", out_name, ": ",
+                                            ErrnoText(errno))),
+                    ExitCode::kLocalIo);
     }
     progress.Add(line->size());
   }
@@ -145,15 +183,25 @@ ExitCode RunExport(const CommandEnv& env, const std::string& output,
 
   if (file.has_value()) {
     if (absl::Status committed = file->Commit(); !committed.ok()) {
-      return Report(env, committed.message(), ExitCode::kLocalIo);
+      return Report(env, committed, ExitCode::kLocalIo);
     }
   } else {
     errno = 0;
     if (std::fflush(out) != 0 || std::ferror(out)) {
-      return Report(
-          env, absl::StrCat("cannot write ", out_name, ": ", ErrnoText(errno)),
-          ExitCode::kLocalIo);
+      return Report(env,
+                    LocalError(absl::StrCat("cannot write ", out_name, ": ",
+                                            ErrnoText(errno))),
+                    ExitCode::kLocalIo);
     }
+  }
+  if (env.json) {
+    // The summary is the result: on stdout, unless the data went there.
+    Json summary = SummaryDocument(env, "export", progress);
+    summary["skipped"] = skipped;
+    summary["output"] = output.empty() ? Json(nullptr) : Json(output);
+    if (file.has_value()) return PrintSummary(env, env.out, summary);
+    if (progress_options.quiet) return ExitCode::kSuccess;
+    return PrintSummary(env, env.err, summary);
   }
   progress.Finish(skipped == 0 ? std::string()
                                : absl::StrCat("; skipped ", skipped,
@@ -171,9 +219,10 @@ ExitCode RunImport(const CommandEnv& env, const std::string& input,
     in_name = Quote(input);
     opened = std::fopen(input.c_str(), "rb");
     if (opened == nullptr) {
-      return Report(
-          env, absl::StrCat("cannot open ", in_name, ": ", ErrnoText(errno)),
-          ExitCode::kLocalIo);
+      return Report(env,
+                    LocalError(absl::StrCat("cannot open ", in_name, ": ",
+                                            ErrnoText(errno))),
+                    ExitCode::kLocalIo);
     }
     in = opened;
   }
@@ -189,14 +238,14 @@ ExitCode RunImport(const CommandEnv& env, const std::string& input,
     absl::StatusOr<StoreSession> opened_session =
         StoreSession::Open(env.channel, env.store, env.options);
     if (!opened_session.ok()) {
-      return Report(env, opened_session.status().message(),
+      return Report(env, opened_session.status(),
                     ExitCodeFor(opened_session.status()));
     }
     session.emplace(*std::move(opened_session));
   }
 
   Progress progress(env.err, dry_run ? "validated" : "imported",
-                    progress_options);
+                    ForEnv(env, progress_options));
   // Where a failing line is, and what was done before it.
   auto so_far = [&] {
     if (dry_run) {
@@ -221,28 +270,35 @@ ExitCode RunImport(const CommandEnv& env, const std::string& input,
             : DecodeRecord(*line);
     if (!record.ok()) {
       return Report(env,
-                    absl::StrCat("line ", line_number, ": ",
-                                 record.status().message(), so_far()),
+                    Reworded(record.status(),
+                             absl::StrCat("line ", line_number, ": ",
+                                          record.status().message(), so_far())),
                     ExitCode::kBadInput);
     }
     if (session.has_value()) {
       if (absl::Status set = session->Set(record->key, record->value);
           !set.ok()) {
-        return Report(
-            env,
-            absl::StrCat("line ", line_number, ": ", set.message(), so_far()),
-            ExitCodeFor(set));
+        return Report(env,
+                      Reworded(set, absl::StrCat("line ", line_number, ": ",
+                                                 set.message(), so_far())),
+                      ExitCodeFor(set));
       }
     }
     progress.Add(bytes);
   }
   if (reader.failed()) {
     return Report(env,
-                  absl::StrCat("line ", line_number + 1, ": cannot read: ",
-                               ErrnoText(reader.error()), so_far()),
+                  LocalError(absl::StrCat(
+                      "line ", line_number + 1,
+                      ": cannot read: ", ErrnoText(reader.error()), so_far())),
                   ExitCode::kLocalIo);
   }
   if (session.has_value()) session->Close().IgnoreError();
+  if (env.json) {
+    Json summary = SummaryDocument(env, "import", progress);
+    summary["dry_run"] = dry_run;
+    return PrintSummary(env, env.out, summary);
+  }
   progress.Finish(dry_run ? "; nothing imported (--dry-run)" : "");
   return ExitCode::kSuccess;
 }

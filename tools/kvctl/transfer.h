@@ -4,7 +4,10 @@
 // `kvctl export` and `kvctl import`: a whole store as JSON Lines (see
 // record_format.h), for moving a store between backends. Both report
 // progress and a summary on `env.err` (progress.h) and errors as one line
-// "kvctl: ...", and return the process exit code.
+// "kvctl: ...", and return the process exit code. With `env.json`, progress
+// lines and errors are JSON objects, and the summary is a JSON document: on
+// `env.out`, except for an export to stdout, whose summary goes to `env.err`
+// (and is left out with `quiet`).
 
 #include <string>
 
