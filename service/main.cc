@@ -14,6 +14,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "service/config.h"
 #include "service/server.h"
+#include "service/shutdown_plan.h"
 #include "service/store_catalog.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -24,7 +25,9 @@ namespace {
 constexpr char kDescription[] =
     "kvd serves named key-value stores over gRPC with the Spin key-value "
     "API.\nOn start it prints \"kvd listening on ADDR\" and where each store "
-    "keeps its data.\nSIGTERM or SIGINT stops it cleanly (exit 0).";
+    "keeps its data.\nSIGTERM stops it gracefully (readiness off, calls served "
+    "for --drain-delay, in-flight calls finished, exit 0); SIGINT or a second "
+    "SIGTERM skips the drain delay.";
 
 constexpr char kExamples[] =
     "Examples:\n"
@@ -41,7 +44,9 @@ struct Flags {
   std::string config;
   std::string data_dir;
   std::string log_level = "info";
+  std::string drain_delay = "5s";
   std::string shutdown_grace = "10s";
+  std::string shutdown_timeout = "25s";
 };
 
 int Fail(const std::string& message) {
@@ -72,6 +77,18 @@ int WaitForStopSignal(const sigset_t& signals) {
   while (sigwait(&signals, &signal_number) != 0) {
   }
   return signal_number;
+}
+
+// Waits for `delay` or until another stop signal arrives, whichever is first.
+// Returns true if a signal cut the wait short.
+bool SleepUnlessStopSignal(const sigset_t& signals, absl::Duration delay) {
+  const absl::Time until = absl::Now() + delay;
+  for (absl::Duration left = delay; left > absl::ZeroDuration();
+       left = until - absl::Now()) {
+    const timespec timeout = absl::ToTimespec(left);
+    if (sigtimedwait(&signals, nullptr, &timeout) > 0) return true;
+  }
+  return false;
 }
 
 // `level_name` is one of debug, info, warn, error (checked by the parser).
@@ -108,22 +125,32 @@ int Run(int argc, char** argv) {
       ->type_name("LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
-  app.add_option("--shutdown-grace", flags.shutdown_grace,
-                 "On SIGTERM/SIGINT, how long in-flight calls may take to "
-                 "finish before they are cancelled")
+  app.add_option("--drain-delay", flags.drain_delay,
+                 "On SIGTERM, how long kvd keeps serving calls after its "
+                 "readiness (health \"kvd.ready\") turned NOT_SERVING, so "
+                 "endpoints and load balancers stop routing to it first")
       ->type_name("DURATION")
+      ->envname("KVD_DRAIN_DELAY")
+      ->capture_default_str();
+  app.add_option("--shutdown-grace", flags.shutdown_grace,
+                 "Once kvd refuses new calls, how long in-flight calls may "
+                 "take to finish before they are cancelled")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--shutdown-timeout", flags.shutdown_timeout,
+                 "Bound on the whole stop, from the signal to the exit; "
+                 "keep it below Kubernetes' terminationGracePeriodSeconds")
+      ->type_name("DURATION")
+      ->envname("KVD_SHUTDOWN_TIMEOUT")
       ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return app.exit(error) == 0 ? 0 : 2;
   }
-  absl::Duration shutdown_grace;
-  if (!absl::ParseDuration(flags.shutdown_grace, &shutdown_grace) ||
-      shutdown_grace < absl::ZeroDuration()) {
-    return Fail(absl::StrCat("--shutdown-grace=", flags.shutdown_grace,
-                             " is not a duration such as 10s or 500ms"));
-  }
+  absl::StatusOr<ShutdownPlan> shutdown = ParseShutdownPlan(
+      flags.drain_delay, flags.shutdown_grace, flags.shutdown_timeout);
+  if (!shutdown.ok()) return Fail(std::string(shutdown.status().message()));
   ConfigureLogging(flags.log_level);
 
   sigset_t stop_signals;
@@ -186,10 +213,27 @@ int Run(int argc, char** argv) {
                (*server)->address());
 
   const int signal_number = WaitForStopSignal(stop_signals);
-  spdlog::info("received {}; finishing in-flight calls (up to {})",
-               signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
-               absl::FormatDuration(shutdown_grace));
-  (*server)->Shutdown(shutdown_grace);
+  ExitIfStillRunningAt(
+      absl::Now() + shutdown->timeout,
+      absl::StrCat("stop took longer than --shutdown-timeout=",
+                   absl::FormatDuration(shutdown->timeout), "; exiting now"));
+  (*server)->BeginDrain();
+  if (signal_number == SIGTERM &&
+      shutdown->drain_delay > absl::ZeroDuration()) {
+    spdlog::info(
+        "received SIGTERM; readiness is NOT_SERVING, still serving calls for "
+        "{} (--drain-delay)",
+        absl::FormatDuration(shutdown->drain_delay));
+    if (SleepUnlessStopSignal(stop_signals, shutdown->drain_delay)) {
+      spdlog::info("received another stop signal; ending the drain delay");
+    }
+  } else {
+    spdlog::info("received {}",
+                 signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
+  spdlog::info("refusing new calls; finishing in-flight calls (up to {})",
+               absl::FormatDuration(shutdown->grace));
+  (*server)->Shutdown(shutdown->grace);
   server->reset();
   catalog.CloseAll();
   spdlog::info("stopped cleanly");

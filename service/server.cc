@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,10 @@ namespace kv {
 namespace {
 
 constexpr char kServiceName[] = "kv.v1.KeyValue";
+
+// How often stores that did not open at startup are tried again; the same as
+// StoreCatalog's default retry interval, below which tries would be no-ops.
+constexpr absl::Duration kStoreRetryInterval = absl::Seconds(1);
 
 int ClampToInt(size_t bytes) {
   return bytes > static_cast<size_t>(INT_MAX) ? INT_MAX
@@ -110,13 +115,31 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
     health->SetServingStatus(StoreHealth::ServiceName(store),
                              server->service_->IsStoreHealthy(store));
   }
+  std::vector<std::string> unopened;
+  for (const StoreCatalog::StoreState& store : catalog->Describe()) {
+    if (!store.status.ok()) unopened.push_back(store.name);
+  }
+  KeyValueService* service = server->service_.get();
+  server->readiness_ = std::make_unique<Readiness>(
+      std::move(unopened),
+      [service](const std::string& store) { return service->RetryOpen(store); },
+      [health](bool ready) {
+        health->SetServingStatus(kReadinessServiceName, ready);
+      },
+      kStoreRetryInterval);
   return server;
+}
+
+void KvServer::BeginDrain() {
+  if (readiness_ != nullptr) readiness_->StartDraining();
 }
 
 void KvServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  BeginDrain();
+  readiness_.reset();  // No more store retries.
+  server_->GetHealthCheckService()->SetServingStatus(kServiceName, false);
   // Drain kvd's own calls first: gRPC's Shutdown(deadline) would also wait
   // for idle client connections until the deadline. Calls still running at
   // the deadline are cancelled by Shutdown(now).

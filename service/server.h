@@ -11,6 +11,7 @@
 #include "grpcpp/server.h"
 #include "service/kv_service.h"
 #include "service/limits.h"
+#include "service/readiness.h"
 #include "service/store_catalog.h"
 
 namespace kv {
@@ -23,12 +24,19 @@ struct ServerOptions {
   int worker_threads = 4;
 };
 
+// The health service names kvd publishes (grpc.health.v1.Health):
+//   ""                 liveness: SERVING from Start until the server stops.
+//   "kvd.ready"        readiness: SERVING once every configured store has
+//                      opened; NOT_SERVING before that and from BeginDrain()
+//                      on. Kubernetes' readiness probe asks for this name.
+//   "kv.v1.KeyValue"   SERVING while kvd accepts calls: NOT_SERVING from the
+//                      moment Shutdown starts refusing them.
+//   "store:NAME"       each store: NOT_SERVING while its backend is
+//                      unavailable (see StoreHealth).
+inline constexpr char kReadinessServiceName[] = "kvd.ready";
+
 // A running kvd: the KeyValue service, the standard grpc.health.v1 Health
 // service and server reflection, listening on one address.
-//
-// Health: the overall status ("") and "kv.v1.KeyValue" are SERVING once
-// Start returns, NOT_SERVING from the start of Shutdown. Each store is also
-// listed as "store:NAME", NOT_SERVING while its backend is unavailable.
 class KvServer {
  public:
   // Starts serving `catalog`, which must outlive the server. Fails with a
@@ -41,9 +49,15 @@ class KvServer {
   // The address actually bound: the chosen port replaces port 0.
   const std::string& address() const { return address_; }
 
-  // Turns health NOT_SERVING, refuses new calls with UNAVAILABLE, lets
-  // in-flight calls finish for up to `grace` (then cancels them), closes
-  // every connection and waits until every call has completed.
+  // The first step of a graceful stop: turns readiness ("kvd.ready")
+  // NOT_SERVING for good, so endpoints and load balancers stop sending new
+  // calls, and keeps serving every call meanwhile. Idempotent.
+  void BeginDrain();
+
+  // Turns readiness and "kv.v1.KeyValue" NOT_SERVING, refuses new calls with
+  // UNAVAILABLE, lets in-flight calls finish for up to `grace` (then cancels
+  // them), closes every connection and waits until every call has completed.
+  // Liveness ("") stays SERVING until the server stops.
   void Shutdown(absl::Duration grace);
 
  private:
@@ -54,6 +68,7 @@ class KvServer {
   std::atomic<grpc::HealthCheckServiceInterface*> health_{nullptr};
   std::unique_ptr<KeyValueService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<Readiness> readiness_;
   bool shut_down_ = false;
 };
 
