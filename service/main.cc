@@ -41,6 +41,7 @@ constexpr char kExamples[] =
 // the built-in default applies.
 struct Flags {
   std::string listen;
+  std::string health_listen;
   std::string config;
   std::string data_dir;
   std::string log_level = "info";
@@ -110,6 +111,12 @@ int Run(int argc, char** argv) {
                  "or unix:/path/to/socket. Default: [server] listen, else "
                  "127.0.0.1:50051")
       ->type_name("ADDR");
+  app.add_option("--health-listen", flags.health_listen,
+                 "Also serve the gRPC health service, and only it, on this "
+                 "host:port: for Kubernetes' gRPC probes when --listen is a "
+                 "unix socket")
+      ->type_name("ADDR")
+      ->envname("KVD_HEALTH_LISTEN");
   app.add_option("--config", flags.config,
                  "Runtime config file (TOML, the shape of Spin's "
                  "runtime-config.toml). Without one, kvd serves the "
@@ -183,6 +190,7 @@ int Run(int argc, char** argv) {
   } else if (!config->listen.empty()) {
     options.listen = config->listen;
   }
+  options.health_listen = flags.health_listen;
   options.limits = config->limits;
   if (config->worker_threads > 0)
     options.worker_threads = config->worker_threads;
@@ -193,6 +201,9 @@ int Run(int argc, char** argv) {
   // stdout carries the facts a user or a script needs; the first line is the
   // address (tests and tools parse it).
   std::printf("kvd listening on %s\n", (*server)->address().c_str());
+  if (!(*server)->health_address().empty()) {
+    std::printf("health probes on %s\n", (*server)->health_address().c_str());
+  }
   for (const StoreCatalog::StoreState& store : catalog.Describe()) {
     if (store.status.ok()) {
       std::printf("store \"%s\": %s%s%s\n", store.name.c_str(),

@@ -79,8 +79,7 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
   server->service_ = std::make_unique<KeyValueService>(
       catalog, options.limits, options.worker_threads,
       [self](const std::string& service, bool serving) {
-        grpc::HealthCheckServiceInterface* health = self->health_.load();
-        if (health != nullptr) health->SetServingStatus(service, serving);
+        self->SetHealth(service, serving);
       });
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -104,16 +103,18 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
         " (is the address in use, or the socket's directory missing?)"));
   }
   server->address_ = BoundAddress(options.listen, port);
-  grpc::HealthCheckServiceInterface* health =
-      server->server_->GetHealthCheckService();
-  health->SetServingStatus(true);
-  health->SetServingStatus(kServiceName, true);
+  if (!options.health_listen.empty()) {
+    absl::Status probes = server->StartProbeServer(options.health_listen);
+    if (!probes.ok()) return probes;
+  }
   // Store health changes are published from now on; publish the states
-  // decided before the health service existed.
-  server->health_.store(health);
+  // decided before the health services existed.
+  server->health_.store(server->server_->GetHealthCheckService());
+  server->SetHealth("", true);
+  server->SetHealth(kServiceName, true);
   for (const std::string& store : catalog->Names()) {
-    health->SetServingStatus(StoreHealth::ServiceName(store),
-                             server->service_->IsStoreHealthy(store));
+    server->SetHealth(StoreHealth::ServiceName(store),
+                      server->service_->IsStoreHealthy(store));
   }
   std::vector<std::string> unopened;
   for (const StoreCatalog::StoreState& store : catalog->Describe()) {
@@ -123,11 +124,37 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
   server->readiness_ = std::make_unique<Readiness>(
       std::move(unopened),
       [service](const std::string& store) { return service->RetryOpen(store); },
-      [health](bool ready) {
-        health->SetServingStatus(kReadinessServiceName, ready);
-      },
+      [self](bool ready) { self->SetHealth(kReadinessServiceName, ready); },
       kStoreRetryInterval);
   return server;
+}
+
+absl::Status KvServer::StartProbeServer(const std::string& listen) {
+  absl::Status address = ValidateListenAddress(listen);
+  if (!address.ok()) return address;
+  // No service of its own: only the default health service, which
+  // EnableDefaultHealthCheckService turned on for every server.
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  probe_server_ = builder.BuildAndStart();
+  if (probe_server_ == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", listen,
+                     " for health probes (--health-listen): is the address "
+                     "in use?"));
+  }
+  health_address_ = BoundAddress(listen, port);
+  probe_health_.store(probe_server_->GetHealthCheckService());
+  return absl::OkStatus();
+}
+
+void KvServer::SetHealth(const std::string& service, bool serving) {
+  for (grpc::HealthCheckServiceInterface* health :
+       {health_.load(), probe_health_.load()}) {
+    if (health != nullptr) health->SetServingStatus(service, serving);
+  }
 }
 
 void KvServer::BeginDrain() {
@@ -139,7 +166,7 @@ void KvServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   BeginDrain();
   readiness_.reset();  // No more store retries.
-  server_->GetHealthCheckService()->SetServingStatus(kServiceName, false);
+  SetHealth(kServiceName, false);
   // Drain kvd's own calls first: gRPC's Shutdown(deadline) would also wait
   // for idle client connections until the deadline. Calls still running at
   // the deadline are cancelled by Shutdown(now).
@@ -150,6 +177,12 @@ void KvServer::Shutdown(absl::Duration grace) {
   }
   server_->Shutdown(absl::ToChronoTime(absl::Now()));
   server_->Wait();
+  // Probes see kvd alive until the API server has stopped.
+  if (probe_server_ != nullptr) {
+    probe_health_.store(nullptr);
+    probe_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    probe_server_->Wait();
+  }
 }
 
 KvServer::~KvServer() { Shutdown(absl::ZeroDuration()); }

@@ -19,6 +19,10 @@ namespace kv {
 struct ServerOptions {
   // "host:port" (port 0 picks a free port) or "unix:/path".
   std::string listen = "127.0.0.1:50051";
+  // If set, a second address ("host:port", port 0 picks a free port) that
+  // serves only the health service, for probes (the kubelet's gRPC probes
+  // reach a pod over TCP, while apps may use kvd through a unix socket).
+  std::string health_listen;
   Limits limits;
   // Threads running driver calls, per store.
   int worker_threads = 4;
@@ -48,6 +52,9 @@ class KvServer {
 
   // The address actually bound: the chosen port replaces port 0.
   const std::string& address() const { return address_; }
+  // The address of the health-only listener (ServerOptions::health_listen),
+  // with the chosen port; empty if there is none.
+  const std::string& health_address() const { return health_address_; }
 
   // The first step of a graceful stop: turns readiness ("kvd.ready")
   // NOT_SERVING for good, so endpoints and load balancers stop sending new
@@ -63,11 +70,19 @@ class KvServer {
  private:
   KvServer() = default;
 
+  // Starts probe_server_ on `listen`.
+  absl::Status StartProbeServer(const std::string& listen);
+  // Publishes a health status on every listener.
+  void SetHealth(const std::string& service, bool serving);
+
   std::string address_;
-  // Set once the server runs; read by the service's health publisher.
+  std::string health_address_;
+  // Set once the servers run; read by the health publishers.
   std::atomic<grpc::HealthCheckServiceInterface*> health_{nullptr};
+  std::atomic<grpc::HealthCheckServiceInterface*> probe_health_{nullptr};
   std::unique_ptr<KeyValueService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> probe_server_;  // Health only; optional.
   std::unique_ptr<Readiness> readiness_;
   bool shut_down_ = false;
 };

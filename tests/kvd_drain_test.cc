@@ -20,6 +20,8 @@
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/kv_test_client.h"
 #include "tests/kvd_process.h"
@@ -165,6 +167,49 @@ TEST(KvdDrainTest, SecondSigtermEndsTheDrainDelay) {
   ASSERT_NE(kvd, nullptr);
   kvd->Signal(SIGTERM);
   ASSERT_TRUE(ProbeUntil(*kvd, kReadiness, HealthCheckResponse::NOT_SERVING));
+  EXPECT_EQ(*kvd->Stop(SIGTERM, absl::Seconds(30)), 0);
+}
+
+TEST(KvdDrainTest, HealthListenerServesProbesButNotTheApi) {
+  const std::string socket_dir = NewShortTempDir();
+  auto kvd = StartOrDie({"--listen=unix:" + socket_dir + "/kvd.sock",
+                         "--health-listen=127.0.0.1:0",
+                         "--data-dir=" + NewTempDir("health_listen")});
+  ASSERT_NE(kvd, nullptr);
+  const std::string text = kvd->stdout_text();
+  const std::string prefix = "health probes on ";
+  const size_t at = text.find(prefix);
+  ASSERT_NE(at, std::string::npos) << text;
+  const size_t start = at + prefix.size();
+  const std::string probe_address =
+      text.substr(start, text.find('\n', start) - start);
+  std::shared_ptr<grpc::Channel> probes =
+      grpc::CreateChannel(probe_address, grpc::InsecureChannelCredentials());
+
+  auto health = grpc::health::v1::Health::NewStub(probes);
+  for (const std::string service :
+       {kLiveness, kReadiness, "kv.v1.KeyValue", "store:default"}) {
+    HealthCheckRequest request;
+    request.set_service(service);
+    HealthCheckResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(health->Check(&context, request, &response).ok()) << service;
+    EXPECT_EQ(response.status(), HealthCheckResponse::SERVING) << service;
+  }
+  // The KeyValue API is not served there.
+  KvTestClient probe_client(probes);
+  uint32_t store = 0;
+  EXPECT_EQ(probe_client.Open("default", &store).status.error_code(),
+            grpc::UNIMPLEMENTED);
+  // Readiness turns off on both listeners.
+  kvd->Signal(SIGTERM);
+  ASSERT_TRUE(ProbeUntil(*kvd, kReadiness, HealthCheckResponse::NOT_SERVING));
+  HealthCheckRequest request;
+  request.set_service(kReadiness);
+  HealthCheckResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(health->Check(&context, request, &response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
   EXPECT_EQ(*kvd->Stop(SIGTERM, absl::Seconds(30)), 0);
 }
 
