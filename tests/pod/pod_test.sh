@@ -10,6 +10,8 @@
 #   3. kvd exited 0 within --shutdown-timeout;
 #   4. every acknowledged write is there, with its value, after a restart on
 #      the same data.
+# kvd runs as PID 1 of its own PID namespace, as in a container, where the
+# kernel drops signals that PID 1 does not handle.
 # Also checks that the namespace has only loopback and that kvd's probe port
 # is unreachable from outside it.
 #   pod_test.sh KVD POD_APP HEALTH_PROBE
@@ -70,12 +72,26 @@ links="$(ip -o link show | awk -F': ' '{print $2}')"
 echo "network interfaces in the pod: $links"
 [[ "$links" == lo ]] || fail "the namespace has interfaces other than lo: $links"
 
+# kvd runs as PID 1 of a PID namespace of its own, as in its container:
+# $kvd_pid is its PID here (for signals), $kvd_wait_pid the unshare process
+# whose exit status is kvd's.
 start_kvd() {  # start_kvd LOG
-  "$kvd" --listen="unix:$shared/kvd.sock" --health-listen="127.0.0.1:$probe_port" \
+  unshare --pid --fork -- \
+    "$kvd" --listen="unix:$shared/kvd.sock" --health-listen="127.0.0.1:$probe_port" \
     --data-dir="$data" --drain-delay="$drain_delay" --shutdown-grace=10s \
     --shutdown-timeout="${shutdown_timeout_s}s" >"$1.out" 2>"$1.err" &
-  kvd_pid=$!
+  kvd_wait_pid=$!
+  pids+=("$kvd_wait_pid")
+  kvd_pid=""
+  for _ in $(seq 1 100); do
+    kvd_pid="$(pgrep -P "$kvd_wait_pid" || true)"
+    [[ -n "$kvd_pid" ]] && break
+    sleep 0.05
+  done
+  [[ -n "$kvd_pid" ]] || fail "kvd did not start in its PID namespace"
   pids+=("$kvd_pid")
+  [[ "$(awk '/^NSpid:/ {print $NF}' "/proc/$kvd_pid/status")" == 1 ]] ||
+    fail "kvd is not PID 1 in its namespace"
   # The kubelet's startup: probe liveness, then readiness, over TCP.
   for _ in $(seq 1 300); do
     "$probe" "127.0.0.1:$probe_port" kvd.ready >/dev/null 2>&1 && return 0
@@ -119,9 +135,9 @@ app_rc=0
 wait "$app_pid" || app_rc=$?
 kvd_rc=-1
 for _ in $(seq 1 $((shutdown_timeout_s * 10 + 50))); do
-  if ! kill -0 "$kvd_pid" 2>/dev/null; then
+  if ! kill -0 "$kvd_wait_pid" 2>/dev/null; then
     kvd_rc=0
-    wait "$kvd_pid" || kvd_rc=$?
+    wait "$kvd_wait_pid" || kvd_rc=$?
     break
   fi
   sleep 0.1
@@ -169,5 +185,5 @@ start_kvd "$dir/kvd2"
 "$app" verify "unix:$shared/kvd.sock" "$dir/acks" | tail -n 5 | tee "$dir/verify.out"
 grep -q ', wrong or missing: 0$' "$dir/verify.out" || fail "acknowledged writes were lost"
 kill -INT "$kvd_pid"
-wait "$kvd_pid" || fail "the restarted kvd did not stop cleanly"
+wait "$kvd_wait_pid" || fail "the restarted kvd did not stop cleanly"
 echo "PASS: inside the pod"
