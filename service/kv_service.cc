@@ -107,6 +107,10 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
   return reactor;
 }
 
+absl::Status KeyValueService::RetryOpen(const std::string& store) {
+  return Observe(store, catalog_->Find(store).status());
+}
+
 bool KeyValueService::Drain(absl::Time deadline) {
   calls_.StartDraining();
   return calls_.WaitUntilIdle(deadline);

@@ -67,6 +67,11 @@ class KeyValueService final
   // all finished.
   bool Drain(absl::Time deadline);
 
+  // Opens `store`'s driver unless it is open, and records the outcome in the
+  // store's health. OK once the store is open. For the background retries
+  // of stores that did not open at startup (see Readiness).
+  absl::Status RetryOpen(const std::string& store);
+
   // Whether `store`'s backend answered the last call that reached it.
   bool IsStoreHealthy(const std::string& store) {
     return health_.IsHealthy(store);

@@ -14,6 +14,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "service/config.h"
 #include "service/server.h"
+#include "service/shutdown_plan.h"
 #include "service/store_catalog.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -24,7 +25,9 @@ namespace {
 constexpr char kDescription[] =
     "kvd serves named key-value stores over gRPC with the Spin key-value "
     "API.\nOn start it prints \"kvd listening on ADDR\" and where each store "
-    "keeps its data.\nSIGTERM or SIGINT stops it cleanly (exit 0).";
+    "keeps its data.\nSIGTERM stops it gracefully (readiness off, calls served "
+    "for --drain-delay, in-flight calls finished, exit 0); SIGINT or a second "
+    "SIGTERM skips the drain delay.";
 
 constexpr char kExamples[] =
     "Examples:\n"
@@ -38,10 +41,13 @@ constexpr char kExamples[] =
 // the built-in default applies.
 struct Flags {
   std::string listen;
+  std::string health_listen;
   std::string config;
   std::string data_dir;
   std::string log_level = "info";
+  std::string drain_delay = "5s";
   std::string shutdown_grace = "10s";
+  std::string shutdown_timeout = "25s";
 };
 
 int Fail(const std::string& message) {
@@ -74,6 +80,18 @@ int WaitForStopSignal(const sigset_t& signals) {
   return signal_number;
 }
 
+// Waits for `delay` or until another stop signal arrives, whichever is first.
+// Returns true if a signal cut the wait short.
+bool SleepUnlessStopSignal(const sigset_t& signals, absl::Duration delay) {
+  const absl::Time until = absl::Now() + delay;
+  for (absl::Duration left = delay; left > absl::ZeroDuration();
+       left = until - absl::Now()) {
+    const timespec timeout = absl::ToTimespec(left);
+    if (sigtimedwait(&signals, nullptr, &timeout) > 0) return true;
+  }
+  return false;
+}
+
 // `level_name` is one of debug, info, warn, error (checked by the parser).
 void ConfigureLogging(const std::string& level_name) {
   const spdlog::level::level_enum level = spdlog::level::from_str(level_name);
@@ -93,6 +111,12 @@ int Run(int argc, char** argv) {
                  "or unix:/path/to/socket. Default: [server] listen, else "
                  "127.0.0.1:50051")
       ->type_name("ADDR");
+  app.add_option("--health-listen", flags.health_listen,
+                 "Also serve the gRPC health service, and only it, on this "
+                 "host:port: for Kubernetes' gRPC probes when --listen is a "
+                 "unix socket")
+      ->type_name("ADDR")
+      ->envname("KVD_HEALTH_LISTEN");
   app.add_option("--config", flags.config,
                  "Runtime config file (TOML, the shape of Spin's "
                  "runtime-config.toml). Without one, kvd serves the "
@@ -108,22 +132,32 @@ int Run(int argc, char** argv) {
       ->type_name("LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
-  app.add_option("--shutdown-grace", flags.shutdown_grace,
-                 "On SIGTERM/SIGINT, how long in-flight calls may take to "
-                 "finish before they are cancelled")
+  app.add_option("--drain-delay", flags.drain_delay,
+                 "On SIGTERM, how long kvd keeps serving calls after its "
+                 "readiness (health \"kvd.ready\") turned NOT_SERVING, so "
+                 "endpoints and load balancers stop routing to it first")
       ->type_name("DURATION")
+      ->envname("KVD_DRAIN_DELAY")
+      ->capture_default_str();
+  app.add_option("--shutdown-grace", flags.shutdown_grace,
+                 "Once kvd refuses new calls, how long in-flight calls may "
+                 "take to finish before they are cancelled")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--shutdown-timeout", flags.shutdown_timeout,
+                 "Bound on the whole stop, from the signal to the exit; "
+                 "keep it below Kubernetes' terminationGracePeriodSeconds")
+      ->type_name("DURATION")
+      ->envname("KVD_SHUTDOWN_TIMEOUT")
       ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return app.exit(error) == 0 ? 0 : 2;
   }
-  absl::Duration shutdown_grace;
-  if (!absl::ParseDuration(flags.shutdown_grace, &shutdown_grace) ||
-      shutdown_grace < absl::ZeroDuration()) {
-    return Fail(absl::StrCat("--shutdown-grace=", flags.shutdown_grace,
-                             " is not a duration such as 10s or 500ms"));
-  }
+  absl::StatusOr<ShutdownPlan> shutdown = ParseShutdownPlan(
+      flags.drain_delay, flags.shutdown_grace, flags.shutdown_timeout);
+  if (!shutdown.ok()) return Fail(std::string(shutdown.status().message()));
   ConfigureLogging(flags.log_level);
 
   sigset_t stop_signals;
@@ -156,6 +190,7 @@ int Run(int argc, char** argv) {
   } else if (!config->listen.empty()) {
     options.listen = config->listen;
   }
+  options.health_listen = flags.health_listen;
   options.limits = config->limits;
   if (config->worker_threads > 0)
     options.worker_threads = config->worker_threads;
@@ -166,6 +201,9 @@ int Run(int argc, char** argv) {
   // stdout carries the facts a user or a script needs; the first line is the
   // address (tests and tools parse it).
   std::printf("kvd listening on %s\n", (*server)->address().c_str());
+  if (!(*server)->health_address().empty()) {
+    std::printf("health probes on %s\n", (*server)->health_address().c_str());
+  }
   for (const StoreCatalog::StoreState& store : catalog.Describe()) {
     if (store.status.ok()) {
       std::printf("store \"%s\": %s%s%s\n", store.name.c_str(),
@@ -186,10 +224,27 @@ int Run(int argc, char** argv) {
                (*server)->address());
 
   const int signal_number = WaitForStopSignal(stop_signals);
-  spdlog::info("received {}; finishing in-flight calls (up to {})",
-               signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
-               absl::FormatDuration(shutdown_grace));
-  (*server)->Shutdown(shutdown_grace);
+  ExitIfStillRunningAt(
+      absl::Now() + shutdown->timeout,
+      absl::StrCat("stop took longer than --shutdown-timeout=",
+                   absl::FormatDuration(shutdown->timeout), "; exiting now"));
+  (*server)->BeginDrain();
+  if (signal_number == SIGTERM &&
+      shutdown->drain_delay > absl::ZeroDuration()) {
+    spdlog::info(
+        "received SIGTERM; readiness is NOT_SERVING, still serving calls for "
+        "{} (--drain-delay)",
+        absl::FormatDuration(shutdown->drain_delay));
+    if (SleepUnlessStopSignal(stop_signals, shutdown->drain_delay)) {
+      spdlog::info("received another stop signal; ending the drain delay");
+    }
+  } else {
+    spdlog::info("received {}",
+                 signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
+  spdlog::info("refusing new calls; finishing in-flight calls (up to {})",
+               absl::FormatDuration(shutdown->grace));
+  (*server)->Shutdown(shutdown->grace);
   server->reset();
   catalog.CloseAll();
   spdlog::info("stopped cleanly");

@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,10 @@ namespace kv {
 namespace {
 
 constexpr char kServiceName[] = "kv.v1.KeyValue";
+
+// How often stores that did not open at startup are tried again; the same as
+// StoreCatalog's default retry interval, below which tries would be no-ops.
+constexpr absl::Duration kStoreRetryInterval = absl::Seconds(1);
 
 int ClampToInt(size_t bytes) {
   return bytes > static_cast<size_t>(INT_MAX) ? INT_MAX
@@ -74,8 +79,7 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
   server->service_ = std::make_unique<KeyValueService>(
       catalog, options.limits, options.worker_threads,
       [self](const std::string& service, bool serving) {
-        grpc::HealthCheckServiceInterface* health = self->health_.load();
-        if (health != nullptr) health->SetServingStatus(service, serving);
+        self->SetHealth(service, serving);
       });
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -99,24 +103,70 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
         " (is the address in use, or the socket's directory missing?)"));
   }
   server->address_ = BoundAddress(options.listen, port);
-  grpc::HealthCheckServiceInterface* health =
-      server->server_->GetHealthCheckService();
-  health->SetServingStatus(true);
-  health->SetServingStatus(kServiceName, true);
-  // Store health changes are published from now on; publish the states
-  // decided before the health service existed.
-  server->health_.store(health);
-  for (const std::string& store : catalog->Names()) {
-    health->SetServingStatus(StoreHealth::ServiceName(store),
-                             server->service_->IsStoreHealthy(store));
+  if (!options.health_listen.empty()) {
+    absl::Status probes = server->StartProbeServer(options.health_listen);
+    if (!probes.ok()) return probes;
   }
+  // Store health changes are published from now on; publish the states
+  // decided before the health services existed.
+  server->health_.store(server->server_->GetHealthCheckService());
+  server->SetHealth("", true);
+  server->SetHealth(kServiceName, true);
+  for (const std::string& store : catalog->Names()) {
+    server->SetHealth(StoreHealth::ServiceName(store),
+                      server->service_->IsStoreHealthy(store));
+  }
+  std::vector<std::string> unopened;
+  for (const StoreCatalog::StoreState& store : catalog->Describe()) {
+    if (!store.status.ok()) unopened.push_back(store.name);
+  }
+  KeyValueService* service = server->service_.get();
+  server->readiness_ = std::make_unique<Readiness>(
+      std::move(unopened),
+      [service](const std::string& store) { return service->RetryOpen(store); },
+      [self](bool ready) { self->SetHealth(kReadinessServiceName, ready); },
+      kStoreRetryInterval);
   return server;
+}
+
+absl::Status KvServer::StartProbeServer(const std::string& listen) {
+  absl::Status address = ValidateListenAddress(listen);
+  if (!address.ok()) return address;
+  // No service of its own: only the default health service, which
+  // EnableDefaultHealthCheckService turned on for every server.
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  probe_server_ = builder.BuildAndStart();
+  if (probe_server_ == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", listen,
+                     " for health probes (--health-listen): is the address "
+                     "in use?"));
+  }
+  health_address_ = BoundAddress(listen, port);
+  probe_health_.store(probe_server_->GetHealthCheckService());
+  return absl::OkStatus();
+}
+
+void KvServer::SetHealth(const std::string& service, bool serving) {
+  for (grpc::HealthCheckServiceInterface* health :
+       {health_.load(), probe_health_.load()}) {
+    if (health != nullptr) health->SetServingStatus(service, serving);
+  }
+}
+
+void KvServer::BeginDrain() {
+  if (readiness_ != nullptr) readiness_->StartDraining();
 }
 
 void KvServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  BeginDrain();
+  readiness_.reset();  // No more store retries.
+  SetHealth(kServiceName, false);
   // Drain kvd's own calls first: gRPC's Shutdown(deadline) would also wait
   // for idle client connections until the deadline. Calls still running at
   // the deadline are cancelled by Shutdown(now).
@@ -127,6 +177,12 @@ void KvServer::Shutdown(absl::Duration grace) {
   }
   server_->Shutdown(absl::ToChronoTime(absl::Now()));
   server_->Wait();
+  // Probes see kvd alive until the API server has stopped.
+  if (probe_server_ != nullptr) {
+    probe_health_.store(nullptr);
+    probe_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    probe_server_->Wait();
+  }
 }
 
 KvServer::~KvServer() { Shutdown(absl::ZeroDuration()); }

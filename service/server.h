@@ -11,6 +11,7 @@
 #include "grpcpp/server.h"
 #include "service/kv_service.h"
 #include "service/limits.h"
+#include "service/readiness.h"
 #include "service/store_catalog.h"
 
 namespace kv {
@@ -18,17 +19,28 @@ namespace kv {
 struct ServerOptions {
   // "host:port" (port 0 picks a free port) or "unix:/path".
   std::string listen = "127.0.0.1:50051";
+  // If set, a second address ("host:port", port 0 picks a free port) that
+  // serves only the health service, for probes (the kubelet's gRPC probes
+  // reach a pod over TCP, while apps may use kvd through a unix socket).
+  std::string health_listen;
   Limits limits;
   // Threads running driver calls, per store.
   int worker_threads = 4;
 };
 
+// The health service names kvd publishes (grpc.health.v1.Health):
+//   ""                 liveness: SERVING from Start until the server stops.
+//   "kvd.ready"        readiness: SERVING once every configured store has
+//                      opened; NOT_SERVING before that and from BeginDrain()
+//                      on. Kubernetes' readiness probe asks for this name.
+//   "kv.v1.KeyValue"   SERVING while kvd accepts calls: NOT_SERVING from the
+//                      moment Shutdown starts refusing them.
+//   "store:NAME"       each store: NOT_SERVING while its backend is
+//                      unavailable (see StoreHealth).
+inline constexpr char kReadinessServiceName[] = "kvd.ready";
+
 // A running kvd: the KeyValue service, the standard grpc.health.v1 Health
 // service and server reflection, listening on one address.
-//
-// Health: the overall status ("") and "kv.v1.KeyValue" are SERVING once
-// Start returns, NOT_SERVING from the start of Shutdown. Each store is also
-// listed as "store:NAME", NOT_SERVING while its backend is unavailable.
 class KvServer {
  public:
   // Starts serving `catalog`, which must outlive the server. Fails with a
@@ -40,20 +52,38 @@ class KvServer {
 
   // The address actually bound: the chosen port replaces port 0.
   const std::string& address() const { return address_; }
+  // The address of the health-only listener (ServerOptions::health_listen),
+  // with the chosen port; empty if there is none.
+  const std::string& health_address() const { return health_address_; }
 
-  // Turns health NOT_SERVING, refuses new calls with UNAVAILABLE, lets
-  // in-flight calls finish for up to `grace` (then cancels them), closes
-  // every connection and waits until every call has completed.
+  // The first step of a graceful stop: turns readiness ("kvd.ready")
+  // NOT_SERVING for good, so endpoints and load balancers stop sending new
+  // calls, and keeps serving every call meanwhile. Idempotent.
+  void BeginDrain();
+
+  // Turns readiness and "kv.v1.KeyValue" NOT_SERVING, refuses new calls with
+  // UNAVAILABLE, lets in-flight calls finish for up to `grace` (then cancels
+  // them), closes every connection and waits until every call has completed.
+  // Liveness ("") stays SERVING until the server stops.
   void Shutdown(absl::Duration grace);
 
  private:
   KvServer() = default;
 
+  // Starts probe_server_ on `listen`.
+  absl::Status StartProbeServer(const std::string& listen);
+  // Publishes a health status on every listener.
+  void SetHealth(const std::string& service, bool serving);
+
   std::string address_;
-  // Set once the server runs; read by the service's health publisher.
+  std::string health_address_;
+  // Set once the servers run; read by the health publishers.
   std::atomic<grpc::HealthCheckServiceInterface*> health_{nullptr};
+  std::atomic<grpc::HealthCheckServiceInterface*> probe_health_{nullptr};
   std::unique_ptr<KeyValueService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> probe_server_;  // Health only; optional.
+  std::unique_ptr<Readiness> readiness_;
   bool shut_down_ = false;
 };
 

@@ -162,6 +162,15 @@ std::shared_ptr<grpc::Channel> KvdProcess::NewChannel(
 absl::StatusOr<int> KvdProcess::Stop(int signal, absl::Duration timeout) {
   if (pid_ <= 0) return absl::FailedPreconditionError("not running");
   kill(pid_, signal);
+  return WaitForExit(timeout);
+}
+
+void KvdProcess::Signal(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
+absl::StatusOr<int> KvdProcess::WaitForExit(absl::Duration timeout) {
+  if (pid_ <= 0) return absl::FailedPreconditionError("not running");
   absl::optional<int> code = WaitUntil(pid_, absl::Now() + timeout);
   if (!code.has_value()) {
     kill(pid_, SIGKILL);

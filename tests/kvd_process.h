@@ -41,6 +41,11 @@ class KvdProcess {
   // it is still running at the deadline (it is then killed).
   absl::StatusOr<int> Stop(int signal, absl::Duration timeout);
 
+  // Sends `signal` without waiting.
+  void Signal(int signal);
+  // Waits up to `timeout` for the process to exit, as Stop does.
+  absl::StatusOr<int> WaitForExit(absl::Duration timeout);
+
  private:
   KvdProcess() = default;
 

@@ -5,7 +5,8 @@
 #     and only if something is missing);
 #   - the npm tools pinned in tools/npm/package-lock.json (buf), with `npm ci`,
 #     only when tools/npm/node_modules does not match the lock file; the same
-#     for the Node client's packages in clients/node/package-lock.json.
+#     for the Node client's packages in clients/node/package-lock.json and
+#     the deploy checks' in tests/deploy/package-lock.json.
 # Idempotent; takes about a second when everything is present. Runs from any
 # directory. Prints one line per step.
 set -euo pipefail
@@ -131,6 +132,21 @@ else
   (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
   echo "$want" >"$stamp"
   step "node client: installed"
+fi
+
+# The npm packages of the deploy/ checks (tests/deploy: kubernetes-models,
+# yaml, smol-toml, dockerfile-ast, dockerfile-utils), the same way.
+deploy_dir="$root/tests/deploy"
+stamp="$deploy_dir/node_modules/.kvd-setup-lock.sha256"
+want="$(sha256sum "$deploy_dir/package-lock.json" | cut -d' ' -f1)"
+have="$(cat "$stamp" 2>/dev/null || true)"
+if [[ "$have" == "$want" && -d "$deploy_dir/node_modules/kubernetes-models" ]]; then
+  step "deploy checks: up to date with tests/deploy/package-lock.json"
+else
+  step "npm ci in tests/deploy (lock file changed or node_modules missing)"
+  (cd "$deploy_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+  step "deploy checks: installed"
 fi
 
 step "done"

@@ -1,0 +1,194 @@
+// //tests/deploy:dockerfile_test. No container engine runs here, so
+// deploy/Dockerfile is checked statically (hadolint is in neither Debian
+// nor npm):
+//   - dockerfile-utils' linter (the one behind VS Code's Dockerfile support)
+//     reports nothing;
+//   - every stage is Debian 12 with a pinned tag; the build stage builds
+//     //service:kvd the project's way (tools/setup.sh, Bazel); the runtime
+//     stage is -slim, copies only the kvd binary, installs packages without
+//     recommends and cleans the apt lists, runs as a numeric non-root user,
+//     declares volumes for the data and the socket, and has a HEALTHCHECK
+//     (or HEALTHCHECK NONE with the health port exposed for gRPC probes);
+//   - no ADD, no URL, no "latest";
+//   - the runtime packages are exactly the Debian packages of the shared
+//     libraries the built kvd links (readelf + ldd + dpkg -S), minus those
+//     every Debian image has.
+// Usage: node dockerfile_test.mjs DOCKERFILE KVD_BINARY
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { DockerfileParser } from 'dockerfile-ast';
+import { validate } from 'dockerfile-utils';
+
+const [dockerfilePath, kvdBinary] = process.argv.slice(2);
+const text = fs.readFileSync(dockerfilePath, 'utf8');
+const dockerfile = DockerfileParser.parse(text);
+
+// In debian:12-slim already: apt (in every Debian image) depends on them.
+const kBaseImagePackages = new Set(['libc6', 'libgcc-s1', 'libstdc++6', 'zlib1g']);
+
+let failures = 0;
+function check(name, fn) {
+  try {
+    fn();
+    console.log(`ok   ${name}`);
+  } catch (error) {
+    failures++;
+    console.log(`FAIL ${name}\n     ${error.message.split('\n').join('\n     ')}`);
+  }
+}
+
+// The instructions of each stage, in order.
+const stages = [];
+for (const instruction of dockerfile.getInstructions()) {
+  const keyword = instruction.getKeyword();
+  if (keyword === 'FROM') stages.push({ from: instruction, instructions: [] });
+  else if (stages.length > 0) stages.at(-1).instructions.push(instruction);
+}
+const runtime = stages.at(-1);
+const build = stages.slice(0, -1);
+const args = (i) => i.getArgumentsContent() ?? '';
+const ofKind = (stage, keyword) => stage.instructions.filter(i => i.getKeyword() === keyword);
+// The JSON-array form of CMD/ENTRYPOINT/VOLUME, or the plain arguments.
+const words = (i) => {
+  const content = args(i).trim();
+  return content.startsWith('[') ? JSON.parse(content) : i.getArguments().map(a => a.getValue());
+};
+
+check('the linter (dockerfile-utils) reports nothing', () => {
+  const diagnostics = validate(text);
+  assert.deepEqual(diagnostics.map(d => `line ${d.range.start.line + 1}: ${d.message}`), []);
+});
+check('the linter does catch a broken Dockerfile', () => {
+  assert.ok(validate('FROM debian:12.8\nCOPY\nEXPOSE not-a-port\n').length >= 2);
+});
+check('a multi-stage build: build stage(s), then the runtime stage', () => {
+  assert.ok(stages.length >= 2, `${stages.length} stage(s)`);
+});
+check('every stage is Debian 12 with a pinned tag (no latest)', () => {
+  for (const { from } of stages) {
+    const image = from.getImageName();
+    const tag = from.getImageTag();
+    assert.equal(image, 'debian', `FROM ${from.getImage()}`);
+    assert.match(tag ?? '', /^(12\.\d+|bookworm-\d{8})(-slim)?$/,
+                 `FROM ${from.getImage()}: pin a Debian 12 point release, e.g. 12.8`);
+  }
+});
+check('the build stage builds //service:kvd with tools/setup.sh and Bazel', () => {
+  const runs = build.flatMap(s => ofKind(s, 'RUN')).map(args).join('\n');
+  assert.match(runs, /tools\/setup\.sh/);
+  assert.match(runs, /bazel build [^\n]*\/\/service:kvd/);
+});
+check('the runtime stage is debian slim', () => {
+  assert.match(runtime.from.getImageTag(), /-slim$/);
+});
+check('no ADD, and no URL fetched anywhere', () => {
+  for (const i of dockerfile.getInstructions()) {
+    assert.notEqual(i.getKeyword(), 'ADD', `line ${i.getRange().start.line + 1}: ADD`);
+    assert.doesNotMatch(args(i), /\b(curl|wget)\b|https?:\/\//, `line ${i.getRange().start.line + 1}`);
+  }
+});
+check('the runtime stage copies only the kvd binary from the build stage', () => {
+  const copies = ofKind(runtime, 'COPY');
+  assert.equal(copies.length, 1, `${copies.length} COPY instructions`);
+  assert.ok(copies[0].getFromFlag(), 'COPY without --from');
+  const [source, destination] = copies[0].getArguments().map(a => a.getValue());
+  assert.equal(path.basename(source), 'kvd');
+  assert.equal(path.basename(destination), 'kvd');
+});
+let installed = [];
+check('apt: no recommends, and the lists removed in the same step', () => {
+  for (const run of ofKind(runtime, 'RUN').map(args)) {
+    if (!/apt-get install/.test(run)) continue;
+    assert.match(run, /--no-install-recommends/);
+    assert.match(run, /rm -rf \/var\/lib\/apt\/lists\/\*/);
+    installed.push(...run.slice(run.indexOf('apt-get install'))
+                        .split(/&&/)[0].split(/\s+/)
+                        .filter(w => w && !w.startsWith('-') && !['apt-get', 'install', '\\'].includes(w)));
+  }
+  assert.ok(installed.length > 0, 'no runtime packages installed');
+});
+check('runs as a numeric non-root user', () => {
+  const users = ofKind(runtime, 'USER');
+  assert.ok(users.length > 0, 'no USER');
+  const [uid, gid] = args(users.at(-1)).trim().split(':');
+  assert.match(uid, /^\d+$/, 'a numeric uid (Kubernetes runAsNonRoot can check it)');
+  assert.notEqual(Number(uid), 0);
+  if (gid !== undefined) assert.notEqual(Number(gid), 0);
+});
+check('volumes hold the data and the socket; the root filesystem is never written', () => {
+  const volumes = ofKind(runtime, 'VOLUME').flatMap(words);
+  const command = [...ofKind(runtime, 'ENTRYPOINT'), ...ofKind(runtime, 'CMD')].flatMap(words);
+  const value = (name) => command.find(w => w.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const inVolume = (p) => volumes.some(v => p === v || p.startsWith(`${v}/`));
+  const dataDir = value('data-dir');
+  const socket = value('listen')?.replace(/^unix:/, '');
+  assert.ok(dataDir && inVolume(dataDir), `--data-dir=${dataDir} is not in a VOLUME (${volumes})`);
+  assert.ok(socket && inVolume(socket), `--listen=unix:${socket} is not in a VOLUME (${volumes})`);
+});
+check('a HEALTHCHECK, or HEALTHCHECK NONE with the gRPC health port exposed', () => {
+  const checks = ofKind(runtime, 'HEALTHCHECK');
+  assert.equal(checks.length, 1, 'no HEALTHCHECK instruction');
+  if (args(checks[0]).trim() === 'NONE') {
+    const command = [...ofKind(runtime, 'ENTRYPOINT'), ...ofKind(runtime, 'CMD')].flatMap(words);
+    const port = command.find(w => w.startsWith('--health-listen='))?.split(':').pop();
+    assert.ok(port, 'HEALTHCHECK NONE needs --health-listen for gRPC probes');
+    const exposed = ofKind(runtime, 'EXPOSE').flatMap(i => i.getArguments().map(a => a.getValue()));
+    assert.ok(exposed.includes(port), `port ${port} is not EXPOSEd`);
+    assert.match(text, /readinessProbe:.*service: kvd\.ready/, 'document the probes');
+  }
+});
+
+// The Debian package that ships `file`. dpkg knows each file by the path its
+// package installed it at, which on a merged-/usr system may differ from
+// the one ldd prints by the /usr prefix or a symlink.
+function ownerPackage(file) {
+  const real = fs.realpathSync(file);
+  const candidates = new Set([real, file]);
+  for (const p of [real, file]) {
+    if (p.startsWith('/usr/lib/')) candidates.add(p.slice('/usr'.length));
+    else if (p.startsWith('/lib/')) candidates.add(`/usr${p}`);
+  }
+  for (const candidate of candidates) {
+    try {
+      return execFileSync('dpkg', ['-S', candidate], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+          .split(':')[0];
+    } catch {
+      // Not under this name; try the next.
+    }
+  }
+  return null;
+}
+
+// The Debian packages of the shared libraries kvd links directly.
+function linkedPackages(binary) {
+  const needed = execFileSync('readelf', ['-d', binary], { encoding: 'utf8' })
+      .split('\n').map(l => l.match(/\(NEEDED\).*\[(.+)\]/)?.[1]).filter(Boolean);
+  const resolved = new Map(execFileSync('ldd', [binary], { encoding: 'utf8' })
+      .split('\n').map(l => l.trim().match(/^(\S+) => (\S+)/)).filter(Boolean)
+      .map(m => [m[1], m[2]]));
+  const packages = new Map();  // package → sonames
+  for (const soname of needed) {
+    if (soname.startsWith('ld-linux')) continue;  // the loader, in libc6
+    const file = resolved.get(soname);
+    assert.ok(file, `ldd does not resolve ${soname}`);
+    const owner = ownerPackage(file);
+    assert.ok(owner, `no Debian package owns ${file}`);
+    packages.set(owner, [...(packages.get(owner) ?? []), soname]);
+  }
+  return packages;
+}
+check('runtime packages = the Debian packages of the libraries kvd links', () => {
+  const linked = linkedPackages(kvdBinary);
+  const needed = [...linked.keys()].filter(p => !kBaseImagePackages.has(p)).sort();
+  console.log(`     kvd links ${[...linked.values()].flat().length} libraries from: ${[...linked.keys()].sort().join(' ')}`);
+  const have = [...installed].sort();
+  const missing = needed.filter(p => !have.includes(p));
+  const extra = have.filter(p => !needed.includes(p));
+  assert.deepEqual({ missing, extra }, { missing: [], extra: [] },
+                   `missing: for ${missing.map(p => `${p} (${linked.get(p).join(', ')})`).join('; ')}`);
+});
+
+console.log(failures === 0 ? 'PASS' : `FAIL: ${failures} check(s) failed`);
+process.exit(failures === 0 ? 0 : 1);
