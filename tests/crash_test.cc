@@ -227,7 +227,7 @@ TEST_P(CrashTest, SigkillUnderLoadLosesNoAcknowledgedSetAndTearsNoValue) {
     ASSERT_NE(kvd, nullptr) << "kvd did not restart after round " << round;
     const int extra = VerifyRound(*kvd, round, acknowledged);
     std::printf(
-        "round %d: killed after %s; %zu acknowledged Sets verified, %d "
+        "round %d: killed after %s; %zu acknowledged Sets checked, %d "
         "unacknowledged present in full\n",
         round, absl::FormatDuration(load).c_str(), acknowledged.size(), extra);
     std::fflush(stdout);
