@@ -480,6 +480,16 @@ class SqliteDriver : public Driver {
     if (options_.before_batch_for_testing) {
       options_.before_batch_for_testing(batch.size());
     }
+    // A transaction still open here (a ROLLBACK that failed) would take in
+    // this batch's writes without committing them: end it, or refuse.
+    RollBack();
+    if (writer_->InTransaction()) {
+      const absl::Status stuck = writer_->Error(
+          SQLITE_ERROR, "cannot write to",
+          "an earlier failed transaction could not be rolled back");
+      for (WriteOp* op : batch) op->status = stuck;
+      return;
+    }
     if (batch.size() == 1) {
       batch[0]->status = ApplyOp(*batch[0]);
       return;
@@ -499,12 +509,11 @@ class SqliteDriver : public Driver {
     for (WriteOp* op : batch) op->status = status;
   }
 
-  // Rolls back the open transaction, if SQLite has not already.
+  // Rolls back the open transaction, if there is one (SQLite ends it by
+  // itself after some errors). A failed ROLLBACK is not reported: the caller
+  // reports the error that led here, and the next batch tries again first.
   void RollBack() {
     if (!writer_->InTransaction()) return;
-    // A failed ROLLBACK leaves nothing better to do: the caller reports the
-    // error that led here, and SQLite rolls back on the next BEGIN's
-    // failure or on close.
     writer_->Run(kRollback, "cannot roll back").IgnoreError();
   }
 
