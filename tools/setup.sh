@@ -32,6 +32,7 @@ packages=(
   sqlite3
   libgtest-dev
   libgmock-dev
+  libbenchmark-dev
   libtomlplusplus-dev
   libspdlog-dev
   libfmt-dev

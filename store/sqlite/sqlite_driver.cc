@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -22,8 +23,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "store/driver.h"
 #include "store/registry.h"
+#include "store/sqlite/write_batcher.h"
 #include "store/status_macros.h"
 
 namespace kv {
@@ -41,17 +44,32 @@ constexpr size_t kMaxIdleReaders = 16;
 // The statements a connection runs on the hot path, prepared once per
 // connection and kept. Keys and values are always bound as blobs, so
 // comparisons (and ORDER BY) are memcmp: byte order.
-enum StatementId { kGet, kSet, kDelete, kExists, kListKeys, kStatementCount };
+enum StatementId {
+  kGet,
+  kSet,
+  kDelete,
+  kExists,
+  kListKeys,
+  kBegin,
+  kCommit,
+  kRollback,
+  kStatementCount
+};
 
 constexpr std::array<const char*, kStatementCount> kStatementSql = {
     "SELECT value FROM kv WHERE key = ?1",
-    // Upsert in autocommit: committed (and, with synchronous=FULL, synced)
-    // when sqlite3_step returns.
+    // Upsert. Outside a transaction it is committed (and, with
+    // synchronous=FULL, synced) when sqlite3_step returns.
     "INSERT INTO kv(key, value) VALUES(?1, ?2) "
     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     "DELETE FROM kv WHERE key = ?1",
     "SELECT 1 FROM kv WHERE key = ?1",
     "SELECT key FROM kv ORDER BY key",
+    // A batch of writes. IMMEDIATE takes the write lock at once, so the
+    // batch cannot fail halfway for want of it.
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
 };
 
 // Maps a SQLite result code to the canonical code the Driver contract asks
@@ -198,6 +216,20 @@ class Connection {
     return stmt;
   }
 
+  // Steps the cached statement `id`, which takes no parameters and returns
+  // no rows (BEGIN, COMMIT, ROLLBACK).
+  absl::Status Run(StatementId id, absl::string_view failed) {
+    KV_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Statement(id, failed));
+    ScopedReset reset(stmt);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) return Error(rc, failed);
+    return absl::OkStatus();
+  }
+
+  // Whether a transaction is open (SQLite may roll one back by itself
+  // after some errors, e.g. SQLITE_FULL).
+  bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
   // Runs `sql`, which may hold several statements, ignoring any rows.
   absl::Status Exec(const char* sql, absl::string_view failed) {
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
@@ -331,24 +363,25 @@ absl::Status CreateParentDirectories(const std::string& store,
   }
 }
 
-// One writer connection, serialized by a mutex, and a pool of read-only
-// connections. WAL mode lets readers run concurrently with each other and
-// with the writer, each on a snapshot taken at the start of its statement;
-// since every statement is reset after use, a read sees every write that
-// returned before it began (read-your-writes).
+// One writer connection, fed by a WriteBatcher (group commit), and a pool of
+// read-only connections. WAL mode lets readers run concurrently with each
+// other and with the writer, each on a snapshot taken at the start of its
+// statement; since every statement is reset after use, a read sees every
+// write that returned before it began (read-your-writes).
 class SqliteDriver : public Driver {
  public:
   static absl::StatusOr<std::unique_ptr<SqliteDriver>> Open(
       const SqliteOptions& options);
 
-  // Closes readers first so the writer is the last connection: only a
-  // read-write connection can checkpoint the WAL on close.
+  // Lets queued writes finish, then closes readers first so the writer is
+  // the last connection: only a read-write connection can checkpoint the
+  // WAL on close.
   ~SqliteDriver() override {
+    batcher_.Close();
     {
       absl::MutexLock lock(&pool_mutex_);
       idle_readers_.clear();
     }
-    absl::MutexLock lock(&writer_mutex_);
     writer_.reset();
   }
 
@@ -369,29 +402,11 @@ class SqliteDriver : public Driver {
   }
 
   absl::Status Set(absl::string_view key, absl::string_view value) override {
-    constexpr absl::string_view kFailed = "cannot write to";
-    absl::MutexLock lock(&writer_mutex_);
-    KV_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer_->Statement(kSet, kFailed));
-    ScopedReset reset(stmt);
-    int rc = BindBytes(stmt, 1, key);
-    if (rc == SQLITE_OK) rc = BindBytes(stmt, 2, value);
-    if (rc != SQLITE_OK) return writer_->Error(rc, kFailed);
-    rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE) return writer_->Error(rc, kFailed);
-    return absl::OkStatus();
+    return batcher_.Set(key, value);
   }
 
   absl::Status Delete(absl::string_view key) override {
-    constexpr absl::string_view kFailed = "cannot delete from";
-    absl::MutexLock lock(&writer_mutex_);
-    KV_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
-                        writer_->Statement(kDelete, kFailed));
-    ScopedReset reset(stmt);
-    int rc = BindBytes(stmt, 1, key);
-    if (rc != SQLITE_OK) return writer_->Error(rc, kFailed);
-    rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE) return writer_->Error(rc, kFailed);
-    return absl::OkStatus();
+    return batcher_.Delete(key);
   }
 
   absl::StatusOr<bool> Exists(absl::string_view key) override {
@@ -428,6 +443,8 @@ class SqliteDriver : public Driver {
 
   std::string Location() const override { return options_.path; }
 
+  WriteBatcher::Stats write_stats() const { return batcher_.stats(); }
+
  private:
   // A reader connection borrowed from the pool; returned when destroyed.
   class ReaderLease {
@@ -447,7 +464,74 @@ class SqliteDriver : public Driver {
   };
 
   SqliteDriver(SqliteOptions options, std::unique_ptr<Connection> writer)
-      : options_(std::move(options)), writer_(std::move(writer)) {}
+      : options_(std::move(options)),
+        writer_(std::move(writer)),
+        batcher_(options_.store_name, [this](absl::Span<WriteOp* const> batch) {
+          ApplyBatch(batch);
+        }) {}
+
+  // The WriteBatcher's Applier: commits `batch` in one transaction and
+  // gives each op its status. A lone op runs in autocommit, as cheap as
+  // before group commit. If an op fails inside the transaction, the
+  // transaction is rolled back and every op of the batch is applied on its
+  // own, so each gets its own outcome; if BEGIN or COMMIT fails, every op
+  // fails with that error (none is acknowledged).
+  void ApplyBatch(absl::Span<WriteOp* const> batch) {
+    if (options_.before_batch_for_testing) {
+      options_.before_batch_for_testing(batch.size());
+    }
+    // A transaction still open here (a ROLLBACK that failed) would take in
+    // this batch's writes without committing them: end it, or refuse.
+    RollBack();
+    if (writer_->InTransaction()) {
+      const absl::Status stuck = writer_->Error(
+          SQLITE_ERROR, "cannot write to",
+          "an earlier failed transaction could not be rolled back");
+      for (WriteOp* op : batch) op->status = stuck;
+      return;
+    }
+    if (batch.size() == 1) {
+      batch[0]->status = ApplyOp(*batch[0]);
+      return;
+    }
+    absl::Status status = writer_->Run(kBegin, "cannot write to");
+    if (status.ok()) {
+      for (WriteOp* op : batch) {
+        if (!ApplyOp(*op).ok()) {
+          RollBack();
+          for (WriteOp* alone : batch) alone->status = ApplyOp(*alone);
+          return;
+        }
+      }
+      status = writer_->Run(kCommit, "cannot commit to");
+      if (!status.ok()) RollBack();
+    }
+    for (WriteOp* op : batch) op->status = status;
+  }
+
+  // Rolls back the open transaction, if there is one (SQLite ends it by
+  // itself after some errors). A failed ROLLBACK is not reported: the caller
+  // reports the error that led here, and the next batch tries again first.
+  void RollBack() {
+    if (!writer_->InTransaction()) return;
+    writer_->Run(kRollback, "cannot roll back").IgnoreError();
+  }
+
+  // Runs one upsert or delete on the writer.
+  absl::Status ApplyOp(const WriteOp& op) {
+    const absl::string_view failed =
+        op.is_delete ? "cannot delete from" : "cannot write to";
+    KV_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        writer_->Statement(op.is_delete ? kDelete : kSet, failed));
+    ScopedReset reset(stmt);
+    int rc = BindBytes(stmt, 1, op.key);
+    if (rc == SQLITE_OK && !op.is_delete) rc = BindBytes(stmt, 2, op.value);
+    if (rc != SQLITE_OK) return writer_->Error(rc, failed);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) return writer_->Error(rc, failed);
+    return absl::OkStatus();
+  }
 
   // Takes an idle reader, or opens a new one so that no read ever waits for
   // another.
@@ -480,10 +564,11 @@ class SqliteDriver : public Driver {
 
   const SqliteOptions options_;
 
-  absl::Mutex writer_mutex_;
-  // Set and Delete run here. SQLite allows one writer per database anyway;
-  // the mutex makes threads queue here instead of on SQLITE_BUSY.
-  std::unique_ptr<Connection> writer_ ABSL_PT_GUARDED_BY(writer_mutex_);
+  // Set and Delete run here, only inside ApplyBatch, which the batcher
+  // calls on one thread at a time (and orders those calls with its mutex).
+  // SQLite allows one writer per database anyway.
+  std::unique_ptr<Connection> writer_;
+  WriteBatcher batcher_;
 
   absl::Mutex pool_mutex_;
   std::vector<std::unique_ptr<Connection>> idle_readers_
@@ -610,6 +695,12 @@ absl::StatusOr<std::unique_ptr<Driver>> OpenSqliteDriver(
   KV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDriver> driver,
                       SqliteDriver::Open(options));
   return driver;
+}
+
+std::optional<WriteBatcher::Stats> SqliteWriteStats(const Driver& driver) {
+  const auto* sqlite = dynamic_cast<const SqliteDriver*>(&driver);
+  if (sqlite == nullptr) return std::nullopt;
+  return sqlite->write_stats();
 }
 
 }  // namespace kv

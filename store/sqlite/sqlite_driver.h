@@ -16,6 +16,11 @@
 //               (synchronous=NORMAL): it survives a crash of kvd but the last
 //               changes may be lost on a power loss; much faster.
 //
+// Writes are group-committed (write_batcher.h): concurrent Sets and Deletes
+// share one transaction, each acknowledged only after that transaction
+// commits. Reads never wait for writes: each runs on a pooled read-only
+// connection (WAL mode).
+//
 // Errors: every message names the store and the file, e.g.
 //   store "orders": cannot open SQLite database /x/y.db: unable to open ...
 // A file that cannot be opened or created, or a database locked by another
@@ -24,12 +29,16 @@
 // kvd gives FailedPrecondition; a bad field gives InvalidArgument; anything
 // else gives Internal.
 
+#include <cstddef>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "store/driver.h"
 #include "store/registry.h"
+#include "store/sqlite/write_batcher.h"
 
 namespace kv {
 
@@ -49,6 +58,10 @@ struct SqliteOptions {
   // The database file, absolute.
   std::string path;
   SqliteDurability durability = SqliteDurability::kFsync;
+  // For tests only (config cannot set it): called by the committing thread
+  // with the batch's size before each batch of writes is applied. A test
+  // blocks in it to let writes queue up behind a commit in flight.
+  std::function<void(size_t batch_size)> before_batch_for_testing;
 };
 
 // Reads the `path` and `durability` fields of `spec` and resolves the path.
@@ -61,6 +74,10 @@ absl::StatusOr<SqliteOptions> SqliteOptionsFromSpec(const StoreSpec& spec);
 // "sqlite" type runs after SqliteOptionsFromSpec.
 absl::StatusOr<std::unique_ptr<Driver>> OpenSqliteDriver(
     const SqliteOptions& options);
+
+// The group-commit counters of a driver returned by OpenSqliteDriver (for
+// tests and benchmarks); nullopt for any other driver.
+std::optional<WriteBatcher::Stats> SqliteWriteStats(const Driver& driver);
 
 }  // namespace kv
 

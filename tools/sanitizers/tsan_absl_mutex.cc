@@ -213,6 +213,9 @@ extern "C" const char* __tsan_default_suppressions() {
       "called_from_lib:libgrpc.so\n"
       "called_from_lib:libgpr.so\n"
       "called_from_lib:libgrpc++.so\n"
+      // upb, which gRPC core uses to encode messages it copies between its
+      // threads (seen as memcpy under many concurrent client calls).
+      "called_from_lib:libupb.so\n"
       // gRPC's header-inlined code (call tags, handlers, byte buffers), which
       // hands objects to the core through completion queues. `race_top` with
       // the `^` anchor matches only when a function of namespace grpc is the
