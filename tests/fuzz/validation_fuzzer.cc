@@ -7,7 +7,8 @@
 // - ValidateKey accepts exactly the keys of 1..max bytes that are UTF-8, and
 //   every rejection is INVALID_ARGUMENT with kvd's error code IO;
 // - DecodeRequest of any bytes gives a message or INVALID_ARGUMENT, and a
-//   decoded message re-encodes and decodes to the same message.
+//   decoded message re-encodes and decodes to the same message;
+// - error messages stay under 2 KiB, whatever the input's size.
 
 #include <cstddef>
 #include <cstdint>
@@ -35,11 +36,19 @@ namespace {
   std::abort();
 }
 
-// A rejected request must be INVALID_ARGUMENT carrying kvd's error code.
+// An error message travels in gRPC trailers, which clients refuse past
+// 8 KiB: it must not grow with the request.
+constexpr size_t kMaxMessageBytes = 2048;
+
+// A rejected request must be INVALID_ARGUMENT carrying kvd's error code,
+// with a message of bounded size.
 void CheckRejection(const std::string& what, const absl::Status& status) {
   if (status.code() != absl::StatusCode::kInvalidArgument ||
       kv::ErrorCodeOf(status) != kv::v1::ERROR_CODE_IO) {
     Fail(what + " rejected with the wrong status", status);
+  }
+  if (status.message().size() > kMaxMessageBytes) {
+    Fail(what + " rejected with an oversize message", status);
   }
 }
 
@@ -127,8 +136,9 @@ void CheckDecode(uint8_t selector, absl::string_view bytes) {
 
 }  // namespace
 
-// Input: one selector byte (which request type to decode into, and the key
-// limit), then the bytes under test.
+// Input: one selector byte (bits 0-2: which request type to decode into, mod
+// 7; bit 7: a key limit of 256, else bit 6: 65536, else 8), then the bytes
+// under test.
 // Protobuf logs every string field with invalid UTF-8 it parses; the
 // fuzzers make millions of them on purpose.
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
@@ -142,7 +152,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view bytes(reinterpret_cast<const char*>(data + 1),
                                 size - 1);
   // Small limits too, so that the fuzzer reaches both sides of each check.
-  const size_t max_key_bytes = selector & 0x80 ? 256 : 8;
+  // 65536 is the largest limit the config allows.
+  const size_t max_key_bytes =
+      selector & 0x80 ? 256 : (selector & 0x40 ? 65536 : 8);
   CheckUtf8(bytes);
   CheckKey(bytes, max_key_bytes);
   CheckValue(bytes.substr(0, 8), bytes.size(), max_key_bytes);
