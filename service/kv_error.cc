@@ -34,7 +34,11 @@ absl::string_view ShortName(v1::ErrorCode code) {
 }
 
 std::string Quote(absl::string_view text) {
-  return absl::StrCat("\"", absl::CHexEscape(text), "\"");
+  if (text.size() <= kMaxQuotedBytes) {
+    return absl::StrCat("\"", absl::CHexEscape(text), "\"");
+  }
+  return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMaxQuotedBytes)),
+                      "...\" (", text.size(), " bytes)");
 }
 
 absl::Status NoSuchKeyError(absl::string_view store, absl::string_view key) {

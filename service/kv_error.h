@@ -6,6 +6,7 @@
 // service returns these; service/grpc_status.h turns them into a gRPC status
 // and the "kv-error-code" trailer in exactly one place.
 
+#include <cstddef>
 #include <cstdint>
 
 #include "absl/status/status.h"
@@ -35,6 +36,11 @@ absl::string_view ShortName(v1::ErrorCode code);
 
 // Quotes a key or store name for a message: printable ASCII stays as is,
 // other bytes are C-escaped, so a message is always readable and one line.
+// Text longer than kMaxQuotedBytes is cut there and its size given:
+// "nnn..."... (10000 bytes). Messages travel in gRPC trailers, which clients
+// refuse past 8 KiB ("received initial metadata size exceeds limit"), so a
+// message must not grow with what a caller sent.
+inline constexpr size_t kMaxQuotedBytes = 256;
 std::string Quote(absl::string_view text);
 
 // The errors of the API, one constructor each (design.md's table).

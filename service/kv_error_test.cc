@@ -1,5 +1,8 @@
 #include "service/kv_error.h"
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -57,6 +60,14 @@ TEST(KvErrorTest, PlainStatusHasNoErrorCode) {
 TEST(KvErrorTest, QuoteEscapesUnprintableBytes) {
   EXPECT_EQ(Quote("plain key"), "\"plain key\"");
   EXPECT_EQ(Quote(absl::string_view("a\0z\n\"", 5)), "\"a\\x00z\\n\\\"\"");
+}
+
+TEST(KvErrorTest, QuoteCutsLongTextAndGivesItsSize) {
+  EXPECT_EQ(Quote(std::string(kMaxQuotedBytes, 'k')),
+            absl::StrCat("\"", std::string(kMaxQuotedBytes, 'k'), "\""));
+  EXPECT_EQ(Quote(std::string(10000, 'n')),
+            absl::StrCat("\"", std::string(kMaxQuotedBytes, 'n'),
+                         "...\" (10000 bytes)"));
 }
 
 TEST(KvErrorTest, BackendErrorNamesTheStoreOnce) {

@@ -40,6 +40,10 @@ packages=(
   nlohmann-json3-dev
   clang-format
   git
+  # Fuzzing (tests/fuzz, --config=fuzz): clang and its libFuzzer, ASan and
+  # UBSan runtimes.
+  clang
+  libclang-rt-14-dev
   # The Redis driver (hiredis) and its tests (a private redis-server).
   libhiredis-dev
   redis-server

@@ -2,8 +2,10 @@
 # Builds and runs every test: tools/setup.sh, then `bazel test //...`.
 # Extra arguments go to `bazel test`: flags (tools/test.sh --config=asan) and/or
 # target patterns, which then replace //... (tools/test.sh //store/...).
-# Ends with a line "N passed, N failed" counted from Bazel's test summary, and
-# exits non-zero if Bazel did.
+# Without arguments it then fuzzes: tests/fuzz/run_fuzzers.sh builds the fuzz
+# targets with clang and runs each for FUZZ_SECONDS (default 30); KVD_FUZZ=0
+# skips that. Ends with a line "N passed, N failed" counted from Bazel's test
+# summary (plus one per fuzzer), and exits non-zero if Bazel or a fuzzer did.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,8 +39,30 @@ rc=0
 passed=$(grep -Ec '^//[^ ]+ +(\(cached\) )?(PASSED|FLAKY)( |,|$)' "$log" || true)
 failed=$(grep -Ec '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|INCOMPLETE)' "$log" || true)
 
+# --- Fuzzing (tests/fuzz/run_fuzzers.sh): a full run only. Each fuzzer that
+# ran counts as one test; a fuzz build that fails counts as one failure.
+if [[ $# -eq 0 && "${KVD_FUZZ:-1}" != 0 ]]; then
+  fuzz_log="$(mktemp "${TMPDIR:-/tmp}/kvd-fuzz.XXXXXX")"
+  echo "test: tests/fuzz/run_fuzzers.sh"
+  fuzz_rc=0
+  "$root/tests/fuzz/run_fuzzers.sh" 2>&1 | tee "$fuzz_log" || fuzz_rc=${PIPESTATUS[0]}
+  fuzz_passed=$(grep -Ec '^fuzz: [^ ]+ PASSED' "$fuzz_log" || true)
+  fuzz_failed=$(grep -Ec '^fuzz: [^ ]+ FAILED' "$fuzz_log" || true)
+  rm -f "$fuzz_log"
+  if [[ $fuzz_rc -ne 0 && $fuzz_failed -eq 0 ]]; then
+    fuzz_failed=1
+  fi
+  passed=$((passed + fuzz_passed))
+  failed=$((failed + fuzz_failed))
+  if [[ $fuzz_rc -ne 0 ]]; then
+    echo "test: run_fuzzers.sh exited with code $fuzz_rc"
+    [[ $rc -ne 0 ]] || rc=$fuzz_rc
+  fi
+fi
+# --- End of fuzzing.
+
 if [[ $rc -ne 0 ]]; then
-  echo "test: bazel test exited with code $rc"
+  echo "test: bazel test or fuzzing exited with code $rc"
 elif [[ $passed -eq 0 && $failed -eq 0 ]]; then
   echo "test: bazel ran no test"
 fi

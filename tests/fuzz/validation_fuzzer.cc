@@ -1,0 +1,163 @@
+// Fuzzes the checks every request passes before a driver sees it: UTF-8,
+// key and value validation (service/request_validation.h) and the decoding
+// of raw request bytes (service/request_decoder.h).
+//
+// Besides "no crash", it checks these properties and aborts when one fails:
+// - ValidateUtf8 agrees with protobuf's own UTF-8 check on a string field;
+// - ValidateKey accepts exactly the keys of 1..max bytes that are UTF-8, and
+//   every rejection is INVALID_ARGUMENT with kvd's error code IO;
+// - DecodeRequest of any bytes gives a message or INVALID_ARGUMENT, and a
+//   decoded message re-encodes and decodes to the same message;
+// - error messages stay under 2 KiB, whatever the input's size.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/stubs/logging.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/slice.h"
+#include "kv/v1/kv.pb.h"
+#include "service/kv_error.h"
+#include "service/request_decoder.h"
+#include "service/request_validation.h"
+
+namespace {
+
+[[noreturn]] void Fail(const std::string& what, const absl::Status& status) {
+  std::fprintf(stderr, "validation_fuzzer: %s: %s\n", what.c_str(),
+               status.ToString().c_str());
+  std::abort();
+}
+
+// An error message travels in gRPC trailers, which clients refuse past
+// 8 KiB: it must not grow with the request.
+constexpr size_t kMaxMessageBytes = 2048;
+
+// A rejected request must be INVALID_ARGUMENT carrying kvd's error code,
+// with a message of bounded size.
+void CheckRejection(const std::string& what, const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kInvalidArgument ||
+      kv::ErrorCodeOf(status) != kv::v1::ERROR_CODE_IO) {
+    Fail(what + " rejected with the wrong status", status);
+  }
+  if (status.message().size() > kMaxMessageBytes) {
+    Fail(what + " rejected with an oversize message", status);
+  }
+}
+
+// A string field (GetRequest.key, field 2) holding `text`, as wire bytes.
+std::string KeyFieldBytes(absl::string_view text) {
+  std::string bytes = "\x12";
+  for (size_t length = text.size();; length >>= 7) {
+    const uint8_t low = length & 0x7F;
+    if (length < 0x80) {
+      bytes.push_back(static_cast<char>(low));
+      break;
+    }
+    bytes.push_back(static_cast<char>(low | 0x80));
+  }
+  bytes.append(text.data(), text.size());
+  return bytes;
+}
+
+void CheckUtf8(absl::string_view text) {
+  const bool ours = kv::ValidateUtf8(text).ok();
+  kv::v1::GetRequest request;
+  const bool protobufs = request.ParseFromString(KeyFieldBytes(text));
+  if (ours != protobufs) {
+    Fail(std::string("ValidateUtf8 says ") + (ours ? "valid" : "invalid") +
+             " where protobuf disagrees",
+         absl::OkStatus());
+  }
+}
+
+void CheckKey(absl::string_view key, size_t max_key_bytes) {
+  const absl::Status status = kv::ValidateKey(key, max_key_bytes);
+  const bool should_pass =
+      !key.empty() && key.size() <= max_key_bytes && kv::ValidateUtf8(key).ok();
+  if (status.ok() != should_pass) Fail("ValidateKey", status);
+  if (!status.ok()) CheckRejection("ValidateKey", status);
+}
+
+void CheckValue(absl::string_view key, size_t value_size, size_t max) {
+  const absl::Status status = kv::ValidateValue(key, value_size, max);
+  if (status.ok() != (value_size <= max)) Fail("ValidateValue", status);
+  if (!status.ok()) CheckRejection("ValidateValue", status);
+}
+
+grpc::ByteBuffer BufferOf(absl::string_view bytes) {
+  grpc::Slice slice(bytes.data(), bytes.size());
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::unique_ptr<google::protobuf::Message> NewRequest(uint8_t selector) {
+  switch (selector % 7) {
+    case 0:
+      return std::make_unique<kv::v1::OpenRequest>();
+    case 1:
+      return std::make_unique<kv::v1::GetRequest>();
+    case 2:
+      return std::make_unique<kv::v1::SetRequest>();
+    case 3:
+      return std::make_unique<kv::v1::DeleteRequest>();
+    case 4:
+      return std::make_unique<kv::v1::ExistsRequest>();
+    case 5:
+      return std::make_unique<kv::v1::GetKeysRequest>();
+    default:
+      return std::make_unique<kv::v1::CloseRequest>();
+  }
+}
+
+void CheckDecode(uint8_t selector, absl::string_view bytes) {
+  std::unique_ptr<google::protobuf::Message> message = NewRequest(selector);
+  const absl::Status status = kv::DecodeRequest(BufferOf(bytes), *message);
+  if (!status.ok()) {
+    CheckRejection("DecodeRequest", status);
+    return;
+  }
+  grpc::ByteBuffer encoded;
+  const absl::Status encode = kv::EncodeResponse(*message, encoded);
+  if (!encode.ok()) Fail("re-encoding a decoded request", encode);
+  std::unique_ptr<google::protobuf::Message> again = NewRequest(selector);
+  const absl::Status redecode = kv::DecodeRequest(encoded, *again);
+  if (!redecode.ok()) Fail("decoding a re-encoded request", redecode);
+  if (!google::protobuf::util::MessageDifferencer::Equals(*message, *again)) {
+    Fail("a re-encoded request decodes differently", absl::OkStatus());
+  }
+}
+
+}  // namespace
+
+// Input: one selector byte (bits 0-2: which request type to decode into, mod
+// 7; bit 7: a key limit of 256, else bit 6: 65536, else 8), then the bytes
+// under test.
+// Protobuf logs every string field with invalid UTF-8 it parses; the
+// fuzzers make millions of them on purpose.
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  google::protobuf::SetLogHandler(nullptr);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const uint8_t selector = data[0];
+  const absl::string_view bytes(reinterpret_cast<const char*>(data + 1),
+                                size - 1);
+  // Small limits too, so that the fuzzer reaches both sides of each check.
+  // 65536 is the largest limit the config allows.
+  const size_t max_key_bytes =
+      selector & 0x80 ? 256 : (selector & 0x40 ? 65536 : 8);
+  CheckUtf8(bytes);
+  CheckKey(bytes, max_key_bytes);
+  CheckValue(bytes.substr(0, 8), bytes.size(), max_key_bytes);
+  CheckDecode(selector, bytes);
+  return 0;
+}
