@@ -39,20 +39,28 @@ uint32_t HandleTable::NextHandle() {
 }
 
 absl::StatusOr<uint32_t> HandleTable::Open(absl::string_view principal,
-                                           absl::string_view store) {
+                                           absl::string_view store,
+                                           bool read_only) {
   const absl::Time now = clock_();
   absl::MutexLock lock(&mutex_);
   PrincipalTable& table = tables_[principal];
   if (table.size() >= capacity_) ReclaimIdle(table, now);
   if (table.size() >= capacity_) return StoreTableFullError(capacity_);
   const uint32_t handle = NextHandle();
-  table.emplace(handle, Entry{std::string(store), now});
+  table.emplace(handle, Entry{OpenHandle{std::string(store), read_only}, now});
   owners_.emplace(handle, std::string(principal));
   return handle;
 }
 
 absl::StatusOr<std::string> HandleTable::Lookup(absl::string_view principal,
                                                 uint32_t handle) {
+  absl::StatusOr<OpenHandle> open = LookupHandle(principal, handle);
+  if (!open.ok()) return open.status();
+  return std::move(open->store);
+}
+
+absl::StatusOr<HandleTable::OpenHandle> HandleTable::LookupHandle(
+    absl::string_view principal, uint32_t handle) {
   const absl::Time now = clock_();
   absl::MutexLock lock(&mutex_);
   auto table = tables_.find(principal);
@@ -68,7 +76,7 @@ absl::StatusOr<std::string> HandleTable::Lookup(absl::string_view principal,
                                  " (limits.idle_timeout)"));
       }
       entry->second.last_used = now;
-      return entry->second.store;
+      return entry->second.handle;
     }
   }
   if (handle == 0) {

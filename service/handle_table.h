@@ -36,14 +36,25 @@ class HandleTable {
   HandleTable(size_t capacity, absl::Duration idle_timeout,
               Clock clock = absl::Now);
 
-  // Issues a handle for `store` to `principal`, or StoreTableFullError.
+  // An open handle: its store, and whether it was opened read-only.
+  struct OpenHandle {
+    std::string store;
+    bool read_only = false;
+  };
+
+  // Issues a handle for `store` to `principal`, or StoreTableFullError. A
+  // `read_only` handle remembers that it may not be used to write.
   absl::StatusOr<uint32_t> Open(absl::string_view principal,
-                                absl::string_view store);
+                                absl::string_view store,
+                                bool read_only = false);
 
   // The store behind `handle` if `principal` holds it open, else
   // InvalidStoreError. Counts as use for the idle timeout.
   absl::StatusOr<std::string> Lookup(absl::string_view principal,
                                      uint32_t handle);
+  // As Lookup, with the handle's read-only flag.
+  absl::StatusOr<OpenHandle> LookupHandle(absl::string_view principal,
+                                          uint32_t handle);
 
   // Releases `handle` if `principal` holds it; otherwise does nothing.
   void Close(absl::string_view principal, uint32_t handle);
@@ -53,7 +64,7 @@ class HandleTable {
 
  private:
   struct Entry {
-    std::string store;
+    OpenHandle handle;
     absl::Time last_used;
   };
   using PrincipalTable = absl::flat_hash_map<uint32_t, Entry>;

@@ -12,7 +12,10 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
+#include "service/authorizer.h"
 #include "service/config.h"
+#include "service/credentials.h"
+#include "service/listen_address.h"
 #include "service/server.h"
 #include "service/store_catalog.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -24,15 +27,21 @@ namespace {
 constexpr char kDescription[] =
     "kvd serves named key-value stores over gRPC with the Spin key-value "
     "API.\nOn start it prints \"kvd listening on ADDR\" and where each store "
-    "keeps its data.\nSIGTERM or SIGINT stops it cleanly (exit 0).";
+    "keeps its data.\nSIGTERM or SIGINT stops it cleanly (exit 0); SIGHUP "
+    "re-reads the clients' token files.\nWithout [[client]] entries every "
+    "caller may use every store, so kvd then\nlistens only on loopback or a "
+    "unix socket (see --insecure-allow-remote).";
 
 constexpr char kExamples[] =
     "Examples:\n"
     "  kvd                                  # 127.0.0.1:50051, "
     "./.kvd/default.db\n"
     "  kvd --listen=unix:/run/kvd/kvd.sock --data-dir=/var/lib/kvd\n"
-    "  kvd --config=runtime-config.toml --listen=127.0.0.1:0\n\n"
-    "Docs: docs/configuration.md";
+    "  kvd --config=runtime-config.toml --listen=127.0.0.1:0\n"
+    "  kvd --config=clients.toml --listen=0.0.0.0:50051 \\\n"
+    "      --tls-cert=server.pem --tls-key=server.key "
+    "--tls-client-ca=ca.pem\n\n"
+    "Docs: docs/configuration.md, docs/security.md";
 
 // Command-line flags. Empty strings mean "not given", so the config file or
 // the built-in default applies.
@@ -42,6 +51,10 @@ struct Flags {
   std::string data_dir;
   std::string log_level = "info";
   std::string shutdown_grace = "10s";
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  bool insecure_allow_remote = false;
 };
 
 int Fail(const std::string& message) {
@@ -58,20 +71,43 @@ void ProtobufLogToDebug(google::protobuf::LogLevel level, const char* filename,
   spdlog::debug("protobuf {}:{}: {}", filename, line, message);
 }
 
-// Blocks SIGTERM and SIGINT in every thread (call before starting any), so
-// that WaitForStopSignal receives them synchronously.
-void BlockStopSignals(sigset_t& signals) {
+// Blocks SIGTERM, SIGINT and SIGHUP in every thread (call before starting
+// any), so that WaitForSignal receives them synchronously.
+void BlockSignals(sigset_t& signals) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-int WaitForStopSignal(const sigset_t& signals) {
+int WaitForSignal(const sigset_t& signals) {
   int signal_number = 0;
   while (sigwait(&signals, &signal_number) != 0) {
   }
   return signal_number;
+}
+
+// SIGHUP: re-reads every token file; the new tokens replace the old ones at
+// once, and connections stay open. A reload that fails keeps the old
+// tokens.
+void ReloadTokens(CredentialStore* tokens) {
+  if (tokens == nullptr) {
+    spdlog::info("SIGHUP: no [[client]] has a token file; nothing to reload");
+    return;
+  }
+  absl::Status reloaded = tokens->Reload();
+  if (!reloaded.ok()) {
+    spdlog::error(
+        "SIGHUP: token reload failed, keeping the previous tokens: "
+        "{}",
+        std::string(reloaded.message()));
+    return;
+  }
+  for (const CredentialTable::Entry& entry : tokens->Current()->entries()) {
+    spdlog::info("SIGHUP: client \"{}\" token {}", entry.client,
+                 Fingerprint(entry.digest));
+  }
 }
 
 // `level_name` is one of debug, info, warn, error (checked by the parser).
@@ -113,6 +149,23 @@ int Run(int argc, char** argv) {
                  "finish before they are cancelled")
       ->type_name("DURATION")
       ->capture_default_str();
+  app.add_option("--tls-cert", flags.tls_cert,
+                 "Serve TLS with this PEM certificate (chain). Default: "
+                 "[server] tls_cert; plaintext if neither is set")
+      ->type_name("FILE");
+  app.add_option("--tls-key", flags.tls_key,
+                 "The PEM private key of --tls-cert. Default: [server] "
+                 "tls_key")
+      ->type_name("FILE");
+  app.add_option("--tls-client-ca", flags.tls_client_ca,
+                 "Require client certificates signed by this PEM CA (mTLS); "
+                 "[[client]] certificate_identity then identifies clients. "
+                 "Default: [server] tls_client_ca")
+      ->type_name("FILE");
+  app.add_flag("--insecure-allow-remote", flags.insecure_allow_remote,
+               "Without [[client]] entries, listen on a non-loopback "
+               "address anyway: anyone who can reach it may read and write "
+               "every store");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -126,8 +179,8 @@ int Run(int argc, char** argv) {
   }
   ConfigureLogging(flags.log_level);
 
-  sigset_t stop_signals;
-  BlockStopSignals(stop_signals);
+  sigset_t signals;
+  BlockSignals(signals);
 
   absl::StatusOr<RuntimeConfig> config =
       LoadRuntimeConfig(flags.config, flags.data_dir);
@@ -159,6 +212,57 @@ int Run(int argc, char** argv) {
   options.limits = config->limits;
   if (config->worker_threads > 0)
     options.worker_threads = config->worker_threads;
+  options.transport = config->transport;
+  options.tls = config->tls;
+  if (!flags.tls_cert.empty()) options.tls.cert = flags.tls_cert;
+  if (!flags.tls_key.empty()) options.tls.key = flags.tls_key;
+  if (!flags.tls_client_ca.empty()) options.tls.client_ca = flags.tls_client_ca;
+
+  const bool local_only = IsLocalOnlyAddress(options.listen);
+  if (config->clients.empty() && !local_only && !flags.insecure_allow_remote) {
+    return Fail(absl::StrCat(
+        "refusing to listen on ", options.listen,
+        ": without [[client]] entries in the config every caller may read "
+        "and write every store, so kvd listens only on loopback "
+        "(127.0.0.0/8, [::1], localhost) or a unix socket. Configure "
+        "[[client]] tokens (docs/security.md), or pass "
+        "--insecure-allow-remote if the network is trusted"));
+  }
+  for (const ClientSpec& client : config->clients) {
+    if (!client.certificate_identity.empty() && options.tls.client_ca.empty()) {
+      return Fail(absl::StrCat(
+          "bad config: ", client.where, ": [[client]] \"", client.name,
+          "\" has a certificate_identity, but kvd does not ask for client "
+          "certificates: set [server] tls_client_ca or --tls-client-ca"));
+    }
+  }
+  std::unique_ptr<CredentialStore> tokens;
+  std::unique_ptr<Authorizer> authorizer;
+  if (!config->clients.empty()) {
+    absl::StatusOr<std::unique_ptr<CredentialStore>> loaded =
+        CredentialStore::Load(config->clients);
+    if (!loaded.ok()) {
+      return Fail(absl::StrCat("bad config: ", loaded.status().message()));
+    }
+    tokens = *std::move(loaded);
+    authorizer = std::make_unique<Authorizer>(config->clients, tokens.get());
+    options.authorizer = authorizer.get();
+    for (const CredentialTable::Entry& entry : tokens->Current()->entries()) {
+      spdlog::info("client \"{}\": token {}", entry.client,
+                   Fingerprint(entry.digest));
+    }
+    if (!local_only && !options.tls.enabled()) {
+      spdlog::warn(
+          "listening on {} without TLS: bearer tokens cross the network in "
+          "plaintext; set --tls-cert/--tls-key (docs/security.md)",
+          options.listen);
+    }
+  } else if (flags.insecure_allow_remote && !local_only) {
+    spdlog::warn(
+        "--insecure-allow-remote: anyone who reaches {} may read and write "
+        "every store",
+        options.listen);
+  }
   absl::StatusOr<std::unique_ptr<KvServer>> server =
       KvServer::Start(options, &catalog);
   if (!server.ok()) return Fail(std::string(server.status().message()));
@@ -185,7 +289,11 @@ int Run(int argc, char** argv) {
   spdlog::info("serving {} store(s) on {}", catalog.Describe().size(),
                (*server)->address());
 
-  const int signal_number = WaitForStopSignal(stop_signals);
+  int signal_number = WaitForSignal(signals);
+  while (signal_number == SIGHUP) {
+    ReloadTokens(tokens.get());
+    signal_number = WaitForSignal(signals);
+  }
   spdlog::info("received {}; finishing in-flight calls (up to {})",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
                absl::FormatDuration(shutdown_grace));
