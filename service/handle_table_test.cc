@@ -101,5 +101,20 @@ TEST_F(HandleTableTest, FullTableSweepsIdleHandlesBeforeRefusing) {
   EXPECT_EQ(table_.OpenCount("alice"), 1u);
 }
 
+TEST(HandleTableReadOnlyTest, HandleRemembersItWasOpenedReadOnly) {
+  HandleTable table(4, absl::Hours(1));
+  absl::StatusOr<uint32_t> reader = table.Open("p", "orders", true);
+  absl::StatusOr<uint32_t> writer = table.Open("p", "orders");
+  ASSERT_TRUE(reader.ok() && writer.ok());
+  absl::StatusOr<HandleTable::OpenHandle> open =
+      table.LookupHandle("p", *reader);
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_EQ(open->store, "orders");
+  EXPECT_TRUE(open->read_only);
+  open = table.LookupHandle("p", *writer);
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_FALSE(open->read_only);
+}
+
 }  // namespace
 }  // namespace kv
