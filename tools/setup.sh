@@ -38,6 +38,10 @@ packages=(
   nlohmann-json3-dev
   clang-format
   git
+  # Bearer token hashing (OpenSSL libcrypto) and the test certificates of
+  # //tests:kvd_auth_test (the openssl CLI).
+  libssl-dev
+  openssl
   # The Redis driver (hiredis) and its tests (a private redis-server).
   libhiredis-dev
   redis-server
