@@ -2,8 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -126,6 +128,30 @@ TEST(CredentialsTest, ReloadSwapsTheTableOrKeepsTheOldOne) {
   EXPECT_THAT((*store)->Reload(), StatusIs(absl::StatusCode::kInvalidArgument,
                                            HasSubstr("is empty")));
   EXPECT_NE((*store)->Current()->Find("new-token"), nullptr);
+}
+
+TEST(CredentialsTest, LookupsDuringReloadSeeOldOrNewTable) {
+  const std::string path = TokenFile("concurrent", "token-0");
+  auto store = CredentialStore::Load({Client("a", path)});
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!done.load()) {
+        std::shared_ptr<const CredentialTable> table = (*store)->Current();
+        EXPECT_EQ(table->size(), 1u);
+        table->Find("token-0");
+      }
+    });
+  }
+  for (int i = 1; i <= 50; ++i) {
+    TokenFile("concurrent", "token-" + std::to_string(i));
+    EXPECT_TRUE((*store)->Reload().ok());
+  }
+  done = true;
+  for (std::thread& reader : readers) reader.join();
+  EXPECT_NE((*store)->Current()->Find("token-50"), nullptr);
 }
 
 }  // namespace
