@@ -12,10 +12,8 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
-#include "service/authorizer.h"
+#include "service/client_access.h"
 #include "service/config.h"
-#include "service/credentials.h"
-#include "service/listen_address.h"
 #include "service/server.h"
 #include "service/store_catalog.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -86,28 +84,6 @@ int WaitForSignal(const sigset_t& signals) {
   while (sigwait(&signals, &signal_number) != 0) {
   }
   return signal_number;
-}
-
-// SIGHUP: re-reads every token file; the new tokens replace the old ones at
-// once, and connections stay open. A reload that fails keeps the old
-// tokens.
-void ReloadTokens(CredentialStore* tokens) {
-  if (tokens == nullptr) {
-    spdlog::info("SIGHUP: no [[client]] has a token file; nothing to reload");
-    return;
-  }
-  absl::Status reloaded = tokens->Reload();
-  if (!reloaded.ok()) {
-    spdlog::error(
-        "SIGHUP: token reload failed, keeping the previous tokens: "
-        "{}",
-        std::string(reloaded.message()));
-    return;
-  }
-  for (const CredentialTable::Entry& entry : tokens->Current()->entries()) {
-    spdlog::info("SIGHUP: client \"{}\" token {}", entry.client,
-                 Fingerprint(entry.digest));
-  }
 }
 
 // `level_name` is one of debug, info, warn, error (checked by the parser).
@@ -218,51 +194,11 @@ int Run(int argc, char** argv) {
   if (!flags.tls_key.empty()) options.tls.key = flags.tls_key;
   if (!flags.tls_client_ca.empty()) options.tls.client_ca = flags.tls_client_ca;
 
-  const bool local_only = IsLocalOnlyAddress(options.listen);
-  if (config->clients.empty() && !local_only && !flags.insecure_allow_remote) {
-    return Fail(absl::StrCat(
-        "refusing to listen on ", options.listen,
-        ": without [[client]] entries in the config every caller may read "
-        "and write every store, so kvd listens only on loopback "
-        "(127.0.0.0/8, [::1], localhost) or a unix socket. Configure "
-        "[[client]] tokens (docs/security.md), or pass "
-        "--insecure-allow-remote if the network is trusted"));
-  }
-  for (const ClientSpec& client : config->clients) {
-    if (!client.certificate_identity.empty() && options.tls.client_ca.empty()) {
-      return Fail(absl::StrCat(
-          "bad config: ", client.where, ": [[client]] \"", client.name,
-          "\" has a certificate_identity, but kvd does not ask for client "
-          "certificates: set [server] tls_client_ca or --tls-client-ca"));
-    }
-  }
-  std::unique_ptr<CredentialStore> tokens;
-  std::unique_ptr<Authorizer> authorizer;
-  if (!config->clients.empty()) {
-    absl::StatusOr<std::unique_ptr<CredentialStore>> loaded =
-        CredentialStore::Load(config->clients);
-    if (!loaded.ok()) {
-      return Fail(absl::StrCat("bad config: ", loaded.status().message()));
-    }
-    tokens = *std::move(loaded);
-    authorizer = std::make_unique<Authorizer>(config->clients, tokens.get());
-    options.authorizer = authorizer.get();
-    for (const CredentialTable::Entry& entry : tokens->Current()->entries()) {
-      spdlog::info("client \"{}\": token {}", entry.client,
-                   Fingerprint(entry.digest));
-    }
-    if (!local_only && !options.tls.enabled()) {
-      spdlog::warn(
-          "listening on {} without TLS: bearer tokens cross the network in "
-          "plaintext; set --tls-cert/--tls-key (docs/security.md)",
-          options.listen);
-    }
-  } else if (flags.insecure_allow_remote && !local_only) {
-    spdlog::warn(
-        "--insecure-allow-remote: anyone who reaches {} may read and write "
-        "every store",
-        options.listen);
-  }
+  absl::StatusOr<ClientAccess> access =
+      SetUpClientAccess(config->clients, options.listen, options.tls,
+                        flags.insecure_allow_remote);
+  if (!access.ok()) return Fail(std::string(access.status().message()));
+  options.authorizer = access->authorizer.get();
   absl::StatusOr<std::unique_ptr<KvServer>> server =
       KvServer::Start(options, &catalog);
   if (!server.ok()) return Fail(std::string(server.status().message()));
@@ -291,7 +227,7 @@ int Run(int argc, char** argv) {
 
   int signal_number = WaitForSignal(signals);
   while (signal_number == SIGHUP) {
-    ReloadTokens(tokens.get());
+    ReloadTokens(*access);
     signal_number = WaitForSignal(signals);
   }
   spdlog::info("received {}; finishing in-flight calls (up to {})",
