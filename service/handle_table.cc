@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "service/kv_error.h"
@@ -12,7 +13,28 @@ HandleTable::HandleTable(size_t capacity, absl::Duration idle_timeout,
                          Clock clock)
     : capacity_(capacity),
       idle_timeout_(idle_timeout),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)) {
+  absl::BitGen random;
+  for (uint32_t& key : key_) key = absl::Uniform<uint32_t>(random);
+}
+
+uint32_t HandleTable::Permute(uint32_t counter) const {
+  // A four-round Feistel network on 16-bit halves: a permutation whatever
+  // the round function, so distinct counters give distinct handles. It hides
+  // the order of issue from callers; it is not meant as cryptography.
+  uint32_t left = counter >> 16;
+  uint32_t right = counter & 0xffff;
+  for (uint32_t key : key_) {
+    uint32_t mixed = (right ^ key) * 0x9e3779b1u;
+    mixed ^= mixed >> 15;
+    mixed *= 0x85ebca6bu;
+    mixed ^= mixed >> 13;
+    const uint32_t next_right = left ^ (mixed & 0xffff);
+    left = right;
+    right = next_right;
+  }
+  return (left << 16) | right;
+}
 
 bool HandleTable::Expired(const Entry& entry, absl::Time now) const {
   return now - entry.last_used > idle_timeout_;
@@ -32,10 +54,11 @@ void HandleTable::ReclaimIdle(PrincipalTable& table, absl::Time now) {
 uint32_t HandleTable::NextHandle() {
   // Skips 0 (never issued, so a request without `store` is invalid) and any
   // handle still held after the counter wraps.
+  uint32_t handle;
   do {
-    ++last_handle_;
-  } while (last_handle_ == 0 || owners_.contains(last_handle_));
-  return last_handle_;
+    handle = Permute(++counter_);
+  } while (handle == 0 || owners_.contains(handle));
+  return handle;
 }
 
 absl::StatusOr<uint32_t> HandleTable::Open(absl::string_view principal,

@@ -199,6 +199,14 @@ TEST_F(KvdAuthTest, AnotherClientsHandleLooksNeverIssued) {
   EXPECT_EQ(value, "paid");
 }
 
+TEST_F(KvdAuthTest, HandleNumbersDoNotCountOtherClientsOpens) {
+  const uint32_t before = OpenOrDie(*reports_, "catalog");
+  for (int i = 0; i < 5; ++i) OpenOrDie(*checkout_, "default");
+  const uint32_t after = OpenOrDie(*reports_, "catalog");
+  // Handles from a plain counter would be 6 apart (a 2^-32 chance here).
+  EXPECT_NE(after - before, 6u);
+}
+
 TEST_F(KvdAuthTest, StoreTableCapacityIsPerClient) {
   for (int i = 0; i < 256; ++i) {
     uint32_t store = 0;
