@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "service/credentials.h"
 #include "store/status_macros.h"
 #include "toml++/toml.h"
 
@@ -170,39 +171,262 @@ absl::Status ParseLimits(const ConfigErrors& errors, const toml::node& node,
   return absl::OkStatus();
 }
 
+// A path in the config resolves against the config file's directory.
+std::string ResolvePath(absl::string_view base_dir, absl::string_view path) {
+  if (path.empty() || path[0] == '/') return std::string(path);
+  return absl::StrCat(base_dir, "/", path);
+}
+
+absl::Status ParseServerDuration(const ConfigErrors& errors,
+                                 const toml::node& value,
+                                 const std::string& field, bool allow_zero,
+                                 absl::Duration& target) {
+  absl::Duration duration;
+  if (!value.is_string() ||
+      !absl::ParseDuration(value.as_string()->get(), &duration) ||
+      duration < absl::ZeroDuration() ||
+      (!allow_zero && duration == absl::ZeroDuration())) {
+    return errors.At(value, absl::StrCat("[server] \"", field,
+                                         "\" must be a positive duration "
+                                         "string such as \"20s\" or \"2h\"",
+                                         allow_zero ? " (or \"inf\")" : ""));
+  }
+  target = duration;
+  return absl::OkStatus();
+}
+
+absl::Status ParseServerInt(const ConfigErrors& errors, const toml::node& value,
+                            const std::string& field, int minimum, int maximum,
+                            int& target) {
+  if (!value.is_integer() || value.as_integer()->get() < minimum ||
+      value.as_integer()->get() > maximum) {
+    return errors.At(
+        value, absl::StrCat("[server] \"", field, "\" must be an integer from ",
+                            minimum, " to ", maximum));
+  }
+  target = static_cast<int>(value.as_integer()->get());
+  return absl::OkStatus();
+}
+
+// socket_mode is an octal string ("0660") or a TOML octal integer (0o660).
+absl::Status ParseSocketMode(const ConfigErrors& errors,
+                             const toml::node& value, unsigned& target) {
+  int64_t mode = -1;
+  if (value.is_integer()) {
+    mode = value.as_integer()->get();
+  } else if (value.is_string()) {
+    const std::string& text = value.as_string()->get();
+    if (!text.empty() && text.size() <= 4 &&
+        text.find_first_not_of("01234567") == std::string::npos) {
+      mode = std::stoll(text, nullptr, 8);
+    }
+  }
+  if (mode < 0 || mode > 0777) {
+    return errors.At(value,
+                     "[server] \"socket_mode\" must be a file mode such as "
+                     "\"0660\" (a string) or 0o660 (an octal integer)");
+  }
+  target = static_cast<unsigned>(mode);
+  return absl::OkStatus();
+}
+
 absl::Status ParseServer(const ConfigErrors& errors, const toml::node& node,
-                         RuntimeConfig& config) {
+                         absl::string_view base_dir, RuntimeConfig& config) {
   const toml::table* table = node.as_table();
   if (table == nullptr) return errors.At(node, "[server] must be a table");
+  TransportOptions& transport = config.transport;
   for (const auto& [key, value] : *table) {
     const std::string field(key.str());
-    if (field == "listen" || field == "data_dir") {
+    if (field == "listen" || field == "data_dir" || field == "tls_cert" ||
+        field == "tls_key" || field == "tls_client_ca") {
       if (!value.is_string()) {
         return errors.At(
             value, absl::StrCat("[server] \"", field, "\" must be a string"));
       }
-      (field == "listen" ? config.listen : config.data_dir) =
-          value.as_string()->get();
-    } else if (field == "worker_threads") {
-      if (!value.is_integer() || value.as_integer()->get() < 1 ||
-          value.as_integer()->get() > 1024) {
-        return errors.At(value,
-                         "[server] \"worker_threads\" must be an integer "
-                         "from 1 to 1024");
+      const std::string& text = value.as_string()->get();
+      if (field == "listen") {
+        config.listen = text;
+      } else if (field == "data_dir") {
+        config.data_dir = text;
+      } else if (field == "tls_cert") {
+        config.tls.cert = ResolvePath(base_dir, text);
+      } else if (field == "tls_key") {
+        config.tls.key = ResolvePath(base_dir, text);
+      } else {
+        config.tls.client_ca = ResolvePath(base_dir, text);
       }
-      config.worker_threads = static_cast<int>(value.as_integer()->get());
+    } else if (field == "worker_threads") {
+      KV_RETURN_IF_ERROR(
+          ParseServerInt(errors, value, field, 1, 1024, config.worker_threads));
+    } else if (field == "max_concurrent_streams") {
+      KV_RETURN_IF_ERROR(ParseServerInt(errors, value, field, 1, 1 << 20,
+                                        transport.max_concurrent_streams));
+    } else if (field == "max_ping_strikes") {
+      KV_RETURN_IF_ERROR(ParseServerInt(errors, value, field, 0, 1000,
+                                        transport.max_ping_strikes));
+    } else if (field == "keepalive_time") {
+      KV_RETURN_IF_ERROR(ParseServerDuration(errors, value, field, false,
+                                             transport.keepalive_time));
+    } else if (field == "keepalive_timeout") {
+      KV_RETURN_IF_ERROR(ParseServerDuration(errors, value, field, false,
+                                             transport.keepalive_timeout));
+    } else if (field == "min_ping_interval") {
+      KV_RETURN_IF_ERROR(ParseServerDuration(errors, value, field, true,
+                                             transport.min_ping_interval));
+    } else if (field == "max_connection_idle") {
+      KV_RETURN_IF_ERROR(ParseServerDuration(errors, value, field, false,
+                                             transport.max_connection_idle));
+    } else if (field == "socket_mode") {
+      KV_RETURN_IF_ERROR(ParseSocketMode(errors, value, transport.socket_mode));
     } else {
       return errors.At(value,
                        absl::StrCat("[server] has unknown field \"", field,
                                     "\" (known: listen, data_dir, "
-                                    "worker_threads)"));
+                                    "worker_threads, tls_cert, tls_key, "
+                                    "tls_client_ca, socket_mode, "
+                                    "max_concurrent_streams, keepalive_time, "
+                                    "keepalive_timeout, min_ping_interval, "
+                                    "max_ping_strikes, max_connection_idle)"));
     }
   }
   return absl::OkStatus();
 }
 
+// A grant as written, checked against the stores once they are all known.
+struct GrantRef {
+  std::string store;
+  const toml::node* node;
+  size_t client;
+};
+
+// Reads a grant list (key_value_stores, read_only_stores) of one client.
+absl::Status ParseGrantList(const ConfigErrors& errors, const toml::node& value,
+                            const std::string& where, const std::string& field,
+                            size_t client, std::vector<std::string>& stores,
+                            std::vector<GrantRef>& grants) {
+  const toml::array* array = value.as_array();
+  if (array == nullptr) {
+    return errors.At(value, absl::StrCat(where, " \"", field,
+                                         "\" must be a list of store names, "
+                                         "e.g. [\"default\"]"));
+  }
+  for (const toml::node& element : *array) {
+    if (!element.is_string()) {
+      return errors.At(element, absl::StrCat(where, " \"", field,
+                                             "\" must hold store names "
+                                             "(strings)"));
+    }
+    stores.push_back(element.as_string()->get());
+    grants.push_back(GrantRef{stores.back(), &element, client});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseClient(const ConfigErrors& errors, const toml::node& node,
+                         absl::string_view source, absl::string_view base_dir,
+                         size_t index, ClientSpec& client,
+                         std::vector<GrantRef>& grants) {
+  const toml::table* table = node.as_table();
+  if (table == nullptr) {
+    return errors.At(node,
+                     "[[client]] must be an array of tables, each written "
+                     "[[client]]");
+  }
+  client.where = absl::StrCat(source, ":", node.source().begin.line);
+  const toml::node* name = table->get("name");
+  if (name == nullptr || !name->is_string() ||
+      !IsValidStoreName(name->as_string()->get())) {
+    return errors.At(name == nullptr ? node : *name,
+                     "[[client]] needs a \"name\": 1 to 64 letters, digits, "
+                     "'_', '-' or '.', not starting with '.'");
+  }
+  client.name = name->as_string()->get();
+  const std::string where = absl::StrCat("[[client]] \"", client.name, "\"");
+  for (const auto& [key, value] : *table) {
+    const std::string field(key.str());
+    if (field == "name") continue;
+    if (field == "token_file" || field == "certificate_identity") {
+      if (!value.is_string() || value.as_string()->get().empty()) {
+        return errors.At(value, absl::StrCat(where, " \"", field,
+                                             "\" must be a non-empty string"));
+      }
+      if (field == "token_file") {
+        client.token_file = ResolvePath(base_dir, value.as_string()->get());
+      } else {
+        client.certificate_identity = value.as_string()->get();
+      }
+    } else if (field == "key_value_stores") {
+      KV_RETURN_IF_ERROR(ParseGrantList(errors, value, where, field, index,
+                                        client.key_value_stores, grants));
+    } else if (field == "read_only_stores") {
+      KV_RETURN_IF_ERROR(ParseGrantList(errors, value, where, field, index,
+                                        client.read_only_stores, grants));
+    } else {
+      return errors.At(value,
+                       absl::StrCat(where, " has unknown field \"", field,
+                                    "\" (known: name, token_file, "
+                                    "certificate_identity, key_value_stores, "
+                                    "read_only_stores)"));
+    }
+  }
+  if (client.token_file.empty() && client.certificate_identity.empty()) {
+    return errors.At(node, absl::StrCat(where,
+                                        " has no credential: give it a "
+                                        "\"token_file\" or a "
+                                        "\"certificate_identity\" (mTLS)"));
+  }
+  for (const std::string& store : client.read_only_stores) {
+    for (const std::string& writable : client.key_value_stores) {
+      if (store == writable) {
+        return errors.At(node, absl::StrCat(where, " lists store \"", store,
+                                            "\" in both key_value_stores and "
+                                            "read_only_stores; keep it in "
+                                            "one"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseClients(const ConfigErrors& errors, const toml::node& node,
+                          absl::string_view source, absl::string_view base_dir,
+                          std::vector<ClientSpec>& clients,
+                          std::vector<GrantRef>& grants) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr) {
+    return errors.At(node,
+                     "client must be an array of tables, each written "
+                     "[[client]]");
+  }
+  for (const toml::node& element : *array) {
+    ClientSpec client;
+    KV_RETURN_IF_ERROR(ParseClient(errors, element, source, base_dir,
+                                   clients.size(), client, grants));
+    for (const ClientSpec& other : clients) {
+      if (other.name == client.name) {
+        return errors.At(element,
+                         absl::StrCat("[[client]] name \"", client.name,
+                                      "\" is already used at ", other.where));
+      }
+      if (!client.certificate_identity.empty() &&
+          other.certificate_identity == client.certificate_identity) {
+        return errors.At(
+            element,
+            absl::StrCat("[[client]] \"", client.name,
+                         "\" has the same certificate_identity as [[client]] "
+                         "\"",
+                         other.name, "\" (", other.where, ")"));
+      }
+    }
+    clients.push_back(std::move(client));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseTopLevel(const ConfigErrors& errors, const toml::table& root,
-                           RuntimeConfig& config) {
+                           absl::string_view source, absl::string_view base_dir,
+                           RuntimeConfig& config,
+                           std::vector<GrantRef>& grants) {
   for (const auto& [key, value] : root) {
     const std::string section(key.str());
     if (section == "key_value_store") {
@@ -228,16 +452,14 @@ absl::Status ParseTopLevel(const ConfigErrors& errors, const toml::table& root,
     } else if (section == "limits") {
       KV_RETURN_IF_ERROR(ParseLimits(errors, value, config.limits));
     } else if (section == "server") {
-      KV_RETURN_IF_ERROR(ParseServer(errors, value, config));
+      KV_RETURN_IF_ERROR(ParseServer(errors, value, base_dir, config));
     } else if (section == "client") {
-      return errors.At(value,
-                       "[[client]] grants are not supported by this kvd "
-                       "version yet; every caller may use every store, so "
-                       "listen only on loopback or a unix socket");
+      KV_RETURN_IF_ERROR(ParseClients(errors, value, source, base_dir,
+                                      config.clients, grants));
     } else {
       return errors.At(value, absl::StrCat("unknown table [", section,
                                            "] (known: key_value_store, "
-                                           "server, limits)"));
+                                           "server, limits, [[client]])"));
     }
   }
   return absl::OkStatus();
@@ -260,7 +482,9 @@ absl::StatusOr<RuntimeConfig> ParseRuntimeConfig(absl::string_view text,
         error.source().begin.column, ": ", std::string(error.description())));
   }
   RuntimeConfig config;
-  KV_RETURN_IF_ERROR(ParseTopLevel(errors, root, config));
+  std::vector<GrantRef> grants;
+  KV_RETURN_IF_ERROR(
+      ParseTopLevel(errors, root, source, base_dir, config, grants));
   bool has_default = false;
   for (StoreSpec& spec : config.stores) {
     has_default = has_default || spec.name == kDefaultStore;
@@ -271,6 +495,28 @@ absl::StatusOr<RuntimeConfig> ParseRuntimeConfig(absl::string_view text,
     spec.type = "sqlite";
     config.stores.insert(config.stores.begin(), std::move(spec));
   }
+  // Spin refuses a grant to an undefined store; so does kvd.
+  for (const GrantRef& grant : grants) {
+    bool defined = false;
+    for (const StoreSpec& spec : config.stores) {
+      defined = defined || spec.name == grant.store;
+    }
+    if (!defined) {
+      std::vector<std::string> names;
+      for (const StoreSpec& spec : config.stores) names.push_back(spec.name);
+      return errors.At(
+          *grant.node,
+          absl::StrCat("[[client]] \"", config.clients[grant.client].name,
+                       "\" is granted store \"", grant.store,
+                       "\", which is not defined (defined: ",
+                       absl::StrJoin(names, ", "), ")"));
+    }
+  }
+  // Token files are read now so a missing, empty, shared or too-open one
+  // stops startup; kvd reads them again when it starts serving.
+  absl::StatusOr<std::shared_ptr<const CredentialTable>> tokens =
+      CredentialTable::Load(config.clients);
+  if (!tokens.ok()) return tokens.status();
   // --data-dir wins over [server] data_dir (which is relative to the config
   // file, like store paths), which wins over the built-in default.
   std::string effective_data_dir(data_dir);

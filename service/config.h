@@ -6,7 +6,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "service/client_spec.h"
 #include "service/limits.h"
+#include "service/tls.h"
+#include "service/transport_options.h"
 #include "store/registry.h"
 
 namespace kv {
@@ -26,6 +29,16 @@ struct RuntimeConfig {
   // non-empty (the --data-dir flag wins), else [server] data_dir, else .kvd.
   std::string data_dir;
   int worker_threads = 0;
+  // [server] tls_cert, tls_key, tls_client_ca, resolved against the config
+  // file's directory; empty when unset.
+  TlsFiles tls;
+  // [server] max_concurrent_streams, keepalive_*, socket_mode, ...
+  TransportOptions transport;
+  // [[client]] entries, in file order. Empty: anonymous mode (every caller
+  // may use every store). Parsing has checked that names, tokens and
+  // certificate identities are unique, that every grant names a defined
+  // store, and that every token file is readable by its owner only.
+  std::vector<ClientSpec> clients;
 };
 
 // Parses `text`, read from `source` (a file name, for messages). Relative

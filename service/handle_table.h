@@ -20,7 +20,9 @@ namespace kv {
 //
 // - A handle is a nonzero uint32, unique across principals, and not reused
 //   until the 32-bit counter wraps, so a stale handle does not silently reach
-//   another store.
+//   another store. Handles are the counter under a permutation keyed at
+//   random per table, so their numbers do not tell a principal how many
+//   handles others have opened.
 // - A handle belongs to the principal that opened it. Another principal's
 //   handle, a closed one and a never-issued one are all simply "not open",
 //   so a handle tells its holder nothing about other callers.
@@ -36,14 +38,25 @@ class HandleTable {
   HandleTable(size_t capacity, absl::Duration idle_timeout,
               Clock clock = absl::Now);
 
-  // Issues a handle for `store` to `principal`, or StoreTableFullError.
+  // An open handle: its store, and whether it was opened read-only.
+  struct OpenHandle {
+    std::string store;
+    bool read_only = false;
+  };
+
+  // Issues a handle for `store` to `principal`, or StoreTableFullError. A
+  // `read_only` handle remembers that it may not be used to write.
   absl::StatusOr<uint32_t> Open(absl::string_view principal,
-                                absl::string_view store);
+                                absl::string_view store,
+                                bool read_only = false);
 
   // The store behind `handle` if `principal` holds it open, else
   // InvalidStoreError. Counts as use for the idle timeout.
   absl::StatusOr<std::string> Lookup(absl::string_view principal,
                                      uint32_t handle);
+  // As Lookup, with the handle's read-only flag.
+  absl::StatusOr<OpenHandle> LookupHandle(absl::string_view principal,
+                                          uint32_t handle);
 
   // Releases `handle` if `principal` holds it; otherwise does nothing.
   void Close(absl::string_view principal, uint32_t handle);
@@ -53,7 +66,7 @@ class HandleTable {
 
  private:
   struct Entry {
-    std::string store;
+    OpenHandle handle;
     absl::Time last_used;
   };
   using PrincipalTable = absl::flat_hash_map<uint32_t, Entry>;
@@ -62,6 +75,8 @@ class HandleTable {
   void ReclaimIdle(PrincipalTable& table, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   uint32_t NextHandle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // A bijection of the 32-bit integers, keyed by `key_`.
+  uint32_t Permute(uint32_t counter) const;
 
   const size_t capacity_;
   const absl::Duration idle_timeout_;
@@ -72,7 +87,9 @@ class HandleTable {
       ABSL_GUARDED_BY(mutex_);
   // Handles are unique across principals; this maps each to its owner.
   absl::flat_hash_map<uint32_t, std::string> owners_ ABSL_GUARDED_BY(mutex_);
-  uint32_t last_handle_ ABSL_GUARDED_BY(mutex_) = 0;
+  uint32_t counter_ ABSL_GUARDED_BY(mutex_) = 0;
+  // Round keys of Permute, random per table.
+  uint32_t key_[4];
 };
 
 }  // namespace kv

@@ -30,6 +30,22 @@ TEST_F(HandleTableTest, IssuesNonzeroDistinctHandles) {
   }
 }
 
+TEST(HandleTableNumbersTest, HandlesDoNotCountOtherPrincipalsOpens) {
+  HandleTable table(1000, absl::Hours(1));
+  const uint32_t before = *table.Open("bob", "default");
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(table.Open("alice", "default").ok());
+  const uint32_t after = *table.Open("bob", "default");
+  // A counter would give after == before + 6 (chance of a match here: 2^-32).
+  EXPECT_NE(after - before, 6u);
+  // And handles keep being distinct and nonzero over many opens.
+  std::set<uint32_t> seen = {before, after};
+  for (int i = 0; i < 900; ++i) {
+    const uint32_t handle = *table.Open("carol", "default");
+    EXPECT_NE(handle, 0u);
+    EXPECT_TRUE(seen.insert(handle).second) << handle;
+  }
+}
+
 TEST_F(HandleTableTest, LookupReturnsTheStore) {
   uint32_t handle = *table_.Open("alice", "orders");
   EXPECT_THAT(table_.Lookup("alice", handle), IsOkAndHolds("orders"));
@@ -99,6 +115,21 @@ TEST_F(HandleTableTest, FullTableSweepsIdleHandlesBeforeRefusing) {
   now_ += absl::Minutes(11);
   EXPECT_TRUE(table_.Open("alice", "default").ok());
   EXPECT_EQ(table_.OpenCount("alice"), 1u);
+}
+
+TEST(HandleTableReadOnlyTest, HandleRemembersItWasOpenedReadOnly) {
+  HandleTable table(4, absl::Hours(1));
+  absl::StatusOr<uint32_t> reader = table.Open("p", "orders", true);
+  absl::StatusOr<uint32_t> writer = table.Open("p", "orders");
+  ASSERT_TRUE(reader.ok() && writer.ok());
+  absl::StatusOr<HandleTable::OpenHandle> open =
+      table.LookupHandle("p", *reader);
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_EQ(open->store, "orders");
+  EXPECT_TRUE(open->read_only);
+  open = table.LookupHandle("p", *writer);
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_FALSE(open->read_only);
 }
 
 }  // namespace

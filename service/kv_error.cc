@@ -62,6 +62,14 @@ absl::Status AccessDeniedError(absl::string_view store) {
       absl::StrCat("this client is not granted store ", Quote(store)));
 }
 
+absl::Status ReadOnlyStoreError(absl::string_view store,
+                                absl::string_view action) {
+  return MakeKvError(
+      v1::ERROR_CODE_ACCESS_DENIED, absl::StatusCode::kPermissionDenied,
+      absl::StrCat("this client may only read store ", Quote(store),
+                   " (a read_only_stores grant), so it cannot ", action));
+}
+
 absl::Status InvalidStoreError(uint32_t handle, absl::string_view why) {
   return MakeKvError(v1::ERROR_CODE_INVALID_STORE,
                      absl::StatusCode::kFailedPrecondition,

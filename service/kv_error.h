@@ -47,6 +47,9 @@ std::string Quote(absl::string_view text);
 absl::Status NoSuchKeyError(absl::string_view store, absl::string_view key);
 absl::Status NoSuchStoreError(absl::string_view store);
 absl::Status AccessDeniedError(absl::string_view store);
+// A write through a handle opened with a read-only grant: ACCESS_DENIED.
+absl::Status ReadOnlyStoreError(absl::string_view store,
+                                absl::string_view action);
 absl::Status InvalidStoreError(uint32_t handle, absl::string_view why);
 absl::Status StoreTableFullError(size_t capacity);
 // A malformed request (bad key, oversize value, ...): IO, INVALID_ARGUMENT.

@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/grpc_security_constants.h"
+#include "grpcpp/security/auth_context.h"
 #include "service/grpc_status.h"
 #include "service/kv_error.h"
 #include "service/request_decoder.h"
@@ -13,18 +15,43 @@
 namespace kv {
 namespace {
 
-// Every caller is one anonymous principal until client identities exist.
-std::string PrincipalOf(const grpc::CallbackServerContext& /*context*/) {
-  return "";
+// What the caller presented: its "authorization" metadata and, if the TLS
+// handshake verified a client certificate, that certificate's SANs and CN.
+CallerCredentials CredentialsOf(const grpc::CallbackServerContext& context) {
+  CallerCredentials caller;
+  const auto& metadata = context.client_metadata();
+  auto authorization = metadata.find("authorization");
+  if (authorization != metadata.end()) {
+    caller.authorization =
+        std::string(authorization->second.data(), authorization->second.size());
+  }
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    for (const char* property :
+         {GRPC_X509_SAN_PROPERTY_NAME, GRPC_X509_CN_PROPERTY_NAME}) {
+      for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
+        caller.certificate_identities.emplace_back(value.data(), value.size());
+      }
+    }
+  }
+  return caller;
 }
 
 }  // namespace
 
+absl::StatusOr<std::string> KeyValueService::PrincipalOf(
+    const grpc::CallbackServerContext& context) const {
+  if (authorizer_->anonymous()) return std::string();
+  return authorizer_->Authenticate(CredentialsOf(context));
+}
+
 KeyValueService::KeyValueService(StoreCatalog* catalog, const Limits& limits,
                                  int threads_per_store,
-                                 StoreHealth::Publisher publish_health)
+                                 StoreHealth::Publisher publish_health,
+                                 const Authorizer* authorizer)
     : catalog_(catalog),
       limits_(limits),
+      authorizer_(authorizer != nullptr ? authorizer : &anonymous_),
       handles_(limits.max_open_stores, limits.idle_timeout),
       health_(catalog->Names(), std::move(publish_health)),
       control_executor_(2) {
@@ -79,6 +106,14 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
                                  "kvd is shutting down; retry elsewhere"));
     return reactor;
   }
+  // An unidentified caller learns nothing, not even how its request decodes,
+  // and costs no worker.
+  absl::StatusOr<std::string> principal = PrincipalOf(*context);
+  if (!principal.ok()) {
+    reactor->Finish(ToGrpcStatus(principal.status()));
+    calls_.End();
+    return reactor;
+  }
   auto request = std::make_shared<Request>();
   absl::Status decoded = DecodeRequest(*raw_request, *request);
   if (!decoded.ok()) {
@@ -87,10 +122,9 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
     calls_.End();
     return reactor;
   }
-  std::string principal = PrincipalOf(*context);
-  Executor& executor = ExecutorFor(principal, *request);
+  Executor& executor = ExecutorFor(*principal, *request);
   executor.Schedule([this, context, reactor, request, raw_response, operation,
-                     principal = std::move(principal)] {
+                     principal = *std::move(principal)] {
     absl::Status status;
     if (context->IsCancelled()) {
       status = absl::CancelledError("the call was cancelled before it ran");
@@ -147,16 +181,19 @@ grpc::ServerUnaryReactor* KeyValueService::Close(
 
 absl::StatusOr<KeyValueService::OpenStore> KeyValueService::Resolve(
     const std::string& principal, uint32_t handle) {
-  KV_ASSIGN_OR_RETURN(std::string name, handles_.Lookup(principal, handle));
-  absl::StatusOr<Driver*> driver = catalog_->Find(name);
-  if (!driver.ok()) return Observe(name, driver.status());
-  return OpenStore{std::move(name), *driver};
+  KV_ASSIGN_OR_RETURN(HandleTable::OpenHandle open,
+                      handles_.LookupHandle(principal, handle));
+  absl::StatusOr<Driver*> driver = catalog_->Find(open.store);
+  if (!driver.ok()) return Observe(open.store, driver.status());
+  return OpenStore{std::move(open.store), *driver, open.read_only};
 }
 
 absl::StatusOr<v1::OpenResponse> KeyValueService::DoOpen(
     const std::string& principal, const v1::OpenRequest& request) {
-  // Access is checked before existence; with no client grants yet, every
-  // caller may use every store.
+  // Access is checked before existence, so a caller learns nothing about
+  // stores it is not granted.
+  KV_ASSIGN_OR_RETURN(StoreAccess access,
+                      authorizer_->Authorize(principal, request.name()));
   if (!catalog_->Contains(request.name())) {
     return NoSuchStoreError(request.name());
   }
@@ -164,7 +201,8 @@ absl::StatusOr<v1::OpenResponse> KeyValueService::DoOpen(
   KV_RETURN_IF_ERROR(
       Observe(request.name(), catalog_->Find(request.name()).status()));
   KV_ASSIGN_OR_RETURN(uint32_t handle,
-                      handles_.Open(principal, request.name()));
+                      handles_.Open(principal, request.name(),
+                                    access == StoreAccess::kReadOnly));
   v1::OpenResponse response;
   response.set_store(handle);
   return response;
@@ -193,6 +231,10 @@ absl::StatusOr<v1::GetResponse> KeyValueService::DoGet(
 absl::StatusOr<v1::SetResponse> KeyValueService::DoSet(
     const std::string& principal, const v1::SetRequest& request) {
   KV_ASSIGN_OR_RETURN(OpenStore store, Resolve(principal, request.store()));
+  if (store.read_only) {
+    return ReadOnlyStoreError(store.name,
+                              absl::StrCat("set key ", Quote(request.key())));
+  }
   KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
   KV_RETURN_IF_ERROR(ValidateValue(request.key(), request.value().size(),
                                    limits_.max_value_bytes));
@@ -208,6 +250,10 @@ absl::StatusOr<v1::SetResponse> KeyValueService::DoSet(
 absl::StatusOr<v1::DeleteResponse> KeyValueService::DoDelete(
     const std::string& principal, const v1::DeleteRequest& request) {
   KV_ASSIGN_OR_RETURN(OpenStore store, Resolve(principal, request.store()));
+  if (store.read_only) {
+    return ReadOnlyStoreError(
+        store.name, absl::StrCat("delete key ", Quote(request.key())));
+  }
   KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
   absl::Status status = store.driver->Delete(request.key());
   if (!status.ok()) {

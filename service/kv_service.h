@@ -10,6 +10,7 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "kv/v1/kv.grpc.pb.h"
+#include "service/authorizer.h"
 #include "service/call_tracker.h"
 #include "service/executor.h"
 #include "service/handle_table.h"
@@ -42,9 +43,13 @@ class KeyValueService final
                                   v1::KeyValue::Service>>>>>>> {
  public:
   // `threads_per_store` workers serve each store. `publish_health` receives
-  // every change of a store's health (see StoreHealth).
+  // every change of a store's health (see StoreHealth). `authorizer`
+  // identifies callers and checks their grants; it must outlive the
+  // service. Without one, every caller is the anonymous principal "" with
+  // every store.
   KeyValueService(StoreCatalog* catalog, const Limits& limits,
-                  int threads_per_store, StoreHealth::Publisher publish_health);
+                  int threads_per_store, StoreHealth::Publisher publish_health,
+                  const Authorizer* authorizer = nullptr);
 
   using Raw = grpc::ByteBuffer;
   grpc::ServerUnaryReactor* Open(grpc::CallbackServerContext* context,
@@ -95,11 +100,17 @@ class KeyValueService final
                                             const v1::CloseRequest& request);
 
  private:
-  // A store resolved from a handle: its name (for messages) and driver.
+  // A store resolved from a handle: its name (for messages), driver, and
+  // whether the handle was opened through a read-only grant.
   struct OpenStore {
     std::string name;
     Driver* driver;
+    bool read_only;
   };
+
+  // The caller's principal, or UNAUTHENTICATED.
+  absl::StatusOr<std::string> PrincipalOf(
+      const grpc::CallbackServerContext& context) const;
   absl::StatusOr<OpenStore> Resolve(const std::string& principal,
                                     uint32_t handle);
 
@@ -127,6 +138,8 @@ class KeyValueService final
 
   StoreCatalog* const catalog_;
   const Limits limits_;
+  const Authorizer anonymous_;
+  const Authorizer* const authorizer_;
   HandleTable handles_;
   CallTracker calls_;
   StoreHealth health_;

@@ -220,5 +220,94 @@ TEST_F(KeyValueServiceTest, GetKeysPastTheResponseLimitSaysWhatToDo) {
   EXPECT_EQ(ErrorCodeOf(status), v1::ERROR_CODE_IO);
 }
 
+// Grants, with an authorizer built from [[client]] entries directly (config
+// refuses a grant to an undefined store; this one grants "ghost" to show
+// that existence is checked after the grant).
+class GrantedKeyValueServiceTest : public ::testing::Test {
+ protected:
+  GrantedKeyValueServiceTest()
+      : catalog_({Spec("default", "memory"), Spec("other", "memory")}),
+        authorizer_(Clients(), nullptr),
+        service_(
+            Opened(&catalog_), Limits(), 1, [](const std::string&, bool) {},
+            &authorizer_) {}
+
+  static std::vector<ClientSpec> Clients() {
+    ClientSpec reader;
+    reader.name = "reader";
+    reader.certificate_identity = "reader.example";
+    reader.key_value_stores = {"other", "ghost"};
+    reader.read_only_stores = {"default"};
+    return {reader};
+  }
+
+  static StoreCatalog* Opened(StoreCatalog* catalog) {
+    catalog->OpenAll();
+    return catalog;
+  }
+
+  absl::StatusOr<uint32_t> Open(const std::string& principal,
+                                const std::string& name) {
+    v1::OpenRequest request;
+    request.set_name(name);
+    absl::StatusOr<v1::OpenResponse> response =
+        service_.DoOpen(principal, request);
+    if (!response.ok()) return response.status();
+    return response->store();
+  }
+
+  StoreCatalog catalog_;
+  Authorizer authorizer_;
+  KeyValueService service_;
+};
+
+TEST_F(GrantedKeyValueServiceTest, GrantIsCheckedBeforeExistence) {
+  absl::Status denied = Open("reader", "secret").status();
+  EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied,
+                               HasSubstr("\"secret\"")));
+  EXPECT_EQ(ErrorCodeOf(denied), v1::ERROR_CODE_ACCESS_DENIED);
+  // Undefined and defined ungranted stores look the same.
+  EXPECT_EQ(ErrorCodeOf(Open("nobody", "default").status()),
+            v1::ERROR_CODE_ACCESS_DENIED);
+  EXPECT_EQ(ErrorCodeOf(Open("reader", "ghost").status()),
+            v1::ERROR_CODE_NO_SUCH_STORE);
+  EXPECT_THAT(Open("reader", "other").status(), IsOk());
+}
+
+TEST_F(GrantedKeyValueServiceTest, ReadOnlyHandleRefusesWritesOnly) {
+  absl::StatusOr<uint32_t> writable = Open("reader", "other");
+  absl::StatusOr<uint32_t> readable = Open("reader", "default");
+  ASSERT_TRUE(writable.ok() && readable.ok());
+  v1::SetRequest set;
+  set.set_store(*readable);
+  set.set_key("k");
+  set.set_value("v");
+  absl::Status refused = service_.DoSet("reader", set).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied,
+                                HasSubstr("may only read store \"default\"")));
+  EXPECT_EQ(ErrorCodeOf(refused), v1::ERROR_CODE_ACCESS_DENIED);
+  v1::DeleteRequest del;
+  del.set_store(*readable);
+  del.set_key("k");
+  EXPECT_EQ(ErrorCodeOf(service_.DoDelete("reader", del).status()),
+            v1::ERROR_CODE_ACCESS_DENIED);
+
+  v1::GetRequest get;
+  get.set_store(*readable);
+  get.set_key("k");
+  EXPECT_EQ(ErrorCodeOf(service_.DoGet("reader", get).status()),
+            v1::ERROR_CODE_NO_SUCH_KEY);
+  v1::ExistsRequest exists;
+  exists.set_store(*readable);
+  exists.set_key("k");
+  EXPECT_THAT(service_.DoExists("reader", exists).status(), IsOk());
+  v1::GetKeysRequest keys;
+  keys.set_store(*readable);
+  EXPECT_THAT(service_.DoGetKeys("reader", keys).status(), IsOk());
+
+  set.set_store(*writable);
+  EXPECT_THAT(service_.DoSet("reader", set).status(), IsOk());
+}
+
 }  // namespace
 }  // namespace kv

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
+#include "service/client_access.h"
 #include "service/config.h"
 #include "service/server.h"
 #include "service/shutdown_plan.h"
@@ -27,15 +29,21 @@ constexpr char kDescription[] =
     "API.\nOn start it prints \"kvd listening on ADDR\" and where each store "
     "keeps its data.\nSIGTERM stops it gracefully (readiness off, calls served "
     "for --drain-delay, in-flight calls finished, exit 0); SIGINT or a second "
-    "SIGTERM skips the drain delay.";
+    "SIGTERM skips the drain delay. SIGHUP re-reads the clients' token "
+    "files.\nWithout [[client]] entries every caller may use every store, so "
+    "kvd then\nlistens only on loopback or a unix socket (see "
+    "--insecure-allow-remote).";
 
 constexpr char kExamples[] =
     "Examples:\n"
     "  kvd                                  # 127.0.0.1:50051, "
     "./.kvd/default.db\n"
     "  kvd --listen=unix:/run/kvd/kvd.sock --data-dir=/var/lib/kvd\n"
-    "  kvd --config=runtime-config.toml --listen=127.0.0.1:0\n\n"
-    "Docs: docs/configuration.md";
+    "  kvd --config=runtime-config.toml --listen=127.0.0.1:0\n"
+    "  kvd --config=clients.toml --listen=0.0.0.0:50051 \\\n"
+    "      --tls-cert=server.pem --tls-key=server.key "
+    "--tls-client-ca=ca.pem\n\n"
+    "Docs: docs/configuration.md, docs/security.md";
 
 // Command-line flags. Empty strings mean "not given", so the config file or
 // the built-in default applies.
@@ -48,6 +56,10 @@ struct Flags {
   std::string drain_delay = "5s";
   std::string shutdown_grace = "10s";
   std::string shutdown_timeout = "25s";
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  bool insecure_allow_remote = false;
 };
 
 int Fail(const std::string& message) {
@@ -64,30 +76,38 @@ void ProtobufLogToDebug(google::protobuf::LogLevel level, const char* filename,
   spdlog::debug("protobuf {}:{}: {}", filename, line, message);
 }
 
-// Blocks SIGTERM and SIGINT in every thread (call before starting any), so
-// that WaitForStopSignal receives them synchronously.
-void BlockStopSignals(sigset_t& signals) {
+// Blocks SIGTERM, SIGINT and SIGHUP in every thread (call before starting
+// any), so that WaitForSignal receives them synchronously.
+void BlockSignals(sigset_t& signals) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-int WaitForStopSignal(const sigset_t& signals) {
+int WaitForSignal(const sigset_t& signals) {
   int signal_number = 0;
   while (sigwait(&signals, &signal_number) != 0) {
   }
   return signal_number;
 }
 
-// Waits for `delay` or until another stop signal arrives, whichever is first.
-// Returns true if a signal cut the wait short.
-bool SleepUnlessStopSignal(const sigset_t& signals, absl::Duration delay) {
+// Waits for `delay` or until another stop signal arrives, whichever is first;
+// a SIGHUP meanwhile runs `on_hangup` and the wait goes on. Returns true if a
+// stop signal cut the wait short.
+bool SleepUnlessStopSignal(const sigset_t& signals, absl::Duration delay,
+                           const std::function<void()>& on_hangup) {
   const absl::Time until = absl::Now() + delay;
   for (absl::Duration left = delay; left > absl::ZeroDuration();
        left = until - absl::Now()) {
     const timespec timeout = absl::ToTimespec(left);
-    if (sigtimedwait(&signals, nullptr, &timeout) > 0) return true;
+    const int signal_number = sigtimedwait(&signals, nullptr, &timeout);
+    if (signal_number == SIGHUP) {
+      on_hangup();
+    } else if (signal_number > 0) {
+      return true;
+    }
   }
   return false;
 }
@@ -150,6 +170,23 @@ int Run(int argc, char** argv) {
       ->type_name("DURATION")
       ->envname("KVD_SHUTDOWN_TIMEOUT")
       ->capture_default_str();
+  app.add_option("--tls-cert", flags.tls_cert,
+                 "Serve TLS with this PEM certificate (chain). Default: "
+                 "[server] tls_cert; plaintext if neither is set")
+      ->type_name("FILE");
+  app.add_option("--tls-key", flags.tls_key,
+                 "The PEM private key of --tls-cert. Default: [server] "
+                 "tls_key")
+      ->type_name("FILE");
+  app.add_option("--tls-client-ca", flags.tls_client_ca,
+                 "Require client certificates signed by this PEM CA (mTLS); "
+                 "[[client]] certificate_identity then identifies clients. "
+                 "Default: [server] tls_client_ca")
+      ->type_name("FILE");
+  app.add_flag("--insecure-allow-remote", flags.insecure_allow_remote,
+               "Without [[client]] entries, listen on a non-loopback "
+               "address anyway: anyone who can reach it may read and write "
+               "every store");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -160,8 +197,8 @@ int Run(int argc, char** argv) {
   if (!shutdown.ok()) return Fail(std::string(shutdown.status().message()));
   ConfigureLogging(flags.log_level);
 
-  sigset_t stop_signals;
-  BlockStopSignals(stop_signals);
+  sigset_t signals;
+  BlockSignals(signals);
 
   absl::StatusOr<RuntimeConfig> config =
       LoadRuntimeConfig(flags.config, flags.data_dir);
@@ -194,6 +231,17 @@ int Run(int argc, char** argv) {
   options.limits = config->limits;
   if (config->worker_threads > 0)
     options.worker_threads = config->worker_threads;
+  options.transport = config->transport;
+  options.tls = config->tls;
+  if (!flags.tls_cert.empty()) options.tls.cert = flags.tls_cert;
+  if (!flags.tls_key.empty()) options.tls.key = flags.tls_key;
+  if (!flags.tls_client_ca.empty()) options.tls.client_ca = flags.tls_client_ca;
+
+  absl::StatusOr<ClientAccess> access =
+      SetUpClientAccess(config->clients, options.listen, options.tls,
+                        flags.insecure_allow_remote);
+  if (!access.ok()) return Fail(std::string(access.status().message()));
+  options.authorizer = access->authorizer.get();
   absl::StatusOr<std::unique_ptr<KvServer>> server =
       KvServer::Start(options, &catalog);
   if (!server.ok()) return Fail(std::string(server.status().message()));
@@ -223,7 +271,11 @@ int Run(int argc, char** argv) {
   spdlog::info("serving {} store(s) on {}", catalog.Describe().size(),
                (*server)->address());
 
-  const int signal_number = WaitForStopSignal(stop_signals);
+  int signal_number = WaitForSignal(signals);
+  while (signal_number == SIGHUP) {
+    ReloadTokens(*access);
+    signal_number = WaitForSignal(signals);
+  }
   ExitIfStillRunningAt(
       absl::Now() + shutdown->timeout,
       absl::StrCat("stop took longer than --shutdown-timeout=",
@@ -235,7 +287,8 @@ int Run(int argc, char** argv) {
         "received SIGTERM; readiness is NOT_SERVING, still serving calls for "
         "{} (--drain-delay)",
         absl::FormatDuration(shutdown->drain_delay));
-    if (SleepUnlessStopSignal(stop_signals, shutdown->drain_delay)) {
+    if (SleepUnlessStopSignal(signals, shutdown->drain_delay,
+                              [&access] { ReloadTokens(*access); })) {
       spdlog::info("received another stop signal; ending the drain delay");
     }
   } else {

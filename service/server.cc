@@ -1,13 +1,17 @@
 #include "service/server.h"
 
+#include <sys/stat.h>
 #include <sys/un.h>
 
+#include <cerrno>
 #include <climits>
+#include <cstring>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -74,20 +78,23 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
   grpc::health::v1::HealthCheckRequest::descriptor();
   absl::Status address = ValidateListenAddress(options.listen);
   if (!address.ok()) return address;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<KvServer> server(new KvServer());
   KvServer* self = server.get();
   server->service_ = std::make_unique<KeyValueService>(
       catalog, options.limits, options.worker_threads,
       [self](const std::string& service, bool serving) {
         self->SetHealth(service, serving);
-      });
+      },
+      options.authorizer);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(options.listen, *credentials, &port);
   builder.RegisterService(server->service_.get());
   // gRPC sets SO_REUSEPORT by default, which would let a second kvd bind the
   // same port and silently take half the connections (and writes).
@@ -96,6 +103,9 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
   // accepted and a maximal Get or GetKeys can be sent.
   builder.SetMaxReceiveMessageSize(ClampToInt(MaxRequestBytes(options.limits)));
   builder.SetMaxSendMessageSize(ClampToInt(MaxResponseBytes(options.limits)));
+  for (const auto& [name, value] : TransportChannelArgs(options.transport)) {
+    builder.AddChannelArgument(name, value);
+  }
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -103,6 +113,18 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
         " (is the address in use, or the socket's directory missing?)"));
   }
   server->address_ = BoundAddress(options.listen, port);
+  absl::string_view socket_path = options.listen;
+  if (absl::ConsumePrefix(&socket_path, "unix:")) {
+    // The socket's mode decides which local users may connect. It is set
+    // after bind, so until then the process umask applies.
+    if (chmod(std::string(socket_path).c_str(),
+              options.transport.socket_mode) != 0) {
+      return absl::UnavailableError(
+          absl::StrFormat("cannot set mode %04o on socket %s: %s",
+                          options.transport.socket_mode,
+                          std::string(socket_path), std::strerror(errno)));
+    }
+  }
   if (!options.health_listen.empty()) {
     absl::Status probes = server->StartProbeServer(options.health_listen);
     if (!probes.ok()) return probes;

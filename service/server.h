@@ -9,10 +9,13 @@
 #include "absl/time/time.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
+#include "service/authorizer.h"
 #include "service/kv_service.h"
 #include "service/limits.h"
 #include "service/readiness.h"
 #include "service/store_catalog.h"
+#include "service/tls.h"
+#include "service/transport_options.h"
 
 namespace kv {
 
@@ -26,6 +29,13 @@ struct ServerOptions {
   Limits limits;
   // Threads running driver calls, per store.
   int worker_threads = 4;
+  // Plaintext unless a certificate is given; mTLS with a client CA.
+  TlsFiles tls;
+  // Per-connection limits, keepalive, and the unix socket's file mode.
+  TransportOptions transport;
+  // Identifies callers and checks grants; must outlive the server. Null:
+  // every caller is anonymous with every store.
+  const Authorizer* authorizer = nullptr;
 };
 
 // The health service names kvd publishes (grpc.health.v1.Health):

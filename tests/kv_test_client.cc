@@ -5,12 +5,12 @@
 #include "grpcpp/client_context.h"
 
 namespace kv::testing {
-namespace {
 
 // Runs `call` with a fresh context and reads the ErrorCode trailer.
 template <typename Call>
-CallResult Invoke(Call call) {
+CallResult KvTestClient::Invoke(Call call) {
   grpc::ClientContext context;
+  if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(30));
   CallResult result;
@@ -24,10 +24,10 @@ CallResult Invoke(Call call) {
   return result;
 }
 
-}  // namespace
-
-KvTestClient::KvTestClient(std::shared_ptr<grpc::Channel> channel)
-    : stub_(v1::KeyValue::NewStub(std::move(channel))) {}
+KvTestClient::KvTestClient(std::shared_ptr<grpc::Channel> channel,
+                           std::string token)
+    : stub_(v1::KeyValue::NewStub(std::move(channel))),
+      token_(std::move(token)) {}
 
 CallResult KvTestClient::Open(const std::string& name, uint32_t* store) {
   v1::OpenRequest request;

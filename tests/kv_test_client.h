@@ -21,10 +21,12 @@ struct CallResult {
 };
 
 // A minimal blocking client over the generated stub, for end-to-end tests.
-// Each call has a 30 s deadline.
+// Each call has a 30 s deadline. A non-empty `token` is sent with every call
+// as "authorization: Bearer <token>".
 class KvTestClient {
  public:
-  explicit KvTestClient(std::shared_ptr<grpc::Channel> channel);
+  explicit KvTestClient(std::shared_ptr<grpc::Channel> channel,
+                        std::string token = "");
 
   CallResult Open(const std::string& name, uint32_t* store);
   CallResult Get(uint32_t store, const std::string& key, std::string* value);
@@ -36,7 +38,11 @@ class KvTestClient {
   CallResult Close(uint32_t store);
 
  private:
+  template <typename Call>
+  CallResult Invoke(Call call);
+
   std::unique_ptr<v1::KeyValue::Stub> stub_;
+  std::string token_;
 };
 
 }  // namespace kv::testing

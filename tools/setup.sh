@@ -44,6 +44,10 @@ packages=(
   # UBSan runtimes.
   clang
   libclang-rt-14-dev
+  # Bearer token hashing (OpenSSL libcrypto) and the test certificates of
+  # //tests:kvd_auth_test (the openssl CLI).
+  libssl-dev
+  openssl
   # The Redis driver (hiredis) and its tests (a private redis-server).
   libhiredis-dev
   redis-server
