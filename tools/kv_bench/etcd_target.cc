@@ -30,7 +30,7 @@ absl::Status EtcdTarget::Supports(Operation operation) const {
 
 void EtcdTarget::StartCall(int slot, Operation operation,
                            const std::string& key, const std::string& value,
-                           Done done) {
+                           uint64_t version, Done done) {
   Connection& connection = connections_[slot % connections_.size()];
   using RangeCall =
       PendingCall<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse>;
@@ -67,6 +67,7 @@ void EtcdTarget::StartCall(int slot, Operation operation,
           new PendingCall<etcdserverpb::PutRequest, etcdserverpb::PutResponse>;
       call->request.set_key(key);
       call->request.set_value(value);
+      StampVersion(version, *call->request.mutable_value());
       connection.kv->async()->Put(
           &call->context, &call->request, &call->response,
           [call, done = std::move(done)](grpc::Status s) {
@@ -92,7 +93,8 @@ void EtcdTarget::StartCall(int slot, Operation operation,
 }
 
 Outcome EtcdTarget::CallSync(int slot, Operation operation,
-                             const std::string& key, const std::string& value) {
+                             const std::string& key, const std::string& value,
+                             uint64_t version) {
   return Outcome{"UNIMPLEMENTED/etcd target is asynchronous"};
 }
 

@@ -28,9 +28,10 @@ class EtcdTarget : public Target {
   absl::Status Supports(Operation operation) const override;
   bool synchronous() const override { return false; }
   void StartCall(int slot, Operation operation, const std::string& key,
-                 const std::string& value, Done done) override;
+                 const std::string& value, uint64_t version,
+                 Done done) override;
   Outcome CallSync(int slot, Operation operation, const std::string& key,
-                   const std::string& value) override;
+                   const std::string& value, uint64_t version) override;
 
  private:
   struct Connection {

@@ -42,7 +42,8 @@ absl::Status KvdTarget::Supports(Operation operation) const {
 }
 
 void KvdTarget::StartCall(int slot, Operation operation, const std::string& key,
-                          const std::string& value, Done done) {
+                          const std::string& value, uint64_t version,
+                          Done done) {
   Connection& connection = connections_[slot % connections_.size()];
   auto finish = [done = std::move(done)](auto* call, const grpc::Status& s) {
     Outcome outcome{ErrorLabel(s, call->context)};
@@ -64,6 +65,7 @@ void KvdTarget::StartCall(int slot, Operation operation, const std::string& key,
       call->request.set_store(connection.handle);
       call->request.set_key(key);
       call->request.set_value(value);
+      StampVersion(version, *call->request.mutable_value());
       connection.kv->async()->Set(
           &call->context, &call->request, &call->response,
           [call, finish](grpc::Status s) { finish(call, s); });
@@ -100,7 +102,8 @@ void KvdTarget::StartCall(int slot, Operation operation, const std::string& key,
 }
 
 Outcome KvdTarget::CallSync(int slot, Operation operation,
-                            const std::string& key, const std::string& value) {
+                            const std::string& key, const std::string& value,
+                            uint64_t version) {
   return Outcome{"UNIMPLEMENTED/kvd target is asynchronous"};
 }
 

@@ -23,6 +23,7 @@ int64_t NowNanos() {
 struct Call {
   Operation operation;
   std::string key;
+  uint64_t version = 0;  // for a Set: unique among this run's Sets
 };
 
 // Decides each slot's next call (false: the slot is finished) and takes each
@@ -68,8 +69,8 @@ class SlotEngine {
     Call& call = calls_[slot];
     while (policy_.Next(slot, call)) {
       const int64_t start = NowNanos();
-      Outcome outcome =
-          target_.CallSync(slot, call.operation, call.key, value_);
+      Outcome outcome = target_.CallSync(slot, call.operation, call.key, value_,
+                                         call.version);
       policy_.Done(slot, start, NowNanos(), outcome);
     }
     SlotFinished();
@@ -82,7 +83,7 @@ class SlotEngine {
       return;
     }
     const int64_t start = NowNanos();
-    target_.StartCall(slot, call.operation, call.key, value_,
+    target_.StartCall(slot, call.operation, call.key, value_, call.version,
                       [this, slot, start](Outcome outcome) {
                         policy_.Done(slot, start, NowNanos(), outcome);
                         IssueAsync(slot);
@@ -147,6 +148,10 @@ class MeasurePolicy : public SlotPolicy {
     } else {
       call.key = KeyName(state.chooser.Next());
     }
+    // Unique per call across slots (slot + depth * the slot's call number),
+    // and far from the preload's versions (the key indices).
+    call.version =
+        (uint64_t{1} << 63) | (state.issued++ * options_.depth + slot);
     return true;
   }
 
@@ -180,6 +185,7 @@ class MeasurePolicy : public SlotPolicy {
         : chooser(distribution, key_count, zipf_exponent, seed) {}
     KeyChooser chooser;
     Histogram latency;
+    uint64_t issued = 0;
     uint64_t calls = 0;
     uint64_t error_calls = 0;
     std::map<std::string, uint64_t> errors;
@@ -202,6 +208,7 @@ class PreloadPolicy : public SlotPolicy {
     if (index >= key_count_) return false;
     call.operation = Operation::kSet;
     call.key = KeyName(index);
+    call.version = index;
     return true;
   }
 

@@ -41,18 +41,22 @@ class FakeTarget : public Target {
   bool synchronous() const override { return synchronous_; }
 
   void StartCall(int slot, Operation operation, const std::string& key,
-                 const std::string& value, Done done) override {
-    Outcome outcome = CallSync(slot, operation, key, value);
+                 const std::string& value, uint64_t version,
+                 Done done) override {
+    Outcome outcome = CallSync(slot, operation, key, value, version);
     absl::MutexLock lock(&mutex_);
     queue_.push_back([done = std::move(done), outcome] { done(outcome); });
   }
 
   Outcome CallSync(int slot, Operation operation, const std::string& key,
-                   const std::string& value) override {
+                   const std::string& value, uint64_t version) override {
     absl::MutexLock lock(&mutex_);
     ++calls_[operation];
     if (operation == Operation::kSet) {
       ++writes_[key];
+      std::string stamped = value;
+      StampVersion(version, stamped);
+      distinct_values_.insert(stamped);
       data_[key] = value;
       return Outcome{};
     }
@@ -68,6 +72,10 @@ class FakeTarget : public Target {
   std::map<std::string, int> writes() {
     absl::MutexLock lock(&mutex_);
     return writes_;
+  }
+  size_t distinct_values() {
+    absl::MutexLock lock(&mutex_);
+    return distinct_values_.size();
   }
   int calls(Operation operation) {
     absl::MutexLock lock(&mutex_);
@@ -101,6 +109,7 @@ class FakeTarget : public Target {
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::string> data_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, int> writes_ ABSL_GUARDED_BY(mutex_);
+  std::set<std::string> distinct_values_ ABSL_GUARDED_BY(mutex_);
   std::map<Operation, int> calls_ ABSL_GUARDED_BY(mutex_);
   int odd_gets_ ABSL_GUARDED_BY(mutex_) = 0;
 };
@@ -159,6 +168,21 @@ TEST_P(LoadRunnerTest, MixedDoesBothReadsAndWrites) {
   ASSERT_TRUE(RunLoad(target, options).ok());
   EXPECT_GT(target.calls(Operation::kGet), 0);
   EXPECT_GT(target.calls(Operation::kSet), 0);
+}
+
+TEST_P(LoadRunnerTest, EveryWriteStoresDifferentBytes) {
+  FakeTarget target(GetParam());
+  ASSERT_TRUE(Preload(target, 50, "0123456789", 4, [](uint64_t) {}).ok());
+  LoadOptions options;
+  options.workload.operation = Operation::kSet;
+  options.depth = 3;
+  options.key_count = 5;
+  options.value = "0123456789";
+  options.warmup = absl::ZeroDuration();
+  options.duration = absl::Milliseconds(200);
+  ASSERT_TRUE(RunLoad(target, options).ok());
+  EXPECT_EQ(target.distinct_values(),
+            static_cast<size_t>(target.calls(Operation::kSet)));
 }
 
 TEST_P(LoadRunnerTest, RefusesAnOperationTheTargetLacks) {

@@ -32,12 +32,14 @@ std::string FormatText(const RunDescription& run, const LoadResult& result) {
     absl::StrAppend(&operation,
                     absl::StrFormat(" (%.0f%% get)", run.read_fraction * 100));
   }
+  const std::string concurrency =
+      run.channels > 0 ? absl::StrFormat("%d in flight over %d channel(s)",
+                                         run.in_flight, run.channels)
+                       : absl::StrFormat("%d thread(s)", run.in_flight);
   std::string text = absl::StrFormat(
-      "%s %s%s: %s, %d in flight over %d channel(s), %s values, %d keys "
-      "%s\n",
-      run.target, run.address, run.extra.empty() ? "" : " " + run.extra,
-      operation, run.in_flight, run.channels, FormatBytes(run.value_bytes),
-      run.key_count, run.distribution);
+      "%s %s%s: %s, %s, %s values, %d keys %s\n", run.target, run.address,
+      run.extra.empty() ? "" : " " + run.extra, operation, concurrency,
+      FormatBytes(run.value_bytes), run.key_count, run.distribution);
   const Histogram& h = result.latency;
   absl::StrAppend(
       &text,

@@ -33,7 +33,8 @@ struct SqliteRawTarget::Connection {
   sqlite3_stmt* set = nullptr;
   sqlite3_stmt* exists = nullptr;
   sqlite3_stmt* keys = nullptr;
-  int pending = 0;  // upserts in the open transaction
+  int pending = 0;    // upserts in the open transaction
+  std::string value;  // the value being written (stamped copy)
 };
 
 SqliteRawTarget::SqliteRawTarget(std::string path, int batch, bool fsync)
@@ -91,13 +92,14 @@ absl::Status SqliteRawTarget::Supports(Operation operation) const {
 
 void SqliteRawTarget::StartCall(int slot, Operation operation,
                                 const std::string& key,
-                                const std::string& value, Done done) {
-  done(CallSync(slot, operation, key, value));
+                                const std::string& value, uint64_t version,
+                                Done done) {
+  done(CallSync(slot, operation, key, value, version));
 }
 
 Outcome SqliteRawTarget::CallSync(int slot, Operation operation,
                                   const std::string& key,
-                                  const std::string& value) {
+                                  const std::string& value, uint64_t version) {
   Connection& c = *connections_[slot];
   Outcome outcome;
   switch (operation) {
@@ -139,7 +141,10 @@ Outcome SqliteRawTarget::CallSync(int slot, Operation operation,
         if (!outcome.error.empty()) return outcome;
       }
       sqlite3_bind_blob(c.set, 1, key.data(), key.size(), SQLITE_STATIC);
-      sqlite3_bind_blob(c.set, 2, value.data(), value.size(), SQLITE_STATIC);
+      c.value = value;
+      StampVersion(version, c.value);
+      sqlite3_bind_blob(c.set, 2, c.value.data(), c.value.size(),
+                        SQLITE_STATIC);
       const int rc = sqlite3_step(c.set);
       if (rc != SQLITE_DONE) outcome.error = SqliteError(rc);
       sqlite3_reset(c.set);

@@ -29,9 +29,10 @@ class SqliteRawTarget : public Target {
   absl::Status Supports(Operation operation) const override;
   bool synchronous() const override { return true; }
   void StartCall(int slot, Operation operation, const std::string& key,
-                 const std::string& value, Done done) override;
+                 const std::string& value, uint64_t version,
+                 Done done) override;
   Outcome CallSync(int slot, Operation operation, const std::string& key,
-                   const std::string& value) override;
+                   const std::string& value, uint64_t version) override;
   // Commits every slot's pending batch.
   absl::Status Finish() override;
 

@@ -19,5 +19,11 @@ const char* OperationName(Operation operation) {
   return "unknown";
 }
 
+void StampVersion(uint64_t version, std::string& value) {
+  for (size_t i = 0; i < value.size() && i < sizeof(version); ++i) {
+    value[i] = static_cast<char>(version >> (8 * i));
+  }
+}
+
 }  // namespace bench
 }  // namespace kv

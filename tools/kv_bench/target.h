@@ -1,6 +1,7 @@
 #ifndef KV_TOOLS_KV_BENCH_TARGET_H_
 #define KV_TOOLS_KV_BENCH_TARGET_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -19,6 +20,10 @@ enum class Operation {
 };
 
 const char* OperationName(Operation operation);
+
+// Overwrites the first (up to) 8 bytes of `value` with `version`, so values
+// written with different versions differ.
+void StampVersion(uint64_t version, std::string& value);
 
 // One call's outcome: empty `error` means success; otherwise a short label
 // for counting, such as "NOT_FOUND" or "NOT_FOUND/ERROR_CODE_NO_SUCH_KEY".
@@ -48,14 +53,20 @@ class Target {
 
   // Starts one call on `slot`; `done` runs exactly once, on any thread (not
   // inside StartCall). `key` and `value` stay valid until `done` runs.
+  // A Set writes `value` with StampVersion(version, ...) applied, so that
+  // every write changes the stored bytes: SQLite (and so kvd on SQLite)
+  // skips the page write, and the fsync, of an update that changes nothing,
+  // which would make writes of one fixed value look far cheaper than real
+  // ones.
   using Done = std::function<void(Outcome)>;
   virtual void StartCall(int slot, Operation operation, const std::string& key,
-                         const std::string& value, Done done) = 0;
+                         const std::string& value, uint64_t version,
+                         Done done) = 0;
 
-  // Makes one call on `slot` and returns when it is done.
+  // Makes one call on `slot` and returns when it is done. As StartCall.
   virtual Outcome CallSync(int slot, Operation operation,
-                           const std::string& key,
-                           const std::string& value) = 0;
+                           const std::string& key, const std::string& value,
+                           uint64_t version) = 0;
 
   // Runs after the last call (e.g. commits a pending batch).
   virtual absl::Status Finish() { return absl::OkStatus(); }
