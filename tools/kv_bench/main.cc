@@ -153,8 +153,9 @@ int Run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--preload", f.preload,
                  "Write the KEYS keys first: auto (for get, exists, mixed, "
-                 "get_keys), yes, no")
-      ->check(CLI::IsMember({"auto", "yes", "no"}))
+                 "get_keys), yes, no, or only (preload, then exit without "
+                 "measuring)")
+      ->check(CLI::IsMember({"auto", "yes", "no", "only"}))
       ->capture_default_str();
   app.add_option("--preload-in-flight", f.preload_in_flight,
                  "Calls in flight during the preload")
@@ -239,7 +240,8 @@ int Run(int argc, char** argv) {
 
   const bool reads = f.op == "get" || f.op == "exists" || f.op == "mixed" ||
                      f.op == "get_keys";
-  const bool preload = f.preload == "yes" || (f.preload == "auto" && reads);
+  const bool preload = f.preload == "yes" || f.preload == "only" ||
+                       (f.preload == "auto" && reads);
   // The preload shares the target's connections, except for sqlite-raw:
   // there one writer with big transactions is fastest (and a concurrent
   // writer would only wait for SQLite's lock).
@@ -272,6 +274,7 @@ int Run(int argc, char** argv) {
                                static_cast<unsigned long long>(f.keys));
                 });
     if (!s.ok()) return Fail(std::string(s.message()));
+    if (f.preload == "only") return 0;
   }
 
   absl::StatusOr<LoadResult> result = RunLoad(*target, options);
