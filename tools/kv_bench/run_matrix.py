@@ -265,7 +265,12 @@ def machine_details(tmp):
     debian = open("/etc/debian_version").read().strip() \
         if os.path.exists("/etc/debian_version") else "?"
     fs = command_output(["findmnt", "-n", "-o", "SOURCE,FSTYPE", "-T", tmp])
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    commit = command_output(["git", "-C", repo, "describe", "--always",
+                             "--dirty=+uncommitted changes"])
     return {
+        "kvd commit": commit or "?",
         "CPU": f"{cpu}, {os.cpu_count()} logical CPUs (nproc)",
         "Memory": f"{mem_kib / 1024 / 1024:.1f} GiB",
         "Kernel": f"{platform.system()} {platform.release()}",
@@ -339,7 +344,11 @@ def write_report(path, args, bench, redis_rows, memory, large, machine,
         "a closed loop: each finished call starts the next), and writes this "
         "file. Load average before/after the run: "
         f"{load_before} / {load_after} (a busy machine shows here). "
-        f"The run took {elapsed / 60:.1f} minutes.\n")
+        f"The run took {elapsed / 60:.1f} minutes. Each cell is one "
+        "`kv_bench --target=T --address=A --op=OP --in-flight=N "
+        "--channels=C --value-size=S --keys=K --preload=no --format=json "
+        f"--duration={args.duration} --warmup={args.warmup}`, after one "
+        "`--preload=only` run per target and value size.\n")
     add("Setup: kvd serves the store `default` from SQLite with durability "
         "`fsync` (`PRAGMA synchronous=FULL`; every acknowledged Set is on "
         "disk), and the store `redis` from the private Redis (no "

@@ -48,7 +48,8 @@ class Target {
   virtual absl::Status Supports(Operation operation) const = 0;
 
   // True: calls are synchronous (CallSync, one thread per slot). False: calls
-  // are asynchronous (StartCall, completion callbacks).
+  // are asynchronous (StartCall, completion callbacks). The load runner
+  // calls only the one this selects.
   virtual bool synchronous() const = 0;
 
   // Starts one call on `slot`; `done` runs exactly once, on any thread (not
