@@ -37,8 +37,8 @@ class SlotPolicy {
                     const Outcome& outcome) = 0;
 };
 
-// Drives `depth` closed-loop slots until every slot's policy says stop, or
-// `drain_deadline_nanos` passes after `stop_waiting_after_nanos`.
+// Drives `depth` closed-loop slots: each slot makes the call its policy
+// chooses, and when it completes, the next, until the policy says stop.
 class SlotEngine {
  public:
   SlotEngine(Target& target, SlotPolicy& policy, int depth,
@@ -48,7 +48,10 @@ class SlotEngine {
   // Blocks until all slots are finished or `give_up_nanos` (a steady clock
   // time) passes; returns whether all finished.
   bool Run(int64_t give_up_nanos) {
-    active_ = depth_;
+    {
+      absl::MutexLock lock(&mutex_);
+      active_ = depth_;
+    }
     calls_.resize(depth_);
     if (target_.synchronous()) {
       std::vector<std::thread> threads;

@@ -1,6 +1,7 @@
 // kv_bench: a closed-loop load generator for kvd, etcd and raw SQLite.
 // See docs/development.md ("Benchmarks") and docs/benchmarks.md.
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <random>
