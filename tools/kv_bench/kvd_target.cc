@@ -14,6 +14,19 @@ KvdTarget::KvdTarget(std::string address, std::string store, int channels)
       store_(std::move(store)),
       channel_count_(channels) {}
 
+KvdTarget::~KvdTarget() {
+  for (Connection& connection : connections_) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    kv::v1::CloseRequest request;
+    kv::v1::CloseResponse response;
+    request.set_store(connection.handle);
+    // Best effort: a handle left open is reclaimed when it idles out.
+    connection.kv->Close(&context, request, &response);
+  }
+}
+
 absl::Status KvdTarget::Prepare(int slots) {
   auto channels = ConnectChannels(address_, channel_count_, absl::Seconds(10));
   if (!channels.ok()) return channels.status();

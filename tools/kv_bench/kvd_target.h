@@ -19,6 +19,9 @@ namespace bench {
 class KvdTarget : public Target {
  public:
   KvdTarget(std::string address, std::string store, int channels);
+  // Closes the handles Prepare opened: a principal may hold only so many
+  // (256 by default), and runs of kv_bench follow one another.
+  ~KvdTarget() override;
 
   absl::Status Prepare(int slots) override;
   absl::Status Supports(Operation operation) const override;
