@@ -51,6 +51,11 @@ packages=(
   # The Redis driver (hiredis) and its tests (a private redis-server).
   libhiredis-dev
   redis-server
+  # kv_bench's etcd baseline and its smoke test (a private etcd 3.4), and
+  # redis-benchmark (redis-tools) for the non-gRPC reference in
+  # docs/benchmarks.md.
+  etcd-server
+  redis-tools
   # The Go client (clients/go): Go 1.19, grpc-go 1.33, protobuf-go, and the
   # protoc plugins of generate.sh. grpc-go needs golang/protobuf 1.5 (the shim
   # over protobuf-go), not 1.3, for messages made by protoc-gen-go 1.28.

@@ -1,0 +1,39 @@
+#ifndef KV_TOOLS_KV_BENCH_REPORT_H_
+#define KV_TOOLS_KV_BENCH_REPORT_H_
+
+#include <string>
+
+#include "tools/kv_bench/load_runner.h"
+
+namespace kv {
+namespace bench {
+
+// What was run, for the report.
+struct RunDescription {
+  std::string target;        // "kvd", "etcd" or "sqlite-raw"
+  std::string address;       // server address, or the SQLite file
+  std::string operation;     // get, set, mixed, exists, get_keys, noop
+  double read_fraction = 0;  // for mixed
+  int in_flight = 0;
+  int channels = 0;
+  size_t value_bytes = 0;
+  uint64_t key_count = 0;
+  std::string distribution;  // uniform or zipf
+  double zipf_exponent = 0;
+  double warmup_seconds = 0;
+  double duration_seconds = 0;
+  std::string extra;  // target specifics, e.g. "serializable", "batch=100"
+};
+
+// A few lines for a person: throughput, latency percentiles, errors.
+std::string FormatText(const RunDescription& run, const LoadResult& result);
+
+// One JSON object on one line (keys documented in docs/development.md):
+// the run's parameters, "calls", "rpc_per_s", "errors" (label -> count),
+// "error_calls", "latency_us" {p50, p90, p99, p999, min, mean, max}.
+std::string FormatJson(const RunDescription& run, const LoadResult& result);
+
+}  // namespace bench
+}  // namespace kv
+
+#endif  // KV_TOOLS_KV_BENCH_REPORT_H_

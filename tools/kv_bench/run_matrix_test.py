@@ -1,0 +1,180 @@
+"""Tests of run_matrix.py's report: the targets table and the ratios.
+
+Feeds made-up kv_bench results to write_report and reads the Markdown back;
+no server is started.
+"""
+
+import os
+import sys
+import tempfile
+import types
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_matrix  # noqa: E402
+
+
+def result(label, op, in_flight, rate, p50=100.0, value=100, errors=0):
+    return {"label": label, "op": op, "in_flight_cell": in_flight,
+            "value_cell": value, "rpc_per_s": rate, "calls": int(rate),
+            "error_calls": errors, "errors": {},
+            "latency_us": {"p50": p50, "p90": p50, "p99": p50 * 2,
+                           "p999": p50 * 3, "min": 1, "mean": p50,
+                           "max": p50 * 4}}
+
+
+def report(results, quick=False, memory=None, large=None, redis_rows=()):
+    bench = run_matrix.Bench("kv_bench", "3s", "1s")
+    bench.results = list(results)
+    args = types.SimpleNamespace(quick=quick, duration="3s", warmup="1s",
+                                 keys=10000, big_keys=100,
+                                 keys_for_get_keys=10000)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "benchmarks.md")
+        run_matrix.write_report(
+            path, args, bench, list(redis_rows), memory, large,
+            {"CPU": "test"}, "0.00 0.00 0.00", "0.10 0.00 0.00", 600.0,
+            "tools/kv_bench/run_benchmarks.sh", [1, 64], [100])
+        with open(path) as f:
+            return f.read()
+
+
+def target_rows(text):
+    """The targets table as {first column: (measured, goal, result)}."""
+    section = text.split("## Targets", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] not in ("target", "---"):
+            rows[cells[0]] = tuple(cells[1:])
+    return rows
+
+
+BASE = [
+    result("kvd-noop", "noop", 64, 10000, p50=100),
+    result("kvd-noop", "noop", 1, 2000, p50=100),
+    result("kvd-sqlite", "get", 64, 9500),
+    result("kvd-sqlite", "get", 1, 1900, p50=110),
+    result("etcd", "get", 64, 4000),
+    result("kvd-sqlite", "exists", 64, 8000),
+    result("etcd", "exists", 64, 5000),
+    result("kvd-sqlite", "set", 64, 8000),
+    result("etcd", "set", 64, 3000),
+]
+
+
+class TargetsTest(unittest.TestCase):
+
+    def test_ratios_and_verdicts(self):
+        rows = target_rows(report(BASE))
+        self.assertEqual(
+            rows["Get, 64 in flight / 4 channels ÷ no-op ceiling"],
+            ("0.950", "≥ 0.90", "met"))
+        self.assertEqual(
+            rows["Get, 64 in flight ÷ etcd serializable Range"],
+            ("2.375", "≥ 2", "met"))
+        self.assertEqual(
+            rows["Exists, 64 in flight / 4 channels ÷ no-op ceiling"],
+            ("0.800", "≥ 0.90", "missed"))
+        self.assertEqual(
+            rows["Exists, 64 in flight ÷ etcd serializable Range (count_only)"],
+            ("1.600", "≥ 2", "missed"))
+        self.assertEqual(rows["Set (fsync), 64 in flight ÷ no-op ceiling"],
+                         ("0.800", "≥ 0.75", "met"))
+        self.assertEqual(rows["Set (fsync), 64 in flight ÷ etcd Put"],
+                         ("2.666", "≥ 2", "met"))
+        self.assertEqual(rows["Get, 1 in flight: p50 ÷ no-op p50"],
+                         ("1.100", "≤ 1.2", "met"))
+
+    def test_just_under_the_goal_does_not_print_as_the_goal(self):
+        results = [r for r in BASE
+                   if not (r["label"] == "kvd-sqlite" and r["op"] == "get")]
+        results.append(result("kvd-sqlite", "get", 64, 8996))
+        rows = target_rows(report(results))
+        self.assertEqual(
+            rows["Get, 64 in flight / 4 channels ÷ no-op ceiling"],
+            ("0.899", "≥ 0.90", "missed"))
+
+    def test_just_over_a_ceiling_does_not_print_as_it(self):
+        results = [r for r in BASE if r["in_flight_cell"] != 1]
+        results += [result("kvd-noop", "noop", 1, 2000, p50=100),
+                    result("kvd-sqlite", "get", 1, 1900, p50=120.04)]
+        rows = target_rows(report(results))
+        self.assertEqual(rows["Get, 1 in flight: p50 ÷ no-op p50"],
+                         ("1.201", "≤ 1.2", "missed"))
+
+    def test_missing_cells_say_not_measured(self):
+        rows = target_rows(report([r for r in BASE if r["label"] != "etcd"]))
+        self.assertEqual(
+            rows["Get, 64 in flight ÷ etcd serializable Range"],
+            ("–", "≥ 2", "not measured"))
+        # The others are still computed.
+        self.assertEqual(
+            rows["Get, 64 in flight / 4 channels ÷ no-op ceiling"][2], "met")
+
+    def test_failed_cells_are_not_used_and_are_listed(self):
+        failed = dict(result("etcd", "set", 64, 0), failed="boom")
+        results = [r for r in BASE
+                   if not (r["label"] == "etcd" and r["op"] == "set")]
+        text = report(results + [failed])
+        self.assertEqual(target_rows(text)["Set (fsync), 64 in flight ÷ etcd Put"],
+                         ("–", "≥ 2", "not measured"))
+        self.assertIn("## Cells that failed", text)
+        self.assertIn("boom", text)
+
+    def test_key_count_and_memory(self):
+        large = {"small_keys": 1000, "large_keys": 1000000,
+                 "small": result("kvd-small", "get", 64, 10000),
+                 "large": result("kvd-large", "get", 64, 8500)}
+        memory = {"idle_rss": 30_000_001, "max_rss": 99_000_000,
+                  "hwm": 95_000_000, "keys": 10000, "peak": 99_000_000}
+        rows = target_rows(report(BASE, memory=memory, large=large))
+        self.assertEqual(
+            rows["Get throughput, 1,000,000-key store ÷ 1,000-key store "
+                 "(64 in flight)"], ("0.850", "≥ 0.90", "missed"))
+        # Just over 30 MB misses, and prints rounded up.
+        self.assertEqual(rows["kvd RSS idle (VmRSS)"],
+                         ("30.1 MB", "≤ 30 MB", "missed"))
+        self.assertEqual(
+            rows["kvd peak RSS, 256 in flight, 4 KiB Get and Set (VmHWM)"],
+            ("99.0 MB", "≤ 100 MB", "met"))
+
+
+class ReportTest(unittest.TestCase):
+
+    def test_quick_run_is_marked(self):
+        self.assertIn("Quick smoke run", report(BASE, quick=True))
+        self.assertNotIn("Quick smoke run", report(BASE, quick=False))
+
+    def test_tables_show_figures_ratios_and_command(self):
+        text = report(BASE + [result("sqlite-raw", "get", 64, 95000,
+                                     p50=4.5)])
+        self.assertIn("tools/kv_bench/run_benchmarks.sh", text)
+        self.assertIn("| kvd, SQLite (fsync) | 1,900 · 110 µs / 220 µs | "
+                      "9,500 · 100 µs / 200 µs |", text)
+        self.assertIn("| raw SQLite, in process | – | 95,000 · 4.5 µs / "
+                      "9.0 µs |", text)
+        # get, 100 B, 64 in flight: ÷ no-op 0.95, ÷ etcd 2.38, ÷ raw 0.10.
+        self.assertIn("| get | 100 B | 64 | 9,500 | 0.95 | 2.38 | 0.10 | – |",
+                      text)
+
+    def test_redis_benchmark_reference(self):
+        rows = [{"op": "get", "in_flight": 64, "value": 100, "rps": 120000.0,
+                 "p50_ms": 0.3, "p99_ms": 1.5}]
+        text = report(BASE, redis_rows=rows)
+        self.assertIn("| get | 100 B | – | 120,000 · 300 µs / 1.50 ms |", text)
+
+
+class FormatTest(unittest.TestCase):
+
+    def test_sizes_and_latencies(self):
+        self.assertEqual(run_matrix.size_name(100), "100 B")
+        self.assertEqual(run_matrix.size_name(4096), "4 KiB")
+        self.assertEqual(run_matrix.size_name(1 << 20), "1 MiB")
+        self.assertEqual(run_matrix.fmt_latency(4.25), "4.2 µs")
+        self.assertEqual(run_matrix.fmt_latency(250), "250 µs")
+        self.assertEqual(run_matrix.fmt_latency(2500), "2.50 ms")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,29 @@
+#include "tools/kv_bench/target.h"
+
+namespace kv {
+namespace bench {
+
+const char* OperationName(Operation operation) {
+  switch (operation) {
+    case Operation::kGet:
+      return "get";
+    case Operation::kSet:
+      return "set";
+    case Operation::kExists:
+      return "exists";
+    case Operation::kGetKeys:
+      return "get_keys";
+    case Operation::kNoop:
+      return "noop";
+  }
+  return "unknown";
+}
+
+void StampVersion(uint64_t version, std::string& value) {
+  for (size_t i = 0; i < value.size() && i < sizeof(version); ++i) {
+    value[i] = static_cast<char>(version >> (8 * i));
+  }
+}
+
+}  // namespace bench
+}  // namespace kv
