@@ -10,6 +10,7 @@
 #include "service/kv_error.h"
 #include "service/request_decoder.h"
 #include "service/request_validation.h"
+#include "store/registry.h"
 #include "store/status_macros.h"
 
 namespace kv {
@@ -55,8 +56,13 @@ KeyValueService::KeyValueService(StoreCatalog* catalog, const Limits& limits,
       handles_(limits.max_open_stores, limits.idle_timeout),
       health_(catalog->Names(), std::move(publish_health)),
       control_executor_(2) {
-  for (const std::string& name : catalog->Names()) {
-    executors_[name] = std::make_unique<Executor>(threads_per_store);
+  for (const StoreCatalog::StoreState& state : catalog->Describe()) {
+    executors_[state.name] = std::make_unique<Executor>(threads_per_store);
+    const DriverType* type = FindDriverType(state.type);
+    if (type != nullptr && type->write_threads > 0) {
+      write_executors_[state.name] =
+          std::make_unique<Executor>(type->write_threads);
+    }
   }
   for (const StoreCatalog::StoreState& state : catalog->Describe()) {
     if (!state.status.ok()) {
@@ -92,6 +98,26 @@ Executor& KeyValueService::ExecutorFor(const std::string& principal,
   if (!store.ok()) return control_executor_;
   auto it = executors_.find(*store);
   return it == executors_.end() ? control_executor_ : *it->second;
+}
+
+Executor& KeyValueService::WriteExecutorFor(const std::string& principal,
+                                            uint32_t handle) {
+  absl::StatusOr<std::string> store = handles_.Lookup(principal, handle);
+  if (!store.ok()) return control_executor_;
+  auto writes = write_executors_.find(*store);
+  if (writes != write_executors_.end()) return *writes->second;
+  auto it = executors_.find(*store);
+  return it == executors_.end() ? control_executor_ : *it->second;
+}
+
+Executor& KeyValueService::ExecutorFor(const std::string& principal,
+                                       const v1::SetRequest& request) {
+  return WriteExecutorFor(principal, request.store());
+}
+
+Executor& KeyValueService::ExecutorFor(const std::string& principal,
+                                       const v1::DeleteRequest& request) {
+  return WriteExecutorFor(principal, request.store());
 }
 
 template <typename Request, typename Response>

@@ -126,6 +126,13 @@ class KeyValueService final
                         const v1::CloseRequest& request);
   template <typename Request>
   Executor& ExecutorFor(const std::string& principal, const Request& request);
+  // Writes run on the store's write pool when its driver type asks for one
+  // (DriverType::write_threads), so reads never queue behind waiting writes.
+  Executor& ExecutorFor(const std::string& principal,
+                        const v1::SetRequest& request);
+  Executor& ExecutorFor(const std::string& principal,
+                        const v1::DeleteRequest& request);
+  Executor& WriteExecutorFor(const std::string& principal, uint32_t handle);
 
   // Decodes `raw_request`, runs `operation` on the executor, encodes its
   // response into `raw_response` and finishes the call, mapping any error.
@@ -146,6 +153,8 @@ class KeyValueService final
   // Destroyed before the other members, finishing queued work that uses them.
   Executor control_executor_;
   absl::flat_hash_map<std::string, std::unique_ptr<Executor>> executors_;
+  // Only for stores whose driver type sets DriverType::write_threads.
+  absl::flat_hash_map<std::string, std::unique_ptr<Executor>> write_executors_;
 };
 
 }  // namespace kv

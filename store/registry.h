@@ -41,6 +41,13 @@ struct DriverType {
   // store and the field or backend at fault, without secrets.
   std::function<absl::StatusOr<std::unique_ptr<Driver>>(const StoreSpec& spec)>
       open;
+  // Threads kvd dedicates to writes (Set, Delete) of one store of this type,
+  // apart from the store's other calls. 0: writes share the store's pool. A
+  // driver that acknowledges a write only when a later shared commit lands
+  // (SQLite's group commit) sets this, because each waiting write holds a
+  // thread, so the number of threads bounds how many writes one commit can
+  // carry.
+  int write_threads = 0;
 };
 
 // Adds a driver type under `type_name`. Drivers call this from a static

@@ -626,6 +626,9 @@ DriverType SqliteDriverType() {
       "SQLite database file (the default): path = FILE, durability = "
       "\"fsync\" | \"os\"";
   type.fields = {"path", "durability"};
+  // Enough waiting writers that a commit can carry the writes of 64 in-flight
+  // calls; a waiting writer costs a mostly idle thread, not a connection.
+  type.write_threads = 64;
   type.open =
       [](const StoreSpec& spec) -> absl::StatusOr<std::unique_ptr<Driver>> {
     KV_ASSIGN_OR_RETURN(SqliteOptions options, SqliteOptionsFromSpec(spec));
