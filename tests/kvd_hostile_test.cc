@@ -7,17 +7,29 @@
 // before any test runs; after the last one, the environment checks that
 // every sentinel holds exactly what it did, that health is SERVING, and that
 // kvd still stops cleanly on SIGTERM.
+//
+// A second kvd, configured with [[client]] tokens and grants, takes the
+// hostile callers of identity: missing, malformed, unknown and revoked
+// tokens, another client's handles, stores outside the grants, writes
+// through a read-only grant, and one client filling its handle table. Its
+// sentinels are checked after the last test in the same way.
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
@@ -33,7 +45,9 @@ namespace kv::testing {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::UnorderedElementsAreArray;
 
 // The default limits, which this kvd runs with.
@@ -119,6 +133,42 @@ std::vector<std::string> SentinelKeys() {
   return keys;
 }
 
+// Expects store `name`, opened by `client`, to hold exactly the sentinel
+// keys, each with its sentinel value.
+void ExpectSentinelIntact(KvTestClient& client, const std::string& name) {
+  SCOPED_TRACE(name);
+  uint32_t store = 0;
+  CallResult open = client.Open(name, &store);
+  ASSERT_TRUE(open.ok()) << open.status.error_message();
+  std::vector<std::string> keys;
+  CallResult listed = client.GetKeys(store, &keys);
+  ASSERT_TRUE(listed.ok()) << listed.status.error_message();
+  EXPECT_THAT(keys, UnorderedElementsAreArray(SentinelKeys()));
+  for (const std::string& key : SentinelKeys()) {
+    std::string value;
+    CallResult get = client.Get(store, key, &value);
+    EXPECT_TRUE(get.ok()) << get.status.error_message();
+    EXPECT_EQ(value, SentinelValue(name, key));
+  }
+  client.Close(store);
+}
+
+// Expects kvd's health service to answer SERVING for every service named.
+void ExpectServing(const KvdProcess& kvd,
+                   const std::vector<std::string>& services) {
+  auto health = grpc::health::v1::Health::NewStub(kvd.NewChannel());
+  for (const std::string& service : services) {
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = health->Check(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << service << ": " << status.error_message();
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING)
+        << service;
+  }
+}
+
 // Redis, PostgreSQL and kvd for the whole test binary.
 class HostileEnvironment : public ::testing::Environment {
  public:
@@ -170,41 +220,13 @@ type = "memory"
   void TearDown() override {
     if (kvd_ == nullptr) return;
     KvTestClient client(kvd_->NewChannel());
-    for (const Backend& backend : Backends()) {
-      SCOPED_TRACE(backend.sentinel);
-      uint32_t store = 0;
-      CallResult open = client.Open(backend.sentinel, &store);
-      ASSERT_TRUE(open.ok()) << open.status.error_message();
-      std::vector<std::string> keys;
-      CallResult listed = client.GetKeys(store, &keys);
-      ASSERT_TRUE(listed.ok()) << listed.status.error_message();
-      EXPECT_THAT(keys, UnorderedElementsAreArray(SentinelKeys()));
-      for (const std::string& key : SentinelKeys()) {
-        std::string value;
-        CallResult get = client.Get(store, key, &value);
-        EXPECT_TRUE(get.ok()) << get.status.error_message();
-        EXPECT_EQ(value, SentinelValue(backend.sentinel, key));
-      }
-      client.Close(store);
-    }
-
-    auto health = grpc::health::v1::Health::NewStub(kvd_->NewChannel());
     std::vector<std::string> services = {"", "kv.v1.KeyValue"};
     for (const Backend& backend : Backends()) {
+      ExpectSentinelIntact(client, backend.sentinel);
       services.push_back("store:" + backend.hostile);
       services.push_back("store:" + backend.sentinel);
     }
-    for (const std::string& service : services) {
-      grpc::ClientContext context;
-      grpc::health::v1::HealthCheckRequest request;
-      request.set_service(service);
-      grpc::health::v1::HealthCheckResponse response;
-      grpc::Status status = health->Check(&context, request, &response);
-      EXPECT_TRUE(status.ok()) << service << ": " << status.error_message();
-      EXPECT_EQ(response.status(),
-                grpc::health::v1::HealthCheckResponse::SERVING)
-          << service;
-    }
+    ExpectServing(*kvd_, services);
 
     absl::StatusOr<int> exit_code = kvd_->Stop(SIGTERM, absl::Seconds(30));
     ASSERT_TRUE(exit_code.ok()) << exit_code.status();
@@ -509,7 +531,7 @@ TEST_F(HostileTest, MalformedProtobufIsRefusedNamingTheMessage) {
   const std::vector<std::string> garbage = {
       "\xFF",                      // a truncated tag
       "\x08",                      // a tag without its value
-      "\x12\x05ab",                // a length past the end
+      "\x12\x05\x61\x62",          // a length past the end ("ab")
       "\x0A\xFF\xFF\xFF\xFF\x0F",  // a 4 GiB length
       "\x08\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF",  // an 11-byte varint
       std::string("\x00", 1),                              // field number 0
@@ -571,17 +593,478 @@ TEST_F(HostileTest, ForgedHandlesAreInvalidStores) {
   }
 }
 
-// TODO(auth): hostile cases that need client identities, to be filled in
-// once the auth branch (tokens, per-client grants, TLS) has landed:
-//  - wrong tokens: a missing, malformed, unknown and revoked token each get
-//    UNAUTHENTICATED with a message that does not echo the token, on every
-//    method;
-//  - another client's handle: client B using (Get/Set/Delete/Exists/GetKeys)
-//    a handle client A opened gets INVALID_STORE, exactly as for a handle
-//    never issued, and B's Close of it leaves A's handle working;
-//  - a store the client is not granted: ACCESS_DENIED whether or not it
-//    exists.
-// Each must leave the sentinels intact, which the environment checks.
+// Client identities: a second kvd with [[client]] entries.
+//
+//   alpha-client: "alpha" (read-write), "shared" (read-only)
+//   beta-client:  "beta" (read-write)
+//   seeder:       "shared" (read-write); fills "shared" before the tests,
+//                 and is the client whose token one test revokes.
+// "secret" and "default" are defined and granted to no one.
+
+constexpr char kAlphaToken[] = "alpha-3c9e61f0b2d84a7e";
+constexpr char kBetaToken[] = "beta-8a15d2c7e4f03b96";
+constexpr char kSeederToken[] = "seeder-5e0b7c2a9d164f83";
+
+const std::vector<std::string>& AllRpcs() {
+  static const auto* rpcs = new std::vector<std::string>{
+      "Open", "Get", "Set", "Delete", "Exists", "GetKeys", "Close"};
+  return *rpcs;
+}
+
+// Writes a token file readable by its owner only, as kvd requires.
+void WriteToken(const std::string& path, const std::string& token) {
+  WriteFile(path, token + "\n");
+  ASSERT_EQ(chmod(path.c_str(), 0600), 0) << path;
+}
+
+// The second kvd, its token files, and the sentinels in "alpha" (filled by
+// alpha-client) and "shared" (filled by the seeder). After the last test,
+// both hold exactly what they did, read through alpha-client; health is
+// SERVING and kvd stops cleanly.
+class AuthEnvironment : public ::testing::Environment {
+ public:
+  static AuthEnvironment* instance;
+
+  void SetUp() override {
+    dir_ = NewTempDir("hostile_auth");
+    WriteToken(dir_ + "/alpha.token", kAlphaToken);
+    WriteToken(dir_ + "/beta.token", kBetaToken);
+    WriteToken(dir_ + "/seeder.token", seeder_token_);
+    WriteFile(dir_ + "/kvd.toml", R"(
+[key_value_store.alpha]
+type = "memory"
+
+[key_value_store.beta]
+type = "memory"
+
+[key_value_store.shared]
+type = "memory"
+
+[key_value_store.secret]
+type = "memory"
+
+[[client]]
+name = "alpha-client"
+token_file = "alpha.token"
+key_value_stores = ["alpha"]
+read_only_stores = ["shared"]
+
+[[client]]
+name = "beta-client"
+token_file = "beta.token"
+key_value_stores = ["beta"]
+
+[[client]]
+name = "seeder"
+token_file = "seeder.token"
+key_value_stores = ["shared"]
+)");
+    auto kvd = KvdProcess::Start({"--listen=127.0.0.1:0",
+                                  "--config=" + dir_ + "/kvd.toml",
+                                  "--data-dir=" + dir_ + "/data"});
+    ASSERT_TRUE(kvd.ok()) << kvd.status();
+    kvd_ = *std::move(kvd);
+
+    KvTestClient alpha(kvd_->NewChannel(), kAlphaToken);
+    KvTestClient seeder(kvd_->NewChannel(), seeder_token_);
+    for (auto [client, store] :
+         {std::pair<KvTestClient*, std::string>{&alpha, "alpha"},
+          {&seeder, "shared"}}) {
+      uint32_t handle = 0;
+      CallResult open = client->Open(store, &handle);
+      ASSERT_TRUE(open.ok()) << store << ": " << open.status.error_message();
+      for (const std::string& key : SentinelKeys()) {
+        ASSERT_TRUE(client->Set(handle, key, SentinelValue(store, key)).ok());
+      }
+      ASSERT_TRUE(client->Close(handle).ok());
+    }
+  }
+
+  void TearDown() override {
+    if (kvd_ == nullptr) return;
+    KvTestClient alpha(kvd_->NewChannel(), kAlphaToken);
+    ExpectSentinelIntact(alpha, "alpha");
+    ExpectSentinelIntact(alpha, "shared");
+    ExpectServing(*kvd_, {"", "kv.v1.KeyValue", "store:alpha", "store:beta",
+                          "store:shared", "store:secret"});
+    absl::StatusOr<int> exit_code = kvd_->Stop(SIGTERM, absl::Seconds(30));
+    ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+    EXPECT_EQ(*exit_code, 0);
+    kvd_.reset();
+  }
+
+  KvdProcess& kvd() { return *kvd_; }
+  const std::string& seeder_token() const { return seeder_token_; }
+
+  // Replaces the seeder's token file with `token` and sends SIGHUP; kvd
+  // swaps its token table some time after.
+  void RotateSeederToken(const std::string& token) {
+    WriteToken(dir_ + "/seeder.token", token);
+    seeder_token_ = token;
+    kvd_->Signal(SIGHUP);
+  }
+
+ private:
+  std::string dir_;
+  std::string seeder_token_ = kSeederToken;
+  std::unique_ptr<KvdProcess> kvd_;
+};
+
+AuthEnvironment* AuthEnvironment::instance = static_cast<AuthEnvironment*>(
+    ::testing::AddGlobalTestEnvironment(new AuthEnvironment));
+
+// Calls `rpc` with a well-formed request (for Open, of "alpha"; otherwise on
+// handle `store` and key "k"), sending `authorization` verbatim as the
+// "authorization" metadata, or no such metadata if it is nullopt.
+CallResult CallWithAuthorization(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& rpc,
+    const std::optional<std::string>& authorization, uint32_t store) {
+  std::unique_ptr<v1::KeyValue::Stub> stub = v1::KeyValue::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(30));
+  if (authorization.has_value()) {
+    context.AddMetadata("authorization", *authorization);
+  }
+  CallResult result;
+  if (rpc == "Open") {
+    v1::OpenRequest request;
+    request.set_name("alpha");
+    v1::OpenResponse response;
+    result.status = stub->Open(&context, request, &response);
+  } else if (rpc == "Get") {
+    v1::GetRequest request;
+    request.set_store(store);
+    request.set_key("k");
+    v1::GetResponse response;
+    result.status = stub->Get(&context, request, &response);
+  } else if (rpc == "Set") {
+    v1::SetRequest request;
+    request.set_store(store);
+    request.set_key("k");
+    request.set_value("v");
+    v1::SetResponse response;
+    result.status = stub->Set(&context, request, &response);
+  } else if (rpc == "Delete") {
+    v1::DeleteRequest request;
+    request.set_store(store);
+    request.set_key("k");
+    v1::DeleteResponse response;
+    result.status = stub->Delete(&context, request, &response);
+  } else if (rpc == "Exists") {
+    v1::ExistsRequest request;
+    request.set_store(store);
+    request.set_key("k");
+    v1::ExistsResponse response;
+    result.status = stub->Exists(&context, request, &response);
+  } else if (rpc == "GetKeys") {
+    v1::GetKeysRequest request;
+    request.set_store(store);
+    v1::GetKeysResponse response;
+    result.status = stub->GetKeys(&context, request, &response);
+  } else if (rpc == "Close") {
+    v1::CloseRequest request;
+    request.set_store(store);
+    v1::CloseResponse response;
+    result.status = stub->Close(&context, request, &response);
+  } else {
+    ADD_FAILURE() << "no such rpc " << rpc;
+  }
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find("kv-error-code");
+  if (it != trailers.end()) {
+    v1::ErrorCode_Parse(std::string(it->second.data(), it->second.size()),
+                        &result.error_code);
+  }
+  return result;
+}
+
+// A client per identity on the second kvd; the handles each test opens are
+// closed after it, so that no test fills another's table.
+class HostileAuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    channel_ = AuthEnvironment::instance->kvd().NewChannel();
+    alpha_ = std::make_unique<KvTestClient>(channel_, kAlphaToken);
+    beta_ = std::make_unique<KvTestClient>(channel_, kBetaToken);
+  }
+  void TearDown() override {
+    for (auto [client, handle] : opened_) client->Close(handle);
+  }
+
+  uint32_t OpenOrDie(KvTestClient& client, const std::string& name) {
+    uint32_t store = 0;
+    CallResult result = client.Open(name, &store);
+    EXPECT_TRUE(result.ok()) << name << ": " << result.status.error_message();
+    opened_.emplace_back(&client, store);
+    return store;
+  }
+
+  // `authorization` on every method (on a handle alpha-client holds) is
+  // UNAUTHENTICATED, with no kv-error-code trailer, a message containing
+  // `message`, and never `secret`, the token text it carried.
+  void ExpectRefusedOnEveryMethod(
+      const std::optional<std::string>& authorization,
+      const std::string& message, const std::string& secret) {
+    const uint32_t store = OpenOrDie(*alpha_, "alpha");
+    for (const std::string& rpc : AllRpcs()) {
+      SCOPED_TRACE(rpc);
+      CallResult result =
+          CallWithAuthorization(channel_, rpc, authorization, store);
+      ExpectError(result, grpc::UNAUTHENTICATED, v1::ERROR_CODE_UNSPECIFIED,
+                  {message});
+      if (!secret.empty()) {
+        EXPECT_THAT(result.status.error_message(), Not(HasSubstr(secret)));
+      }
+    }
+    // The handle is untouched: the refused Close did not close it.
+    std::string value;
+    const std::string key = SentinelKeys().front();
+    ASSERT_TRUE(alpha_->Get(store, key, &value).ok());
+    EXPECT_EQ(value, SentinelValue("alpha", key));
+  }
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<KvTestClient> alpha_;
+  std::unique_ptr<KvTestClient> beta_;
+  std::vector<std::pair<KvTestClient*, uint32_t>> opened_;
+};
+
+TEST_F(HostileAuthTest, MissingAuthorizationIsUnauthenticatedOnEveryMethod) {
+  ExpectRefusedOnEveryMethod(
+      std::nullopt, "no credential: send authorization: Bearer <token>", "");
+}
+
+// Bytes outside printable ASCII are not here: gRPC's client library
+// refuses to send such a metadata value (it aborts the call as API misuse),
+// so no gRPC client can deliver one; sent by a plain HTTP/2 client (curl),
+// kvd answers "unknown token" like any other.
+TEST_F(HostileAuthTest, MalformedAuthorizationIsUnauthenticatedOnEveryMethod) {
+  constexpr char kMalformed[] =
+      "the authorization metadata must be \"Bearer <token>\"";
+  struct Case {
+    std::string authorization;
+    std::string message;
+    std::string secret;  // Token text the message must not contain.
+  };
+  for (const Case& c : std::vector<Case>{
+           {"Basic x", kMalformed, ""},
+           // A real token, but not as a bearer token.
+           {absl::StrCat("Basic ", kAlphaToken), kMalformed, kAlphaToken},
+           {kAlphaToken, kMalformed, kAlphaToken},
+           {absl::StrCat("Bearer", kAlphaToken), kMalformed, kAlphaToken},
+           {"Bearer", kMalformed, ""},
+           {"Bearer ", kMalformed, ""},
+           {"", kMalformed, ""},
+           // A token with a space in it: no token is that.
+           {"Bearer  two spaces", "unknown token", "spaces"},
+           {absl::StrCat("Bearer ", kAlphaToken, " ", kBetaToken),
+            "unknown token", kAlphaToken},
+           {absl::StrCat("Bearer ", kAlphaToken, "x"), "unknown token",
+            kAlphaToken},
+           {"Bearer " + std::string(4 << 10, 't'), "unknown token", "tttt"},
+       }) {
+    SCOPED_TRACE(absl::StrCat("authorization \"",
+                              absl::CHexEscape(c.authorization.substr(0, 64)),
+                              "\" (", c.authorization.size(), " bytes)"));
+    ExpectRefusedOnEveryMethod(c.authorization, c.message, c.secret);
+  }
+}
+
+// gRPC refuses request metadata past 8 KiB (its default limit, which kvd
+// keeps) before kvd sees the call: a 10 KiB token is refused by the
+// transport, RESOURCE_EXHAUSTED or, when gRPC drops that connection,
+// UNAVAILABLE; never accepted and never echoed. Each is sent on a
+// connection of its own; the others, and kvd, serve on.
+TEST_F(HostileAuthTest, TenKibTokenIsRefusedByTheTransportOnEveryMethod) {
+  const uint32_t store = OpenOrDie(*alpha_, "alpha");
+  const std::string authorization = "Bearer " + std::string(10 << 10, 't');
+  for (const std::string& rpc : AllRpcs()) {
+    SCOPED_TRACE(rpc);
+    CallResult result =
+        CallWithAuthorization(AuthEnvironment::instance->kvd().NewChannel(),
+                              rpc, authorization, store);
+    EXPECT_THAT(result.status.error_code(),
+                AnyOf(grpc::RESOURCE_EXHAUSTED, grpc::UNAVAILABLE))
+        << result.status.error_message();
+    EXPECT_EQ(result.error_code, v1::ERROR_CODE_UNSPECIFIED);
+    EXPECT_THAT(result.status.error_message(), Not(HasSubstr("tttt")));
+    std::string value;
+    const std::string key = SentinelKeys().front();
+    CallResult get = alpha_->Get(store, key, &value);
+    ASSERT_TRUE(get.ok()) << get.status.error_message();
+    EXPECT_EQ(value, SentinelValue("alpha", key));
+  }
+}
+
+TEST_F(HostileAuthTest, UnknownTokenIsUnauthenticatedOnEveryMethod) {
+  ExpectRefusedOnEveryMethod("Bearer stranger-0d9c4e1a77b2", "unknown token",
+                             "stranger");
+  // A real token's prefix is as unknown as any other.
+  ExpectRefusedOnEveryMethod(
+      absl::StrCat("Bearer ", std::string(kAlphaToken).substr(0, 12)),
+      "unknown token", std::string(kAlphaToken).substr(0, 12));
+}
+
+TEST_F(HostileAuthTest, RevokedTokenIsUnauthenticatedOnEveryMethod) {
+  AuthEnvironment& env = *AuthEnvironment::instance;
+  const std::string revoked = env.seeder_token();
+  KvTestClient old_seeder(channel_, revoked);
+  uint32_t store = 0;  // Closed at the end, with the new token.
+  ASSERT_TRUE(old_seeder.Open("shared", &store).ok());
+
+  const std::string fresh = absl::StrCat(revoked, "-next");
+  env.RotateSeederToken(fresh);
+  // Poll until the reload has happened: a hang guard, not a timing check.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  CallResult open;
+  do {
+    absl::SleepFor(absl::Milliseconds(20));
+    uint32_t handle = 0;
+    open = old_seeder.Open("shared", &handle);
+    // Still the old table: close the handle it gave.
+    if (open.ok()) old_seeder.Close(handle);
+  } while (open.status.error_code() != grpc::UNAUTHENTICATED &&
+           absl::Now() < deadline);
+  ASSERT_EQ(open.status.error_code(), grpc::UNAUTHENTICATED)
+      << "kvd still accepts the revoked token 60 s after SIGHUP";
+
+  for (const std::string& rpc : AllRpcs()) {
+    SCOPED_TRACE(rpc);
+    CallResult result = CallWithAuthorization(
+        channel_, rpc, absl::StrCat("Bearer ", revoked), store);
+    ExpectError(result, grpc::UNAUTHENTICATED, v1::ERROR_CODE_UNSPECIFIED,
+                {"unknown token"});
+    EXPECT_THAT(result.status.error_message(), Not(HasSubstr(revoked)));
+  }
+  // The client itself is not revoked: its new token works, on its handle.
+  KvTestClient seeder(channel_, fresh);
+  std::string value;
+  const std::string key = SentinelKeys().front();
+  ASSERT_TRUE(seeder.Get(store, key, &value).ok());
+  EXPECT_EQ(value, SentinelValue("shared", key));
+  ASSERT_TRUE(seeder.Close(store).ok());
+}
+
+TEST_F(HostileAuthTest, AnotherClientsHandleLooksNeverIssued) {
+  const uint32_t theirs = OpenOrDie(*alpha_, "alpha");
+  const uint32_t never_issued = theirs + 100000;
+  for (const std::string rpc : {"Get", "Set", "Delete", "Exists", "GetKeys"}) {
+    SCOPED_TRACE(rpc);
+    CallResult stolen = CallWithAuthorization(
+        channel_, rpc, "Bearer " + std::string(kBetaToken), theirs);
+    CallResult forged = CallWithAuthorization(
+        channel_, rpc, "Bearer " + std::string(kBetaToken), never_issued);
+    ExpectError(stolen, grpc::FAILED_PRECONDITION, v1::ERROR_CODE_INVALID_STORE,
+                {absl::StrCat("store handle ", theirs, " "), "is not open"});
+    ExpectError(forged, grpc::FAILED_PRECONDITION, v1::ERROR_CODE_INVALID_STORE,
+                {absl::StrCat("store handle ", never_issued, " ")});
+    // The same words but for the number: nothing tells B the handle is live.
+    EXPECT_EQ(absl::StrReplaceAll(stolen.status.error_message(),
+                                  {{std::to_string(theirs), "N"}}),
+              absl::StrReplaceAll(forged.status.error_message(),
+                                  {{std::to_string(never_issued), "N"}}));
+    EXPECT_THAT(stolen.status.error_message(),
+                AllOf(Not(HasSubstr("alpha")), Not(HasSubstr(kAlphaToken))));
+  }
+  // B's Close of it is the no-op of closing an unknown handle.
+  EXPECT_TRUE(beta_->Close(theirs).ok());
+  EXPECT_TRUE(beta_->Close(never_issued).ok());
+  std::vector<std::string> keys;
+  ASSERT_TRUE(alpha_->GetKeys(theirs, &keys).ok());
+  EXPECT_THAT(keys, UnorderedElementsAreArray(SentinelKeys()));
+  const std::string key = SentinelKeys().front();
+  std::string value;
+  ASSERT_TRUE(alpha_->Get(theirs, key, &value).ok());
+  EXPECT_EQ(value, SentinelValue("alpha", key));
+}
+
+TEST_F(HostileAuthTest, StoresNotGrantedAreAccessDeniedWhetherOrNotDefined) {
+  struct Case {
+    KvTestClient* client;
+    std::string store;
+  };
+  const std::vector<Case> cases = {
+      {alpha_.get(), "beta"},           // another client's store
+      {alpha_.get(), "secret"},         // defined, granted to no one
+      {alpha_.get(), "default"},        // always defined, not granted
+      {alpha_.get(), "no-such-store"},  // not defined
+      {alpha_.get(), "ALPHA"},          // names match exactly
+      {alpha_.get(), "alpha "},
+      {alpha_.get(), "../alpha"},
+      {alpha_.get(), "*"},
+      {beta_.get(), "alpha"},
+      {beta_.get(), "shared"},
+      {beta_.get(), "nope"},
+  };
+  std::vector<std::string> messages;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.store);
+    uint32_t store = 0;
+    CallResult result = c.client->Open(c.store, &store);
+    ExpectError(result, grpc::PERMISSION_DENIED, v1::ERROR_CODE_ACCESS_DENIED,
+                {absl::StrCat("\"", c.store, "\"")});
+    EXPECT_EQ(store, 0u);
+    // Whether the store exists changes nothing in the message.
+    messages.push_back(
+        absl::StrReplaceAll(result.status.error_message(),
+                            {{absl::StrCat("\"", c.store, "\""), "\"NAME\""}}));
+  }
+  for (const std::string& message : messages) {
+    EXPECT_EQ(message, messages.front());
+  }
+}
+
+TEST_F(HostileAuthTest, WritesThroughAReadOnlyGrantAreDeniedAndChangeNothing) {
+  const uint32_t store = OpenOrDie(*alpha_, "shared");
+  std::vector<std::string> keys = SentinelKeys();
+  keys.push_back("a key not there");
+  for (const std::string& key : keys) {
+    SCOPED_TRACE(absl::CHexEscape(key));
+    ExpectError(alpha_->Set(store, key, "overwritten"), grpc::PERMISSION_DENIED,
+                v1::ERROR_CODE_ACCESS_DENIED,
+                {"this client may only read store \"shared\" (a "
+                 "read_only_stores grant), so it cannot set key"});
+    ExpectError(alpha_->Delete(store, key), grpc::PERMISSION_DENIED,
+                v1::ERROR_CODE_ACCESS_DENIED,
+                {"may only read store \"shared\"", "cannot delete key"});
+  }
+  ExpectSentinelIntact(*alpha_, "shared");
+}
+
+TEST_F(HostileAuthTest, ThreeHundredOpensFillOnlyThatClientsTable) {
+  int opened = 0;
+  int full = 0;
+  for (int i = 0; i < 300; ++i) {
+    uint32_t store = 0;
+    CallResult result = alpha_->Open("alpha", &store);
+    if (result.ok()) {
+      opened_.emplace_back(alpha_.get(), store);
+      ++opened;
+      continue;
+    }
+    ++full;
+    ExpectError(result, grpc::RESOURCE_EXHAUSTED,
+                v1::ERROR_CODE_STORE_TABLE_FULL,
+                {"this client already holds 256 open store handles"});
+    if (result.error_code != v1::ERROR_CODE_STORE_TABLE_FULL) break;
+  }
+  EXPECT_EQ(opened, static_cast<int>(kMaxOpenStores));
+  EXPECT_EQ(full, 300 - static_cast<int>(kMaxOpenStores));
+
+  // B's table is its own.
+  const uint32_t beta = OpenOrDie(*beta_, "beta");
+  ASSERT_TRUE(beta_->Set(beta, "k", "v").ok());
+  std::string value;
+  ASSERT_TRUE(beta_->Get(beta, "k", &value).ok());
+  EXPECT_EQ(value, "v");
+  ASSERT_TRUE(beta_->Delete(beta, "k").ok());
+  // A's full table still serves the handles it holds.
+  ASSERT_FALSE(opened_.empty());
+  std::vector<std::string> keys;
+  ASSERT_TRUE(alpha_->GetKeys(opened_.front().second, &keys).ok());
+  EXPECT_THAT(keys, UnorderedElementsAreArray(SentinelKeys()));
+}
 
 }  // namespace
 }  // namespace kv::testing

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
-import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
+import { parse as parseToml } from 'smol-toml';
 
 const [configCheck, ...files] = process.argv.slice(2);
 assert.ok(files.length > 0, 'no manifests given');
@@ -202,18 +202,43 @@ check('kvd.toml: [[client]] grants name defined stores and tokens from the Secre
               `the Secret has no key ${path.basename(client.token_file)}`);
   }
 });
-check('kvd.toml: kvd\'s own parser accepts it', () => {
-  // [[client]] grants were checked above; kvd's parser on this branch does
-  // not know them yet (the auth work adds them), so it sees the rest.
-  const { client, ...rest } = config;
+check('kvd.toml: kvd\'s own parser accepts it, token files included', () => {
+  // kvd reads every token file while parsing (mode 0600, a printable token),
+  // so the Secret's tokens are written where the config names them: the
+  // token_file paths, checked above to be the Secret's mount, are moved to a
+  // temporary directory, and the rest of the ConfigMap's text is unchanged.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvd-config-'));
+  let text = configMap.data['kvd.toml'];
+  const tokenFiles = [];
+  for (const client of config.client ?? []) {
+    if (client.token_file === undefined) continue;
+    const key = path.basename(client.token_file);
+    const token = secret.stringData?.[key] ??
+                  Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
+    const file = path.join(dir, `${client.name}.token`);
+    fs.writeFileSync(file, token, { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+    tokenFiles.push(file);
+    const quoted = JSON.stringify(client.token_file);
+    assert.ok(text.includes(quoted), `kvd.toml does not spell token_file as ${quoted}`);
+    text = text.replaceAll(quoted, JSON.stringify(file));
+  }
   const file = path.join(dir, 'kvd.toml');
-  fs.writeFileSync(file, stringifyToml(rest));
+  fs.writeFileSync(file, text);
   const run = spawnSync(configCheck, [file], { encoding: 'utf8' });
   const out = `${run.stdout}${run.stderr}`.trim();
   console.log(`     ${out.split('\n').join('\n     ')}`);
   assert.equal(run.status, 0, 'config_check failed');
   assert.match(out, /store "default": sqlite/);
+
+  // The parser did read them: a token file others may read is refused.
+  for (const tokenFile of tokenFiles) {
+    fs.chmodSync(tokenFile, 0o644);
+    const loose = spawnSync(configCheck, [file], { encoding: 'utf8' });
+    fs.chmodSync(tokenFile, 0o600);
+    assert.equal(loose.status, 1, `config_check accepted ${tokenFile} at mode 0644`);
+    assert.match(loose.stdout, /has mode 0644/);
+  }
 });
 
 console.log(failures === 0 ? 'PASS' : `FAIL: ${failures} check(s) failed`);
