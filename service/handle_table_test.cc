@@ -13,6 +13,8 @@ namespace {
 using ::kv::testing::IsOkAndHolds;
 using ::kv::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
 
 class HandleTableTest : public ::testing::Test {
  protected:
@@ -99,6 +101,18 @@ TEST_F(HandleTableTest, FullTableSweepsIdleHandlesBeforeRefusing) {
   now_ += absl::Minutes(11);
   EXPECT_TRUE(table_.Open("alice", "default").ok());
   EXPECT_EQ(table_.OpenCount("alice"), 1u);
+}
+
+TEST_F(HandleTableTest, OpenCountsCoverEveryPrincipal) {
+  ASSERT_TRUE(table_.Open("alice", "default").ok());
+  ASSERT_TRUE(table_.Open("alice", "default").ok());
+  const uint32_t bobs = *table_.Open("bob", "default");
+  table_.Close("bob", bobs);
+  EXPECT_THAT(table_.OpenCounts(),
+              UnorderedElementsAre(Pair("alice", 2u), Pair("bob", 0u)));
+  now_ += absl::Minutes(11);
+  EXPECT_THAT(table_.OpenCounts(),
+              UnorderedElementsAre(Pair("alice", 0u), Pair("bob", 0u)));
 }
 
 }  // namespace

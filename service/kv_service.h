@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -10,6 +12,7 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "kv/v1/kv.grpc.pb.h"
+#include "service/call_observer.h"
 #include "service/call_tracker.h"
 #include "service/executor.h"
 #include "service/handle_table.h"
@@ -42,9 +45,12 @@ class KeyValueService final
                                   v1::KeyValue::Service>>>>>>> {
  public:
   // `threads_per_store` workers serve each store. `publish_health` receives
-  // every change of a store's health (see StoreHealth).
+  // every change of a store's health (see StoreHealth). `observer`, if not
+  // null, sees every finished call (metrics, request log) and must outlive
+  // the service.
   KeyValueService(StoreCatalog* catalog, const Limits& limits,
-                  int threads_per_store, StoreHealth::Publisher publish_health);
+                  int threads_per_store, StoreHealth::Publisher publish_health,
+                  CallObserver* observer = nullptr);
 
   using Raw = grpc::ByteBuffer;
   grpc::ServerUnaryReactor* Open(grpc::CallbackServerContext* context,
@@ -70,6 +76,11 @@ class KeyValueService final
   // Whether `store`'s backend answered the last call that reached it.
   bool IsStoreHealthy(const std::string& store) {
     return health_.IsHealthy(store);
+  }
+
+  // How many handles each principal holds open (HandleTable::OpenCounts).
+  std::vector<std::pair<std::string, size_t>> OpenHandleCounts() {
+    return handles_.OpenCounts();
   }
 
   // The operations, callable directly (tests, in-process use). `principal`
@@ -102,26 +113,36 @@ class KeyValueService final
   // (or failed to open it), in the store's health; returns it unchanged.
   absl::Status Observe(const std::string& store, absl::Status outcome);
 
-  // The pool that runs `request`: the targeted store's, or the control pool
-  // for requests that touch no backend (Close, unknown stores and handles).
-  Executor& ExecutorFor(const std::string& principal,
-                        const v1::OpenRequest& request);
-  Executor& ExecutorFor(const std::string& principal,
-                        const v1::CloseRequest& request);
+  // The configured store `request` targets, or "" if none (an unknown
+  // store name or handle).
+  std::string StoreOf(const std::string& principal,
+                      const v1::OpenRequest& request);
   template <typename Request>
-  Executor& ExecutorFor(const std::string& principal, const Request& request);
+  std::string StoreOf(const std::string& principal, const Request& request);
+
+  // The pool that runs calls to `store`: its own, or the control pool for
+  // calls that reach no store.
+  Executor& ExecutorFor(const std::string& store);
 
   // Decodes `raw_request`, runs `operation` on the executor, encodes its
   // response into `raw_response` and finishes the call, mapping any error.
+  // `method` names the RPC for the observer.
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* Serve(
-      grpc::CallbackServerContext* context, const Raw* raw_request,
-      Raw* raw_response,
+      const char* method, grpc::CallbackServerContext* context,
+      const Raw* raw_request, Raw* raw_response,
       absl::StatusOr<Response> (KeyValueService::*operation)(const std::string&,
                                                              const Request&));
 
+  // Finishes the call with `status`, after reporting it to the observer as
+  // `call` (whose outcome fields this sets).
+  void Finish(grpc::CallbackServerContext* context,
+              grpc::ServerUnaryReactor* reactor, const absl::Status& status,
+              absl::Time started, CallRecord& call);
+
   StoreCatalog* const catalog_;
   const Limits limits_;
+  CallObserver* const observer_;
   HandleTable handles_;
   CallTracker calls_;
   StoreHealth health_;

@@ -4,58 +4,36 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
-#include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "google/protobuf/stubs/logging.h"
+#include "service/call_observer.h"
 #include "service/config.h"
+#include "service/kvd_flags.h"
+#include "service/logging.h"
+#include "service/metrics.h"
+#include "service/metrics_server.h"
+#include "service/request_log.h"
 #include "service/server.h"
 #include "service/store_catalog.h"
-#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
 namespace kv {
 namespace {
 
-constexpr char kDescription[] =
-    "kvd serves named key-value stores over gRPC with the Spin key-value "
-    "API.\nOn start it prints \"kvd listening on ADDR\" and where each store "
-    "keeps its data.\nSIGTERM or SIGINT stops it cleanly (exit 0).";
-
-constexpr char kExamples[] =
-    "Examples:\n"
-    "  kvd                                  # 127.0.0.1:50051, "
-    "./.kvd/default.db\n"
-    "  kvd --listen=unix:/run/kvd/kvd.sock --data-dir=/var/lib/kvd\n"
-    "  kvd --config=runtime-config.toml --listen=127.0.0.1:0\n\n"
-    "Docs: docs/configuration.md";
-
-// Command-line flags. Empty strings mean "not given", so the config file or
-// the built-in default applies.
-struct Flags {
-  std::string listen;
-  std::string config;
-  std::string data_dir;
-  std::string log_level = "info";
-  std::string shutdown_grace = "10s";
-};
-
+// Logs `message` and, in text format, repeats it as a plain "kvd: ..."
+// line; in JSON format every stderr line stays one JSON object.
 int Fail(const std::string& message) {
   spdlog::error("{}", message);
-  std::fprintf(stderr, "kvd: %s\n", message.c_str());
+  if (CurrentLogFormat() == LogFormat::kText) {
+    std::fprintf(stderr, "kvd: %s\n", message.c_str());
+  }
   return 2;
-}
-
-// Routes protobuf's own log lines (e.g. about a request with invalid UTF-8,
-// which kvd already answers with a precise error) to the debug log, so a
-// client cannot flood the log with them.
-void ProtobufLogToDebug(google::protobuf::LogLevel level, const char* filename,
-                        int line, const std::string& message) {
-  spdlog::debug("protobuf {}:{}: {}", filename, line, message);
 }
 
 // Blocks SIGTERM and SIGINT in every thread (call before starting any), so
@@ -74,57 +52,19 @@ int WaitForStopSignal(const sigset_t& signals) {
   return signal_number;
 }
 
-// `level_name` is one of debug, info, warn, error (checked by the parser).
-void ConfigureLogging(const std::string& level_name) {
-  const spdlog::level::level_enum level = spdlog::level::from_str(level_name);
-  auto logger = spdlog::stderr_color_mt("kvd");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-  logger->set_level(level);
-  spdlog::set_default_logger(logger);
-  google::protobuf::SetLogHandler(&ProtobufLogToDebug);
-}
-
 int Run(int argc, char** argv) {
-  CLI::App app(kDescription, "kvd");
-  app.footer(kExamples);
-  Flags flags;
-  app.add_option("--listen", flags.listen,
-                 "Address to serve on: host:port (port 0 picks a free port) "
-                 "or unix:/path/to/socket. Default: [server] listen, else "
-                 "127.0.0.1:50051")
-      ->type_name("ADDR");
-  app.add_option("--config", flags.config,
-                 "Runtime config file (TOML, the shape of Spin's "
-                 "runtime-config.toml). Without one, kvd serves the "
-                 "\"default\" store from an SQLite file in the data "
-                 "directory")
-      ->type_name("FILE");
-  app.add_option("--data-dir", flags.data_dir,
-                 "Directory for store files the config does not place. "
-                 "Default: [server] data_dir, else ./.kvd")
-      ->type_name("DIR");
-  app.add_option("--log-level", flags.log_level,
-                 "Least severe log level printed")
-      ->type_name("LEVEL")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
-      ->capture_default_str();
-  app.add_option("--shutdown-grace", flags.shutdown_grace,
-                 "On SIGTERM/SIGINT, how long in-flight calls may take to "
-                 "finish before they are cancelled")
-      ->type_name("DURATION")
-      ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;
+  absl::StatusOr<KvdFlags> parsed = ParseKvdFlags(argc, argv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "kvd: %s\n",
+                 std::string(parsed.status().message()).c_str());
+    return 2;
   }
-  absl::Duration shutdown_grace;
-  if (!absl::ParseDuration(flags.shutdown_grace, &shutdown_grace) ||
-      shutdown_grace < absl::ZeroDuration()) {
-    return Fail(absl::StrCat("--shutdown-grace=", flags.shutdown_grace,
-                             " is not a duration such as 10s or 500ms"));
+  const KvdFlags& flags = *parsed;
+  if (!flags.help.empty()) {
+    std::fputs(flags.help.c_str(), stdout);
+    return 0;
   }
-  ConfigureLogging(flags.log_level);
+  ConfigureLogging(flags.log_format, flags.log_level);
 
   sigset_t stop_signals;
   BlockStopSignals(stop_signals);
@@ -157,11 +97,36 @@ int Run(int argc, char** argv) {
     options.listen = config->listen;
   }
   options.limits = config->limits;
+  // Metrics count calls from the first; the request log costs a level check
+  // unless --log-level=debug.
+  RequestLog request_log;
+  std::unique_ptr<KvMetrics> metrics;
+  if (!flags.metrics_listen.empty()) {
+    metrics = std::make_unique<KvMetrics>(catalog.Names());
+  }
+  CallObserverList observers(
+      metrics != nullptr
+          ? std::vector<CallObserver*>{&request_log, metrics.get()}
+          : std::vector<CallObserver*>{&request_log});
+  options.call_observer = &observers;
   if (config->worker_threads > 0)
     options.worker_threads = config->worker_threads;
   absl::StatusOr<std::unique_ptr<KvServer>> server =
       KvServer::Start(options, &catalog);
   if (!server.ok()) return Fail(std::string(server.status().message()));
+
+  // Serving metrics reads the running server's handle table.
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (metrics != nullptr) {
+    KvServer* kv_server = server->get();
+    metrics->SetGaugeSources(
+        {[kv_server] { return kv_server->OpenHandleCounts(); },
+         [&catalog] { return catalog.SizeBytes(); }});
+    absl::StatusOr<std::unique_ptr<MetricsServer>> started =
+        MetricsServer::Start(flags.metrics_listen, *metrics);
+    if (!started.ok()) return Fail(std::string(started.status().message()));
+    metrics_server = *std::move(started);
+  }
 
   // stdout carries the facts a user or a script needs; the first line is the
   // address (tests and tools parse it).
@@ -181,6 +146,10 @@ int Run(int argc, char** argv) {
                    std::string(store.status.message()));
     }
   }
+  if (metrics_server != nullptr) {
+    std::printf("kvd metrics on http://%s/metrics\n",
+                metrics_server->address().c_str());
+  }
   std::fflush(stdout);
   spdlog::info("serving {} store(s) on {}", catalog.Describe().size(),
                (*server)->address());
@@ -188,8 +157,11 @@ int Run(int argc, char** argv) {
   const int signal_number = WaitForStopSignal(stop_signals);
   spdlog::info("received {}; finishing in-flight calls (up to {})",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
-               absl::FormatDuration(shutdown_grace));
-  (*server)->Shutdown(shutdown_grace);
+               absl::FormatDuration(flags.shutdown_grace));
+  (*server)->Shutdown(flags.shutdown_grace);
+  // The metrics' gauges read the server and the stores: stop serving them
+  // first.
+  metrics_server.reset();
   server->reset();
   catalog.CloseAll();
   spdlog::info("stopped cleanly");

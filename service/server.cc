@@ -76,7 +76,8 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
       [self](const std::string& service, bool serving) {
         grpc::HealthCheckServiceInterface* health = self->health_.load();
         if (health != nullptr) health->SetServingStatus(service, serving);
-      });
+      },
+      options.call_observer);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -4,11 +4,14 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
+#include "service/call_observer.h"
 #include "service/kv_service.h"
 #include "service/limits.h"
 #include "service/store_catalog.h"
@@ -21,6 +24,9 @@ struct ServerOptions {
   Limits limits;
   // Threads running driver calls, per store.
   int worker_threads = 4;
+  // Sees every finished KeyValue call (metrics, request log); may be null.
+  // Must outlive the server.
+  CallObserver* call_observer = nullptr;
 };
 
 // A running kvd: the KeyValue service, the standard grpc.health.v1 Health
@@ -40,6 +46,11 @@ class KvServer {
 
   // The address actually bound: the chosen port replaces port 0.
   const std::string& address() const { return address_; }
+
+  // How many store handles each principal holds open.
+  std::vector<std::pair<std::string, size_t>> OpenHandleCounts() {
+    return service_->OpenHandleCounts();
+  }
 
   // Turns health NOT_SERVING, refuses new calls with UNAVAILABLE, lets
   // in-flight calls finish for up to `grace` (then cancels them), closes

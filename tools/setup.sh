@@ -36,6 +36,8 @@ packages=(
   libfmt-dev
   libcli11-dev
   nlohmann-json3-dev
+  # kvd's Prometheus metrics endpoint (prometheus-cpp's core and HTTP pull).
+  prometheus-cpp-dev
   clang-format
   git
   # The Redis driver (hiredis) and its tests (a private redis-server).

@@ -1,0 +1,138 @@
+#include "service/kvd_flags.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "service/metrics_server.h"
+
+namespace kv {
+namespace {
+
+constexpr char kDescription[] =
+    "kvd serves named key-value stores over gRPC with the Spin key-value "
+    "API.\nOn start it prints \"kvd listening on ADDR\" and where each store "
+    "keeps its data.\nSIGTERM or SIGINT stops it cleanly (exit 0).\n\n"
+    "Every flag can be set by the environment variable shown with it (Env:). "
+    "A flag on the\ncommand line wins over its variable, which wins over the "
+    "config file, which wins\nover the default.";
+
+constexpr char kExamples[] =
+    "Examples:\n"
+    "  kvd                                  # 127.0.0.1:50051, "
+    "./.kvd/default.db\n"
+    "  kvd --listen=unix:/run/kvd/kvd.sock --data-dir=/var/lib/kvd\n"
+    "  kvd --config=runtime-config.toml --listen=127.0.0.1:0\n"
+    "  KVD_LOG_FORMAT=json KVD_METRICS_LISTEN=0.0.0.0:9090 kvd\n\n"
+    "Docs: docs/configuration.md, docs/observability.md";
+
+// "--log-level" → "KVD_LOG_LEVEL".
+std::string EnvName(const std::string& flag) {
+  return absl::StrCat("KVD_",
+                      absl::AsciiStrToUpper(absl::StrReplaceAll(
+                          absl::StripPrefix(flag, "--"), {{"-", "_"}})));
+}
+
+// Where a flag's value came from, for error messages: "--flag=VALUE" if it
+// is on the command line, else "KVD_FLAG=VALUE".
+std::string Origin(int argc, const char* const* argv, const std::string& flag,
+                   const std::string& value) {
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == flag || absl::StartsWith(arg, flag + "=")) {
+      return absl::StrCat(flag, "=", value);
+    }
+  }
+  return absl::StrCat(EnvName(flag), "=", value);
+}
+
+}  // namespace
+
+absl::StatusOr<KvdFlags> ParseKvdFlags(int argc, const char* const* argv) {
+  CLI::App app(kDescription, "kvd");
+  app.footer(kExamples);
+  KvdFlags flags;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::string shutdown_grace = "10s";
+  auto add = [&](const std::string& flag, std::string& value,
+                 const std::string& help, const std::string& type) {
+    return app.add_option(flag, value, help)
+        ->type_name(type)
+        ->envname(EnvName(flag));
+  };
+  add("--listen", flags.listen,
+      "Address to serve on: host:port (port 0 picks a free port) or "
+      "unix:/path/to/socket. Default: [server] listen, else 127.0.0.1:50051",
+      "ADDR");
+  add("--config", flags.config,
+      "Runtime config file (TOML, the shape of Spin's runtime-config.toml). "
+      "Without one, kvd serves the \"default\" store from an SQLite file in "
+      "the data directory",
+      "FILE");
+  add("--data-dir", flags.data_dir,
+      "Directory for store files the config does not place. Default: "
+      "[server] data_dir, else ./.kvd",
+      "DIR");
+  add("--log-level", log_level,
+      "Least severe log level printed: debug (adds one line per request), "
+      "info, warn or error",
+      "LEVEL")
+      ->capture_default_str();
+  add("--log-format", log_format,
+      "Log lines on stderr: text, or json (one object per line)", "FORMAT")
+      ->capture_default_str();
+  add("--shutdown-grace", shutdown_grace,
+      "On SIGTERM/SIGINT, how long in-flight calls may take to finish before "
+      "they are cancelled",
+      "DURATION")
+      ->capture_default_str();
+  add("--metrics-listen", flags.metrics_listen,
+      "Serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks a "
+      "free port). Default: off",
+      "HOST:PORT");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    flags.help = app.help();
+    return flags;
+  } catch (const CLI::ParseError& error) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(error.what(), " (kvd --help lists the flags)"));
+  }
+
+  absl::optional<spdlog::level::level_enum> level = ParseLogLevel(log_level);
+  if (!level.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Origin(argc, argv, "--log-level", log_level),
+                     " is not a log level: use debug, info, warn or error"));
+  }
+  flags.log_level = *level;
+  absl::optional<LogFormat> format = ParseLogFormat(log_format);
+  if (!format.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Origin(argc, argv, "--log-format", log_format),
+                     " is not a log format: use text or json"));
+  }
+  flags.log_format = *format;
+  if (!absl::ParseDuration(shutdown_grace, &flags.shutdown_grace) ||
+      flags.shutdown_grace < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Origin(argc, argv, "--shutdown-grace", shutdown_grace),
+                     " is not a duration such as 10s or 500ms"));
+  }
+  if (!flags.metrics_listen.empty() && !IsHostPort(flags.metrics_listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Origin(argc, argv, "--metrics-listen", flags.metrics_listen),
+        " is not HOST:PORT, e.g. 127.0.0.1:9090 or 0.0.0.0:9090"));
+  }
+  return flags;
+}
+
+}  // namespace kv
