@@ -19,9 +19,9 @@ constexpr char kDescription[] =
     "kvd serves named key-value stores over gRPC with the Spin key-value "
     "API.\nOn start it prints \"kvd listening on ADDR\" and where each store "
     "keeps its data.\nSIGTERM or SIGINT stops it cleanly (exit 0).\n\n"
-    "Every flag can be set by the environment variable shown with it (Env:). "
-    "A flag on the\ncommand line wins over its variable, which wins over the "
-    "config file, which wins\nover the default.";
+    "Every flag can also be set by the environment variable shown with it "
+    "(Env:).\nA flag on the command line wins over its variable, which wins "
+    "over the config\nfile, which wins over the default.";
 
 constexpr char kExamples[] =
     "Examples:\n"
