@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -146,6 +147,38 @@ TEST(KvMetricsTest, GaugesAreReadFromTheirSourcesOnEachScrape) {
   EXPECT_THAT(FindSample(Scrape(metrics), "kvd_open_handles",
                          {{"principal", "anonymous"}}),
               Optional(0.0));
+}
+
+TEST(KvMetricsTest, ConcurrentCallsAndScrapesCountEveryCall) {
+  KvMetrics metrics({"default"});
+  metrics.SetGaugeSources(
+      {[] {
+         return std::vector<std::pair<std::string, size_t>>{{"", 1}};
+       },
+       [] { return std::vector<std::pair<std::string, uint64_t>>(); }});
+  constexpr int kThreads = 4;
+  constexpr int kCallsPerThread = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&metrics, t] {
+      for (int i = 0; i < kCallsPerThread; ++i) {
+        metrics.OnCallFinished(Call(t % 2 == 0 ? "Get" : "Set", "default"));
+      }
+    });
+  }
+  threads.emplace_back([&metrics] {
+    for (int i = 0; i < 20; ++i) metrics.Render();
+  });
+  for (std::thread& thread : threads) thread.join();
+  const std::vector<PrometheusSample> samples = Scrape(metrics);
+  for (const char* method : {"Get", "Set"}) {
+    EXPECT_THAT(FindSample(samples, "kvd_requests_total",
+                           {{"method", method},
+                            {"store", "default"},
+                            {"grpc_code", "OK"},
+                            {"error_code", ""}}),
+                Optional(static_cast<double>(kThreads / 2 * kCallsPerThread)));
+  }
 }
 
 TEST(KvMetricsTest, LatencyBucketsSpan50MicrosecondsTo5Seconds) {
