@@ -3,7 +3,7 @@
 
 // kvd's log: one line per event on stderr, as text or as JSON.
 //
-//   text: 2026-01-02T03:04:05.678+0000 info serving 1 store(s) on ...
+//   text: 2026-01-02T03:04:05.678+00:00 info serving 1 store(s) on ...
 //   json: {"time":"2026-01-02T03:04:05.678Z","level":"info","msg":"..."}
 //
 // Events logged with LogEvent carry named fields: in JSON they are members
