@@ -125,4 +125,15 @@ size_t HandleTable::OpenCount(absl::string_view principal) {
   return table->second.size();
 }
 
+std::vector<std::pair<std::string, size_t>> HandleTable::OpenCounts() {
+  const absl::Time now = clock_();
+  absl::MutexLock lock(&mutex_);
+  std::vector<std::pair<std::string, size_t>> counts;
+  for (auto& [principal, table] : tables_) {
+    ReclaimIdle(table, now);
+    counts.emplace_back(principal, table.size());
+  }
+  return counts;
+}
+
 }  // namespace kv

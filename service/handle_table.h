@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -63,6 +65,10 @@ class HandleTable {
 
   // How many handles `principal` holds, reclaimed ones excluded.
   size_t OpenCount(absl::string_view principal);
+
+  // How many handles each principal that ever opened one holds, reclaimed
+  // ones excluded (so a principal whose handles are all closed shows 0).
+  std::vector<std::pair<std::string, size_t>> OpenCounts();
 
  private:
   struct Entry {

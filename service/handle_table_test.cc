@@ -13,6 +13,8 @@ namespace {
 using ::kv::testing::IsOkAndHolds;
 using ::kv::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
 
 class HandleTableTest : public ::testing::Test {
  protected:
@@ -130,6 +132,18 @@ TEST(HandleTableReadOnlyTest, HandleRemembersItWasOpenedReadOnly) {
   open = table.LookupHandle("p", *writer);
   ASSERT_TRUE(open.ok()) << open.status();
   EXPECT_FALSE(open->read_only);
+}
+
+TEST_F(HandleTableTest, OpenCountsCoverEveryPrincipal) {
+  ASSERT_TRUE(table_.Open("alice", "default").ok());
+  ASSERT_TRUE(table_.Open("alice", "default").ok());
+  const uint32_t bobs = *table_.Open("bob", "default");
+  table_.Close("bob", bobs);
+  EXPECT_THAT(table_.OpenCounts(),
+              UnorderedElementsAre(Pair("alice", 2u), Pair("bob", 0u)));
+  now_ += absl::Minutes(11);
+  EXPECT_THAT(table_.OpenCounts(),
+              UnorderedElementsAre(Pair("alice", 0u), Pair("bob", 0u)));
 }
 
 }  // namespace

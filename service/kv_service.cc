@@ -1,6 +1,7 @@
 #include "service/kv_service.h"
 
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,26 @@ CallerCredentials CredentialsOf(const grpc::CallbackServerContext& context) {
   return caller;
 }
 
+// Sizes for the call observer, which never sees key or value bytes.
+size_t KeyBytesOf(const v1::OpenRequest& request) {
+  return request.name().size();
+}
+template <typename Request>
+auto KeyBytesOf(const Request& request) -> decltype(request.key().size()) {
+  return request.key().size();
+}
+size_t KeyBytesOf(const google::protobuf::Message& /*request*/) { return 0; }
+
+size_t ValueBytesOf(const v1::SetRequest& request) {
+  return request.value().size();
+}
+size_t ValueBytesOf(const google::protobuf::Message& /*request*/) { return 0; }
+
+NullCallObserver* NoObserver() {
+  static NullCallObserver* const observer = new NullCallObserver();
+  return observer;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> KeyValueService::PrincipalOf(
@@ -49,10 +70,12 @@ absl::StatusOr<std::string> KeyValueService::PrincipalOf(
 KeyValueService::KeyValueService(StoreCatalog* catalog, const Limits& limits,
                                  int threads_per_store,
                                  StoreHealth::Publisher publish_health,
-                                 const Authorizer* authorizer)
+                                 const Authorizer* authorizer,
+                                 CallObserver* observer)
     : catalog_(catalog),
       limits_(limits),
       authorizer_(authorizer != nullptr ? authorizer : &anonymous_),
+      observer_(observer != nullptr ? observer : NoObserver()),
       handles_(limits.max_open_stores, limits.idle_timeout),
       health_(catalog->Names(), std::move(publish_health)),
       control_executor_(2) {
@@ -79,89 +102,96 @@ absl::Status KeyValueService::Observe(const std::string& store,
   return outcome;
 }
 
-Executor& KeyValueService::ExecutorFor(const std::string& /*principal*/,
-                                       const v1::OpenRequest& request) {
-  auto it = executors_.find(request.name());
-  return it == executors_.end() ? control_executor_ : *it->second;
-}
-
-Executor& KeyValueService::ExecutorFor(const std::string& /*principal*/,
-                                       const v1::CloseRequest& /*request*/) {
-  return control_executor_;
+std::string KeyValueService::StoreOf(const std::string& /*principal*/,
+                                     const v1::OpenRequest& request) {
+  return catalog_->Contains(request.name()) ? request.name() : "";
 }
 
 template <typename Request>
-Executor& KeyValueService::ExecutorFor(const std::string& principal,
-                                       const Request& request) {
+std::string KeyValueService::StoreOf(const std::string& principal,
+                                     const Request& request) {
   absl::StatusOr<std::string> store =
       handles_.Lookup(principal, request.store());
-  if (!store.ok()) return control_executor_;
-  auto it = executors_.find(*store);
+  return store.ok() ? *std::move(store) : "";
+}
+
+Executor& KeyValueService::ExecutorFor(const std::string& store, bool write) {
+  if (write) {
+    auto writes = write_executors_.find(store);
+    if (writes != write_executors_.end()) return *writes->second;
+  }
+  auto it = executors_.find(store);
   return it == executors_.end() ? control_executor_ : *it->second;
 }
 
-Executor& KeyValueService::WriteExecutorFor(const std::string& principal,
-                                            uint32_t handle) {
-  absl::StatusOr<std::string> store = handles_.Lookup(principal, handle);
-  if (!store.ok()) return control_executor_;
-  auto writes = write_executors_.find(*store);
-  if (writes != write_executors_.end()) return *writes->second;
-  auto it = executors_.find(*store);
-  return it == executors_.end() ? control_executor_ : *it->second;
-}
-
-Executor& KeyValueService::ExecutorFor(const std::string& principal,
-                                       const v1::SetRequest& request) {
-  return WriteExecutorFor(principal, request.store());
-}
-
-Executor& KeyValueService::ExecutorFor(const std::string& principal,
-                                       const v1::DeleteRequest& request) {
-  return WriteExecutorFor(principal, request.store());
+void KeyValueService::Finish(grpc::CallbackServerContext* context,
+                             grpc::ServerUnaryReactor* reactor,
+                             const absl::Status& status, absl::Time started,
+                             CallRecord& call) {
+  AddErrorCodeTrailer(status, *context);
+  const grpc::Status grpc_status = ToGrpcStatus(status);
+  call.code = static_cast<absl::StatusCode>(grpc_status.error_code());
+  call.error_code = ErrorCodeOf(status);
+  call.duration = absl::Now() - started;
+  // Before the caller sees the result, so whatever it reads next (a metrics
+  // scrape, the log) already counts this call.
+  observer_->OnCallFinished(call);
+  reactor->Finish(grpc_status);
 }
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* KeyValueService::Serve(
-    grpc::CallbackServerContext* context, const Raw* raw_request,
-    Raw* raw_response,
+    const char* method, grpc::CallbackServerContext* context,
+    const Raw* raw_request, Raw* raw_response,
     absl::StatusOr<Response> (KeyValueService::*operation)(const std::string&,
                                                            const Request&)) {
+  const absl::Time started = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto call = std::make_shared<CallRecord>();
+  call->method = method;
   if (!calls_.Begin()) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                 "kvd is shutting down; retry elsewhere"));
+    Finish(context, reactor,
+           absl::UnavailableError("kvd is shutting down; retry elsewhere"),
+           started, *call);
     return reactor;
   }
   // An unidentified caller learns nothing, not even how its request decodes,
   // and costs no worker.
   absl::StatusOr<std::string> principal = PrincipalOf(*context);
   if (!principal.ok()) {
-    reactor->Finish(ToGrpcStatus(principal.status()));
+    Finish(context, reactor, principal.status(), started, *call);
     calls_.End();
     return reactor;
   }
+  call->principal = *std::move(principal);
   auto request = std::make_shared<Request>();
   absl::Status decoded = DecodeRequest(*raw_request, *request);
   if (!decoded.ok()) {
-    AddErrorCodeTrailer(decoded, *context);
-    reactor->Finish(ToGrpcStatus(decoded));
+    Finish(context, reactor, decoded, started, *call);
     calls_.End();
     return reactor;
   }
-  Executor& executor = ExecutorFor(*principal, *request);
+  call->store = StoreOf(call->principal, *request);
+  call->key_bytes = KeyBytesOf(*request);
+  call->value_bytes = ValueBytesOf(*request);
+  constexpr bool kWrite = std::is_same_v<Request, v1::SetRequest> ||
+                          std::is_same_v<Request, v1::DeleteRequest>;
+  // Close reaches no backend, so it never waits behind a slow store.
+  Executor& executor = std::is_same_v<Request, v1::CloseRequest>
+                           ? control_executor_
+                           : ExecutorFor(call->store, kWrite);
   executor.Schedule([this, context, reactor, request, raw_response, operation,
-                     principal = *std::move(principal)] {
+                     started, call] {
     absl::Status status;
     if (context->IsCancelled()) {
       status = absl::CancelledError("the call was cancelled before it ran");
     } else {
       absl::StatusOr<Response> response =
-          (this->*operation)(principal, *request);
+          (this->*operation)(call->principal, *request);
       status = response.ok() ? EncodeResponse(*response, *raw_response)
                              : response.status();
     }
-    AddErrorCodeTrailer(status, *context);
-    reactor->Finish(ToGrpcStatus(status));
+    Finish(context, reactor, status, started, *call);
     calls_.End();
   });
   return reactor;
@@ -178,31 +208,34 @@ bool KeyValueService::Drain(absl::Time deadline) {
 
 grpc::ServerUnaryReactor* KeyValueService::Open(
     grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
-  return Serve(context, request, response, &KeyValueService::DoOpen);
+  return Serve("Open", context, request, response, &KeyValueService::DoOpen);
 }
 grpc::ServerUnaryReactor* KeyValueService::Get(
     grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
-  return Serve(context, request, response, &KeyValueService::DoGet);
+  return Serve("Get", context, request, response, &KeyValueService::DoGet);
 }
 grpc::ServerUnaryReactor* KeyValueService::Set(
     grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
-  return Serve(context, request, response, &KeyValueService::DoSet);
+  return Serve("Set", context, request, response, &KeyValueService::DoSet);
 }
 grpc::ServerUnaryReactor* KeyValueService::Delete(
     grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
-  return Serve(context, request, response, &KeyValueService::DoDelete);
+  return Serve("Delete", context, request, response,
+               &KeyValueService::DoDelete);
 }
 grpc::ServerUnaryReactor* KeyValueService::Exists(
     grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
-  return Serve(context, request, response, &KeyValueService::DoExists);
+  return Serve("Exists", context, request, response,
+               &KeyValueService::DoExists);
 }
 grpc::ServerUnaryReactor* KeyValueService::GetKeys(
     grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
-  return Serve(context, request, response, &KeyValueService::DoGetKeys);
+  return Serve("GetKeys", context, request, response,
+               &KeyValueService::DoGetKeys);
 }
 grpc::ServerUnaryReactor* KeyValueService::Close(
     grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
-  return Serve(context, request, response, &KeyValueService::DoClose);
+  return Serve("Close", context, request, response, &KeyValueService::DoClose);
 }
 
 absl::StatusOr<KeyValueService::OpenStore> KeyValueService::Resolve(

@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -11,6 +13,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "kv/v1/kv.grpc.pb.h"
 #include "service/authorizer.h"
+#include "service/call_observer.h"
 #include "service/call_tracker.h"
 #include "service/executor.h"
 #include "service/handle_table.h"
@@ -44,12 +47,14 @@ class KeyValueService final
  public:
   // `threads_per_store` workers serve each store. `publish_health` receives
   // every change of a store's health (see StoreHealth). `authorizer`
-  // identifies callers and checks their grants; it must outlive the
-  // service. Without one, every caller is the anonymous principal "" with
-  // every store.
+  // identifies callers and checks their grants; without one, every caller is
+  // the anonymous principal "" with every store. `observer`, if not null,
+  // sees every finished call (metrics, request log). Both must outlive the
+  // service.
   KeyValueService(StoreCatalog* catalog, const Limits& limits,
                   int threads_per_store, StoreHealth::Publisher publish_health,
-                  const Authorizer* authorizer = nullptr);
+                  const Authorizer* authorizer = nullptr,
+                  CallObserver* observer = nullptr);
 
   using Raw = grpc::ByteBuffer;
   grpc::ServerUnaryReactor* Open(grpc::CallbackServerContext* context,
@@ -80,6 +85,11 @@ class KeyValueService final
   // Whether `store`'s backend answered the last call that reached it.
   bool IsStoreHealthy(const std::string& store) {
     return health_.IsHealthy(store);
+  }
+
+  // How many handles each principal holds open (HandleTable::OpenCounts).
+  std::vector<std::pair<std::string, size_t>> OpenHandleCounts() {
+    return handles_.OpenCounts();
   }
 
   // The operations, callable directly (tests, in-process use). `principal`
@@ -118,35 +128,40 @@ class KeyValueService final
   // (or failed to open it), in the store's health; returns it unchanged.
   absl::Status Observe(const std::string& store, absl::Status outcome);
 
-  // The pool that runs `request`: the targeted store's, or the control pool
-  // for requests that touch no backend (Close, unknown stores and handles).
-  Executor& ExecutorFor(const std::string& principal,
-                        const v1::OpenRequest& request);
-  Executor& ExecutorFor(const std::string& principal,
-                        const v1::CloseRequest& request);
+  // The configured store `request` targets, or "" if none (an unknown
+  // store name or handle).
+  std::string StoreOf(const std::string& principal,
+                      const v1::OpenRequest& request);
   template <typename Request>
-  Executor& ExecutorFor(const std::string& principal, const Request& request);
-  // Writes run on the store's write pool when its driver type asks for one
-  // (DriverType::write_threads), so reads never queue behind waiting writes.
-  Executor& ExecutorFor(const std::string& principal,
-                        const v1::SetRequest& request);
-  Executor& ExecutorFor(const std::string& principal,
-                        const v1::DeleteRequest& request);
-  Executor& WriteExecutorFor(const std::string& principal, uint32_t handle);
+  std::string StoreOf(const std::string& principal, const Request& request);
+
+  // The pool that runs calls to `store`: its own, or the control pool for
+  // calls that reach no store. Writes (`write`) run on the store's write
+  // pool when its driver type asks for one (DriverType::write_threads), so
+  // reads never queue behind writes waiting for their commit.
+  Executor& ExecutorFor(const std::string& store, bool write);
 
   // Decodes `raw_request`, runs `operation` on the executor, encodes its
   // response into `raw_response` and finishes the call, mapping any error.
+  // `method` names the RPC for the observer.
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* Serve(
-      grpc::CallbackServerContext* context, const Raw* raw_request,
-      Raw* raw_response,
+      const char* method, grpc::CallbackServerContext* context,
+      const Raw* raw_request, Raw* raw_response,
       absl::StatusOr<Response> (KeyValueService::*operation)(const std::string&,
                                                              const Request&));
+
+  // Finishes the call with `status`, after reporting it to the observer as
+  // `call` (whose outcome fields this sets).
+  void Finish(grpc::CallbackServerContext* context,
+              grpc::ServerUnaryReactor* reactor, const absl::Status& status,
+              absl::Time started, CallRecord& call);
 
   StoreCatalog* const catalog_;
   const Limits limits_;
   const Authorizer anonymous_;
   const Authorizer* const authorizer_;
+  CallObserver* const observer_;
   HandleTable handles_;
   CallTracker calls_;
   StoreHealth health_;

@@ -5,75 +5,38 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
-#include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "google/protobuf/stubs/logging.h"
+#include "service/call_observer.h"
 #include "service/client_access.h"
 #include "service/config.h"
+#include "service/kvd_flags.h"
+#include "service/logging.h"
+#include "service/metrics.h"
+#include "service/metrics_server.h"
+#include "service/request_log.h"
 #include "service/server.h"
 #include "service/shutdown_plan.h"
 #include "service/store_catalog.h"
-#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
 namespace kv {
 namespace {
 
-constexpr char kDescription[] =
-    "kvd serves named key-value stores over gRPC with the Spin key-value "
-    "API.\nOn start it prints \"kvd listening on ADDR\" and where each store "
-    "keeps its data.\nSIGTERM stops it gracefully (readiness off, calls served "
-    "for --drain-delay, in-flight calls finished, exit 0); SIGINT or a second "
-    "SIGTERM skips the drain delay. SIGHUP re-reads the clients' token "
-    "files.\nWithout [[client]] entries every caller may use every store, so "
-    "kvd then\nlistens only on loopback or a unix socket (see "
-    "--insecure-allow-remote).";
-
-constexpr char kExamples[] =
-    "Examples:\n"
-    "  kvd                                  # 127.0.0.1:50051, "
-    "./.kvd/default.db\n"
-    "  kvd --listen=unix:/run/kvd/kvd.sock --data-dir=/var/lib/kvd\n"
-    "  kvd --config=runtime-config.toml --listen=127.0.0.1:0\n"
-    "  kvd --config=clients.toml --listen=0.0.0.0:50051 \\\n"
-    "      --tls-cert=server.pem --tls-key=server.key "
-    "--tls-client-ca=ca.pem\n\n"
-    "Docs: docs/configuration.md, docs/security.md";
-
-// Command-line flags. Empty strings mean "not given", so the config file or
-// the built-in default applies.
-struct Flags {
-  std::string listen;
-  std::string health_listen;
-  std::string config;
-  std::string data_dir;
-  std::string log_level = "info";
-  std::string drain_delay = "5s";
-  std::string shutdown_grace = "10s";
-  std::string shutdown_timeout = "25s";
-  std::string tls_cert;
-  std::string tls_key;
-  std::string tls_client_ca;
-  bool insecure_allow_remote = false;
-};
-
+// Logs `message` and, in text format, repeats it as a plain "kvd: ..."
+// line; in JSON format every stderr line stays one JSON object.
 int Fail(const std::string& message) {
   spdlog::error("{}", message);
-  std::fprintf(stderr, "kvd: %s\n", message.c_str());
+  if (CurrentLogFormat() == LogFormat::kText) {
+    std::fprintf(stderr, "kvd: %s\n", message.c_str());
+  }
   return 2;
-}
-
-// Routes protobuf's own log lines (e.g. about a request with invalid UTF-8,
-// which kvd already answers with a precise error) to the debug log, so a
-// client cannot flood the log with them.
-void ProtobufLogToDebug(google::protobuf::LogLevel level, const char* filename,
-                        int line, const std::string& message) {
-  spdlog::debug("protobuf {}:{}: {}", filename, line, message);
 }
 
 // Blocks SIGTERM, SIGINT and SIGHUP in every thread (call before starting
@@ -112,90 +75,19 @@ bool SleepUnlessStopSignal(const sigset_t& signals, absl::Duration delay,
   return false;
 }
 
-// `level_name` is one of debug, info, warn, error (checked by the parser).
-void ConfigureLogging(const std::string& level_name) {
-  const spdlog::level::level_enum level = spdlog::level::from_str(level_name);
-  auto logger = spdlog::stderr_color_mt("kvd");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-  logger->set_level(level);
-  spdlog::set_default_logger(logger);
-  google::protobuf::SetLogHandler(&ProtobufLogToDebug);
-}
-
 int Run(int argc, char** argv) {
-  CLI::App app(kDescription, "kvd");
-  app.footer(kExamples);
-  Flags flags;
-  app.add_option("--listen", flags.listen,
-                 "Address to serve on: host:port (port 0 picks a free port) "
-                 "or unix:/path/to/socket. Default: [server] listen, else "
-                 "127.0.0.1:50051")
-      ->type_name("ADDR");
-  app.add_option("--health-listen", flags.health_listen,
-                 "Also serve the gRPC health service, and only it, on this "
-                 "host:port: for Kubernetes' gRPC probes when --listen is a "
-                 "unix socket")
-      ->type_name("ADDR")
-      ->envname("KVD_HEALTH_LISTEN");
-  app.add_option("--config", flags.config,
-                 "Runtime config file (TOML, the shape of Spin's "
-                 "runtime-config.toml). Without one, kvd serves the "
-                 "\"default\" store from an SQLite file in the data "
-                 "directory")
-      ->type_name("FILE");
-  app.add_option("--data-dir", flags.data_dir,
-                 "Directory for store files the config does not place. "
-                 "Default: [server] data_dir, else ./.kvd")
-      ->type_name("DIR");
-  app.add_option("--log-level", flags.log_level,
-                 "Least severe log level printed")
-      ->type_name("LEVEL")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
-      ->capture_default_str();
-  app.add_option("--drain-delay", flags.drain_delay,
-                 "On SIGTERM, how long kvd keeps serving calls after its "
-                 "readiness (health \"kvd.ready\") turned NOT_SERVING, so "
-                 "endpoints and load balancers stop routing to it first")
-      ->type_name("DURATION")
-      ->envname("KVD_DRAIN_DELAY")
-      ->capture_default_str();
-  app.add_option("--shutdown-grace", flags.shutdown_grace,
-                 "Once kvd refuses new calls, how long in-flight calls may "
-                 "take to finish before they are cancelled")
-      ->type_name("DURATION")
-      ->capture_default_str();
-  app.add_option("--shutdown-timeout", flags.shutdown_timeout,
-                 "Bound on the whole stop, from the signal to the exit; "
-                 "keep it below Kubernetes' terminationGracePeriodSeconds")
-      ->type_name("DURATION")
-      ->envname("KVD_SHUTDOWN_TIMEOUT")
-      ->capture_default_str();
-  app.add_option("--tls-cert", flags.tls_cert,
-                 "Serve TLS with this PEM certificate (chain). Default: "
-                 "[server] tls_cert; plaintext if neither is set")
-      ->type_name("FILE");
-  app.add_option("--tls-key", flags.tls_key,
-                 "The PEM private key of --tls-cert. Default: [server] "
-                 "tls_key")
-      ->type_name("FILE");
-  app.add_option("--tls-client-ca", flags.tls_client_ca,
-                 "Require client certificates signed by this PEM CA (mTLS); "
-                 "[[client]] certificate_identity then identifies clients. "
-                 "Default: [server] tls_client_ca")
-      ->type_name("FILE");
-  app.add_flag("--insecure-allow-remote", flags.insecure_allow_remote,
-               "Without [[client]] entries, listen on a non-loopback "
-               "address anyway: anyone who can reach it may read and write "
-               "every store");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;
+  absl::StatusOr<KvdFlags> parsed = ParseKvdFlags(argc, argv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "kvd: %s\n",
+                 std::string(parsed.status().message()).c_str());
+    return 2;
   }
-  absl::StatusOr<ShutdownPlan> shutdown = ParseShutdownPlan(
-      flags.drain_delay, flags.shutdown_grace, flags.shutdown_timeout);
-  if (!shutdown.ok()) return Fail(std::string(shutdown.status().message()));
-  ConfigureLogging(flags.log_level);
+  const KvdFlags& flags = *parsed;
+  if (!flags.help.empty()) {
+    std::fputs(flags.help.c_str(), stdout);
+    return 0;
+  }
+  ConfigureLogging(flags.log_format, flags.log_level);
 
   sigset_t signals;
   BlockSignals(signals);
@@ -229,6 +121,18 @@ int Run(int argc, char** argv) {
   }
   options.health_listen = flags.health_listen;
   options.limits = config->limits;
+  // Metrics count calls from the first; the request log costs a level check
+  // unless --log-level=debug.
+  RequestLog request_log;
+  std::unique_ptr<KvMetrics> metrics;
+  if (!flags.metrics_listen.empty()) {
+    metrics = std::make_unique<KvMetrics>(catalog.Names());
+  }
+  CallObserverList observers(
+      metrics != nullptr
+          ? std::vector<CallObserver*>{&request_log, metrics.get()}
+          : std::vector<CallObserver*>{&request_log});
+  options.call_observer = &observers;
   if (config->worker_threads > 0)
     options.worker_threads = config->worker_threads;
   options.transport = config->transport;
@@ -245,6 +149,19 @@ int Run(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<KvServer>> server =
       KvServer::Start(options, &catalog);
   if (!server.ok()) return Fail(std::string(server.status().message()));
+
+  // Serving metrics reads the running server's handle table.
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (metrics != nullptr) {
+    KvServer* kv_server = server->get();
+    metrics->SetGaugeSources(
+        {[kv_server] { return kv_server->OpenHandleCounts(); },
+         [&catalog] { return catalog.SizeBytes(); }});
+    absl::StatusOr<std::unique_ptr<MetricsServer>> started =
+        MetricsServer::Start(flags.metrics_listen, *metrics);
+    if (!started.ok()) return Fail(std::string(started.status().message()));
+    metrics_server = *std::move(started);
+  }
 
   // stdout carries the facts a user or a script needs; the first line is the
   // address (tests and tools parse it).
@@ -267,6 +184,10 @@ int Run(int argc, char** argv) {
                    std::string(store.status.message()));
     }
   }
+  if (metrics_server != nullptr) {
+    std::printf("kvd metrics on http://%s/metrics\n",
+                metrics_server->address().c_str());
+  }
   std::fflush(stdout);
   spdlog::info("serving {} store(s) on {}", catalog.Describe().size(),
                (*server)->address());
@@ -276,18 +197,18 @@ int Run(int argc, char** argv) {
     ReloadTokens(*access);
     signal_number = WaitForSignal(signals);
   }
+  const ShutdownPlan& shutdown = flags.shutdown;
   ExitIfStillRunningAt(
-      absl::Now() + shutdown->timeout,
+      absl::Now() + shutdown.timeout,
       absl::StrCat("stop took longer than --shutdown-timeout=",
-                   absl::FormatDuration(shutdown->timeout), "; exiting now"));
+                   absl::FormatDuration(shutdown.timeout), "; exiting now"));
   (*server)->BeginDrain();
-  if (signal_number == SIGTERM &&
-      shutdown->drain_delay > absl::ZeroDuration()) {
+  if (signal_number == SIGTERM && shutdown.drain_delay > absl::ZeroDuration()) {
     spdlog::info(
         "received SIGTERM; readiness is NOT_SERVING, still serving calls for "
         "{} (--drain-delay)",
-        absl::FormatDuration(shutdown->drain_delay));
-    if (SleepUnlessStopSignal(signals, shutdown->drain_delay,
+        absl::FormatDuration(shutdown.drain_delay));
+    if (SleepUnlessStopSignal(signals, shutdown.drain_delay,
                               [&access] { ReloadTokens(*access); })) {
       spdlog::info("received another stop signal; ending the drain delay");
     }
@@ -296,8 +217,11 @@ int Run(int argc, char** argv) {
                  signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   }
   spdlog::info("refusing new calls; finishing in-flight calls (up to {})",
-               absl::FormatDuration(shutdown->grace));
-  (*server)->Shutdown(shutdown->grace);
+               absl::FormatDuration(shutdown.grace));
+  (*server)->Shutdown(shutdown.grace);
+  // The metrics' gauges read the server and the stores: stop serving them
+  // first.
+  metrics_server.reset();
   server->reset();
   catalog.CloseAll();
   spdlog::info("stopped cleanly");

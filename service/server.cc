@@ -88,7 +88,7 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
       [self](const std::string& service, bool serving) {
         self->SetHealth(service, serving);
       },
-      options.authorizer);
+      options.authorizer, options.call_observer);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -4,12 +4,15 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
 #include "service/authorizer.h"
+#include "service/call_observer.h"
 #include "service/kv_service.h"
 #include "service/limits.h"
 #include "service/readiness.h"
@@ -36,6 +39,9 @@ struct ServerOptions {
   // Identifies callers and checks grants; must outlive the server. Null:
   // every caller is anonymous with every store.
   const Authorizer* authorizer = nullptr;
+  // Sees every finished KeyValue call (metrics, request log); may be null.
+  // Must outlive the server.
+  CallObserver* call_observer = nullptr;
 };
 
 // The health service names kvd publishes (grpc.health.v1.Health):
@@ -65,6 +71,11 @@ class KvServer {
   // The address of the health-only listener (ServerOptions::health_listen),
   // with the chosen port; empty if there is none.
   const std::string& health_address() const { return health_address_; }
+
+  // How many store handles each principal holds open.
+  std::vector<std::pair<std::string, size_t>> OpenHandleCounts() {
+    return service_->OpenHandleCounts();
+  }
 
   // The first step of a graceful stop: turns readiness ("kvd.ready")
   // NOT_SERVING for good, so endpoints and load balancers stop sending new

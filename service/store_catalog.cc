@@ -77,6 +77,17 @@ std::vector<StoreCatalog::StoreState> StoreCatalog::Describe() {
   return states;
 }
 
+std::vector<std::pair<std::string, uint64_t>> StoreCatalog::SizeBytes() {
+  std::vector<std::pair<std::string, uint64_t>> sizes;
+  for (auto& store : stores_) {
+    absl::MutexLock lock(&store->mutex);
+    if (store->owned == nullptr) continue;
+    absl::optional<uint64_t> bytes = store->owned->SizeBytes();
+    if (bytes.has_value()) sizes.emplace_back(store->spec.name, *bytes);
+  }
+  return sizes;
+}
+
 void StoreCatalog::CloseAll() {
   for (auto& store : stores_) {
     absl::MutexLock lock(&store->mutex);

@@ -2,8 +2,10 @@
 #define KV_SERVICE_STORE_CATALOG_H_
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -54,6 +56,10 @@ class StoreCatalog {
   };
   // Every store in config order, with its state.
   std::vector<StoreState> Describe();
+
+  // The bytes each open store occupies, for stores whose driver can tell
+  // (Driver::SizeBytes), in config order. Never opens a store.
+  std::vector<std::pair<std::string, uint64_t>> SizeBytes();
 
   // Closes every driver, for shutdown; later Finds fail with IO. Call only
   // once nothing uses a driver returned by Find (the server has stopped).

@@ -58,6 +58,20 @@ TEST(StoreCatalogTest, UnopenableStoreIsReportedAndRetriedLater) {
   EXPECT_TRUE(catalog.Describe()[0].status.ok());
 }
 
+TEST(StoreCatalogTest, SizeBytesListsOpenStoresThatKnowTheirSize) {
+  const std::string dir = ::testing::TempDir() + "/catalog_sizes";
+  ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+  StoreCatalog catalog({Spec("files", "sqlite", dir + "/files.db"),
+                        Spec("cache", "memory"),
+                        Spec("broken", "sqlite", "/dev/null/broken.db")});
+  catalog.OpenAll();
+  std::vector<std::pair<std::string, uint64_t>> sizes = catalog.SizeBytes();
+  // Memory stores report no size; a store that is not open is skipped.
+  ASSERT_EQ(sizes.size(), 1u);
+  EXPECT_EQ(sizes[0].first, "files");
+  EXPECT_GT(sizes[0].second, 0u);
+}
+
 TEST(StoreCatalogTest, ClosedCatalogRefusesUse) {
   StoreCatalog catalog({Spec("default", "memory")});
   catalog.OpenAll();

@@ -1,12 +1,14 @@
 #ifndef KV_STORE_DRIVER_H_
 #define KV_STORE_DRIVER_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 
 namespace kv {
 
@@ -51,6 +53,12 @@ class Driver {
   // Where the data lives, for operators: a file path, or a URL with any
   // password removed. Empty if there is nothing to show (e.g. memory).
   virtual std::string Location() const { return ""; }
+
+  // How many bytes the store's data occupies, for the kvd_store_size_bytes
+  // metric; nullopt if the driver cannot tell cheaply (a shared server's
+  // usage is that server's own metric). Called on every metrics scrape, from
+  // any thread, so it must not scan the data.
+  virtual absl::optional<uint64_t> SizeBytes() const { return absl::nullopt; }
 };
 
 }  // namespace kv

@@ -38,6 +38,8 @@ packages=(
   libfmt-dev
   libcli11-dev
   nlohmann-json3-dev
+  # kvd's Prometheus metrics endpoint (prometheus-cpp's core and HTTP pull).
+  prometheus-cpp-dev
   clang-format
   git
   # Fuzzing (tests/fuzz, --config=fuzz): clang and its libFuzzer, ASan and

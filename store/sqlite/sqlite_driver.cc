@@ -445,6 +445,17 @@ class SqliteDriver : public Driver {
 
   WriteBatcher::Stats write_stats() const { return batcher_.stats(); }
 
+  // The database file plus its write-ahead log, which holds recent writes
+  // until a checkpoint moves them into the file.
+  absl::optional<uint64_t> SizeBytes() const override {
+    uint64_t bytes = 0;
+    for (const std::string& file : {options_.path, options_.path + "-wal"}) {
+      struct stat info;
+      if (stat(file.c_str(), &info) == 0) bytes += info.st_size;
+    }
+    return bytes;
+  }
+
  private:
   // A reader connection borrowed from the pool; returned when destroyed.
   class ReaderLease {

@@ -233,6 +233,19 @@ TEST(SqliteDriverTest, LocationIsTheFile) {
   EXPECT_EQ((*driver)->Location(), spec.data_dir + "/test.db");
 }
 
+TEST(SqliteDriverTest, SizeBytesCountsTheFileAndItsLog) {
+  StoreSpec spec = SqliteSpec(MakeTempDir());
+  absl::StatusOr<std::unique_ptr<Driver>> driver = OpenDriver(spec);
+  ASSERT_THAT(driver, IsOk());
+  const absl::optional<uint64_t> empty = (*driver)->SizeBytes();
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_GT(*empty, 0u);  // The schema alone takes a page.
+  ASSERT_THAT((*driver)->Set("key", std::string(100000, 'v')), IsOk());
+  const absl::optional<uint64_t> full = (*driver)->SizeBytes();
+  ASSERT_TRUE(full.has_value());
+  EXPECT_GE(*full, *empty + 100000);
+}
+
 TEST(SqliteDriverTest, CreatesMissingParentDirectoriesPrivately) {
   StoreSpec spec = SqliteSpec(MakeTempDir());
   spec.options["path"] = "a/b/store.db";
