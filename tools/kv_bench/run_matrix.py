@@ -454,6 +454,14 @@ def write_report(path, args, bench, redis_rows, memory, large, machine,
             f"{memory['max_rss'] / 1e6:.1f} MB, VmHWM "
             f"{memory['hwm'] / 1e6:.1f} MB.\n")
 
+    # Where the time goes: a hand-written profile analysis, kept beside the
+    # script because it is not generated (it names its own run).
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "profile_notes.md")
+    if os.path.exists(notes) and not args.quick:
+        with open(notes) as f:
+            add(f.read().rstrip("\n") + "\n")
+
     # Absolute figures.
     add("## Results\n")
     add("Each cell: calls per second · p50 / p99 latency. Columns: calls in "
