@@ -82,6 +82,9 @@ KeyValueService::KeyValueService(StoreCatalog* catalog, const Limits& limits,
   for (const StoreCatalog::StoreState& state : catalog->Describe()) {
     executors_[state.name] = std::make_unique<Executor>(threads_per_store);
     const DriverType* type = FindDriverType(state.type);
+    if (type != nullptr && type->fast_reads) {
+      fast_read_stores_.insert(state.name);
+    }
     if (type != nullptr && type->write_threads > 0) {
       write_executors_[state.name] =
           std::make_unique<Executor>(type->write_threads);
@@ -174,14 +177,8 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
   call->store = StoreOf(call->principal, *request);
   call->key_bytes = KeyBytesOf(*request);
   call->value_bytes = ValueBytesOf(*request);
-  constexpr bool kWrite = std::is_same_v<Request, v1::SetRequest> ||
-                          std::is_same_v<Request, v1::DeleteRequest>;
-  // Close reaches no backend, so it never waits behind a slow store.
-  Executor& executor = std::is_same_v<Request, v1::CloseRequest>
-                           ? control_executor_
-                           : ExecutorFor(call->store, kWrite);
-  executor.Schedule([this, context, reactor, request, raw_response, operation,
-                     started, call] {
+  auto run = [this, context, reactor, request, raw_response, operation, started,
+              call] {
     absl::Status status;
     if (context->IsCancelled()) {
       status = absl::CancelledError("the call was cancelled before it ran");
@@ -193,7 +190,20 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
     }
     Finish(context, reactor, status, started, *call);
     calls_.End();
-  });
+  };
+  constexpr bool kRead = std::is_same_v<Request, v1::GetRequest> ||
+                         std::is_same_v<Request, v1::ExistsRequest>;
+  if (kRead && fast_read_stores_.contains(call->store)) {
+    run();
+    return reactor;
+  }
+  constexpr bool kWrite = std::is_same_v<Request, v1::SetRequest> ||
+                          std::is_same_v<Request, v1::DeleteRequest>;
+  // Close reaches no backend, so it never waits behind a slow store.
+  Executor& executor = std::is_same_v<Request, v1::CloseRequest>
+                           ? control_executor_
+                           : ExecutorFor(call->store, kWrite);
+  executor.Schedule(std::move(run));
   return reactor;
 }
 

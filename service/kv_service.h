@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/server_context.h"
@@ -30,7 +31,10 @@ namespace kv {
 // (service/request_decoder.h) so malformed ones get a precise error, then
 // runs the operation, which may block on storage, on the worker pool of the
 // store it targets. Each store has a pool of its own, so a backend that hangs
-// until its deadline never delays calls to other stores.
+// until its deadline never delays calls to other stores. Two exceptions, both
+// chosen by the driver type: reads of a store with fast reads run on the
+// gRPC thread that received the call, and writes of a store with write
+// threads run on a pool of their own (see DriverType).
 //
 // `catalog` must outlive the service. The service's pools finish their
 // queued work when it is destroyed, so destroy it before the catalog closes
@@ -170,6 +174,9 @@ class KeyValueService final
   absl::flat_hash_map<std::string, std::unique_ptr<Executor>> executors_;
   // Only for stores whose driver type sets DriverType::write_threads.
   absl::flat_hash_map<std::string, std::unique_ptr<Executor>> write_executors_;
+  // Stores whose reads run on the calling gRPC thread
+  // (DriverType::fast_reads).
+  absl::flat_hash_set<std::string> fast_read_stores_;
 };
 
 }  // namespace kv

@@ -103,6 +103,7 @@ class MemoryDriver : public Driver {
 
 DriverType MemoryDriverType() {
   DriverType type;
+  type.fast_reads = true;
   type.description = "In-process map; the data is lost when kvd exits";
   type.open =
       [](const StoreSpec& spec) -> absl::StatusOr<std::unique_ptr<Driver>> {

@@ -1,0 +1,133 @@
+// Reads of a store whose driver type has fast reads run on the gRPC thread
+// that received them, not on the store's pool: with the store's only worker
+// held by a Set, a Get still completes.
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "kv/v1/kv.grpc.pb.h"
+#include "service/server.h"
+#include "service/store_catalog.h"
+#include "store/driver.h"
+#include "store/registry.h"
+
+namespace kv {
+namespace {
+
+// Far longer than one Get takes; reaching it means the Get waited for the
+// worker that the Set holds.
+constexpr absl::Duration kHangGuard = absl::Seconds(30);
+
+// What the driver's calls tell each other: a Set waits, holding its worker,
+// until a Get has run.
+struct Rendezvous {
+  absl::Mutex mutex;
+  absl::CondVar changed;
+  bool set_waiting = false;
+  bool get_ran = false;
+};
+Rendezvous& Shared() {
+  static Rendezvous* const rendezvous = new Rendezvous();
+  return *rendezvous;
+}
+
+class SetWaitsForGetDriver : public Driver {
+ public:
+  absl::StatusOr<std::string> Get(absl::string_view) override {
+    Rendezvous& shared = Shared();
+    absl::MutexLock lock(&shared.mutex);
+    shared.get_ran = true;
+    shared.changed.SignalAll();
+    return std::string("value");
+  }
+  absl::Status Set(absl::string_view, absl::string_view) override {
+    Rendezvous& shared = Shared();
+    absl::MutexLock lock(&shared.mutex);
+    shared.set_waiting = true;
+    shared.changed.SignalAll();
+    const absl::Time deadline = absl::Now() + kHangGuard;
+    while (!shared.get_ran) {
+      if (shared.changed.WaitWithDeadline(&shared.mutex, deadline)) {
+        return absl::DeadlineExceededError("no Get ran while this Set waited");
+      }
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Delete(absl::string_view) override { return absl::OkStatus(); }
+  absl::StatusOr<bool> Exists(absl::string_view) override { return true; }
+  absl::Status ListKeys(absl::FunctionRef<bool(absl::string_view)>) override {
+    return absl::OkStatus();
+  }
+};
+
+const bool kRegistered = [] {
+  DriverType type;
+  type.description = "test: a Set waits for a Get";
+  type.open = [](const StoreSpec&) -> absl::StatusOr<std::unique_ptr<Driver>> {
+    return std::make_unique<SetWaitsForGetDriver>();
+  };
+  type.fast_reads = true;
+  return RegisterDriverType("set_waits_for_get", std::move(type));
+}();
+
+TEST(FastReadsTest, GetRunsWhileTheStoresOnlyWorkerIsBusy) {
+  StoreSpec spec;
+  spec.name = "default";
+  spec.type = "set_waits_for_get";
+  StoreCatalog catalog({spec});
+  catalog.OpenAll();
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.worker_threads = 1;
+  absl::StatusOr<std::unique_ptr<KvServer>> server =
+      KvServer::Start(options, &catalog);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::KeyValue::NewStub(grpc::CreateChannel(
+      (*server)->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext open_context;
+  v1::OpenRequest open;
+  open.set_name("default");
+  v1::OpenResponse opened;
+  ASSERT_TRUE(stub->Open(&open_context, open, &opened).ok());
+
+  grpc::Status set_result;
+  std::thread writer([&] {
+    grpc::ClientContext context;
+    v1::SetRequest set;
+    set.set_store(opened.store());
+    set.set_key("k");
+    set.set_value("v");
+    v1::SetResponse response;
+    set_result = stub->Set(&context, set, &response);
+  });
+  {
+    Rendezvous& shared = Shared();
+    absl::MutexLock lock(&shared.mutex);
+    const absl::Time deadline = absl::Now() + kHangGuard;
+    while (!shared.set_waiting &&
+           !shared.changed.WaitWithDeadline(&shared.mutex, deadline)) {
+    }
+    ASSERT_TRUE(shared.set_waiting) << "the Set never reached the driver";
+  }
+  grpc::ClientContext get_context;
+  v1::GetRequest get;
+  get.set_store(opened.store());
+  get.set_key("k");
+  v1::GetResponse got;
+  const grpc::Status get_result = stub->Get(&get_context, get, &got);
+  writer.join();
+  EXPECT_TRUE(get_result.ok()) << get_result.error_message();
+  EXPECT_EQ(got.value(), "value");
+  EXPECT_TRUE(set_result.ok()) << set_result.error_message();
+  (*server)->Shutdown(absl::Seconds(5));
+  catalog.CloseAll();
+}
+
+}  // namespace
+}  // namespace kv
