@@ -21,8 +21,9 @@ namespace kv {
 //
 // Each store appears in the health service as "store:NAME", so operators
 // and probes can ask about one store:
-//   grpcurl -plaintext -d '{"service":"store:orders"}' HOST:PORT \
+//   grpcurl -plaintext -d '{"service":"store:orders"}' HOST:PORT
 //       grpc.health.v1.Health/Check
+// (one command line).
 //
 // Thread-safe.
 class StoreHealth {

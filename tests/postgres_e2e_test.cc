@@ -51,7 +51,9 @@ class PostgresEndToEndTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NE(server_, nullptr)
         << "cannot start PostgreSQL: " << *startup_error_;
-    if (!server_->running()) ASSERT_TRUE(server_->Start().ok());
+    if (!server_->running()) {
+      ASSERT_TRUE(server_->Start().ok());
+    }
   }
 
   // Starts kvd on a free port with store "orders" on the server, in a

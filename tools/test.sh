@@ -2,9 +2,9 @@
 # Builds and runs every test: tools/setup.sh, then `bazel test //...`.
 # Extra arguments go to `bazel test`: flags (tools/test.sh --config=asan) and/or
 # target patterns, which then replace //... (tools/test.sh //store/...).
-# Without arguments it then fuzzes: tests/fuzz/run_fuzzers.sh builds the fuzz
-# targets with clang and runs each for FUZZ_SECONDS (default 30); KVD_FUZZ=0
-# skips that. Ends with a line "N passed, N failed" counted from Bazel's test
+# When no targets are named (a full run, flags or not, as .ci/run does) it then
+# fuzzes: tests/fuzz/run_fuzzers.sh builds the fuzz targets with clang and runs
+# each for FUZZ_SECONDS (default 30); KVD_FUZZ=0 skips that. Ends with a line "N passed, N failed" counted from Bazel's test
 # summary (plus one per fuzzer), and exits non-zero if Bazel or a fuzzer did.
 set -euo pipefail
 
@@ -39,9 +39,10 @@ rc=0
 passed=$(grep -Ec '^//[^ ]+ +(\(cached\) )?(PASSED|FLAKY)( |,|$)' "$log" || true)
 failed=$(grep -Ec '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|INCOMPLETE)' "$log" || true)
 
-# --- Fuzzing (tests/fuzz/run_fuzzers.sh): a full run only. Each fuzzer that
-# ran counts as one test; a fuzz build that fails counts as one failure.
-if [[ $# -eq 0 && "${KVD_FUZZ:-1}" != 0 ]]; then
+# --- Fuzzing (tests/fuzz/run_fuzzers.sh): a full run only (no targets named).
+# Each fuzzer that ran counts as one test; a fuzz build that fails counts as
+# one failure.
+if ! $has_targets && [[ "${KVD_FUZZ:-1}" != 0 ]]; then
   fuzz_log="$(mktemp "${TMPDIR:-/tmp}/kvd-fuzz.XXXXXX")"
   echo "test: tests/fuzz/run_fuzzers.sh"
   fuzz_rc=0
