@@ -46,6 +46,7 @@ packages=(
   # UBSan runtimes.
   clang
   libclang-rt-14-dev
+  lld
   # Bearer token hashing (OpenSSL libcrypto) and the test certificates of
   # //tests:kvd_auth_test (the openssl CLI).
   libssl-dev
