@@ -125,7 +125,9 @@ std::vector<std::string> LoadThenKill(KvdProcess& kvd, int round,
   absl::StatusOr<int> exit_code = kvd.Stop(SIGKILL, absl::Seconds(30));
   for (std::thread& thread : writers) thread.join();
   EXPECT_TRUE(exit_code.ok()) << exit_code.status();
-  if (exit_code.ok()) EXPECT_EQ(*exit_code, 128 + SIGKILL);
+  if (exit_code.ok()) {
+    EXPECT_EQ(*exit_code, 128 + SIGKILL);
+  }
 
   std::vector<std::string> keys;
   for (const std::vector<std::string>& mine : acknowledged) {
