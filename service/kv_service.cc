@@ -85,18 +85,22 @@ KeyValueService::KeyValueService(StoreCatalog* catalog, const Limits& limits,
     if (type != nullptr && type->fast_reads) {
       fast_read_stores_.insert(state.name);
     }
-    if (type != nullptr && type->write_threads > 0) {
-      write_executors_[state.name] =
-          std::make_unique<Executor>(type->write_threads);
+    if (type != nullptr && type->nonblocking_writes) {
+      nonblocking_write_stores_.insert(state.name);
     }
   }
   for (const StoreCatalog::StoreState& state : catalog->Describe()) {
     if (!state.status.ok()) {
       Observe(state.name,
               BackendError(state.name, "open",
-                           absl::UnavailableError(state.status.message())));
+                           absl::UnavailableError(state.status.message())))
+          .IgnoreError();
     }
   }
+}
+
+KeyValueService::~KeyValueService() {
+  calls_->WaitUntilIdle(absl::InfiniteFuture());
 }
 
 absl::Status KeyValueService::Observe(const std::string& store,
@@ -118,11 +122,7 @@ std::string KeyValueService::StoreOf(const std::string& principal,
   return store.ok() ? *std::move(store) : "";
 }
 
-Executor& KeyValueService::ExecutorFor(const std::string& store, bool write) {
-  if (write) {
-    auto writes = write_executors_.find(store);
-    if (writes != write_executors_.end()) return *writes->second;
-  }
+Executor& KeyValueService::ExecutorFor(const std::string& store) {
   auto it = executors_.find(store);
   return it == executors_.end() ? control_executor_ : *it->second;
 }
@@ -152,7 +152,7 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto call = std::make_shared<CallRecord>();
   call->method = method;
-  if (!calls_.Begin()) {
+  if (!calls_->Begin()) {
     Finish(context, reactor,
            absl::UnavailableError("kvd is shutting down; retry elsewhere"),
            started, *call);
@@ -163,7 +163,7 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
   absl::StatusOr<std::string> principal = PrincipalOf(*context);
   if (!principal.ok()) {
     Finish(context, reactor, principal.status(), started, *call);
-    calls_.End();
+    calls_->End();
     return reactor;
   }
   call->principal = *std::move(principal);
@@ -171,7 +171,7 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
   absl::Status decoded = DecodeRequest(*raw_request, *request);
   if (!decoded.ok()) {
     Finish(context, reactor, decoded, started, *call);
-    calls_.End();
+    calls_->End();
     return reactor;
   }
   call->store = StoreOf(call->principal, *request);
@@ -189,7 +189,7 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
                              : response.status();
     }
     Finish(context, reactor, status, started, *call);
-    calls_.End();
+    calls_->End();
   };
   constexpr bool kRead = std::is_same_v<Request, v1::GetRequest> ||
                          std::is_same_v<Request, v1::ExistsRequest>;
@@ -197,12 +197,28 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
     run();
     return reactor;
   }
-  constexpr bool kWrite = std::is_same_v<Request, v1::SetRequest> ||
-                          std::is_same_v<Request, v1::DeleteRequest>;
+  if constexpr (std::is_same_v<Request, v1::SetRequest> ||
+                std::is_same_v<Request, v1::DeleteRequest>) {
+    if (nonblocking_write_stores_.contains(call->store)) {
+      // The tracker is captured, not reached through `this`: End() is the
+      // last thing the callback does, and the service may be destroyed as
+      // soon as the last call has ended.
+      StartWrite(call->principal, request,
+                 [this, calls = calls_, context, reactor, raw_response, started,
+                  call](absl::Status status) {
+                   if (status.ok()) {
+                     status = EncodeResponse(Response(), *raw_response);
+                   }
+                   Finish(context, reactor, status, started, *call);
+                   calls->End();
+                 });
+      return reactor;
+    }
+  }
   // Close reaches no backend, so it never waits behind a slow store.
   Executor& executor = std::is_same_v<Request, v1::CloseRequest>
                            ? control_executor_
-                           : ExecutorFor(call->store, kWrite);
+                           : ExecutorFor(call->store);
   executor.Schedule(std::move(run));
   return reactor;
 }
@@ -212,8 +228,8 @@ absl::Status KeyValueService::RetryOpen(const std::string& store) {
 }
 
 bool KeyValueService::Drain(absl::Time deadline) {
-  calls_.StartDraining();
-  return calls_.WaitUntilIdle(deadline);
+  calls_->StartDraining();
+  return calls_->WaitUntilIdle(deadline);
 }
 
 grpc::ServerUnaryReactor* KeyValueService::Open(
@@ -291,13 +307,13 @@ absl::StatusOr<v1::GetResponse> KeyValueService::DoGet(
         BackendError(store.name, absl::StrCat("get key ", Quote(request.key())),
                      value.status()));
   }
-  Observe(store.name, absl::OkStatus());
+  Observe(store.name, absl::OkStatus()).IgnoreError();
   v1::GetResponse response;
   *response.mutable_value() = *std::move(value);
   return response;
 }
 
-absl::StatusOr<v1::SetResponse> KeyValueService::DoSet(
+absl::StatusOr<KeyValueService::OpenStore> KeyValueService::CheckWrite(
     const std::string& principal, const v1::SetRequest& request) {
   KV_ASSIGN_OR_RETURN(OpenStore store, Resolve(principal, request.store()));
   if (store.read_only) {
@@ -307,16 +323,10 @@ absl::StatusOr<v1::SetResponse> KeyValueService::DoSet(
   KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
   KV_RETURN_IF_ERROR(ValidateValue(request.key(), request.value().size(),
                                    limits_.max_value_bytes));
-  absl::Status status = store.driver->Set(request.key(), request.value());
-  if (!status.ok()) {
-    status = BackendError(
-        store.name, absl::StrCat("set key ", Quote(request.key())), status);
-  }
-  KV_RETURN_IF_ERROR(Observe(store.name, status));
-  return v1::SetResponse();
+  return store;
 }
 
-absl::StatusOr<v1::DeleteResponse> KeyValueService::DoDelete(
+absl::StatusOr<KeyValueService::OpenStore> KeyValueService::CheckWrite(
     const std::string& principal, const v1::DeleteRequest& request) {
   KV_ASSIGN_OR_RETURN(OpenStore store, Resolve(principal, request.store()));
   if (store.read_only) {
@@ -324,12 +334,77 @@ absl::StatusOr<v1::DeleteResponse> KeyValueService::DoDelete(
         store.name, absl::StrCat("delete key ", Quote(request.key())));
   }
   KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
-  absl::Status status = store.driver->Delete(request.key());
-  if (!status.ok()) {
-    status = BackendError(
-        store.name, absl::StrCat("delete key ", Quote(request.key())), status);
+  return store;
+}
+
+absl::Status KeyValueService::WriteOutcome(const OpenStore& store,
+                                           const v1::SetRequest& request,
+                                           absl::Status outcome) {
+  if (!outcome.ok()) {
+    outcome = BackendError(
+        store.name, absl::StrCat("set key ", Quote(request.key())), outcome);
   }
-  KV_RETURN_IF_ERROR(Observe(store.name, status));
+  return Observe(store.name, std::move(outcome));
+}
+
+absl::Status KeyValueService::WriteOutcome(const OpenStore& store,
+                                           const v1::DeleteRequest& request,
+                                           absl::Status outcome) {
+  if (!outcome.ok()) {
+    outcome = BackendError(
+        store.name, absl::StrCat("delete key ", Quote(request.key())), outcome);
+  }
+  return Observe(store.name, std::move(outcome));
+}
+
+void KeyValueService::StartWrite(const std::string& principal,
+                                 std::shared_ptr<const v1::SetRequest> request,
+                                 Driver::WriteDone done) {
+  absl::StatusOr<OpenStore> store = CheckWrite(principal, *request);
+  if (!store.ok()) {
+    done(store.status());
+    return;
+  }
+  Driver* driver = store->driver;
+  const v1::SetRequest& set = *request;
+  driver->SetAsync(
+      set.key(), set.value(),
+      [this, store = *std::move(store), request = std::move(request),
+       done = std::move(done)](absl::Status outcome) mutable {
+        done(WriteOutcome(store, *request, std::move(outcome)));
+      });
+}
+
+void KeyValueService::StartWrite(
+    const std::string& principal,
+    std::shared_ptr<const v1::DeleteRequest> request, Driver::WriteDone done) {
+  absl::StatusOr<OpenStore> store = CheckWrite(principal, *request);
+  if (!store.ok()) {
+    done(store.status());
+    return;
+  }
+  Driver* driver = store->driver;
+  const v1::DeleteRequest& del = *request;
+  driver->DeleteAsync(
+      del.key(), [this, store = *std::move(store), request = std::move(request),
+                  done = std::move(done)](absl::Status outcome) mutable {
+        done(WriteOutcome(store, *request, std::move(outcome)));
+      });
+}
+
+absl::StatusOr<v1::SetResponse> KeyValueService::DoSet(
+    const std::string& principal, const v1::SetRequest& request) {
+  KV_ASSIGN_OR_RETURN(OpenStore store, CheckWrite(principal, request));
+  KV_RETURN_IF_ERROR(WriteOutcome(
+      store, request, store.driver->Set(request.key(), request.value())));
+  return v1::SetResponse();
+}
+
+absl::StatusOr<v1::DeleteResponse> KeyValueService::DoDelete(
+    const std::string& principal, const v1::DeleteRequest& request) {
+  KV_ASSIGN_OR_RETURN(OpenStore store, CheckWrite(principal, request));
+  KV_RETURN_IF_ERROR(
+      WriteOutcome(store, request, store.driver->Delete(request.key())));
   return v1::DeleteResponse();
 }
 
@@ -344,7 +419,7 @@ absl::StatusOr<v1::ExistsResponse> KeyValueService::DoExists(
                                                          Quote(request.key())),
                                             exists.status()));
   }
-  Observe(store.name, absl::OkStatus());
+  Observe(store.name, absl::OkStatus()).IgnoreError();
   v1::ExistsResponse response;
   response.set_exists(*exists);
   return response;
@@ -370,7 +445,7 @@ absl::StatusOr<v1::GetKeysResponse> KeyValueService::DoGetKeys(
   if (!status.ok()) {
     return Observe(store.name, BackendError(store.name, "list keys", status));
   }
-  Observe(store.name, absl::OkStatus());
+  Observe(store.name, absl::OkStatus()).IgnoreError();
   if (too_large) {
     return MakeKvError(
         v1::ERROR_CODE_IO, absl::StatusCode::kResourceExhausted,

@@ -21,6 +21,7 @@
 #include "service/limits.h"
 #include "service/store_catalog.h"
 #include "service/store_health.h"
+#include "store/driver.h"
 
 namespace kv {
 
@@ -32,13 +33,15 @@ namespace kv {
 // runs the operation, which may block on storage, on the worker pool of the
 // store it targets. Each store has a pool of its own, so a backend that hangs
 // until its deadline never delays calls to other stores. Two exceptions, both
-// chosen by the driver type: reads of a store with fast reads run on the
-// gRPC thread that received the call, and writes of a store with write
-// threads run on a pool of their own (see DriverType).
+// chosen by the driver type (see DriverType): reads of a store with fast
+// reads run on the gRPC thread that received the call, and writes of a store
+// with nonblocking writes start there and finish from the driver's callback,
+// holding no thread while they wait for their commit.
 //
-// `catalog` must outlive the service. The service's pools finish their
-// queued work when it is destroyed, so destroy it before the catalog closes
-// its drivers.
+// `catalog` must outlive the service. When destroyed, the service waits for
+// every call it accepted to finish (its pools finish their queued work, and
+// queued writes their commits), so destroy it before the catalog closes its
+// drivers.
 class KeyValueService final
     : public v1::KeyValue::WithRawCallbackMethod_Open<
           v1::KeyValue::WithRawCallbackMethod_Get<
@@ -59,6 +62,8 @@ class KeyValueService final
                   int threads_per_store, StoreHealth::Publisher publish_health,
                   const Authorizer* authorizer = nullptr,
                   CallObserver* observer = nullptr);
+  // Waits for the calls in flight; see the class comment.
+  ~KeyValueService() override;
 
   using Raw = grpc::ByteBuffer;
   grpc::ServerUnaryReactor* Open(grpc::CallbackServerContext* context,
@@ -122,6 +127,30 @@ class KeyValueService final
     bool read_only;
   };
 
+  // What a Set or Delete must pass before it reaches the backend: a handle
+  // of the caller's, a writable grant, and the key (and value) limits.
+  absl::StatusOr<OpenStore> CheckWrite(const std::string& principal,
+                                       const v1::SetRequest& request);
+  absl::StatusOr<OpenStore> CheckWrite(const std::string& principal,
+                                       const v1::DeleteRequest& request);
+  // The call's status for the backend's answer `outcome` to a write,
+  // recorded in the store's health.
+  absl::Status WriteOutcome(const OpenStore& store,
+                            const v1::SetRequest& request,
+                            absl::Status outcome);
+  absl::Status WriteOutcome(const OpenStore& store,
+                            const v1::DeleteRequest& request,
+                            absl::Status outcome);
+  // Runs a write through the driver's SetAsync or DeleteAsync, on a store
+  // whose driver type has nonblocking writes; `done` gets the call's
+  // status, possibly on another thread. `request` is kept until then.
+  void StartWrite(const std::string& principal,
+                  std::shared_ptr<const v1::SetRequest> request,
+                  Driver::WriteDone done);
+  void StartWrite(const std::string& principal,
+                  std::shared_ptr<const v1::DeleteRequest> request,
+                  Driver::WriteDone done);
+
   // The caller's principal, or UNAUTHENTICATED.
   absl::StatusOr<std::string> PrincipalOf(
       const grpc::CallbackServerContext& context) const;
@@ -140,10 +169,8 @@ class KeyValueService final
   std::string StoreOf(const std::string& principal, const Request& request);
 
   // The pool that runs calls to `store`: its own, or the control pool for
-  // calls that reach no store. Writes (`write`) run on the store's write
-  // pool when its driver type asks for one (DriverType::write_threads), so
-  // reads never queue behind writes waiting for their commit.
-  Executor& ExecutorFor(const std::string& store, bool write);
+  // calls that reach no store.
+  Executor& ExecutorFor(const std::string& store);
 
   // Decodes `raw_request`, runs `operation` on the executor, encodes its
   // response into `raw_response` and finishes the call, mapping any error.
@@ -167,16 +194,20 @@ class KeyValueService final
   const Authorizer* const authorizer_;
   CallObserver* const observer_;
   HandleTable handles_;
-  CallTracker calls_;
+  // Shared with the callbacks of writes in flight, which end their call
+  // after everything else they do: the tracker outlives the service while
+  // such a callback returns from End().
+  const std::shared_ptr<CallTracker> calls_ = std::make_shared<CallTracker>();
   StoreHealth health_;
   // Destroyed before the other members, finishing queued work that uses them.
   Executor control_executor_;
   absl::flat_hash_map<std::string, std::unique_ptr<Executor>> executors_;
-  // Only for stores whose driver type sets DriverType::write_threads.
-  absl::flat_hash_map<std::string, std::unique_ptr<Executor>> write_executors_;
   // Stores whose reads run on the calling gRPC thread
   // (DriverType::fast_reads).
   absl::flat_hash_set<std::string> fast_read_stores_;
+  // Stores whose writes start on the calling gRPC thread
+  // (DriverType::nonblocking_writes).
+  absl::flat_hash_set<std::string> nonblocking_write_stores_;
 };
 
 }  // namespace kv

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -39,6 +40,24 @@ class Driver {
 
   // Removes `key`. Removing a missing key returns OK.
   virtual absl::Status Delete(absl::string_view key) = 0;
+
+  // Receives the outcome of SetAsync or DeleteAsync.
+  using WriteDone = absl::AnyInvocable<void(absl::Status)>;
+
+  // Set and Delete that report their outcome by calling `done` exactly once,
+  // with what Set or Delete would have returned, on any thread and possibly
+  // before returning. `key` and `value` must stay valid until `done` is
+  // called. Writes started by one thread apply in the order started. A
+  // driver that queues writes (DriverType::nonblocking_writes) returns
+  // without waiting for the backend; the defaults run Set and Delete on the
+  // calling thread.
+  virtual void SetAsync(absl::string_view key, absl::string_view value,
+                        WriteDone done) {
+    done(Set(key, value));
+  }
+  virtual void DeleteAsync(absl::string_view key, WriteDone done) {
+    done(Delete(key));
+  }
 
   // Reports whether `key` has a value.
   virtual absl::StatusOr<bool> Exists(absl::string_view key) = 0;

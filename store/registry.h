@@ -41,13 +41,13 @@ struct DriverType {
   // store and the field or backend at fault, without secrets.
   std::function<absl::StatusOr<std::unique_ptr<Driver>>(const StoreSpec& spec)>
       open;
-  // Threads kvd dedicates to writes (Set, Delete) of one store of this type,
-  // apart from the store's other calls. 0: writes share the store's pool. A
-  // driver that acknowledges a write only when a later shared commit lands
-  // (SQLite's group commit) sets this, because each waiting write holds a
-  // thread, so the number of threads bounds how many writes one commit can
-  // carry.
-  int write_threads = 0;
+  // Whether SetAsync and DeleteAsync return without waiting for a backend
+  // (a driver that queues writes for a thread of its own, like SQLite's group
+  // commit) or take only microseconds (memory). kvd then calls them on the
+  // gRPC thread that received the call and finishes the call from `done`,
+  // so a waiting write holds no thread and one commit can carry every write
+  // in flight. Otherwise writes run Set and Delete on the store's pool.
+  bool nonblocking_writes = false;
   // Whether Get and Exists return in microseconds and never wait on a
   // network or on writers (a local WAL database, memory). kvd then runs them
   // on the gRPC thread that received the call rather than on the store's

@@ -104,6 +104,8 @@ class MemoryDriver : public Driver {
 DriverType MemoryDriverType() {
   DriverType type;
   type.fast_reads = true;
+  // A write is a map update under a mutex.
+  type.nonblocking_writes = true;
   type.description = "In-process map; the data is lost when kvd exits";
   type.open =
       [](const StoreSpec& spec) -> absl::StatusOr<std::unique_ptr<Driver>> {

@@ -409,6 +409,15 @@ class SqliteDriver : public Driver {
     return batcher_.Delete(key);
   }
 
+  void SetAsync(absl::string_view key, absl::string_view value,
+                WriteDone done) override {
+    batcher_.SetAsync(key, value, std::move(done));
+  }
+
+  void DeleteAsync(absl::string_view key, WriteDone done) override {
+    batcher_.DeleteAsync(key, std::move(done));
+  }
+
   absl::StatusOr<bool> Exists(absl::string_view key) override {
     constexpr absl::string_view kFailed = "cannot read from";
     KV_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
@@ -637,9 +646,8 @@ DriverType SqliteDriverType() {
       "SQLite database file (the default): path = FILE, durability = "
       "\"fsync\" | \"os\"";
   type.fields = {"path", "durability"};
-  // Enough waiting writers that a commit can carry the writes of 64 in-flight
-  // calls; a waiting writer costs a mostly idle thread, not a connection.
-  type.write_threads = 64;
+  // Writes queue for the group-commit thread (write_batcher.h).
+  type.nonblocking_writes = true;
   // WAL readers never wait on the writer, and a point read is a few
   // microseconds from the page cache.
   type.fast_reads = true;

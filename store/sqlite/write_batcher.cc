@@ -4,94 +4,120 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 
 namespace kv {
 
 WriteBatcher::WriteBatcher(std::string name, Applier apply, Limits limits)
-    : name_(std::move(name)), apply_(std::move(apply)), limits_(limits) {}
+    : name_(std::move(name)), apply_(std::move(apply)), limits_(limits) {
+  absl::MutexLock lock(&close_mutex_);
+  committer_ = std::thread([this] { CommitLoop(); });
+}
 
 WriteBatcher::~WriteBatcher() { Close(); }
+
+void WriteBatcher::SetAsync(absl::string_view key, absl::string_view value,
+                            Done done) {
+  WriteOp op;
+  op.key = key;
+  op.value = value;
+  Submit(op, std::move(done));
+}
+
+void WriteBatcher::DeleteAsync(absl::string_view key, Done done) {
+  WriteOp op;
+  op.key = key;
+  op.is_delete = true;
+  Submit(op, std::move(done));
+}
 
 absl::Status WriteBatcher::Set(absl::string_view key, absl::string_view value) {
   WriteOp op;
   op.key = key;
   op.value = value;
-  return Write(op);
+  return SubmitAndWait(op);
 }
 
 absl::Status WriteBatcher::Delete(absl::string_view key) {
   WriteOp op;
   op.key = key;
   op.is_delete = true;
-  return Write(op);
+  return SubmitAndWait(op);
 }
 
-absl::Status WriteBatcher::Write(WriteOp op) {
-  Pending pending;
-  pending.op = op;
-  absl::MutexLock lock(&mutex_);
-  if (closed_) {
-    return absl::UnavailableError(
-        absl::StrCat("store \"", name_, "\" is closing"));
-  }
-  queue_.push_back(&pending);
-  ++writers_inside_;
-  while (!pending.done) {
-    if (batch_in_flight_) {
-      pending.wake.Wait(&mutex_);
-    } else {
-      // Our op is still queued and nobody is applying: lead. The batch
-      // starts at the front of the queue, which may be ahead of our op; we
-      // then come round again.
-      LeadOneBatch();
+void WriteBatcher::Submit(WriteOp op, Done done) {
+  {
+    absl::MutexLock lock(&mutex_);
+    if (!closed_) {
+      queue_.push_back(Pending{op, std::move(done)});
+      // The committer waits only on an empty queue; a longer queue means it
+      // is awake or already signaled.
+      if (queue_.size() == 1) work_.Signal();
+      return;
     }
   }
-  if (--writers_inside_ == 0 && closed_) idle_.SignalAll();
-  return pending.op.status;
+  done(
+      absl::UnavailableError(absl::StrCat("store \"", name_, "\" is closing")));
 }
 
-void WriteBatcher::LeadOneBatch() {
-  std::vector<Pending*> batch;
+absl::Status WriteBatcher::SubmitAndWait(WriteOp op) {
+  absl::Status outcome;
+  absl::Notification completed;
+  Submit(op, [&outcome, &completed](absl::Status status) {
+    outcome = std::move(status);
+    completed.Notify();
+  });
+  completed.WaitForNotification();
+  return outcome;
+}
+
+void WriteBatcher::CommitLoop() {
+  std::vector<Pending> batch;
   std::vector<WriteOp*> ops;
-  size_t bytes = 0;
-  while (!queue_.empty() && batch.size() < limits_.max_ops) {
-    const WriteOp& next = queue_.front()->op;
-    const size_t op_bytes = next.key.size() + next.value.size();
-    if (!batch.empty() && bytes + op_bytes > limits_.max_bytes) break;
-    bytes += op_bytes;
-    batch.push_back(queue_.front());
-    ops.push_back(&queue_.front()->op);
-    queue_.pop_front();
-  }
-  batch_in_flight_ = true;
-
-  mutex_.Unlock();
-  apply_(ops);
   mutex_.Lock();
+  while (true) {
+    while (queue_.empty() && !closed_) work_.Wait(&mutex_);
+    if (queue_.empty()) break;  // Closed, and every queued op is done.
 
-  batch_in_flight_ = false;
-  ++stats_.batches;
-  stats_.ops += batch.size();
-  // Signaled under the lock: a finished writer destroys its Pending as soon
-  // as it returns, which it cannot do before we release the mutex.
-  for (Pending* pending : batch) {
-    pending->done = true;
-    pending->wake.Signal();
+    batch.clear();
+    size_t bytes = 0;
+    while (!queue_.empty() && batch.size() < limits_.max_ops) {
+      const WriteOp& next = queue_.front().op;
+      const size_t op_bytes = next.key.size() + next.value.size();
+      if (!batch.empty() && bytes + op_bytes > limits_.max_bytes) break;
+      bytes += op_bytes;
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    mutex_.Unlock();
+
+    ops.clear();
+    for (Pending& pending : batch) ops.push_back(&pending.op);
+    apply_(ops);
+    {
+      // Counted before any writer learns its outcome, so a writer that
+      // reads the stats after its write completed sees its batch.
+      absl::MutexLock lock(&mutex_);
+      ++stats_.batches;
+      stats_.ops += batch.size();
+    }
+    for (Pending& pending : batch) pending.done(std::move(pending.op.status));
+    // Drop the callbacks (and whatever they captured) before the next wait.
+    batch.clear();
+    mutex_.Lock();
   }
-  if (!queue_.empty()) {
-    // Whoever queued first leads the next batch (unless a new writer, or we
-    // ourselves, take the lock first and lead it; both are fine).
-    queue_.front()->wake.Signal();
-  }
+  mutex_.Unlock();
 }
 
 void WriteBatcher::Close() {
-  absl::MutexLock lock(&mutex_);
-  closed_ = true;
-  // Queued writers lead their own batches; we only wait for them to be
-  // applied and for their threads to leave Write, after which the owner
-  // may destroy this object.
-  while (writers_inside_ > 0) idle_.Wait(&mutex_);
+  absl::MutexLock close_lock(&close_mutex_);
+  {
+    absl::MutexLock lock(&mutex_);
+    closed_ = true;
+    work_.Signal();
+  }
+  // The committer drains the queue, completing every queued op, then exits.
+  if (committer_.joinable()) committer_.join();
 }
 
 WriteBatcher::Stats WriteBatcher::stats() const {

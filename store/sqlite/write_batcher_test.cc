@@ -1,10 +1,12 @@
 #include "store/sqlite/write_batcher.h"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -255,6 +257,115 @@ TEST(WriteBatcherTest, CloseAppliesQueuedWritesThenRefusesNewOnes) {
                        HasSubstr("store \"orders\" is closing")));
   EXPECT_THAT(batcher.Delete("late"), StatusIs(absl::StatusCode::kUnavailable));
   batcher.Close();  // Idempotent.
+}
+
+// Collects the outcomes of asynchronous writes, in completion order.
+class Outcomes {
+ public:
+  WriteBatcher::Done Recorder(std::string name) {
+    return [this, name = std::move(name)](absl::Status status) {
+      absl::MutexLock lock(&mutex_);
+      completed_.push_back(name);
+      statuses_[name] = std::move(status);
+    };
+  }
+
+  // Waits (with a hang guard) until `count` writes have completed.
+  void AwaitCompleted(size_t count) {
+    absl::MutexLock lock(&mutex_);
+    auto enough = [&] { return completed_.size() >= count; };
+    ASSERT_TRUE(
+        mutex_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(60)))
+        << completed_.size() << " of " << count << " completed";
+  }
+
+  std::vector<std::string> completed() {
+    absl::MutexLock lock(&mutex_);
+    return completed_;
+  }
+
+  absl::Status status(const std::string& name) {
+    absl::MutexLock lock(&mutex_);
+    return statuses_.at(name);
+  }
+
+ private:
+  absl::Mutex mutex_;
+  std::vector<std::string> completed_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, absl::Status> statuses_ ABSL_GUARDED_BY(mutex_);
+};
+
+// One thread queues any number of writes without waiting: a batch is not
+// bounded by the number of waiting threads.
+TEST(WriteBatcherTest, AsyncWritesFromOneThreadShareTheNextBatch) {
+  FakeStore store;
+  WriteBatcher batcher("s", store.Applier());
+  Outcomes outcomes;
+  store.HoldNextBatch();
+  batcher.SetAsync("first", "1", outcomes.Recorder("first"));
+  store.AwaitHeld();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) keys.push_back(absl::StrCat("k", i));
+  for (const std::string& key : keys) {
+    batcher.SetAsync(key, "v", outcomes.Recorder(key));
+  }
+  batcher.DeleteAsync("first", outcomes.Recorder("delete first"));
+  EXPECT_EQ(batcher.stats().queued, 101u);
+  store.Release();
+  outcomes.AwaitCompleted(102);
+
+  EXPECT_THAT(store.batch_sizes(), ElementsAre(1, 101));
+  // Callbacks run in queue order.
+  std::vector<std::string> expected_order = {"first"};
+  expected_order.insert(expected_order.end(), keys.begin(), keys.end());
+  expected_order.push_back("delete first");
+  EXPECT_EQ(outcomes.completed(), expected_order);
+  EXPECT_THAT(outcomes.status("k99"), IsOk());
+  EXPECT_THAT(outcomes.status("delete first"), IsOk());
+  EXPECT_EQ(store.data().size(), 100u);
+  EXPECT_EQ(store.data().count("first"), 0u);
+}
+
+TEST(WriteBatcherTest, AsyncWritesGetTheirOwnStatus) {
+  FakeStore store;
+  store.FailKey("bad");
+  WriteBatcher batcher("s", store.Applier());
+  Outcomes outcomes;
+  batcher.SetAsync("good", "v", outcomes.Recorder("good"));
+  batcher.SetAsync("bad", "v", outcomes.Recorder("bad"));
+  outcomes.AwaitCompleted(2);
+  EXPECT_THAT(outcomes.status("good"), IsOk());
+  EXPECT_THAT(outcomes.status("bad"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("refused bad")));
+}
+
+TEST(WriteBatcherTest, CloseCompletesQueuedAsyncWritesThenRefusesAtOnce) {
+  FakeStore store;
+  auto batcher = std::make_unique<WriteBatcher>("orders", store.Applier());
+  Outcomes outcomes;
+  store.HoldNextBatch();
+  batcher->SetAsync("first", "1", outcomes.Recorder("first"));
+  store.AwaitHeld();
+  // Keys outlive their writes, as SetAsync requires.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 5; ++i) keys.push_back(absl::StrCat("k", i));
+  for (const std::string& key : keys) {
+    batcher->SetAsync(key, "v", outcomes.Recorder(key));
+  }
+  std::thread closer([&] { batcher->Close(); });
+  store.Release();
+  closer.join();
+  // Close returned: every queued write has completed.
+  EXPECT_EQ(outcomes.completed().size(), 6u);
+  EXPECT_EQ(store.data().size(), 6u);
+
+  // A write after Close completes before SetAsync returns.
+  batcher->SetAsync("late", "v", outcomes.Recorder("late"));
+  EXPECT_EQ(outcomes.completed().size(), 7u);
+  EXPECT_THAT(outcomes.status("late"),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("store \"orders\" is closing")));
+  batcher.reset();
 }
 
 TEST(WriteBatcherTest, ManyConcurrentWritersAreAllAppliedInFewerBatches) {

@@ -18,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/driver.h"
@@ -320,6 +322,51 @@ TEST_P(DriverConformanceTest, ListsTenThousandKeys) {
   ASSERT_EQ(listed.size(), keys.size());
   EXPECT_TRUE(listed == keys) << "keys were not listed in ascending order";
   EXPECT_THAT(driver().Get("k04242"), IsOkAndHolds("k04242"));
+}
+
+// SetAsync and DeleteAsync, issued from one thread without waiting, each
+// complete once with OK, in any order and on any thread, and leave the
+// store as the same writes made one by one would (ordered per key).
+TEST_P(DriverConformanceTest, AsyncWritesCompleteOnceAndApplyInOrder) {
+  constexpr int kKeys = 50;
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+  for (int i = 0; i < kKeys; ++i) {
+    keys.push_back(absl::StrCat("async/", i));
+    values.push_back(absl::StrCat("value ", i));
+  }
+  absl::Mutex mutex;
+  int completed = 0;
+  std::vector<absl::Status> failures;
+  auto done = [&](absl::Status status) {
+    absl::MutexLock lock(&mutex);
+    ++completed;
+    if (!status.ok()) failures.push_back(std::move(status));
+  };
+  // Per key: Set "first", Set the value, and for odd keys Delete; the last
+  // write must win.
+  for (int i = 0; i < kKeys; ++i) {
+    driver().SetAsync(keys[i], "first", done);
+    driver().SetAsync(keys[i], values[i], done);
+    if (i % 2 == 1) driver().DeleteAsync(keys[i], done);
+  }
+  const int expected = kKeys * 2 + kKeys / 2;
+  {
+    absl::MutexLock lock(&mutex);
+    auto all_done = [&] { return completed >= expected; };
+    ASSERT_TRUE(
+        mutex.AwaitWithTimeout(absl::Condition(&all_done), absl::Seconds(60)))
+        << completed << " of " << expected << " writes completed";
+    EXPECT_EQ(completed, expected);
+    EXPECT_THAT(failures, IsEmpty());
+  }
+  for (int i = 0; i < kKeys; ++i) {
+    if (i % 2 == 1) {
+      EXPECT_THAT(driver().Get(keys[i]), StatusIs(absl::StatusCode::kNotFound));
+    } else {
+      EXPECT_THAT(driver().Get(keys[i]), IsOkAndHolds(values[i]));
+    }
+  }
 }
 
 // Eight threads share the driver. Each owns a key prefix and checks that

@@ -1,0 +1,153 @@
+// Writes to a store whose driver type has nonblocking writes hold no thread
+// while they wait for their backend: with one worker thread per store, 64
+// writes wait inside the driver at once and complete together.
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "kv/v1/kv.grpc.pb.h"
+#include "service/server.h"
+#include "service/store_catalog.h"
+#include "store/driver.h"
+#include "store/registry.h"
+
+namespace kv {
+namespace {
+
+constexpr int kParkedWrites = 64;
+// Far longer than 64 writes take; reaching it means they could not all be
+// waiting in the driver at once.
+constexpr absl::Duration kHangGuard = absl::Seconds(30);
+
+// Parks every SetAsync and DeleteAsync until kParkedWrites are parked, then
+// completes them all. The blocking Set and Delete fail: kvd must not use
+// them for this store.
+class ParkingDriver : public Driver {
+ public:
+  static ParkingDriver* last_opened;
+
+  absl::StatusOr<std::string> Get(absl::string_view) override {
+    return absl::NotFoundError("no keys");
+  }
+  absl::Status Set(absl::string_view, absl::string_view) override {
+    return absl::FailedPreconditionError("blocking Set called");
+  }
+  absl::Status Delete(absl::string_view) override {
+    return absl::FailedPreconditionError("blocking Delete called");
+  }
+  void SetAsync(absl::string_view, absl::string_view, WriteDone done) override {
+    Park(std::move(done));
+  }
+  void DeleteAsync(absl::string_view, WriteDone done) override {
+    Park(std::move(done));
+  }
+  absl::StatusOr<bool> Exists(absl::string_view) override { return false; }
+  absl::Status ListKeys(absl::FunctionRef<bool(absl::string_view)>) override {
+    return absl::OkStatus();
+  }
+
+  // Completes whatever is still parked with `status`, so a failing test
+  // still shuts down.
+  void ReleaseAll(const absl::Status& status) {
+    std::vector<WriteDone> parked;
+    {
+      absl::MutexLock lock(&mutex_);
+      parked.swap(parked_);
+    }
+    for (WriteDone& done : parked) done(status);
+  }
+
+ private:
+  void Park(WriteDone done) {
+    {
+      absl::MutexLock lock(&mutex_);
+      parked_.push_back(std::move(done));
+      if (parked_.size() < kParkedWrites) return;
+    }
+    ReleaseAll(absl::OkStatus());
+  }
+
+  absl::Mutex mutex_;
+  std::vector<WriteDone> parked_ ABSL_GUARDED_BY(mutex_);
+};
+ParkingDriver* ParkingDriver::last_opened = nullptr;
+
+const bool kRegistered = [] {
+  DriverType type;
+  type.description = "test: writes park until 64 are waiting";
+  type.open = [](const StoreSpec&) -> absl::StatusOr<std::unique_ptr<Driver>> {
+    auto driver = std::make_unique<ParkingDriver>();
+    ParkingDriver::last_opened = driver.get();
+    return driver;
+  };
+  type.nonblocking_writes = true;
+  return RegisterDriverType("parking", std::move(type));
+}();
+
+TEST(NonblockingWritesTest, WaitingWritesHoldNoWorkerThread) {
+  StoreSpec spec;
+  spec.name = "default";
+  spec.type = "parking";
+  StoreCatalog catalog({spec});
+  catalog.OpenAll();
+  ASSERT_NE(ParkingDriver::last_opened, nullptr);
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.worker_threads = 1;
+  absl::StatusOr<std::unique_ptr<KvServer>> server =
+      KvServer::Start(options, &catalog);
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  auto stub = v1::KeyValue::NewStub(grpc::CreateChannel(
+      (*server)->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext open_context;
+  v1::OpenRequest open;
+  open.set_name("default");
+  v1::OpenResponse opened;
+  ASSERT_TRUE(stub->Open(&open_context, open, &opened).ok());
+
+  // Half Sets, half Deletes: both take the nonblocking path.
+  std::vector<grpc::Status> results(kParkedWrites);
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kParkedWrites; ++i) {
+    writers.emplace_back([&, i] {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + kHangGuard));
+      if (i % 2 == 0) {
+        v1::SetRequest set;
+        set.set_store(opened.store());
+        set.set_key(absl::StrCat("k", i));
+        set.set_value("v");
+        v1::SetResponse response;
+        results[i] = stub->Set(&context, set, &response);
+      } else {
+        v1::DeleteRequest del;
+        del.set_store(opened.store());
+        del.set_key(absl::StrCat("k", i));
+        v1::DeleteResponse response;
+        results[i] = stub->Delete(&context, del, &response);
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  ParkingDriver::last_opened->ReleaseAll(
+      absl::CancelledError("the test gave up"));
+  for (const grpc::Status& result : results) {
+    EXPECT_TRUE(result.ok()) << result.error_message();
+  }
+  (*server)->Shutdown(absl::Seconds(5));
+  catalog.CloseAll();
+}
+
+}  // namespace
+}  // namespace kv
