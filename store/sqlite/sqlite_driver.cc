@@ -41,15 +41,6 @@ constexpr int kBusyTimeoutMs = 5000;
 // and page caches forever.
 constexpr size_t kMaxIdleReaders = 16;
 
-// Reader connections map up to this much of the database file into memory
-// (PRAGMA mmap_size) and read B-tree pages in place, instead of copying each
-// page from the OS page cache with pread into a small per-connection cache.
-// On a 1,000,000-key store that is about a third more Gets per second (see
-// docs/benchmarks.md). The mapping is of the page cache the OS keeps anyway,
-// not extra private memory. Larger files are read with pread past this
-// point. The writer does not map, so a write never goes through the mapping.
-constexpr const char* kReaderMmapPragma = "PRAGMA mmap_size=1073741824";
-
 // The statements a connection runs on the hot path, prepared once per
 // connection and kept. Keys and values are always bound as blobs, so
 // comparisons (and ORDER BY) are memcmp: byte order.
@@ -577,7 +568,6 @@ class SqliteDriver : public Driver {
     KV_ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader,
                         Connection::Open(options_.store_name, options_.path,
                                          SQLITE_OPEN_READONLY));
-    KV_RETURN_IF_ERROR(reader->Exec(kReaderMmapPragma, "cannot configure"));
     return ReaderLease(this, std::move(reader));
   }
 
