@@ -267,16 +267,18 @@ class Outcomes {
       absl::MutexLock lock(&mutex_);
       completed_.push_back(name);
       statuses_[name] = std::move(status);
+      changed_.SignalAll();
     };
   }
 
   // Waits (with a hang guard) until `count` writes have completed.
   void AwaitCompleted(size_t count) {
     absl::MutexLock lock(&mutex_);
-    auto enough = [&] { return completed_.size() >= count; };
-    ASSERT_TRUE(
-        mutex_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(60)))
-        << completed_.size() << " of " << count << " completed";
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (completed_.size() < count) {
+      ASSERT_FALSE(changed_.WaitWithDeadline(&mutex_, deadline))
+          << completed_.size() << " of " << count << " completed";
+    }
   }
 
   std::vector<std::string> completed() {
@@ -291,6 +293,7 @@ class Outcomes {
 
  private:
   absl::Mutex mutex_;
+  absl::CondVar changed_;
   std::vector<std::string> completed_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, absl::Status> statuses_ ABSL_GUARDED_BY(mutex_);
 };

@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -336,12 +337,14 @@ TEST_P(DriverConformanceTest, AsyncWritesCompleteOnceAndApplyInOrder) {
     values.push_back(absl::StrCat("value ", i));
   }
   absl::Mutex mutex;
+  absl::CondVar changed;
   int completed = 0;
   std::vector<absl::Status> failures;
   auto done = [&](absl::Status status) {
     absl::MutexLock lock(&mutex);
     ++completed;
     if (!status.ok()) failures.push_back(std::move(status));
+    changed.SignalAll();
   };
   // Per key: Set "first", Set the value, and for odd keys Delete; the last
   // write must win.
@@ -353,10 +356,11 @@ TEST_P(DriverConformanceTest, AsyncWritesCompleteOnceAndApplyInOrder) {
   const int expected = kKeys * 2 + kKeys / 2;
   {
     absl::MutexLock lock(&mutex);
-    auto all_done = [&] { return completed >= expected; };
-    ASSERT_TRUE(
-        mutex.AwaitWithTimeout(absl::Condition(&all_done), absl::Seconds(60)))
-        << completed << " of " << expected << " writes completed";
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (completed < expected) {
+      ASSERT_FALSE(changed.WaitWithDeadline(&mutex, deadline))
+          << completed << " of " << expected << " writes completed";
+    }
     EXPECT_EQ(completed, expected);
     EXPECT_THAT(failures, IsEmpty());
   }
