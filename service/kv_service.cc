@@ -54,6 +54,40 @@ size_t ValueBytesOf(const v1::SetRequest& request) {
 }
 size_t ValueBytesOf(const google::protobuf::Message& /*request*/) { return 0; }
 
+// Per-request parts of a write, so Set and Delete share one path.
+std::string WriteDescription(const v1::SetRequest& request) {
+  return absl::StrCat("set key ", Quote(request.key()));
+}
+std::string WriteDescription(const v1::DeleteRequest& request) {
+  return absl::StrCat("delete key ", Quote(request.key()));
+}
+
+absl::Status ValidateWrittenValue(const v1::SetRequest& request,
+                                  const Limits& limits) {
+  return ValidateValue(request.key(), request.value().size(),
+                       limits.max_value_bytes);
+}
+absl::Status ValidateWrittenValue(const v1::DeleteRequest& /*request*/,
+                                  const Limits& /*limits*/) {
+  return absl::OkStatus();
+}
+
+absl::Status WriteNow(Driver& driver, const v1::SetRequest& request) {
+  return driver.Set(request.key(), request.value());
+}
+absl::Status WriteNow(Driver& driver, const v1::DeleteRequest& request) {
+  return driver.Delete(request.key());
+}
+
+void WriteLater(Driver& driver, const v1::SetRequest& request,
+                Driver::WriteDone done) {
+  driver.SetAsync(request.key(), request.value(), std::move(done));
+}
+void WriteLater(Driver& driver, const v1::DeleteRequest& request,
+                Driver::WriteDone done) {
+  driver.DeleteAsync(request.key(), std::move(done));
+}
+
 NullCallObserver* NoObserver() {
   static NullCallObserver* const observer = new NullCallObserver();
   return observer;
@@ -203,15 +237,16 @@ grpc::ServerUnaryReactor* KeyValueService::Serve(
       // The tracker is captured, not reached through `this`: End() is the
       // last thing the callback does, and the service may be destroyed as
       // soon as the last call has ended.
-      StartWrite(call->principal, request,
-                 [this, calls = calls_, context, reactor, raw_response, started,
-                  call](absl::Status status) {
-                   if (status.ok()) {
-                     status = EncodeResponse(Response(), *raw_response);
-                   }
-                   Finish(context, reactor, status, started, *call);
-                   calls->End();
-                 });
+      StartWrite<Request>(call->principal, request,
+                          [this, calls = calls_, context, reactor, raw_response,
+                           started, call](absl::Status status) {
+                            if (status.ok()) {
+                              status =
+                                  EncodeResponse(Response(), *raw_response);
+                            }
+                            Finish(context, reactor, status, started, *call);
+                            calls->End();
+                          });
       return reactor;
     }
   }
@@ -313,90 +348,51 @@ absl::StatusOr<v1::GetResponse> KeyValueService::DoGet(
   return response;
 }
 
+template <typename WriteRequest>
 absl::StatusOr<KeyValueService::OpenStore> KeyValueService::CheckWrite(
-    const std::string& principal, const v1::SetRequest& request) {
+    const std::string& principal, const WriteRequest& request) {
   KV_ASSIGN_OR_RETURN(OpenStore store, Resolve(principal, request.store()));
   if (store.read_only) {
-    return ReadOnlyStoreError(store.name,
-                              absl::StrCat("set key ", Quote(request.key())));
+    return ReadOnlyStoreError(store.name, WriteDescription(request));
   }
   KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
-  KV_RETURN_IF_ERROR(ValidateValue(request.key(), request.value().size(),
-                                   limits_.max_value_bytes));
+  KV_RETURN_IF_ERROR(ValidateWrittenValue(request, limits_));
   return store;
 }
 
-absl::StatusOr<KeyValueService::OpenStore> KeyValueService::CheckWrite(
-    const std::string& principal, const v1::DeleteRequest& request) {
-  KV_ASSIGN_OR_RETURN(OpenStore store, Resolve(principal, request.store()));
-  if (store.read_only) {
-    return ReadOnlyStoreError(
-        store.name, absl::StrCat("delete key ", Quote(request.key())));
-  }
-  KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits_.max_key_bytes));
-  return store;
-}
-
+template <typename WriteRequest>
 absl::Status KeyValueService::WriteOutcome(const OpenStore& store,
-                                           const v1::SetRequest& request,
+                                           const WriteRequest& request,
                                            absl::Status outcome) {
   if (!outcome.ok()) {
-    outcome = BackendError(
-        store.name, absl::StrCat("set key ", Quote(request.key())), outcome);
+    outcome = BackendError(store.name, WriteDescription(request), outcome);
   }
   return Observe(store.name, std::move(outcome));
 }
 
-absl::Status KeyValueService::WriteOutcome(const OpenStore& store,
-                                           const v1::DeleteRequest& request,
-                                           absl::Status outcome) {
-  if (!outcome.ok()) {
-    outcome = BackendError(
-        store.name, absl::StrCat("delete key ", Quote(request.key())), outcome);
-  }
-  return Observe(store.name, std::move(outcome));
-}
-
+template <typename WriteRequest>
 void KeyValueService::StartWrite(const std::string& principal,
-                                 std::shared_ptr<const v1::SetRequest> request,
+                                 std::shared_ptr<const WriteRequest> request,
                                  Driver::WriteDone done) {
   absl::StatusOr<OpenStore> store = CheckWrite(principal, *request);
   if (!store.ok()) {
     done(store.status());
     return;
   }
-  Driver* driver = store->driver;
-  const v1::SetRequest& set = *request;
-  driver->SetAsync(
-      set.key(), set.value(),
-      [this, store = *std::move(store), request = std::move(request),
-       done = std::move(done)](absl::Status outcome) mutable {
-        done(WriteOutcome(store, *request, std::move(outcome)));
-      });
-}
-
-void KeyValueService::StartWrite(
-    const std::string& principal,
-    std::shared_ptr<const v1::DeleteRequest> request, Driver::WriteDone done) {
-  absl::StatusOr<OpenStore> store = CheckWrite(principal, *request);
-  if (!store.ok()) {
-    done(store.status());
-    return;
-  }
-  Driver* driver = store->driver;
-  const v1::DeleteRequest& del = *request;
-  driver->DeleteAsync(
-      del.key(), [this, store = *std::move(store), request = std::move(request),
-                  done = std::move(done)](absl::Status outcome) mutable {
-        done(WriteOutcome(store, *request, std::move(outcome)));
-      });
+  Driver& driver = *store->driver;
+  const WriteRequest& write = *request;
+  WriteLater(driver, write,
+             [this, store = *std::move(store), request = std::move(request),
+              done = std::move(done)](absl::Status outcome) mutable {
+               done(WriteOutcome(store, *request, std::move(outcome)));
+             });
 }
 
 absl::StatusOr<v1::SetResponse> KeyValueService::DoSet(
     const std::string& principal, const v1::SetRequest& request) {
   KV_ASSIGN_OR_RETURN(OpenStore store, CheckWrite(principal, request));
-  KV_RETURN_IF_ERROR(WriteOutcome(
-      store, request, store.driver->Set(request.key(), request.value())));
+  KV_RETURN_IF_ERROR(
+      WriteOutcome(store, request, WriteNow(*store.driver, request)));
   return v1::SetResponse();
 }
 
@@ -404,7 +400,7 @@ absl::StatusOr<v1::DeleteResponse> KeyValueService::DoDelete(
     const std::string& principal, const v1::DeleteRequest& request) {
   KV_ASSIGN_OR_RETURN(OpenStore store, CheckWrite(principal, request));
   KV_RETURN_IF_ERROR(
-      WriteOutcome(store, request, store.driver->Delete(request.key())));
+      WriteOutcome(store, request, WriteNow(*store.driver, request)));
   return v1::DeleteResponse();
 }
 

@@ -127,28 +127,23 @@ class KeyValueService final
     bool read_only;
   };
 
-  // What a Set or Delete must pass before it reaches the backend: a handle
-  // of the caller's, a writable grant, and the key (and value) limits.
+  // The three steps of a write (a v1::SetRequest or v1::DeleteRequest):
+  // CheckWrite is what it must pass before it reaches the backend (a handle
+  // of the caller's, a writable grant, the key and value limits);
+  // WriteOutcome turns the backend's answer into the call's status and
+  // records it in the store's health; StartWrite runs both around the
+  // driver's SetAsync or DeleteAsync, for a store whose driver type has
+  // nonblocking writes, and gives `done` the call's status, possibly on
+  // another thread (`request` is kept until then).
+  template <typename WriteRequest>
   absl::StatusOr<OpenStore> CheckWrite(const std::string& principal,
-                                       const v1::SetRequest& request);
-  absl::StatusOr<OpenStore> CheckWrite(const std::string& principal,
-                                       const v1::DeleteRequest& request);
-  // The call's status for the backend's answer `outcome` to a write,
-  // recorded in the store's health.
-  absl::Status WriteOutcome(const OpenStore& store,
-                            const v1::SetRequest& request,
+                                       const WriteRequest& request);
+  template <typename WriteRequest>
+  absl::Status WriteOutcome(const OpenStore& store, const WriteRequest& request,
                             absl::Status outcome);
-  absl::Status WriteOutcome(const OpenStore& store,
-                            const v1::DeleteRequest& request,
-                            absl::Status outcome);
-  // Runs a write through the driver's SetAsync or DeleteAsync, on a store
-  // whose driver type has nonblocking writes; `done` gets the call's
-  // status, possibly on another thread. `request` is kept until then.
+  template <typename WriteRequest>
   void StartWrite(const std::string& principal,
-                  std::shared_ptr<const v1::SetRequest> request,
-                  Driver::WriteDone done);
-  void StartWrite(const std::string& principal,
-                  std::shared_ptr<const v1::DeleteRequest> request,
+                  std::shared_ptr<const WriteRequest> request,
                   Driver::WriteDone done);
 
   // The caller's principal, or UNAUTHENTICATED.
