@@ -8,12 +8,9 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "kv/v1/kv.grpc.pb.h"
-#include "service/server.h"
-#include "service/store_catalog.h"
+#include "service/one_store_server.h"
 #include "store/driver.h"
 #include "store/registry.h"
 
@@ -77,34 +74,20 @@ const bool kRegistered = [] {
 }();
 
 TEST(FastReadsTest, GetRunsWhileTheStoresOnlyWorkerIsBusy) {
-  StoreSpec spec;
-  spec.name = "default";
-  spec.type = "set_waits_for_get";
-  StoreCatalog catalog({spec});
-  catalog.OpenAll();
-  ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.worker_threads = 1;
-  absl::StatusOr<std::unique_ptr<KvServer>> server =
-      KvServer::Start(options, &catalog);
+  absl::StatusOr<std::unique_ptr<OneStoreServer>> server =
+      OneStoreServer::Start("set_waits_for_get");
   ASSERT_TRUE(server.ok()) << server.status();
-  auto stub = v1::KeyValue::NewStub(grpc::CreateChannel(
-      (*server)->address(), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext open_context;
-  v1::OpenRequest open;
-  open.set_name("default");
-  v1::OpenResponse opened;
-  ASSERT_TRUE(stub->Open(&open_context, open, &opened).ok());
+  v1::KeyValue::Stub& stub = (*server)->stub();
 
   grpc::Status set_result;
   std::thread writer([&] {
     grpc::ClientContext context;
     v1::SetRequest set;
-    set.set_store(opened.store());
+    set.set_store((*server)->handle());
     set.set_key("k");
     set.set_value("v");
     v1::SetResponse response;
-    set_result = stub->Set(&context, set, &response);
+    set_result = stub.Set(&context, set, &response);
   });
   {
     Rendezvous& shared = Shared();
@@ -117,16 +100,14 @@ TEST(FastReadsTest, GetRunsWhileTheStoresOnlyWorkerIsBusy) {
   }
   grpc::ClientContext get_context;
   v1::GetRequest get;
-  get.set_store(opened.store());
+  get.set_store((*server)->handle());
   get.set_key("k");
   v1::GetResponse got;
-  const grpc::Status get_result = stub->Get(&get_context, get, &got);
+  const grpc::Status get_result = stub.Get(&get_context, get, &got);
   writer.join();
   EXPECT_TRUE(get_result.ok()) << get_result.error_message();
   EXPECT_EQ(got.value(), "value");
   EXPECT_TRUE(set_result.ok()) << set_result.error_message();
-  (*server)->Shutdown(absl::Seconds(5));
-  catalog.CloseAll();
 }
 
 }  // namespace

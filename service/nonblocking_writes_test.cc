@@ -11,13 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "gmock/gmock.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "kv/v1/kv.grpc.pb.h"
-#include "service/server.h"
-#include "service/store_catalog.h"
+#include "service/one_store_server.h"
 #include "store/driver.h"
 #include "store/registry.h"
 
@@ -95,26 +91,11 @@ const bool kRegistered = [] {
 }();
 
 TEST(NonblockingWritesTest, WaitingWritesHoldNoWorkerThread) {
-  StoreSpec spec;
-  spec.name = "default";
-  spec.type = "parking";
-  StoreCatalog catalog({spec});
-  catalog.OpenAll();
-  ASSERT_NE(ParkingDriver::last_opened, nullptr);
-  ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.worker_threads = 1;
-  absl::StatusOr<std::unique_ptr<KvServer>> server =
-      KvServer::Start(options, &catalog);
+  absl::StatusOr<std::unique_ptr<OneStoreServer>> server =
+      OneStoreServer::Start("parking");
   ASSERT_TRUE(server.ok()) << server.status();
-
-  auto stub = v1::KeyValue::NewStub(grpc::CreateChannel(
-      (*server)->address(), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext open_context;
-  v1::OpenRequest open;
-  open.set_name("default");
-  v1::OpenResponse opened;
-  ASSERT_TRUE(stub->Open(&open_context, open, &opened).ok());
+  ASSERT_NE(ParkingDriver::last_opened, nullptr);
+  v1::KeyValue::Stub& stub = (*server)->stub();
 
   // Half Sets, half Deletes: both take the nonblocking path.
   std::vector<grpc::Status> results(kParkedWrites);
@@ -125,17 +106,17 @@ TEST(NonblockingWritesTest, WaitingWritesHoldNoWorkerThread) {
       context.set_deadline(absl::ToChronoTime(absl::Now() + kHangGuard));
       if (i % 2 == 0) {
         v1::SetRequest set;
-        set.set_store(opened.store());
+        set.set_store((*server)->handle());
         set.set_key(absl::StrCat("k", i));
         set.set_value("v");
         v1::SetResponse response;
-        results[i] = stub->Set(&context, set, &response);
+        results[i] = stub.Set(&context, set, &response);
       } else {
         v1::DeleteRequest del;
-        del.set_store(opened.store());
+        del.set_store((*server)->handle());
         del.set_key(absl::StrCat("k", i));
         v1::DeleteResponse response;
-        results[i] = stub->Delete(&context, del, &response);
+        results[i] = stub.Delete(&context, del, &response);
       }
     });
   }
@@ -145,8 +126,6 @@ TEST(NonblockingWritesTest, WaitingWritesHoldNoWorkerThread) {
   for (const grpc::Status& result : results) {
     EXPECT_TRUE(result.ok()) << result.error_message();
   }
-  (*server)->Shutdown(absl::Seconds(5));
-  catalog.CloseAll();
 }
 
 }  // namespace
