@@ -121,49 +121,36 @@ else
   step "Debian packages installed"
 fi
 
-# npm tools, exactly as pinned by the lock file. The stamp records the lock
-# file that node_modules was installed from.
-stamp="$npm_dir/node_modules/.kvd-setup-lock.sha256"
-want="$(sha256sum "$npm_dir/package-lock.json" | cut -d' ' -f1)"
-have="$(cat "$stamp" 2>/dev/null || true)"
-buf_bin="$npm_dir/node_modules/.bin/buf"
-if [[ "$have" == "$want" && -x "$buf_bin" ]]; then
-  step "npm tools: up to date with tools/npm/package-lock.json (buf $("$buf_bin" --version 2>/dev/null || echo '?'))"
-else
-  step "npm ci in tools/npm (lock file changed or node_modules missing)"
-  (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" >"$stamp"
-  step "npm tools: installed buf $("$buf_bin" --version)"
-fi
+# npm_ci_if_stale DIR LABEL MARKER: installs DIR's npm packages exactly as
+# its lock file pins them (`npm ci`), unless node_modules was installed from
+# this same lock file (a stamp records the lock file's hash) and MARKER, a
+# path under DIR, exists.
+npm_ci_if_stale() {
+  local dir="$1" label="$2" marker="$3"
+  local rel="${dir#"$root"/}"
+  local stamp="$dir/node_modules/.kvd-setup-lock.sha256"
+  local want have
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  have="$(cat "$stamp" 2>/dev/null || true)"
+  if [[ "$have" == "$want" && -e "$dir/$marker" ]]; then
+    step "$label: up to date with $rel/package-lock.json"
+  else
+    step "npm ci in $rel (lock file changed or node_modules missing)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+    step "$label: installed"
+  fi
+}
 
+# npm tools (tools/npm: buf).
+npm_ci_if_stale "$npm_dir" "npm tools" node_modules/.bin/buf
+step "npm tools: buf $("$npm_dir/node_modules/.bin/buf" --version)"
 # The Node client's packages (clients/node: @grpc/grpc-js, ts-proto,
-# typescript), the same way: `npm ci` only when the lock file changed.
-node_dir="$root/clients/node"
-stamp="$node_dir/node_modules/.kvd-setup-lock.sha256"
-want="$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)"
-have="$(cat "$stamp" 2>/dev/null || true)"
-if [[ "$have" == "$want" && -x "$node_dir/node_modules/.bin/tsc" ]]; then
-  step "node client: up to date with clients/node/package-lock.json"
-else
-  step "npm ci in clients/node (lock file changed or node_modules missing)"
-  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" >"$stamp"
-  step "node client: installed"
-fi
-
+# typescript).
+npm_ci_if_stale "$root/clients/node" "node client" node_modules/.bin/tsc
 # The npm packages of the deploy/ checks (tests/deploy: kubernetes-models,
-# yaml, smol-toml, dockerfile-ast, dockerfile-utils), the same way.
-deploy_dir="$root/tests/deploy"
-stamp="$deploy_dir/node_modules/.kvd-setup-lock.sha256"
-want="$(sha256sum "$deploy_dir/package-lock.json" | cut -d' ' -f1)"
-have="$(cat "$stamp" 2>/dev/null || true)"
-if [[ "$have" == "$want" && -d "$deploy_dir/node_modules/kubernetes-models" ]]; then
-  step "deploy checks: up to date with tests/deploy/package-lock.json"
-else
-  step "npm ci in tests/deploy (lock file changed or node_modules missing)"
-  (cd "$deploy_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" >"$stamp"
-  step "deploy checks: installed"
-fi
+# yaml, smol-toml, dockerfile-ast, dockerfile-utils).
+npm_ci_if_stale "$root/tests/deploy" "deploy checks" \
+  node_modules/kubernetes-models
 
 step "done"
