@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 
 namespace kv {
 namespace {

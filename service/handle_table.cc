@@ -5,7 +5,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 
 namespace kv {
 

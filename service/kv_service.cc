@@ -8,7 +8,7 @@
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/auth_context.h"
 #include "service/grpc_status.h"
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 #include "service/request_decoder.h"
 #include "service/request_validation.h"
 #include "store/registry.h"

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 #include "store/testing/status_matchers.h"
 
 namespace kv {

@@ -1,13 +1,16 @@
 #include "service/one_store_server.h"
 
+#include <chrono>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "service/limits.h"
 #include "store/registry.h"
 
 namespace kv {
@@ -21,17 +24,23 @@ absl::StatusOr<std::unique_ptr<OneStoreServer>> OneStoreServer::Start(
   fixture->catalog_ =
       std::make_unique<StoreCatalog>(std::vector<StoreSpec>{spec});
   fixture->catalog_->OpenAll();
+  fixture->service_ = std::make_unique<KeyValueService>(
+      fixture->catalog_.get(), Limits(), /*threads_per_store=*/1,
+      [](const std::string& /*service*/, bool /*serving*/) {});
 
-  ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.worker_threads = 1;
-  absl::StatusOr<std::unique_ptr<KvServer>> server =
-      KvServer::Start(options, fixture->catalog_.get());
-  if (!server.ok()) return server.status();
-  fixture->server_ = *std::move(server);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(fixture->service_.get());
+  fixture->server_ = builder.BuildAndStart();
+  if (fixture->server_ == nullptr || port == 0) {
+    return absl::UnavailableError("could not start a server on 127.0.0.1:0");
+  }
 
-  fixture->stub_ = v1::KeyValue::NewStub(grpc::CreateChannel(
-      fixture->server_->address(), grpc::InsecureChannelCredentials()));
+  fixture->stub_ = v1::KeyValue::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                          grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   v1::OpenRequest open;
   open.set_name("default");
@@ -46,8 +55,12 @@ absl::StatusOr<std::unique_ptr<OneStoreServer>> OneStoreServer::Start(
 }
 
 OneStoreServer::~OneStoreServer() {
-  if (server_ != nullptr) server_->Shutdown(absl::Seconds(5));
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(5));
+  }
   server_.reset();
+  service_.reset();
   if (catalog_ != nullptr) catalog_->CloseAll();
 }
 

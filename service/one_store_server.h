@@ -6,16 +6,18 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "grpcpp/server.h"
 #include "kv/v1/kv.grpc.pb.h"
-#include "service/server.h"
+#include "service/kv_service.h"
 #include "service/store_catalog.h"
 
 namespace kv {
 
-// For tests of how the service schedules calls: an in-process KvServer on
-// 127.0.0.1:0 serving one store, "default", of a (usually test-registered)
-// driver type, with one worker thread per store, and a stub that has already
-// opened the store.
+// For tests of how the service schedules calls: an in-process gRPC server on
+// 127.0.0.1:0 with only the KeyValue service (no TLS, auth, health or
+// reflection: those are the kvd binary's, service/kvd/), serving one store,
+// "default", of a (usually test-registered) driver type, with one worker
+// thread per store, and a stub that has already opened the store.
 class OneStoreServer {
  public:
   // Fails if the store, the server or the Open call fails, saying which.
@@ -32,8 +34,11 @@ class OneStoreServer {
  private:
   OneStoreServer() = default;
 
+  // Destroyed in reverse: the server stops before the service, and the
+  // service before the catalog it serves.
   std::unique_ptr<StoreCatalog> catalog_;
-  std::unique_ptr<KvServer> server_;
+  std::unique_ptr<KeyValueService> service_;
+  std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::KeyValue::Stub> stub_;
   uint32_t handle_ = 0;
 };

@@ -7,7 +7,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/support/slice.h"
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 #include "service/request_validation.h"
 
 namespace kv {

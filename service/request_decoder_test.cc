@@ -6,7 +6,7 @@
 #include "grpcpp/support/slice.h"
 #include "gtest/gtest.h"
 #include "kv/v1/kv.pb.h"
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 #include "store/testing/status_matchers.h"
 
 namespace kv {

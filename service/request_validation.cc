@@ -3,7 +3,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 
 namespace kv {
 namespace {

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 
 namespace kv {
 

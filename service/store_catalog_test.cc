@@ -2,7 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 #include "store/testing/status_matchers.h"
 
 namespace kv {

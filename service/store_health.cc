@@ -1,7 +1,7 @@
 #include "service/store_health.h"
 
 #include "absl/strings/str_cat.h"
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 #include "spdlog/spdlog.h"
 
 namespace kv {

@@ -6,7 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 
 namespace kv {
 namespace {

@@ -92,7 +92,7 @@ std::string KvdBinaryPath() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
   return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "kvd",
-                      "/service/kvd");
+                      "/service/kvd/kvd");
 }
 
 std::string NewTempDir(const std::string& name) {

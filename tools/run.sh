@@ -9,5 +9,5 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/tools/setup.sh" >&2
 cd "$root"
-bazel build //service:kvd >&2
-exec bazel-bin/service/kvd "$@"
+bazel build //service/kvd:kvd >&2
+exec bazel-bin/service/kvd/kvd "$@"

@@ -4,7 +4,7 @@
 # kvd serves the stores of clients/SCENARIO.md (default, mem, broken) from a
 # fresh temporary folder, on 127.0.0.1 with a free port (or, with --unix, a
 # unix socket). The command runs with KVD_ADDR set to kvd's address; its exit
-# code is this script's. The kvd binary is $KVD_BIN, or //service:kvd from the
+# code is this script's. The kvd binary is $KVD_BIN, or //service/kvd:kvd from the
 # Bazel runfiles.
 set -euo pipefail
 
@@ -17,9 +17,9 @@ fi
 
 kvd="${KVD_BIN:-}"
 if [[ -z "$kvd" ]]; then
-  for candidate in "${TEST_SRCDIR:-}/${TEST_WORKSPACE:-kvd}/service/kvd" \
-                   "$(dirname "$0")/../../service/kvd" \
-                   "$(dirname "$0")/../../bazel-bin/service/kvd"; do
+  for candidate in "${TEST_SRCDIR:-}/${TEST_WORKSPACE:-kvd}/service/kvd/kvd" \
+                   "$(dirname "$0")/../../service/kvd/kvd" \
+                   "$(dirname "$0")/../../bazel-bin/service/kvd/kvd"; do
     [[ -x "$candidate" ]] && { kvd="$candidate"; break; }
   done
 fi

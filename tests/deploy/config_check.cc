@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "service/config.h"
+#include "service/config/config.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

@@ -4,7 +4,7 @@
 //   - dockerfile-utils' linter (the one behind VS Code's Dockerfile support)
 //     reports nothing;
 //   - every stage is Debian 12 with a pinned tag; the build stage builds
-//     //service:kvd the project's way (tools/setup.sh, Bazel); the runtime
+//     //service/kvd:kvd the project's way (tools/setup.sh, Bazel); the runtime
 //     stage is -slim, copies only the kvd binary, installs packages without
 //     recommends and cleans the apt lists, runs as a numeric non-root user,
 //     declares volumes for the data and the socket, and has a HEALTHCHECK
@@ -75,10 +75,10 @@ check('every stage is Debian 12 with a pinned tag (no latest)', () => {
                  `FROM ${from.getImage()}: pin a Debian 12 point release, e.g. 12.8`);
   }
 });
-check('the build stage builds //service:kvd with tools/setup.sh and Bazel', () => {
+check('the build stage builds //service/kvd:kvd with tools/setup.sh and Bazel', () => {
   const runs = build.flatMap(s => ofKind(s, 'RUN')).map(args).join('\n');
   assert.match(runs, /tools\/setup\.sh/);
-  assert.match(runs, /bazel build [^\n]*\/\/service:kvd/);
+  assert.match(runs, /bazel build [^\n]*\/\/service\/kvd:kvd/);
 });
 check('the runtime stage is debian slim', () => {
   assert.match(runtime.from.getImageTag(), /-slim$/);

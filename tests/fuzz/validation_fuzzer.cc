@@ -24,7 +24,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/slice.h"
 #include "kv/v1/kv.pb.h"
-#include "service/kv_error.h"
+#include "service/errors/kv_error.h"
 #include "service/request_decoder.h"
 #include "service/request_validation.h"
 

@@ -47,14 +47,14 @@ for tool in etcd redis-server redis-benchmark; do
   fi
 done
 
-echo "bench: bazel build -c opt //tools/kv_bench //service:kvd" >&2
+echo "bench: bazel build -c opt //tools/kv_bench //service/kvd:kvd" >&2
 # --symlink_prefix=/ leaves the bazel-bin symlink on the default build.
-bazel build -c opt --symlink_prefix=/ //tools/kv_bench //service:kvd
+bazel build -c opt --symlink_prefix=/ //tools/kv_bench //service/kvd:kvd
 bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
 
 exec /usr/bin/python3 tools/kv_bench/run_matrix.py \
   --kv-bench="${bin}/tools/kv_bench/kv_bench" \
-  --kvd="${bin}/service/kvd" \
+  --kvd="${bin}/service/kvd/kvd" \
   --out="${out}" \
   --command="tools/kv_bench/run_benchmarks.sh${*:+ $*}" \
   ${passthrough[@]+"${passthrough[@]}"}
