@@ -10,33 +10,40 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "kv/v1/kv.grpc.pb.h"
 #include "service/access/authorizer.h"
-#include "service/telemetry/call_observer.h"
 #include "service/call_tracker.h"
 #include "service/executor.h"
-#include "service/handle_table.h"
 #include "service/limits.h"
+#include "service/operation.h"
+#include "service/operation_context.h"
 #include "service/store_catalog.h"
 #include "service/store_health.h"
-#include "store/driver.h"
+#include "service/telemetry/call_observer.h"
 
 namespace kv {
 
-// The kv.v1.KeyValue service: handles, limits and error mapping on top of
-// the store catalog. It knows drivers only through the Driver interface.
+// The kv.v1.KeyValue service: a dispatcher that authenticates each call,
+// decodes its request, runs its Operation (the operation families:
+// session_operations.h, read_operations.h, write_operations.h,
+// list_operations.h) where the operation's Scheduling says, and finishes the
+// call, turning errors into gRPC statuses in one place (grpc_status.h). It
+// knows drivers only through the Driver interface.
 //
 // Every method is a raw callback method: the service decodes requests itself
-// (service/request_decoder.h) so malformed ones get a precise error, then
-// runs the operation, which may block on storage, on the worker pool of the
-// store it targets. Each store has a pool of its own, so a backend that hangs
-// until its deadline never delays calls to other stores. Two exceptions, both
-// chosen by the driver type (see DriverType): reads of a store with fast
-// reads run on the gRPC thread that received the call, and writes of a store
-// with nonblocking writes start there and finish from the driver's callback,
-// holding no thread while they wait for their commit.
+// (service/request_decoder.h) so malformed ones get a precise error. An
+// operation that may block on storage runs on the worker pool of the store
+// it targets; each store has a pool of its own, so a backend that hangs
+// until its deadline never delays calls to other stores. Reads of a store
+// with fast reads run on the gRPC thread that received them, and writes of a
+// store with nonblocking writes start there and finish from the driver's
+// callback (see Scheduling and DriverType).
+//
+// Adding an RPC: its Operation in the family's file, and one method here
+// (declared below, defined in kv_service.cc) that serves it.
 //
 // `catalog` must outlive the service. When destroyed, the service waits for
 // every call it accepted to finish (its pools finish their queued work, and
@@ -93,68 +100,27 @@ class KeyValueService final
 
   // Whether `store`'s backend answered the last call that reached it.
   bool IsStoreHealthy(const std::string& store) {
-    return health_.IsHealthy(store);
+    return context_.health().IsHealthy(store);
   }
 
   // How many handles each principal holds open (HandleTable::OpenCounts).
   std::vector<std::pair<std::string, size_t>> OpenHandleCounts() {
-    return handles_.OpenCounts();
+    return context_.handles().OpenCounts();
   }
 
-  // The operations, callable directly (tests, in-process use). `principal`
-  // identifies the caller; handles belong to it.
-  absl::StatusOr<v1::OpenResponse> DoOpen(const std::string& principal,
-                                          const v1::OpenRequest& request);
-  absl::StatusOr<v1::GetResponse> DoGet(const std::string& principal,
-                                        const v1::GetRequest& request);
-  absl::StatusOr<v1::SetResponse> DoSet(const std::string& principal,
-                                        const v1::SetRequest& request);
-  absl::StatusOr<v1::DeleteResponse> DoDelete(const std::string& principal,
-                                              const v1::DeleteRequest& request);
-  absl::StatusOr<v1::ExistsResponse> DoExists(const std::string& principal,
-                                              const v1::ExistsRequest& request);
-  absl::StatusOr<v1::GetKeysResponse> DoGetKeys(
-      const std::string& principal, const v1::GetKeysRequest& request);
-  absl::StatusOr<v1::CloseResponse> DoClose(const std::string& principal,
-                                            const v1::CloseRequest& request);
+  // Runs `operation` directly on the calling thread, for tests and
+  // in-process use: `principal` identifies the caller; handles belong to it.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Run(const Operation<Request, Response>& operation,
+                               const std::string& principal,
+                               const Request& request) {
+    return operation.run(context_, principal, request);
+  }
 
  private:
-  // A store resolved from a handle: its name (for messages), driver, and
-  // whether the handle was opened through a read-only grant.
-  struct OpenStore {
-    std::string name;
-    Driver* driver;
-    bool read_only;
-  };
-
-  // The three steps of a write (a v1::SetRequest or v1::DeleteRequest):
-  // CheckWrite is what it must pass before it reaches the backend (a handle
-  // of the caller's, a writable grant, the key and value limits);
-  // WriteOutcome turns the backend's answer into the call's status and
-  // records it in the store's health; StartWrite runs both around the
-  // driver's SetAsync or DeleteAsync, for a store whose driver type has
-  // nonblocking writes, and gives `done` the call's status, possibly on
-  // another thread (`request` is kept until then).
-  template <typename WriteRequest>
-  absl::StatusOr<OpenStore> CheckWrite(const std::string& principal,
-                                       const WriteRequest& request);
-  template <typename WriteRequest>
-  absl::Status WriteOutcome(const OpenStore& store, const WriteRequest& request,
-                            absl::Status outcome);
-  template <typename WriteRequest>
-  void StartWrite(const std::string& principal,
-                  std::shared_ptr<const WriteRequest> request,
-                  Driver::WriteDone done);
-
   // The caller's principal, or UNAUTHENTICATED.
   absl::StatusOr<std::string> PrincipalOf(
       const grpc::CallbackServerContext& context) const;
-  absl::StatusOr<OpenStore> Resolve(const std::string& principal,
-                                    uint32_t handle);
-
-  // Records `outcome`, the result of a call that reached `store`'s backend
-  // (or failed to open it), in the store's health; returns it unchanged.
-  absl::Status Observe(const std::string& store, absl::Status outcome);
 
   // The configured store `request` targets, or "" if none (an unknown
   // store name or handle).
@@ -167,15 +133,13 @@ class KeyValueService final
   // calls that reach no store.
   Executor& ExecutorFor(const std::string& store);
 
-  // Decodes `raw_request`, runs `operation` on the executor, encodes its
-  // response into `raw_response` and finishes the call, mapping any error.
-  // `method` names the RPC for the observer.
+  // Decodes `raw_request`, runs `operation` where its Scheduling says,
+  // encodes its response into `raw_response` and finishes the call, mapping
+  // any error.
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* Serve(
-      const char* method, grpc::CallbackServerContext* context,
-      const Raw* raw_request, Raw* raw_response,
-      absl::StatusOr<Response> (KeyValueService::*operation)(const std::string&,
-                                                             const Request&));
+      grpc::CallbackServerContext* context, const Raw* raw_request,
+      Raw* raw_response, const Operation<Request, Response>& operation);
 
   // Finishes the call with `status`, after reporting it to the observer as
   // `call` (whose outcome fields this sets).
@@ -183,17 +147,12 @@ class KeyValueService final
               grpc::ServerUnaryReactor* reactor, const absl::Status& status,
               absl::Time started, CallRecord& call);
 
-  StoreCatalog* const catalog_;
-  const Limits limits_;
-  const Authorizer anonymous_;
-  const Authorizer* const authorizer_;
+  OperationContext context_;
   CallObserver* const observer_;
-  HandleTable handles_;
   // Shared with the callbacks of writes in flight, which end their call
   // after everything else they do: the tracker outlives the service while
   // such a callback returns from End().
   const std::shared_ptr<CallTracker> calls_ = std::make_shared<CallTracker>();
-  StoreHealth health_;
   // Destroyed before the other members, finishing queued work that uses them.
   Executor control_executor_;
   absl::flat_hash_map<std::string, std::unique_ptr<Executor>> executors_;

@@ -8,6 +8,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/errors/kv_error.h"
+#include "service/list_operations.h"
+#include "service/read_operations.h"
+#include "service/session_operations.h"
+#include "service/write_operations.h"
 #include "store/testing/status_matchers.h"
 
 namespace kv {
@@ -59,7 +63,8 @@ class KeyValueServiceTest : public ::testing::Test {
   uint32_t Open(const std::string& name) {
     v1::OpenRequest request;
     request.set_name(name);
-    absl::StatusOr<v1::OpenResponse> response = service_.DoOpen("", request);
+    absl::StatusOr<v1::OpenResponse> response =
+        service_.Run(operations::kOpen, "", request);
     EXPECT_TRUE(response.ok()) << response.status();
     return response.ok() ? response->store() : 0;
   }
@@ -70,14 +75,15 @@ class KeyValueServiceTest : public ::testing::Test {
     request.set_store(store);
     request.set_key(key);
     request.set_value(value);
-    return service_.DoSet("", request).status();
+    return service_.Run(operations::kSet, "", request).status();
   }
 
   absl::StatusOr<std::string> Get(uint32_t store, const std::string& key) {
     v1::GetRequest request;
     request.set_store(store);
     request.set_key(key);
-    absl::StatusOr<v1::GetResponse> response = service_.DoGet("", request);
+    absl::StatusOr<v1::GetResponse> response =
+        service_.Run(operations::kGet, "", request);
     if (!response.ok()) return response.status();
     return response->value();
   }
@@ -86,7 +92,7 @@ class KeyValueServiceTest : public ::testing::Test {
     v1::GetKeysRequest request;
     request.set_store(store);
     absl::StatusOr<v1::GetKeysResponse> response =
-        service_.DoGetKeys("", request);
+        service_.Run(operations::kGetKeys, "", request);
     if (!response.ok()) return response.status();
     return std::vector<std::string>(response->keys().begin(),
                                     response->keys().end());
@@ -108,15 +114,15 @@ TEST_F(KeyValueServiceTest, SetGetExistsDeleteGetKeys) {
   v1::ExistsRequest exists;
   exists.set_store(store);
   exists.set_key("a");
-  EXPECT_TRUE(service_.DoExists("", exists)->exists());
+  EXPECT_TRUE(service_.Run(operations::kExists, "", exists)->exists());
 
   v1::DeleteRequest del;
   del.set_store(store);
   del.set_key("a");
-  ASSERT_THAT(service_.DoDelete("", del).status(), IsOk());
-  EXPECT_FALSE(service_.DoExists("", exists)->exists());
+  ASSERT_THAT(service_.Run(operations::kDelete, "", del).status(), IsOk());
+  EXPECT_FALSE(service_.Run(operations::kExists, "", exists)->exists());
   // Deleting a missing key is not an error.
-  EXPECT_THAT(service_.DoDelete("", del).status(), IsOk());
+  EXPECT_THAT(service_.Run(operations::kDelete, "", del).status(), IsOk());
 }
 
 TEST_F(KeyValueServiceTest, StoresAreSeparate) {
@@ -137,7 +143,7 @@ TEST_F(KeyValueServiceTest, MissingKeyIsNoSuchKeyNamingStoreAndKey) {
 TEST_F(KeyValueServiceTest, UndefinedStoreIsNoSuchStore) {
   v1::OpenRequest request;
   request.set_name("nope");
-  absl::Status status = service_.DoOpen("", request).status();
+  absl::Status status = service_.Run(operations::kOpen, "", request).status();
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kNotFound,
                                HasSubstr("store \"nope\" is not defined")));
   EXPECT_EQ(ErrorCodeOf(status), v1::ERROR_CODE_NO_SUCH_STORE);
@@ -154,7 +160,7 @@ TEST_F(KeyValueServiceTest, StoreHealthFollowsBackendAvailability) {
 TEST_F(KeyValueServiceTest, StoreThatCannotOpenIsIoUnavailable) {
   v1::OpenRequest request;
   request.set_name("broken");
-  absl::Status status = service_.DoOpen("", request).status();
+  absl::Status status = service_.Run(operations::kOpen, "", request).status();
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kUnavailable,
                                HasSubstr("store \"broken\"")));
   EXPECT_THAT(std::string(status.message()), HasSubstr("/dev/null/x.db"));
@@ -168,8 +174,9 @@ TEST_F(KeyValueServiceTest, UnsetClosedAndUnknownHandlesAreInvalidStore) {
   uint32_t store = Open("default");
   v1::CloseRequest close;
   close.set_store(store);
-  ASSERT_THAT(service_.DoClose("", close).status(), IsOk());
-  EXPECT_THAT(service_.DoClose("", close).status(), IsOk());  // No-op.
+  ASSERT_THAT(service_.Run(operations::kClose, "", close).status(), IsOk());
+  EXPECT_THAT(service_.Run(operations::kClose, "", close).status(),
+              IsOk());  // No-op.
   absl::Status status = Set(store, "k", "v");
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(ErrorCodeOf(status), v1::ERROR_CODE_INVALID_STORE);
@@ -180,15 +187,17 @@ TEST_F(KeyValueServiceTest, HandlesBelongToTheirPrincipal) {
   v1::GetRequest request;
   request.set_store(store);
   request.set_key("k");
-  EXPECT_EQ(ErrorCodeOf(service_.DoGet("someone-else", request).status()),
-            v1::ERROR_CODE_INVALID_STORE);
+  EXPECT_EQ(
+      ErrorCodeOf(
+          service_.Run(operations::kGet, "someone-else", request).status()),
+      v1::ERROR_CODE_INVALID_STORE);
 }
 
 TEST_F(KeyValueServiceTest, OneOpenPastTheLimitIsStoreTableFull) {
   for (int i = 0; i < 4; ++i) Open("default");
   v1::OpenRequest request;
   request.set_name("default");
-  absl::Status status = service_.DoOpen("", request).status();
+  absl::Status status = service_.Run(operations::kOpen, "", request).status();
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(ErrorCodeOf(status), v1::ERROR_CODE_STORE_TABLE_FULL);
 }
@@ -251,7 +260,7 @@ class GrantedKeyValueServiceTest : public ::testing::Test {
     v1::OpenRequest request;
     request.set_name(name);
     absl::StatusOr<v1::OpenResponse> response =
-        service_.DoOpen(principal, request);
+        service_.Run(operations::kOpen, principal, request);
     if (!response.ok()) return response.status();
     return response->store();
   }
@@ -282,31 +291,34 @@ TEST_F(GrantedKeyValueServiceTest, ReadOnlyHandleRefusesWritesOnly) {
   set.set_store(*readable);
   set.set_key("k");
   set.set_value("v");
-  absl::Status refused = service_.DoSet("reader", set).status();
+  absl::Status refused = service_.Run(operations::kSet, "reader", set).status();
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied,
                                 HasSubstr("may only read store \"default\"")));
   EXPECT_EQ(ErrorCodeOf(refused), v1::ERROR_CODE_ACCESS_DENIED);
   v1::DeleteRequest del;
   del.set_store(*readable);
   del.set_key("k");
-  EXPECT_EQ(ErrorCodeOf(service_.DoDelete("reader", del).status()),
-            v1::ERROR_CODE_ACCESS_DENIED);
+  EXPECT_EQ(
+      ErrorCodeOf(service_.Run(operations::kDelete, "reader", del).status()),
+      v1::ERROR_CODE_ACCESS_DENIED);
 
   v1::GetRequest get;
   get.set_store(*readable);
   get.set_key("k");
-  EXPECT_EQ(ErrorCodeOf(service_.DoGet("reader", get).status()),
+  EXPECT_EQ(ErrorCodeOf(service_.Run(operations::kGet, "reader", get).status()),
             v1::ERROR_CODE_NO_SUCH_KEY);
   v1::ExistsRequest exists;
   exists.set_store(*readable);
   exists.set_key("k");
-  EXPECT_THAT(service_.DoExists("reader", exists).status(), IsOk());
+  EXPECT_THAT(service_.Run(operations::kExists, "reader", exists).status(),
+              IsOk());
   v1::GetKeysRequest keys;
   keys.set_store(*readable);
-  EXPECT_THAT(service_.DoGetKeys("reader", keys).status(), IsOk());
+  EXPECT_THAT(service_.Run(operations::kGetKeys, "reader", keys).status(),
+              IsOk());
 
   set.set_store(*writable);
-  EXPECT_THAT(service_.DoSet("reader", set).status(), IsOk());
+  EXPECT_THAT(service_.Run(operations::kSet, "reader", set).status(), IsOk());
 }
 
 }  // namespace

@@ -38,9 +38,8 @@ absl::StatusOr<std::unique_ptr<OneStoreServer>> OneStoreServer::Start(
     return absl::UnavailableError("could not start a server on 127.0.0.1:0");
   }
 
-  fixture->stub_ = v1::KeyValue::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                          grpc::InsecureChannelCredentials()));
+  fixture->stub_ = v1::KeyValue::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   v1::OpenRequest open;
   open.set_name("default");

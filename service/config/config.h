@@ -7,9 +7,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "service/access/client_spec.h"
-#include "service/limits.h"
 #include "service/access/tls.h"
 #include "service/config/transport_options.h"
+#include "service/limits.h"
 #include "store/registry.h"
 
 namespace kv {

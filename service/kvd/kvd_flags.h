@@ -5,8 +5,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "service/telemetry/logging.h"
 #include "service/kvd/shutdown_plan.h"
+#include "service/telemetry/logging.h"
 #include "spdlog/common.h"
 
 namespace kv {

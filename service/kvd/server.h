@@ -12,13 +12,13 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
 #include "service/access/authorizer.h"
-#include "service/telemetry/call_observer.h"
-#include "service/kv_service.h"
-#include "service/limits.h"
-#include "service/kvd/readiness.h"
-#include "service/store_catalog.h"
 #include "service/access/tls.h"
 #include "service/config/transport_options.h"
+#include "service/kv_service.h"
+#include "service/kvd/readiness.h"
+#include "service/limits.h"
+#include "service/store_catalog.h"
+#include "service/telemetry/call_observer.h"
 
 namespace kv {
 
