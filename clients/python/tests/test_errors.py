@@ -19,6 +19,7 @@ from kvd_client import (
     BackendUnavailableError,
     DeadlineExceededError,
     ErrorCode,
+    InvalidArgumentError,
     InvalidStoreError,
     KvdUnavailableError,
     KvError,
@@ -112,7 +113,7 @@ class ErrorMappingTest(unittest.TestCase):
             ("ERROR_CODE_INVALID_STORE", grpc.StatusCode.FAILED_PRECONDITION, InvalidStoreError),
             ("ERROR_CODE_NO_SUCH_KEY", grpc.StatusCode.NOT_FOUND, NoSuchKeyError),
             ("ERROR_CODE_IO", grpc.StatusCode.INTERNAL, KvIoError),
-            ("ERROR_CODE_IO", grpc.StatusCode.INVALID_ARGUMENT, KvIoError),
+            ("ERROR_CODE_IO", grpc.StatusCode.INVALID_ARGUMENT, InvalidArgumentError),
             ("ERROR_CODE_IO", grpc.StatusCode.UNAVAILABLE, BackendUnavailableError),
         ]
         for trailer, grpc_code, cls in cases:
