@@ -32,7 +32,7 @@ from kvd_client.errors import (
 )
 from kvd_client.store import DEFAULT_ADDRESS, STORE_DEFAULT, Store, connect, default_address
 
-#: The package's version (the one in pyproject.toml; a unit test checks).
+#: The package version; pyproject.toml reads it from here.
 __version__ = "0.1.0"
 
 __all__ = [
