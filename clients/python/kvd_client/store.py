@@ -8,7 +8,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Type, TypeVar
 import grpc
 
 from kvd_client import _common
-from kvd_client._common import (  # noqa: F401  (re-exported, as before)
+from kvd_client._common import (  # re-exported (see __all__), as before
     DEFAULT_ADDRESS,
     STORE_DEFAULT,
     Timeout,
@@ -16,6 +16,8 @@ from kvd_client._common import (  # noqa: F401  (re-exported, as before)
 )
 from kvd_client.errors import from_rpc_error
 from kvd_client.kv.v1 import kv_pb2, kv_pb2_grpc
+
+__all__ = ["DEFAULT_ADDRESS", "STORE_DEFAULT", "Store", "Timeout", "connect", "default_address"]
 
 _T = TypeVar("_T")
 
