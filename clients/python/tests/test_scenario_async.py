@@ -158,6 +158,8 @@ class AsyncScenarioTest(unittest.TestCase):
             self.run_async(Store.open("no-such-store"))
         self.assertKvError(caught.exception, NoSuchStoreError, ErrorCode.NO_SUCH_STORE,
                            grpc.StatusCode.NOT_FOUND)
+        self.assertIsInstance(caught.exception, LookupError)
+        self.assertNotIsInstance(caught.exception, KeyError)
 
     def test_15_broken_backend(self) -> None:
         with self.assertRaises(BackendUnavailableError) as caught:
@@ -173,6 +175,7 @@ class AsyncScenarioTest(unittest.TestCase):
         self.assertNotIsInstance(caught.exception, BackendUnavailableError)
         self.assertKvError(caught.exception, KvIoError, ErrorCode.IO,
                            grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIsInstance(caught.exception, ValueError)
 
     def test_17_value_too_big(self) -> None:
         with self.assertRaises(KvIoError) as caught:
