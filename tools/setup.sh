@@ -72,6 +72,13 @@ packages=(
   # /usr/bin/python3 (stubs come from protoc and grpc_python_plugin, above).
   python3-grpcio
   python3-protobuf
+  # The Python client's packaging (clients/python/README.md, "Install") and
+  # //clients/python:consumer_test: venvs (with pip), setuptools and wheel
+  # for `pip install --no-build-isolation`, and `python3 -m build`.
+  python3-venv
+  python3-setuptools
+  python3-wheel
+  python3-build
   # The PostgreSQL driver (libpq) and its tests (a private PostgreSQL 15).
   libpq-dev
   postgresql

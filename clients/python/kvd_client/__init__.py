@@ -10,6 +10,8 @@ Example::
 
 Every failed call raises a :class:`KvError` subclass; ``.code`` is the exact
 ``kv.v1.ErrorCode`` (:class:`ErrorCode`), ``.grpc_code`` the gRPC status code.
+Every call takes ``timeout=`` (seconds), overriding the store's default.
+:mod:`kvd_client.aio` is the same API for asyncio, on ``grpc.aio``.
 """
 
 from kvd_client.errors import (
@@ -17,6 +19,7 @@ from kvd_client.errors import (
     BackendUnavailableError,
     DeadlineExceededError,
     ErrorCode,
+    InvalidArgumentError,
     InvalidStoreError,
     KvdUnavailableError,
     KvError,
@@ -27,7 +30,10 @@ from kvd_client.errors import (
     from_rpc_error,
     parse_error_code,
 )
-from kvd_client.store import DEFAULT_ADDRESS, Store, connect, default_address
+from kvd_client.store import DEFAULT_ADDRESS, STORE_DEFAULT, Store, connect, default_address
+
+#: The package version; pyproject.toml reads it from here.
+__version__ = "0.1.0"
 
 __all__ = [
     "AccessDeniedError",
@@ -35,12 +41,14 @@ __all__ = [
     "DEFAULT_ADDRESS",
     "DeadlineExceededError",
     "ErrorCode",
+    "InvalidArgumentError",
     "InvalidStoreError",
     "KvError",
     "KvIoError",
     "KvdUnavailableError",
     "NoSuchKeyError",
     "NoSuchStoreError",
+    "STORE_DEFAULT",
     "Store",
     "StoreTableFullError",
     "connect",

@@ -6,12 +6,28 @@ Every failed kvd call carries a canonical gRPC status code and the exact
 value's name, e.g. ``ERROR_CODE_NO_SUCH_KEY``). :func:`from_rpc_error` turns
 that into the most specific subclass of :class:`KvError`, so callers tell the
 cases apart with ``except`` clauses, never by parsing messages.
+
+Where a built-in exception means the same thing, the class derives from it
+too, so code that knows nothing of kvd catches it the usual way:
+
+- :class:`NoSuchKeyError` is a :class:`KeyError` (and so a :class:`LookupError`);
+- :class:`NoSuchStoreError` is a :class:`LookupError`;
+- :class:`AccessDeniedError` is a :class:`PermissionError` (``errno`` EACCES);
+- :class:`InvalidArgumentError` (a :class:`KvIoError`) is a :class:`ValueError`;
+- :class:`KvdUnavailableError` is a :class:`ConnectionError`;
+- :class:`DeadlineExceededError` is a :class:`TimeoutError` (``errno`` ETIMEDOUT).
+
+:class:`PermissionError`, :class:`ConnectionError` and :class:`TimeoutError`
+are :class:`OSError` subclasses, so ``except OSError`` catches those three
+too. ``str(error)`` is the same readable line for every class (a plain
+:class:`KeyError` would print its argument's repr instead).
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Optional
+import errno
+from typing import Any, Dict, Optional, Tuple, Type
 
 import grpc
 
@@ -76,13 +92,34 @@ class KvError(Exception):
         grpc_code: the canonical :class:`grpc.StatusCode`.
         message: the status message, e.g.
             ``'NO_SUCH_KEY: key "a" does not exist in store "default"'``.
+            For :class:`KvdUnavailableError` and :class:`DeadlineExceededError`
+            it starts with the address the client called (kvd sent no
+            message of its own).
+        address: the address the client called (``host:port`` or
+            ``unix:/path``), or ``None`` when it is not known (a channel the
+            caller made without :func:`kvd_client.connect`, or an error made by
+            :func:`from_rpc_error` without ``address``).
+        args: ``(code, grpc_code, message)``, for every subclass.
     """
 
-    def __init__(self, code: ErrorCode, grpc_code: grpc.StatusCode, message: str) -> None:
+    def __init__(self, code: ErrorCode, grpc_code: grpc.StatusCode, message: str,
+                 *, address: Optional[str] = None) -> None:
         super().__init__(code, grpc_code, message)
+        # OSError's __init__ keeps only two arguments in args and reads them
+        # as errno and strerror; give every class the same args and fields
+        # that mean what OSError's documentation says.
+        self.args = (code, grpc_code, message)
+        if isinstance(self, OSError):
+            self.errno = type(self)._errno
+            self.strerror = message
+            self.filename = None
         self.code: ErrorCode = code
         self.grpc_code: grpc.StatusCode = grpc_code
         self.message: str = message
+        self.address: Optional[str] = address
+
+    #: ``errno`` of the subclasses that are also an :class:`OSError`.
+    _errno: Optional[int] = None
 
     @property
     def is_unavailable(self) -> bool:
@@ -97,29 +134,52 @@ class KvError(Exception):
         return (f"{type(self).__name__}(code=ErrorCode.{self.code.name}, "
                 f"grpc_code=grpc.StatusCode.{self.grpc_code.name}, message={self.message!r})")
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Pickles (e.g. across multiprocessing) as the same class with the
+        # same attributes; OSError's own reduce would pass the wrong args.
+        state: Dict[str, Any] = dict(self.__dict__)
+        return (type(self), (self.code, self.grpc_code, self.message), state)
+
 
 class StoreTableFullError(KvError):
     """STORE_TABLE_FULL: too many open handles; close some first."""
 
 
-class NoSuchStoreError(KvError):
-    """NO_SUCH_STORE: the store is not "default" and is not configured."""
+class NoSuchStoreError(KvError, LookupError):
+    """NO_SUCH_STORE: the store is not "default" and is not configured.
+
+    Also a :class:`LookupError`."""
 
 
-class AccessDeniedError(KvError):
-    """ACCESS_DENIED: the caller may not use the store."""
+class AccessDeniedError(KvError, PermissionError):
+    """ACCESS_DENIED: the caller may not use the store.
+
+    Also a :class:`PermissionError` (``errno`` is ``errno.EACCES``)."""
+
+    _errno = errno.EACCES
 
 
 class InvalidStoreError(KvError):
     """INVALID_STORE: the handle is closed, reclaimed or was never issued."""
 
 
-class NoSuchKeyError(KvError):
-    """NO_SUCH_KEY: the key does not exist."""
+class NoSuchKeyError(KvError, KeyError):
+    """NO_SUCH_KEY: the key does not exist.
+
+    Also a :class:`KeyError` (and so a :class:`LookupError`), like a missing
+    key of a dict; unlike KeyError's, ``str(error)`` is the readable message,
+    not a quoted repr."""
 
 
 class KvIoError(KvError):
     """IO: any other failure; ``grpc_code`` says which kind."""
+
+
+class InvalidArgumentError(KvIoError, ValueError):
+    """IO with gRPC INVALID_ARGUMENT: kvd refused the request itself, e.g. a
+    key over 256 bytes, a value over 1 MiB or a key that is not UTF-8.
+
+    Also a :class:`ValueError`. Retrying the same request cannot help."""
 
 
 class BackendUnavailableError(KvIoError):
@@ -127,16 +187,22 @@ class BackendUnavailableError(KvIoError):
     opened. Retrying later may help."""
 
 
-class KvdUnavailableError(KvError):
+class KvdUnavailableError(KvError, ConnectionError):
     """No ErrorCode and gRPC UNAVAILABLE: kvd itself could not be reached, or
-    it is shutting down."""
+    it is shutting down. ``message`` and ``address`` name the address tried.
+
+    Also a :class:`ConnectionError`."""
 
 
-class DeadlineExceededError(KvError):
-    """No ErrorCode and gRPC DEADLINE_EXCEEDED: the call's timeout expired."""
+class DeadlineExceededError(KvError, TimeoutError):
+    """No ErrorCode and gRPC DEADLINE_EXCEEDED: the call's timeout expired.
+
+    Also a :class:`TimeoutError` (``errno`` is ``errno.ETIMEDOUT``)."""
+
+    _errno = errno.ETIMEDOUT
 
 
-_BY_CODE = {
+_BY_CODE: Dict[ErrorCode, Type[KvError]] = {
     ErrorCode.STORE_TABLE_FULL: StoreTableFullError,
     ErrorCode.NO_SUCH_STORE: NoSuchStoreError,
     ErrorCode.ACCESS_DENIED: AccessDeniedError,
@@ -146,36 +212,53 @@ _BY_CODE = {
 }
 
 
-def make_error(code: ErrorCode, grpc_code: grpc.StatusCode, message: str) -> KvError:
-    """Builds the most specific :class:`KvError` subclass for these codes."""
-    cls: type[KvError]
+def make_error(code: ErrorCode, grpc_code: grpc.StatusCode, message: str,
+               *, address: Optional[str] = None) -> KvError:
+    """Builds the most specific :class:`KvError` subclass for these codes.
+
+    With ``address``, the errors kvd sent no message for (unreachable,
+    deadline) say which address the client called.
+    """
+    cls: Type[KvError]
     if code == ErrorCode.IO and grpc_code == grpc.StatusCode.UNAVAILABLE:
         cls = BackendUnavailableError
+    elif code == ErrorCode.IO and grpc_code == grpc.StatusCode.INVALID_ARGUMENT:
+        cls = InvalidArgumentError
     elif code in _BY_CODE:
         cls = _BY_CODE[code]
     elif grpc_code == grpc.StatusCode.UNAVAILABLE:
         cls = KvdUnavailableError
+        if address:
+            message = f"cannot reach kvd at {address}: {message}"
     elif grpc_code == grpc.StatusCode.DEADLINE_EXCEEDED:
         cls = DeadlineExceededError
+        if address:
+            message = f"no answer from kvd at {address} within the timeout: {message}"
     else:
         cls = KvError
-    return cls(code, grpc_code, message)
+    return cls(code, grpc_code, message, address=address)
 
 
-def from_rpc_error(error: grpc.RpcError) -> KvError:
+def from_rpc_error(error: grpc.RpcError, *, address: Optional[str] = None) -> KvError:
     """Maps a :class:`grpc.RpcError` from a kvd call to a :class:`KvError`.
 
-    The ErrorCode comes from the ``kv-error-code`` trailer; the gRPC code and
-    message from the status.
+    Takes the errors of both the blocking stubs and ``grpc.aio``
+    (:class:`grpc.aio.AioRpcError`). The ErrorCode comes from the
+    ``kv-error-code`` trailer; the gRPC code and message from the status.
+    ``address``, if given, is the address the call went to (see
+    :func:`make_error`).
     """
     grpc_code = grpc.StatusCode.UNKNOWN
     message = str(error)
     name: Optional[str] = None
-    if isinstance(error, grpc.Call):
-        grpc_code = error.code() or grpc.StatusCode.UNKNOWN
-        message = error.details() or ""
-        for key, value in error.trailing_metadata() or ():
+    # grpc.Call for the blocking API; AioRpcError has the same three methods
+    # but is not a grpc.Call.
+    if callable(getattr(error, "code", None)) and callable(getattr(error, "details", None)):
+        grpc_code = error.code() or grpc.StatusCode.UNKNOWN  # type: ignore[attr-defined]
+        message = error.details() or ""  # type: ignore[attr-defined]
+        trailing = getattr(error, "trailing_metadata", None)
+        for key, value in (trailing() if callable(trailing) else None) or ():
             if key == ERROR_CODE_TRAILER:
                 name = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
                 break
-    return make_error(parse_error_code(name), grpc_code, message)
+    return make_error(parse_error_code(name), grpc_code, message, address=address)

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import os
 from types import TracebackType
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Type, TypeVar
 
 import grpc
 
-from kvd_client.errors import ErrorCode, InvalidStoreError, KvError, from_rpc_error
+from kvd_client import _common
+from kvd_client._common import (  # re-exported (see __all__), as before
+    DEFAULT_ADDRESS,
+    STORE_DEFAULT,
+    Timeout,
+    default_address,
+)
+from kvd_client.errors import from_rpc_error
 from kvd_client.kv.v1 import kv_pb2, kv_pb2_grpc
 
-#: The address used when neither ``address`` nor ``$KVD_ADDR`` is set.
-DEFAULT_ADDRESS = "127.0.0.1:50051"
+__all__ = ["DEFAULT_ADDRESS", "STORE_DEFAULT", "Store", "Timeout", "connect", "default_address"]
 
 _T = TypeVar("_T")
-
-
-def default_address() -> str:
-    """``$KVD_ADDR`` if set and non-empty, else ``127.0.0.1:50051``."""
-    return os.environ.get("KVD_ADDR") or DEFAULT_ADDRESS
 
 
 def connect(
@@ -45,17 +44,15 @@ def connect(
             (gRPC's default is 4 MiB); raise it if kvd allows larger values.
     """
     target = address or default_address()
-    options: List[Tuple[str, Any]] = []
-    if max_receive_message_length is not None:
-        options.append(("grpc.max_receive_message_length", max_receive_message_length))
-    if tls or root_certificates or certificate_chain or private_key:
-        credentials = grpc.ssl_channel_credentials(
-            root_certificates=root_certificates,
-            private_key=private_key,
-            certificate_chain=certificate_chain,
-        )
-        return grpc.secure_channel(target, credentials, options=options)
-    return grpc.insecure_channel(target, options=options)
+    options = _common.channel_options(max_receive_message_length)
+    credentials = _common.channel_credentials(tls, root_certificates, certificate_chain,
+                                              private_key)
+    if credentials is not None:
+        channel = grpc.secure_channel(target, credentials, options=options)
+    else:
+        channel = grpc.insecure_channel(target, options=options)
+    _common.remember_address(channel, target)
+    return channel
 
 
 class Store:
@@ -69,7 +66,9 @@ class Store:
 
     Every failed call raises a :class:`~kvd_client.KvError` subclass. After
     :meth:`close`, every call raises :class:`~kvd_client.InvalidStoreError`.
-    A Store is safe to use from several threads.
+    Every method takes ``timeout=``: seconds for that call, overriding the
+    store's ``timeout``; ``None`` for no deadline. A Store is safe to use
+    from several threads. :mod:`kvd_client.aio` has the same Store for asyncio.
     """
 
     def __init__(
@@ -81,6 +80,7 @@ class Store:
         owns_channel: bool,
         timeout: Optional[float],
         metadata: Sequence[Tuple[str, str]],
+        address: Optional[str] = None,
     ) -> None:
         """Wraps an open handle; use :meth:`open` instead."""
         self._channel = channel
@@ -90,6 +90,7 @@ class Store:
         self._owns_channel = owns_channel
         self._timeout = timeout
         self._metadata = tuple(metadata)
+        self._address = address if address is not None else _common.address_of(channel)
         self._closed = False
 
     @classmethod
@@ -113,8 +114,9 @@ class Store:
             name: ``"default"`` or a store defined in kvd's runtime config.
             address: ``host:port`` or ``unix:/path``; default ``$KVD_ADDR``,
                 else ``127.0.0.1:50051``. Ignored if ``channel`` is given.
-            timeout: the deadline of every call of this store, in seconds;
-                ``None`` for no deadline.
+            timeout: the deadline of every call of this store (this open
+                included), in seconds; ``None`` for no deadline. Each call's
+                own ``timeout=`` overrides it.
             token: sent with every call as ``authorization: Bearer <token>``.
             tls, root_certificates, certificate_chain, private_key,
             max_receive_message_length: see :func:`connect`. Ignored if
@@ -129,8 +131,11 @@ class Store:
             StoreTableFullError: the caller holds too many open handles.
             BackendUnavailableError: the store's backend cannot be opened.
             KvError: any other failure, e.g. kvd unreachable
-                (:class:`KvdUnavailableError`).
+                (:class:`KvdUnavailableError`, whose message names the
+                address).
+            ValueError, TypeError: ``timeout`` is not ``None`` or seconds > 0.
         """
+        timeout = _common.check_timeout(timeout)
         owns_channel = channel is None
         if channel is None:
             channel = connect(
@@ -141,18 +146,18 @@ class Store:
                 private_key=private_key,
                 max_receive_message_length=max_receive_message_length,
             )
-        metadata: List[Tuple[str, str]] = []
-        if token:
-            metadata.append(("authorization", f"Bearer {token}"))
+        metadata = _common.bearer_metadata(token)
+        target = _common.address_of(channel)
         try:
             stub = kv_pb2_grpc.KeyValueStub(channel)
-            response = _invoke(stub.Open, kv_pb2.OpenRequest(name=name), timeout, metadata)
+            response = _invoke(stub.Open, kv_pb2.OpenRequest(name=name), timeout, metadata,
+                               target)
         except BaseException:
             if owns_channel:
                 channel.close()
             raise
         return cls(channel, response.store, name, owns_channel=owns_channel,
-                   timeout=timeout, metadata=metadata)
+                   timeout=timeout, metadata=metadata, address=target)
 
     @classmethod
     def open_default(cls, **options: Any) -> "Store":
@@ -174,52 +179,66 @@ class Store:
         """Whether :meth:`close` was called."""
         return self._closed
 
-    def get(self, key: str) -> bytes:
+    @property
+    def timeout(self) -> Optional[float]:
+        """The store's default deadline in seconds (``None``: no deadline)."""
+        return self._timeout
+
+    @property
+    def address(self) -> Optional[str]:
+        """The address of kvd, or ``None`` for a channel not made by
+        :func:`connect`."""
+        return self._address
+
+    def get(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> bytes:
         """Returns the value of ``key``.
 
         Raises:
-            NoSuchKeyError: the key does not exist.
+            NoSuchKeyError: the key does not exist (also a KeyError).
         """
-        return self._call(self._stub.Get, kv_pb2.GetRequest(store=self._handle, key=key)).value
+        return self._call(self._stub.Get, kv_pb2.GetRequest(store=self._handle, key=key),
+                          timeout).value
 
-    def set(self, key: str, value: bytes) -> None:
+    def set(self, key: str, value: bytes, *, timeout: Timeout = STORE_DEFAULT) -> None:
         """Stores ``value`` under ``key``, replacing any previous value.
 
         Returns once the write is durable. ``key`` is non-empty UTF-8 of at
         most 256 bytes and ``value`` at most 1 MiB, unless kvd raises the
-        limits; larger ones raise :class:`KvIoError` (gRPC INVALID_ARGUMENT).
+        limits; larger ones raise :class:`InvalidArgumentError` (a
+        :class:`KvIoError` with gRPC INVALID_ARGUMENT, and a ValueError).
         """
-        if not isinstance(value, (bytes, bytearray, memoryview)):
-            raise TypeError(f"value must be bytes, not {type(value).__name__}; "
-                            "use set_json for other values")
-        self._call(self._stub.Set, kv_pb2.SetRequest(store=self._handle, key=key, value=bytes(value)))
+        data = _common.check_value(value)
+        self._call(self._stub.Set, kv_pb2.SetRequest(store=self._handle, key=key, value=data),
+                   timeout)
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> None:
         """Removes ``key``; deleting a key that does not exist succeeds."""
-        self._call(self._stub.Delete, kv_pb2.DeleteRequest(store=self._handle, key=key))
+        self._call(self._stub.Delete, kv_pb2.DeleteRequest(store=self._handle, key=key), timeout)
 
-    def exists(self, key: str) -> bool:
+    def exists(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> bool:
         """Whether ``key`` has a value in the store."""
-        return self._call(self._stub.Exists, kv_pb2.ExistsRequest(store=self._handle, key=key)).exists
+        return self._call(self._stub.Exists, kv_pb2.ExistsRequest(store=self._handle, key=key),
+                          timeout).exists
 
-    def get_keys(self) -> List[str]:
+    def get_keys(self, *, timeout: Timeout = STORE_DEFAULT) -> List[str]:
         """Every key in the store, in byte order."""
-        return list(self._call(self._stub.GetKeys, kv_pb2.GetKeysRequest(store=self._handle)).keys)
+        return list(self._call(self._stub.GetKeys, kv_pb2.GetKeysRequest(store=self._handle),
+                               timeout).keys)
 
-    def get_json(self, key: str) -> Any:
+    def get_json(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> Any:
         """Returns the value of ``key`` decoded as UTF-8 JSON.
 
         Raises:
             NoSuchKeyError: the key does not exist.
             ValueError: the value is not valid JSON.
         """
-        return json.loads(self.get(key).decode("utf-8"))
+        return _common.decode_json(self.get(key, timeout=timeout))
 
-    def set_json(self, key: str, value: Any) -> None:
+    def set_json(self, key: str, value: Any, *, timeout: Timeout = STORE_DEFAULT) -> None:
         """Stores ``value`` under ``key`` as compact UTF-8 JSON."""
-        self.set(key, json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        self.set(key, _common.encode_json(value), timeout=timeout)
 
-    def close(self) -> None:
+    def close(self, *, timeout: Timeout = STORE_DEFAULT) -> None:
         """Releases the handle on kvd and closes the store's own channel.
 
         Closing twice is not an error. Calls after close raise
@@ -227,10 +246,11 @@ class Store:
         """
         if self._closed:
             return
+        deadline = _common.resolve_timeout(timeout, self._timeout)
         self._closed = True
         try:
             _invoke(self._stub.Close, kv_pb2.CloseRequest(store=self._handle),
-                    self._timeout, self._metadata)
+                    deadline, self._metadata, self._address)
         finally:
             if self._owns_channel:
                 self._channel.close()
@@ -250,21 +270,17 @@ class Store:
         state = "closed" if self._closed else "open"
         return f"<kvd_client.Store {self._name!r} handle={self._handle} {state}>"
 
-    def _call(self, method: Callable[..., _T], request: Any) -> _T:
+    def _call(self, method: Callable[..., _T], request: Any, timeout: Timeout) -> _T:
+        deadline = _common.resolve_timeout(timeout, self._timeout)
         if self._closed:
-            raise InvalidStoreError(
-                ErrorCode.INVALID_STORE,
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"INVALID_STORE: store handle {self._handle} ({self._name!r}) was closed "
-                "by this client; open the store again",
-            )
-        return _invoke(method, request, self._timeout, self._metadata)
+            raise _common.closed_store_error(self._handle, self._name, self._address)
+        return _invoke(method, request, deadline, self._metadata, self._address)
 
 
 def _invoke(method: Callable[..., _T], request: Any, timeout: Optional[float],
-            metadata: Sequence[Tuple[str, str]]) -> _T:
+            metadata: Sequence[Tuple[str, str]], address: Optional[str]) -> _T:
     """Calls a unary stub method, turning grpc.RpcError into KvError."""
     try:
-        return method(request, timeout=timeout, metadata=tuple(metadata) or None)
+        return method(request, timeout=timeout, metadata=_common.metadata_or_none(metadata))
     except grpc.RpcError as error:
-        raise from_rpc_error(error) from None
+        raise from_rpc_error(error, address=address) from None

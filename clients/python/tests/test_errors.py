@@ -3,7 +3,10 @@ fake kv.v1.KeyValue server (no kvd needed)."""
 
 from __future__ import annotations
 
+import errno
 import os
+import pickle
+import socket
 import threading
 import time
 import unittest
@@ -19,6 +22,7 @@ from kvd_client import (
     BackendUnavailableError,
     DeadlineExceededError,
     ErrorCode,
+    InvalidArgumentError,
     InvalidStoreError,
     KvdUnavailableError,
     KvError,
@@ -112,7 +116,7 @@ class ErrorMappingTest(unittest.TestCase):
             ("ERROR_CODE_INVALID_STORE", grpc.StatusCode.FAILED_PRECONDITION, InvalidStoreError),
             ("ERROR_CODE_NO_SUCH_KEY", grpc.StatusCode.NOT_FOUND, NoSuchKeyError),
             ("ERROR_CODE_IO", grpc.StatusCode.INTERNAL, KvIoError),
-            ("ERROR_CODE_IO", grpc.StatusCode.INVALID_ARGUMENT, KvIoError),
+            ("ERROR_CODE_IO", grpc.StatusCode.INVALID_ARGUMENT, InvalidArgumentError),
             ("ERROR_CODE_IO", grpc.StatusCode.UNAVAILABLE, BackendUnavailableError),
         ]
         for trailer, grpc_code, cls in cases:
@@ -183,6 +187,139 @@ class ErrorMappingTest(unittest.TestCase):
             Store.open("default", address="unix:/nonexistent/kvd.sock", timeout=5)
         self.assertEqual(caught.exception.code, ErrorCode.UNSPECIFIED)
         self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.UNAVAILABLE)
+
+    def test_classes_also_derive_from_the_builtins(self) -> None:
+        cases = [
+            ("ERROR_CODE_NO_SUCH_KEY", grpc.StatusCode.NOT_FOUND, (KeyError, LookupError)),
+            ("ERROR_CODE_NO_SUCH_STORE", grpc.StatusCode.NOT_FOUND, (LookupError,)),
+            ("ERROR_CODE_ACCESS_DENIED", grpc.StatusCode.PERMISSION_DENIED,
+             (PermissionError, OSError)),
+            ("ERROR_CODE_IO", grpc.StatusCode.INVALID_ARGUMENT, (ValueError, KvIoError)),
+            (None, grpc.StatusCode.UNAVAILABLE, (ConnectionError, OSError)),
+            (None, grpc.StatusCode.DEADLINE_EXCEEDED, (TimeoutError, OSError)),
+        ]
+        for trailer, grpc_code, bases in cases:
+            with self.subTest(trailer=trailer, grpc_code=grpc_code):
+                error = self.failing_get(grpc_code, "m", trailer)
+                for base in bases:
+                    self.assertIsInstance(error, base)
+                self.assertEqual(error.args, (error.code, grpc_code, error.message))
+        store = self.failing_get(grpc.StatusCode.NOT_FOUND, "m", "ERROR_CODE_NO_SUCH_STORE")
+        self.assertNotIsInstance(store, KeyError)
+        for trailer in ("ERROR_CODE_STORE_TABLE_FULL", "ERROR_CODE_INVALID_STORE"):
+            error = self.failing_get(grpc.StatusCode.INTERNAL, "m", trailer)
+            self.assertNotIsInstance(error, (LookupError, OSError, ValueError))
+        for code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE):
+            io = self.failing_get(code, "m", "ERROR_CODE_IO")
+            self.assertNotIsInstance(io, (ValueError, OSError))
+
+    def test_except_keyerror_catches_a_missing_key(self) -> None:
+        self.fake.failure = (grpc.StatusCode.NOT_FOUND, 'NO_SUCH_KEY: key "k"', "ERROR_CODE_NO_SUCH_KEY")
+        with Store.open("default", address=self.address) as store:
+            try:
+                store.get("k")
+            except KeyError as error:
+                # Readable, unlike KeyError's str() of a quoted argument.
+                self.assertEqual(str(error), 'NO_SUCH_KEY: key "k" (NO_SUCH_KEY, gRPC NOT_FOUND)')
+            else:
+                self.fail("no KeyError")
+
+    def test_oserror_fields_mean_what_oserror_says(self) -> None:
+        denied = self.failing_get(grpc.StatusCode.PERMISSION_DENIED, "ACCESS_DENIED: no",
+                                  "ERROR_CODE_ACCESS_DENIED")
+        self.assertEqual((denied.errno, denied.strerror, denied.filename),
+                         (errno.EACCES, "ACCESS_DENIED: no", None))
+        self.fake.delay = 1.0
+        with Store.open("default", address=self.address, timeout=0.05) as store:
+            with self.assertRaises(TimeoutError) as caught:
+                store.get("k")
+        self.assertEqual(caught.exception.errno, errno.ETIMEDOUT)
+
+    def test_errors_pickle_as_themselves(self) -> None:
+        error = self.failing_get(grpc.StatusCode.PERMISSION_DENIED, "ACCESS_DENIED: no",
+                                 "ERROR_CODE_ACCESS_DENIED")
+        copy = pickle.loads(pickle.dumps(error))
+        self.assertIs(type(copy), AccessDeniedError)
+        self.assertEqual((copy.code, copy.grpc_code, copy.message, copy.address, copy.errno),
+                         (error.code, error.grpc_code, error.message, self.address, errno.EACCES))
+
+    def test_per_call_timeout_overrides_the_store_default(self) -> None:
+        self.fake.delay = 0.5
+        with Store.open("default", address=self.address, timeout=0.05) as store:
+            self.assertEqual(store.timeout, 0.05)
+            with self.assertRaises(DeadlineExceededError):
+                store.get("k")
+            self.assertEqual(store.get("k", timeout=30), b"v:k")
+            self.assertEqual(store.get("k", timeout=None), b"v:k")  # no deadline
+        with Store.open("default", address=self.address, timeout=30) as store:
+            with self.assertRaises(DeadlineExceededError) as caught:
+                store.get("k", timeout=0.05)
+            self.assertIn(self.address, caught.exception.message)
+
+    def test_every_method_takes_timeout(self) -> None:
+        self.fake.delay = 0.5
+        with Store.open("default", address=self.address, timeout=30) as store:
+            for name, args in [("get", ("k",)), ("get_json", ("k",))]:
+                with self.subTest(method=name), self.assertRaises(DeadlineExceededError):
+                    getattr(store, name)(*args, timeout=0.05)
+        # The fake answers only Get slowly; the others must pass the
+        # deadline through to gRPC: a deadline already short enough to
+        # expire fails even against a fast server.
+        with Store.open("default", address=self.address) as store:
+            for name, args in [("set", ("k", b"v")), ("delete", ("k",)), ("exists", ("k",)),
+                               ("get_keys", ()), ("set_json", ("k", 1)), ("close", ())]:
+                with self.subTest(method=name):
+                    with mock.patch.object(store, "_stub") as stub:
+                        method = {"set": stub.Set, "set_json": stub.Set, "delete": stub.Delete,
+                                  "exists": stub.Exists, "get_keys": stub.GetKeys,
+                                  "close": stub.Close}[name]
+                        getattr(store, name)(*args, timeout=1.25)
+                        self.assertEqual(method.call_args.kwargs["timeout"], 1.25)
+                        if name != "close":
+                            getattr(store, name)(*args)
+                            self.assertIsNone(method.call_args.kwargs["timeout"])
+
+    def test_bad_timeouts_are_refused_by_name(self) -> None:
+        with self.assertRaisesRegex(ValueError, r"timeout must be .*> 0.*got -1"):
+            Store.open("default", address=self.address, timeout=-1)
+        with Store.open("default", address=self.address) as store:
+            for bad in (0, -0.5, float("inf"), float("nan")):
+                with self.subTest(timeout=bad), self.assertRaisesRegex(ValueError, "timeout"):
+                    store.get("k", timeout=bad)
+            with self.assertRaisesRegex(TypeError, "timeout must be a number.*str '1'"):
+                store.get("k", timeout="1")  # type: ignore[arg-type]
+        self.assertEqual(self.fake.calls, ["Open", "Close"])
+
+    def test_unreachable_tcp_port_names_the_address(self) -> None:
+        # A bound socket that does not listen: connections are refused.
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            address = "127.0.0.1:%d" % closed.getsockname()[1]
+            with self.assertRaises(KvdUnavailableError) as caught:
+                Store.open("default", address=address, timeout=10)
+        self.assertTrue(caught.exception.message.startswith(f"cannot reach kvd at {address}: "),
+                        caught.exception.message)
+        self.assertIn(address, str(caught.exception))
+        self.assertEqual(caught.exception.address, address)
+
+    def test_missing_unix_socket_names_the_address(self) -> None:
+        address = "unix:/nonexistent/kvd-python-test.sock"
+        with self.assertRaises(ConnectionError) as caught:
+            Store.open("default", address=address, timeout=10)
+        self.assertIn(f"cannot reach kvd at {address}", str(caught.exception))
+
+    def test_shared_channel_errors_name_its_address(self) -> None:
+        address = "unix:/nonexistent/kvd-python-shared.sock"
+        with kvd_client.connect(address) as channel:
+            with self.assertRaises(KvdUnavailableError) as caught:
+                Store.open("default", channel=channel, timeout=10)
+        self.assertEqual(caught.exception.address, address)
+        # A channel made without connect(): the address is not known.
+        with grpc.insecure_channel(address) as channel:
+            with self.assertRaises(KvdUnavailableError) as caught:
+                Store.open("default", channel=channel, timeout=10)
+        self.assertIsNone(caught.exception.address)
+        self.assertFalse(caught.exception.message.startswith("cannot reach kvd at"))
 
     def test_token_is_sent_as_bearer_metadata(self) -> None:
         with Store.open("default", address=self.address, token="s3cret") as store:

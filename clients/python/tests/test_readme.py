@@ -1,5 +1,6 @@
-"""The README's example runs as shown: example.py is the README's python
-block, and running it against kvd prints the README's output block."""
+"""The README's examples run as shown: example.py and example_async.py are
+the README's first and second python blocks, and running each against kvd
+prints the README's first and second text blocks."""
 
 from __future__ import annotations
 
@@ -18,18 +19,28 @@ def _blocks(language: str) -> list:
     return re.findall(r"```" + language + r"\n(.*?)```", readme, re.S)
 
 
-class ReadmeTest(unittest.TestCase):
-    def test_example_py_is_the_readme_block(self) -> None:
-        self.assertEqual((HERE / "example.py").read_text(encoding="utf-8"), _blocks("python")[0])
+EXAMPLES = ["example.py", "example_async.py"]  # in README order
 
-    def test_example_prints_what_the_readme_shows(self) -> None:
+
+class ReadmeTest(unittest.TestCase):
+    def test_examples_are_the_readme_blocks(self) -> None:
+        blocks = _blocks("python")
+        self.assertEqual(len(blocks), len(EXAMPLES), "one python block per example file")
+        for index, name in enumerate(EXAMPLES):
+            with self.subTest(example=name):
+                self.assertEqual((HERE / name).read_text(encoding="utf-8"), blocks[index])
+
+    def test_examples_print_what_the_readme_shows(self) -> None:
         if not os.environ.get("KVD_ADDR"):
             self.fail("KVD_ADDR is not set; run under clients/testing/with_kvd.sh")
         env = dict(os.environ, PYTHONPATH=str(HERE))
-        result = subprocess.run([sys.executable, "example.py"], cwd=HERE, env=env,
-                                capture_output=True, text=True, timeout=60)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(result.stdout, _blocks("text")[0])
+        outputs = _blocks("text")
+        for index, name in enumerate(EXAMPLES):
+            with self.subTest(example=name):
+                result = subprocess.run([sys.executable, name], cwd=HERE, env=env,
+                                        capture_output=True, text=True, timeout=60)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertEqual(result.stdout, outputs[index])
 
 
 if __name__ == "__main__":

@@ -110,6 +110,7 @@ class ScenarioTest(unittest.TestCase):
             self.default_store().get(P + "missing")
         self.assertKvError(caught.exception, NoSuchKeyError, ErrorCode.NO_SUCH_KEY,
                            grpc.StatusCode.NOT_FOUND)
+        self.assertIsInstance(caught.exception, KeyError)
         self.assertIn(P + "missing", caught.exception.message)
 
     def test_10_delete(self) -> None:
@@ -140,6 +141,8 @@ class ScenarioTest(unittest.TestCase):
             Store.open("no-such-store")
         self.assertKvError(caught.exception, NoSuchStoreError, ErrorCode.NO_SUCH_STORE,
                            grpc.StatusCode.NOT_FOUND)
+        self.assertIsInstance(caught.exception, LookupError)
+        self.assertNotIsInstance(caught.exception, KeyError)
 
     def test_15_broken_backend(self) -> None:
         with self.assertRaises(BackendUnavailableError) as caught:
@@ -155,6 +158,7 @@ class ScenarioTest(unittest.TestCase):
         self.assertNotIsInstance(caught.exception, BackendUnavailableError)
         self.assertKvError(caught.exception, KvIoError, ErrorCode.IO,
                            grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIsInstance(caught.exception, ValueError)
 
     def test_17_value_too_big(self) -> None:
         with self.assertRaises(KvIoError) as caught:

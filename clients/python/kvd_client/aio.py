@@ -1,0 +1,312 @@
+"""kvd_client for asyncio: the same Store as :class:`kvd_client.Store`, on
+``grpc.aio``, with every call a coroutine.
+
+Example::
+
+    import asyncio
+    from kvd_client import aio
+
+    async def main() -> None:
+        async with aio.Store.open("default") as store:   # $KVD_ADDR, else 127.0.0.1:50051
+            await store.set("greeting", b"hello")
+            print(await store.get("greeting"))
+
+    asyncio.run(main())
+
+Names, arguments, return values and errors are those of the blocking API:
+the same :class:`~kvd_client.KvError` subclasses (import them from
+``kvd_client``), the same ``timeout=`` on every call. ``Store.open(...)`` is
+both awaitable (``store = await aio.Store.open("default")``) and an async
+context manager (``async with aio.Store.open("default") as store:``, which
+closes the store at the end of the block).
+
+A store and its channel belong to the event loop they were opened on (a
+``grpc.aio`` rule); within that loop any number of tasks may use one store
+at the same time.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Awaitable, Callable, Coroutine, Generator, List, Optional, Sequence, \
+    Tuple, Type, TypeVar
+
+import grpc
+import grpc.aio
+
+from kvd_client import _common
+from kvd_client._common import STORE_DEFAULT, Timeout, default_address
+from kvd_client.errors import from_rpc_error
+from kvd_client.kv.v1 import kv_pb2, kv_pb2_grpc
+
+__all__ = ["Store", "connect"]
+
+_T = TypeVar("_T")
+
+
+def connect(
+    address: Optional[str] = None,
+    *,
+    tls: bool = False,
+    root_certificates: Optional[bytes] = None,
+    certificate_chain: Optional[bytes] = None,
+    private_key: Optional[bytes] = None,
+    max_receive_message_length: Optional[int] = None,
+) -> grpc.aio.Channel:
+    """Opens a ``grpc.aio`` channel to kvd, to share between several stores.
+
+    Takes the arguments of :func:`kvd_client.connect`. Close it with
+    ``await channel.close()``, or use ``async with connect(...) as channel:``.
+    """
+    target = address or default_address()
+    options = _common.channel_options(max_receive_message_length)
+    credentials = _common.channel_credentials(tls, root_certificates, certificate_chain,
+                                              private_key)
+    if credentials is not None:
+        channel = grpc.aio.secure_channel(target, credentials, options=options)
+    else:
+        channel = grpc.aio.insecure_channel(target, options=options)
+    _common.remember_address(channel, target)
+    return channel
+
+
+class Store:
+    """An open kvd store for asyncio; see :class:`kvd_client.Store`.
+
+    Get one with ``await Store.open(name)`` or ``async with
+    Store.open(name) as store:``. Every method is a coroutine and takes
+    ``timeout=`` (seconds for that call, overriding the store's ``timeout``;
+    ``None`` for no deadline). After :meth:`close`, every call raises
+    :class:`~kvd_client.InvalidStoreError`.
+    """
+
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        handle: int,
+        name: str,
+        *,
+        owns_channel: bool,
+        timeout: Optional[float],
+        metadata: Sequence[Tuple[str, str]],
+        address: Optional[str] = None,
+    ) -> None:
+        """Wraps an open handle; use :meth:`open` instead."""
+        self._channel = channel
+        self._stub = kv_pb2_grpc.KeyValueStub(channel)
+        self._handle = handle
+        self._name = name
+        self._owns_channel = owns_channel
+        self._timeout = timeout
+        self._metadata = tuple(metadata)
+        self._address = address if address is not None else _common.address_of(channel)
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        name: str,
+        *,
+        address: Optional[str] = None,
+        timeout: Optional[float] = None,
+        token: Optional[str] = None,
+        tls: bool = False,
+        root_certificates: Optional[bytes] = None,
+        certificate_chain: Optional[bytes] = None,
+        private_key: Optional[bytes] = None,
+        max_receive_message_length: Optional[int] = None,
+        channel: Optional[grpc.aio.Channel] = None,
+    ) -> "OpeningStore":
+        """Opens the named store: ``await`` the result, or ``async with`` it.
+
+        Takes the arguments of :meth:`kvd_client.Store.open` (``channel`` is a
+        ``grpc.aio`` channel, e.g. from :func:`connect`) and raises the same
+        errors when awaited. ``timeout`` is checked at once (ValueError,
+        TypeError).
+        """
+        timeout = _common.check_timeout(timeout)
+        return OpeningStore(cls._open(
+            name, address=address, timeout=timeout, token=token, tls=tls,
+            root_certificates=root_certificates, certificate_chain=certificate_chain,
+            private_key=private_key, max_receive_message_length=max_receive_message_length,
+            channel=channel))
+
+    @classmethod
+    def open_default(cls, **options: Any) -> "OpeningStore":
+        """Opens the ``"default"`` store; takes the options of :meth:`open`."""
+        return cls.open("default", **options)
+
+    @classmethod
+    async def _open(
+        cls,
+        name: str,
+        *,
+        address: Optional[str],
+        timeout: Optional[float],
+        token: Optional[str],
+        tls: bool,
+        root_certificates: Optional[bytes],
+        certificate_chain: Optional[bytes],
+        private_key: Optional[bytes],
+        max_receive_message_length: Optional[int],
+        channel: Optional[grpc.aio.Channel],
+    ) -> "Store":
+        owns_channel = channel is None
+        if channel is None:
+            channel = connect(
+                address,
+                tls=tls,
+                root_certificates=root_certificates,
+                certificate_chain=certificate_chain,
+                private_key=private_key,
+                max_receive_message_length=max_receive_message_length,
+            )
+        metadata = _common.bearer_metadata(token)
+        target = _common.address_of(channel)
+        try:
+            stub = kv_pb2_grpc.KeyValueStub(channel)
+            response = await _invoke(stub.Open, kv_pb2.OpenRequest(name=name), timeout,
+                                     metadata, target)
+        except BaseException:
+            if owns_channel:
+                await channel.close()
+            raise
+        return cls(channel, response.store, name, owns_channel=owns_channel,
+                   timeout=timeout, metadata=metadata, address=target)
+
+    @property
+    def name(self) -> str:
+        """The name the store was opened with."""
+        return self._name
+
+    @property
+    def handle(self) -> int:
+        """The handle kvd issued (never 0); it stays the same after close."""
+        return self._handle
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def timeout(self) -> Optional[float]:
+        """The store's default deadline in seconds (``None``: no deadline)."""
+        return self._timeout
+
+    @property
+    def address(self) -> Optional[str]:
+        """The address of kvd, or ``None`` for a channel not made by
+        :func:`connect`."""
+        return self._address
+
+    async def get(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> bytes:
+        """Returns the value of ``key``; NoSuchKeyError if there is none."""
+        response = await self._call(self._stub.Get,
+                                    kv_pb2.GetRequest(store=self._handle, key=key), timeout)
+        return response.value
+
+    async def set(self, key: str, value: bytes, *, timeout: Timeout = STORE_DEFAULT) -> None:
+        """Stores ``value`` under ``key``; see :meth:`kvd_client.Store.set`."""
+        data = _common.check_value(value)
+        await self._call(self._stub.Set,
+                         kv_pb2.SetRequest(store=self._handle, key=key, value=data), timeout)
+
+    async def delete(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> None:
+        """Removes ``key``; deleting a key that does not exist succeeds."""
+        await self._call(self._stub.Delete,
+                         kv_pb2.DeleteRequest(store=self._handle, key=key), timeout)
+
+    async def exists(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> bool:
+        """Whether ``key`` has a value in the store."""
+        response = await self._call(self._stub.Exists,
+                                    kv_pb2.ExistsRequest(store=self._handle, key=key), timeout)
+        return response.exists
+
+    async def get_keys(self, *, timeout: Timeout = STORE_DEFAULT) -> List[str]:
+        """Every key in the store, in byte order."""
+        response = await self._call(self._stub.GetKeys,
+                                    kv_pb2.GetKeysRequest(store=self._handle), timeout)
+        return list(response.keys)
+
+    async def get_json(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> Any:
+        """The value of ``key`` decoded as UTF-8 JSON (ValueError if it is not)."""
+        return _common.decode_json(await self.get(key, timeout=timeout))
+
+    async def set_json(self, key: str, value: Any, *, timeout: Timeout = STORE_DEFAULT) -> None:
+        """Stores ``value`` under ``key`` as compact UTF-8 JSON."""
+        await self.set(key, _common.encode_json(value), timeout=timeout)
+
+    async def close(self, *, timeout: Timeout = STORE_DEFAULT) -> None:
+        """Releases the handle on kvd and closes the store's own channel.
+
+        Closing twice is not an error. Calls after close raise
+        :class:`~kvd_client.InvalidStoreError`.
+        """
+        if self._closed:
+            return
+        deadline = _common.resolve_timeout(timeout, self._timeout)
+        self._closed = True
+        try:
+            await _invoke(self._stub.Close, kv_pb2.CloseRequest(store=self._handle),
+                          deadline, self._metadata, self._address)
+        finally:
+            if self._owns_channel:
+                await self._channel.close()
+
+    async def __aenter__(self) -> "Store":
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<kvd_client.aio.Store {self._name!r} handle={self._handle} {state}>"
+
+    async def _call(self, method: Callable[..., Awaitable[_T]], request: Any,
+                    timeout: Timeout) -> _T:
+        deadline = _common.resolve_timeout(timeout, self._timeout)
+        if self._closed:
+            raise _common.closed_store_error(self._handle, self._name, self._address)
+        return await _invoke(method, request, deadline, self._metadata, self._address)
+
+
+class OpeningStore(Awaitable[Store]):
+    """What :meth:`Store.open` returns: await it for the :class:`Store`, or
+    use it in ``async with``, which closes the store when the block ends."""
+
+    def __init__(self, opening: Coroutine[Any, Any, Store]) -> None:
+        self._opening = opening
+        self._store: Optional[Store] = None
+
+    def __await__(self) -> Generator[Any, None, Store]:
+        return self._opening.__await__()
+
+    async def __aenter__(self) -> Store:
+        self._store = await self._opening
+        return self._store
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        if self._store is not None:
+            await self._store.close()
+
+
+async def _invoke(method: Callable[..., Awaitable[_T]], request: Any, timeout: Optional[float],
+                  metadata: Sequence[Tuple[str, str]], address: Optional[str]) -> _T:
+    """Awaits a unary ``grpc.aio`` stub call, turning grpc.RpcError into KvError."""
+    try:
+        return await method(request, timeout=timeout,
+                            metadata=_common.metadata_or_none(metadata))
+    except grpc.RpcError as error:
+        raise from_rpc_error(error, address=address) from None
