@@ -19,10 +19,15 @@ import (
 const prefix = "scenario-go/"
 
 // kvdAddr returns $KVD_ADDR (set by clients/testing/with_kvd.sh), or skips
-// the test when it is unset.
+// the test when it is unset. With KVD_TEST_REQUIRE_KVD=1 (scenario_test.sh
+// sets it) a missing KVD_ADDR fails the test instead, so that a CI run never
+// counts a skipped scenario as passed.
 func kvdAddr(t *testing.T) string {
 	t.Helper()
 	addr := os.Getenv("KVD_ADDR")
+	if addr == "" && os.Getenv("KVD_TEST_REQUIRE_KVD") == "1" {
+		t.Fatal("KVD_ADDR is not set, and KVD_TEST_REQUIRE_KVD=1 requires a kvd")
+	}
 	if addr == "" {
 		t.Skip("KVD_ADDR is not set; run under clients/testing/with_kvd.sh")
 	}
@@ -166,11 +171,14 @@ func TestScenario(t *testing.T) {
 	// 16: a key over 256 bytes.
 	err = store.Set(ctx, prefix+strings.Repeat("k", 257), []byte("v"))
 	wantErr(t, 16, err, kvd.CodeIO, codes.InvalidArgument)
+	if !kvd.IsInvalidArgument(err) {
+		t.Fatalf("row 16: IsInvalidArgument(%v) is false", err)
+	}
 
 	// 17: a value over 1 MiB.
 	err = store.Set(ctx, prefix+"too-big", make([]byte, 1<<20+1))
 	wantErr(t, 17, err, kvd.CodeIO, codes.InvalidArgument)
-	if !errors.Is(err, kvd.ErrInvalidArgument) || kvd.IsBackendUnavailable(err) {
+	if !errors.Is(err, kvd.ErrInvalidArgument) || !kvd.IsInvalidArgument(err) || kvd.IsBackendUnavailable(err) {
 		t.Fatalf("row 17: helpers disagree on %v", err)
 	}
 
