@@ -4,8 +4,9 @@
 #   1. gofmt and go vet are clean;
 #   2. builds kvdrt (the cross-language round trip's Go leg) into
 #      $TEST_TMPDIR/bin/kvdrt and checks it against a private kvd;
-#   3. runs the package tests, clients/SCENARIO.md included, against a
-#      private kvd over TCP, then over a unix socket (clients/testing/with_kvd.sh);
+#   3. runs the package tests, clients/SCENARIO.md included (in order, and
+#      rows 2-13 from 8 goroutines at once), against a private kvd over TCP,
+#      then over a unix socket (clients/testing/with_kvd.sh);
 #   4. runs the example of clients/go/README.md exactly as written, and
 #      compares its output with the README's; then compiles the README's
 #      function examples (every later ```go block declaring a function)
@@ -65,9 +66,9 @@ step "kvdrt against kvd"
 ' kvdrt "$tmp/bin/kvdrt"
 
 step "go test over TCP"
-"$with_kvd" go test -count=1 -v "${pkgs[@]}"
+"$with_kvd" go test -count=1 -parallel=8 -v "${pkgs[@]}"
 step "go test over a unix socket"
-"$with_kvd" --unix go test -count=1 -v "${pkgs[@]}"
+"$with_kvd" --unix go test -count=1 -parallel=8 -v "${pkgs[@]}"
 
 step "README example"
 # The README's first ```go block is the program; the ```text block right
