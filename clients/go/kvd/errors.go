@@ -13,21 +13,34 @@ import (
 )
 
 // ErrorCode is kvd's error code, which mirrors the error variant of Spin's
-// key-value interface one to one (kv.v1.ErrorCode).
-type ErrorCode = kvv1.ErrorCode
+// key-value interface one to one. Its values are those of kv.v1.ErrorCode
+// (kvv1.ErrorCode(c) and ErrorCode(p) convert), and String returns the
+// name kvd's messages use: "NO_SUCH_KEY", not "ERROR_CODE_NO_SUCH_KEY".
+type ErrorCode kvv1.ErrorCode
 
 // The error codes. CodeUnspecified means the failure carried no code: the
 // call failed before reaching kvd's service (unreachable server, expired
 // deadline, cancelled context, kvd shutting down).
 const (
-	CodeUnspecified    = kvv1.ErrorCode_ERROR_CODE_UNSPECIFIED
-	CodeStoreTableFull = kvv1.ErrorCode_ERROR_CODE_STORE_TABLE_FULL
-	CodeNoSuchStore    = kvv1.ErrorCode_ERROR_CODE_NO_SUCH_STORE
-	CodeAccessDenied   = kvv1.ErrorCode_ERROR_CODE_ACCESS_DENIED
-	CodeInvalidStore   = kvv1.ErrorCode_ERROR_CODE_INVALID_STORE
-	CodeNoSuchKey      = kvv1.ErrorCode_ERROR_CODE_NO_SUCH_KEY
-	CodeIO             = kvv1.ErrorCode_ERROR_CODE_IO
+	CodeUnspecified    = ErrorCode(kvv1.ErrorCode_ERROR_CODE_UNSPECIFIED)
+	CodeStoreTableFull = ErrorCode(kvv1.ErrorCode_ERROR_CODE_STORE_TABLE_FULL)
+	CodeNoSuchStore    = ErrorCode(kvv1.ErrorCode_ERROR_CODE_NO_SUCH_STORE)
+	CodeAccessDenied   = ErrorCode(kvv1.ErrorCode_ERROR_CODE_ACCESS_DENIED)
+	CodeInvalidStore   = ErrorCode(kvv1.ErrorCode_ERROR_CODE_INVALID_STORE)
+	CodeNoSuchKey      = ErrorCode(kvv1.ErrorCode_ERROR_CODE_NO_SUCH_KEY)
+	CodeIO             = ErrorCode(kvv1.ErrorCode_ERROR_CODE_IO)
 )
+
+// String returns the code's name without the proto's ERROR_CODE_ prefix
+// ("NO_SUCH_KEY", "UNSPECIFIED"), or "ErrorCode(N)" for a number this client
+// does not know.
+func (c ErrorCode) String() string {
+	name, ok := kvv1.ErrorCode_name[int32(c)]
+	if !ok {
+		return fmt.Sprintf("ErrorCode(%d)", int32(c))
+	}
+	return strings.TrimPrefix(name, "ERROR_CODE_")
+}
 
 // ErrorCodeTrailer is the trailing metadata entry that carries the ErrorCode
 // of a failed call, as the enum value's name ("ERROR_CODE_NO_SUCH_KEY").
@@ -61,7 +74,8 @@ var (
 	// reached or opened (IO with gRPC UNAVAILABLE). Retrying later may work.
 	ErrBackendUnavailable = &Error{Code: CodeIO, GRPCCode: codes.Unavailable}
 	// ErrInvalidArgument: a malformed request, such as an oversize key or
-	// value (IO with gRPC INVALID_ARGUMENT). Retrying will not help.
+	// value (IO with gRPC INVALID_ARGUMENT; IsInvalidArgument). Retrying
+	// will not help.
 	ErrInvalidArgument = &Error{Code: CodeIO, GRPCCode: codes.InvalidArgument}
 	// ErrServerUnavailable: kvd itself could not be reached, or is shutting
 	// down (gRPC UNAVAILABLE with no kvd error code).
@@ -73,7 +87,7 @@ var (
 func (e *Error) Error() string {
 	msg := e.Message
 	if e.Code != CodeUnspecified {
-		short := shortName(e.Code)
+		short := e.Code.String()
 		if !strings.HasPrefix(msg, short) {
 			msg = short + ": " + msg
 		}
@@ -143,6 +157,10 @@ func IsStoreTableFull(err error) bool { return errors.Is(err, ErrStoreTableFull)
 // IsIO reports whether err is an IO error (any gRPC code).
 func IsIO(err error) bool { return errors.Is(err, ErrIO) }
 
+// IsInvalidArgument reports whether err says the request was malformed, e.g.
+// a key over 256 bytes or a value over 1 MiB (IO with gRPC INVALID_ARGUMENT).
+func IsInvalidArgument(err error) bool { return errors.Is(err, ErrInvalidArgument) }
+
 // IsBackendUnavailable reports whether err says the store's backend cannot
 // be reached or opened (IO with gRPC UNAVAILABLE).
 func IsBackendUnavailable(err error) bool { return errors.Is(err, ErrBackendUnavailable) }
@@ -151,14 +169,13 @@ func IsBackendUnavailable(err error) bool { return errors.Is(err, ErrBackendUnav
 // reached or is shutting down.
 func IsServerUnavailable(err error) bool { return errors.Is(err, ErrServerUnavailable) }
 
-// shortName is the code's name without the ERROR_CODE_ prefix: "NO_SUCH_KEY".
-func shortName(c ErrorCode) string {
-	return strings.TrimPrefix(c.String(), "ERROR_CODE_")
-}
-
-// fromCall converts the error of a gRPC call, with the trailer it received,
-// to an *Error. It returns nil for a nil error.
-func fromCall(err error, trailer metadata.MD) error {
+// fromCall converts the error of a gRPC call to kvd at address, with the
+// trailer it received, to an *Error. It returns nil for a nil error. A
+// failure without a kvd code that means kvd was not reached (UNAVAILABLE) or
+// did not answer in time (DEADLINE_EXCEEDED) names the address in its
+// message: gRPC's own text often does not (a unix socket, a name that did not
+// resolve), and "connection refused" alone does not say where.
+func fromCall(err error, trailer metadata.MD, address string) error {
 	if err == nil {
 		return nil
 	}
@@ -167,6 +184,14 @@ func fromCall(err error, trailer metadata.MD) error {
 	if v := trailer.Get(ErrorCodeTrailer); len(v) > 0 {
 		if n, ok := kvv1.ErrorCode_value[v[0]]; ok {
 			e.Code = ErrorCode(n)
+		}
+	}
+	if e.Code == CodeUnspecified {
+		switch e.GRPCCode {
+		case codes.Unavailable:
+			e.Message = fmt.Sprintf("cannot reach kvd at %s: %s", address, e.Message)
+		case codes.DeadlineExceeded:
+			e.Message = fmt.Sprintf("no answer from kvd at %s in time: %s", address, e.Message)
 		}
 	}
 	return e

@@ -13,6 +13,12 @@
 // code; test it with errors.Is and the sentinels (ErrNoSuchKey, ...) or the
 // helpers (IsNoSuchKey, IsBackendUnavailable, ...).
 //
+// Every method that talks to kvd takes a context.Context: that is this
+// package's asynchronous API, as in the standard library. Run calls in
+// goroutines; cancel them or bound them through the context. A call's
+// deadline is its context's; a context without one gets the store's default
+// (WithTimeout), if any.
+//
 // Open and OpenDefault make a connection per store. A program that opens many
 // stores shares one connection through Dial and Client.Open. A Store and a
 // Client are safe for concurrent use.
@@ -29,13 +35,15 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
 
 // DefaultStore is the name of the store that always exists.
 const DefaultStore = "default"
 
-// closeTimeout bounds Close when no WithTimeout was given: Close takes no
-// context, so that `defer store.Close()` works.
+// closeTimeout bounds the Close RPC when neither its context's deadline nor
+// WithTimeout does: Close takes no context (so that `defer store.Close()`
+// works), and a store must not hang its caller's cleanup forever.
 const closeTimeout = 10 * time.Second
 
 // Client is a connection to kvd, shared by the stores it opens.
@@ -46,13 +54,17 @@ type Client struct {
 }
 
 // Dial connects to kvd. The connection is made lazily: an unreachable server
-// shows up as an error of the first call (IsServerUnavailable).
+// shows up as an error of the first call (IsServerUnavailable), whose message
+// names the address.
 func Dial(ctx context.Context, opts ...Option) (*Client, error) {
 	o := newOptions(opts)
 	target, dopts := o.dial()
 	conn, err := grpc.DialContext(ctx, target, dopts...)
 	if err != nil {
-		return nil, fromCall(err, nil)
+		return nil, &Error{
+			GRPCCode: status.Code(err),
+			Message:  fmt.Sprintf("cannot connect to kvd at %s: %v", o.address, err),
+		}
 	}
 	return &Client{conn: conn, kv: kvv1.NewKeyValueClient(conn), opts: o}, nil
 }
@@ -206,8 +218,15 @@ func (s *Store) SetJSON(ctx context.Context, key string, v any) error {
 
 // Close releases the store's handle, and closes the connection if the store
 // was opened with Open or OpenDefault. Closing a closed store does nothing.
-// Afterwards, calls fail with ErrInvalidStore.
+// Afterwards, calls fail with ErrInvalidStore. The Close RPC is bounded by
+// WithTimeout, or by 10 s without it; CloseContext takes a context instead.
 func (s *Store) Close() error {
+	return s.CloseContext(context.Background())
+}
+
+// CloseContext is Close with a context: the RPC's deadline is ctx's, else
+// WithTimeout's, else 10 s.
+func (s *Store) CloseContext(ctx context.Context) error {
 	if s.ownsConn {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -215,26 +234,40 @@ func (s *Store) Close() error {
 			return nil
 		}
 	}
-	timeout := s.client.opts.timeout
-	if timeout <= 0 {
-		timeout = closeTimeout
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := s.client.deadline(ctx, closeTimeout)
 	defer cancel()
 	var trailer metadata.MD
 	_, err := s.client.kv.Close(ctx, &kvv1.CloseRequest{Store: s.handle}, grpc.Trailer(&trailer))
-	err = fromCall(err, trailer)
+	err = fromCall(err, trailer, s.client.opts.address)
 	if s.ownsConn {
 		s.closed = true
 		if cerr := s.client.Close(); err == nil && cerr != nil {
-			err = fromCall(cerr, nil)
+			err = fromCall(cerr, nil, s.client.opts.address)
 		}
 	}
 	return err
 }
 
-// call runs one RPC with the per-call timeout and the trailer capture, and
-// converts its error.
+// deadline returns the context a call runs under: ctx itself if it has a
+// deadline (the caller's per-call deadline wins, longer or shorter than the
+// default), else ctx bounded by WithTimeout's default, else by fallback
+// (0: unbounded).
+func (c *Client) deadline(ctx context.Context, fallback time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	timeout := c.opts.timeout
+	if timeout <= 0 {
+		timeout = fallback
+	}
+	if timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// call runs one RPC under its deadline (Client.deadline) with the trailer
+// capture, and converts its error.
 func (s *Store) call(ctx context.Context, rpc func(context.Context, ...grpc.CallOption) error) error {
 	if s.ownsConn {
 		s.mu.Lock()
@@ -248,11 +281,8 @@ func (s *Store) call(ctx context.Context, rpc func(context.Context, ...grpc.Call
 			}
 		}
 	}
-	if t := s.client.opts.timeout; t > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t)
-		defer cancel()
-	}
+	ctx, cancel := s.client.deadline(ctx, 0)
+	defer cancel()
 	var trailer metadata.MD
-	return fromCall(rpc(ctx, grpc.Trailer(&trailer)), trailer)
+	return fromCall(rpc(ctx, grpc.Trailer(&trailer)), trailer, s.client.opts.address)
 }

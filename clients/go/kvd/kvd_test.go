@@ -3,8 +3,10 @@ package kvd_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,10 +22,53 @@ import (
 // fakeKV is an in-process kv.v1.KeyValue server: it records the
 // authorization header of each call and fails Get with NO_SUCH_KEY the way
 // kvd does (status plus "kv-error-code" trailer), or with a bare status.
+//
+// Exists and Close record the deadline each call arrived with (the client
+// sends it as grpc-timeout), so tests see which deadline a call got without
+// waiting for any. Set of the key "block" signals blocked and waits until the
+// client cancels it.
 type fakeKV struct {
 	kvv1.UnimplementedKeyValueServer
-	mu   sync.Mutex
-	auth []string
+	mu        sync.Mutex
+	auth      []string
+	deadlines []time.Duration // time left at arrival; -1: no deadline
+	blocked   chan struct{}
+}
+
+func (f *fakeKV) recordDeadline(ctx context.Context) {
+	left := time.Duration(-1)
+	if d, ok := ctx.Deadline(); ok {
+		left = time.Until(d)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deadlines = append(f.deadlines, left)
+}
+
+// lastDeadline returns the time left that the last Exists or Close arrived
+// with, -1 if it had no deadline.
+func (f *fakeKV) lastDeadline(t *testing.T) time.Duration {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.deadlines) == 0 {
+		t.Fatal("the fake server saw no call")
+	}
+	return f.deadlines[len(f.deadlines)-1]
+}
+
+func (f *fakeKV) Exists(ctx context.Context, req *kvv1.ExistsRequest) (*kvv1.ExistsResponse, error) {
+	f.recordDeadline(ctx)
+	return &kvv1.ExistsResponse{}, nil
+}
+
+func (f *fakeKV) Set(ctx context.Context, req *kvv1.SetRequest) (*kvv1.SetResponse, error) {
+	if req.Key == "block" {
+		f.blocked <- struct{}{}
+		<-ctx.Done()
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	return &kvv1.SetResponse{}, nil
 }
 
 func (f *fakeKV) record(ctx context.Context) {
@@ -53,6 +98,7 @@ func (f *fakeKV) Get(ctx context.Context, req *kvv1.GetRequest) (*kvv1.GetRespon
 
 func (f *fakeKV) Close(ctx context.Context, req *kvv1.CloseRequest) (*kvv1.CloseResponse, error) {
 	f.record(ctx)
+	f.recordDeadline(ctx)
 	return &kvv1.CloseResponse{}, nil
 }
 
@@ -65,7 +111,7 @@ func startFake(t *testing.T) (*fakeKV, string) {
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	fake := &fakeKV{}
+	fake := &fakeKV{blocked: make(chan struct{}, 1)}
 	kvv1.RegisterKeyValueServer(srv, fake)
 	go srv.Serve(lis)
 	t.Cleanup(srv.Stop)
@@ -168,28 +214,198 @@ func TestOpenDefault(t *testing.T) {
 	}
 }
 
-func TestDeadline(t *testing.T) {
+// TestDeadlineOverridesDefault: against a real kvd, a context whose deadline
+// has passed fails the call at once even though the store's default
+// (WithTimeout) is an hour.
+func TestDeadlineOverridesDefault(t *testing.T) {
 	kvdAddr(t)
 	ctx := context.Background()
-	store, err := kvd.OpenDefault(ctx)
+	store, err := kvd.OpenDefault(ctx, kvd.WithTimeout(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	short, cancel := context.WithTimeout(ctx, time.Nanosecond)
+	expired, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
 	defer cancel()
-	time.Sleep(time.Millisecond)
-	_, err = store.Exists(short, prefix+"deadline")
-	if !errors.Is(err, context.DeadlineExceeded) || kvd.CodeOf(err) != kvd.CodeUnspecified {
+	_, err = store.Exists(expired, prefix+"deadline")
+	if !errors.Is(err, context.DeadlineExceeded) || kvd.CodeOf(err) != kvd.CodeUnspecified ||
+		status.Code(err) != codes.DeadlineExceeded {
 		t.Fatalf("Exists past its deadline: %v", err)
 	}
 }
 
+// TestPerCallDeadline checks which deadline each call carries to the server
+// (the fake records what it received): the context's when it has one,
+// sooner or later than the store's default; else the default; else none
+// (Close: 10 s). The margins are minutes, so no scheduling delay matters.
+func TestPerCallDeadline(t *testing.T) {
+	fake, addr := startFake(t)
+	ctx := context.Background()
+	within := func(what string, left, lo, hi time.Duration) {
+		t.Helper()
+		if left < lo || left > hi {
+			t.Fatalf("%s: the call arrived with %v left, want between %v and %v", what, left, lo, hi)
+		}
+	}
+	ctxWithin := func(d time.Duration) context.Context {
+		c, cancel := context.WithTimeout(ctx, d)
+		t.Cleanup(cancel)
+		return c
+	}
+
+	def, err := kvd.Open(ctx, "default", kvd.WithAddress(addr), kvd.WithTimeout(10*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := def.Exists(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	within("no context deadline, default 10m", fake.lastDeadline(t), 9*time.Minute, 10*time.Minute)
+	if _, err := def.Exists(ctxWithin(time.Hour), "k"); err != nil {
+		t.Fatal(err)
+	}
+	within("context 1h over default 10m", fake.lastDeadline(t), 59*time.Minute, time.Hour)
+	if _, err := def.Exists(ctxWithin(time.Minute), "k"); err != nil {
+		t.Fatal(err)
+	}
+	within("context 1m under default 10m", fake.lastDeadline(t), 50*time.Second, time.Minute)
+	if err := def.CloseContext(ctxWithin(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	within("CloseContext 1h over default 10m", fake.lastDeadline(t), 59*time.Minute, time.Hour)
+
+	none, err := kvd.Open(ctx, "default", kvd.WithAddress(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := none.Exists(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if left := fake.lastDeadline(t); left != -1 {
+		t.Fatalf("no deadline and no default: the call arrived with a deadline (%v left)", left)
+	}
+	if err := none.Close(); err != nil {
+		t.Fatal(err)
+	}
+	within("Close without a default", fake.lastDeadline(t), 5*time.Second, 10*time.Second)
+}
+
+// TestCancel: cancelling the context of a call in flight ends it with
+// context.Canceled.
+func TestCancel(t *testing.T) {
+	fake, addr := startFake(t)
+	ctx := context.Background()
+	store, err := kvd.Open(ctx, "default", kvd.WithAddress(addr), kvd.WithTimeout(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	callCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- store.Set(callCtx, "block", []byte("v")) }()
+	<-fake.blocked // the call is at the server
+	cancel()
+	err = <-done
+	if !errors.Is(err, context.Canceled) || kvd.CodeOf(err) != kvd.CodeUnspecified || status.Code(err) != codes.Canceled {
+		t.Fatalf("Set cancelled in flight: %v", err)
+	}
+}
+
+// TestServerUnreachable: with nothing listening, the first call fails as
+// IsServerUnavailable, and the message names the address tried.
 func TestServerUnreachable(t *testing.T) {
 	ctx := context.Background()
-	sock := filepath.Join(t.TempDir(), "nobody-listens.sock")
-	_, err := kvd.OpenDefault(ctx, kvd.WithAddress("unix:"+sock), kvd.WithTimeout(5*time.Second))
-	if !kvd.IsServerUnavailable(err) || kvd.IsBackendUnavailable(err) {
-		t.Fatalf("OpenDefault with no server: %v", err)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := lis.Addr().String()
+	lis.Close()
+	for _, addr := range []string{
+		"unix:" + filepath.Join(t.TempDir(), "nobody-listens.sock"),
+		closedPort,
+	} {
+		_, err := kvd.OpenDefault(ctx, kvd.WithAddress(addr), kvd.WithTimeout(30*time.Second))
+		if !kvd.IsServerUnavailable(err) || kvd.IsBackendUnavailable(err) {
+			t.Fatalf("OpenDefault(%s) with no server: %v", addr, err)
+		}
+		if want := "cannot reach kvd at " + addr; !strings.Contains(err.Error(), want) {
+			t.Fatalf("OpenDefault(%s): %q does not contain %q", addr, err, want)
+		}
+	}
+}
+
+// TestErrorCodeNames: an ErrorCode prints as kvd's messages name it, and
+// converts to and from the proto enum.
+func TestErrorCodeNames(t *testing.T) {
+	for code, want := range map[kvd.ErrorCode]string{
+		kvd.CodeUnspecified:    "UNSPECIFIED",
+		kvd.CodeStoreTableFull: "STORE_TABLE_FULL",
+		kvd.CodeNoSuchStore:    "NO_SUCH_STORE",
+		kvd.CodeAccessDenied:   "ACCESS_DENIED",
+		kvd.CodeInvalidStore:   "INVALID_STORE",
+		kvd.CodeNoSuchKey:      "NO_SUCH_KEY",
+		kvd.CodeIO:             "IO",
+		kvd.ErrorCode(42):      "ErrorCode(42)",
+	} {
+		if got := fmt.Sprint(code); got != want {
+			t.Errorf("fmt.Sprint(ErrorCode(%d)) = %q, want %q", int32(code), got, want)
+		}
+	}
+	e := &kvd.Error{Code: kvd.CodeNoSuchKey, GRPCCode: codes.NotFound}
+	if got := fmt.Sprintf("%v %v", e.Code, e.GRPCCode); got != "NO_SUCH_KEY NotFound" {
+		t.Errorf("Code, GRPCCode print as %q", got)
+	}
+	if kvv1.ErrorCode(kvd.CodeIO) != kvv1.ErrorCode_ERROR_CODE_IO ||
+		kvd.ErrorCode(kvv1.ErrorCode_ERROR_CODE_NO_SUCH_KEY) != kvd.CodeNoSuchKey {
+		t.Error("ErrorCode does not convert to and from kvv1.ErrorCode")
+	}
+}
+
+// TestHelpers: every helper agrees with its sentinel and matches exactly the
+// errors it documents, over every ErrorCode crossed with the gRPC codes kvd
+// uses.
+func TestHelpers(t *testing.T) {
+	type helper struct {
+		name     string
+		is       func(error) bool
+		sentinel error
+		matches  func(kvd.ErrorCode, codes.Code) bool
+	}
+	code := func(c kvd.ErrorCode) func(kvd.ErrorCode, codes.Code) bool {
+		return func(got kvd.ErrorCode, _ codes.Code) bool { return got == c }
+	}
+	both := func(c kvd.ErrorCode, g codes.Code) func(kvd.ErrorCode, codes.Code) bool {
+		return func(gotC kvd.ErrorCode, gotG codes.Code) bool { return gotC == c && gotG == g }
+	}
+	helpers := []helper{
+		{"IsNoSuchKey", kvd.IsNoSuchKey, kvd.ErrNoSuchKey, code(kvd.CodeNoSuchKey)},
+		{"IsNoSuchStore", kvd.IsNoSuchStore, kvd.ErrNoSuchStore, code(kvd.CodeNoSuchStore)},
+		{"IsAccessDenied", kvd.IsAccessDenied, kvd.ErrAccessDenied, code(kvd.CodeAccessDenied)},
+		{"IsInvalidStore", kvd.IsInvalidStore, kvd.ErrInvalidStore, code(kvd.CodeInvalidStore)},
+		{"IsStoreTableFull", kvd.IsStoreTableFull, kvd.ErrStoreTableFull, code(kvd.CodeStoreTableFull)},
+		{"IsIO", kvd.IsIO, kvd.ErrIO, code(kvd.CodeIO)},
+		{"IsInvalidArgument", kvd.IsInvalidArgument, kvd.ErrInvalidArgument, both(kvd.CodeIO, codes.InvalidArgument)},
+		{"IsBackendUnavailable", kvd.IsBackendUnavailable, kvd.ErrBackendUnavailable, both(kvd.CodeIO, codes.Unavailable)},
+		{"IsServerUnavailable", kvd.IsServerUnavailable, kvd.ErrServerUnavailable, both(kvd.CodeUnspecified, codes.Unavailable)},
+	}
+	grpcCodes := []codes.Code{codes.NotFound, codes.PermissionDenied, codes.ResourceExhausted,
+		codes.FailedPrecondition, codes.Unavailable, codes.Internal, codes.InvalidArgument,
+		codes.DeadlineExceeded, codes.Canceled, codes.Unauthenticated}
+	for c := kvd.CodeUnspecified; c <= kvd.CodeIO; c++ {
+		for _, g := range grpcCodes {
+			err := fmt.Errorf("wrapped: %w", &kvd.Error{Code: c, GRPCCode: g, Message: "m"})
+			for _, h := range helpers {
+				want := h.matches(c, g)
+				if got := h.is(err); got != want || errors.Is(err, h.sentinel) != want {
+					t.Errorf("%s(%v/%v) = %v, errors.Is = %v; want %v", h.name, c, g, got, errors.Is(err, h.sentinel), want)
+				}
+			}
+		}
+	}
+	for _, h := range helpers {
+		if h.is(nil) || h.is(errors.New(h.name)) {
+			t.Errorf("%s matches nil or a foreign error", h.name)
+		}
 	}
 }

@@ -33,8 +33,11 @@ func WithAddress(address string) Option {
 	return func(o *options) { o.address = address }
 }
 
-// WithTimeout bounds every call (each Get, Set, ...) to d, on top of any
-// deadline of the context passed to it. Zero, the default, adds no bound.
+// WithTimeout sets the store's default deadline: a call (each Open, Get,
+// Set, ..., Close) whose context has no deadline is bounded to d. A context
+// with a deadline overrides it, whether that deadline is sooner or later
+// than d: the per-call deadline is the context's, else this default. Zero,
+// the default, adds no bound (Close then uses 10 s).
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout = d }
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"sort"
@@ -19,10 +20,15 @@ import (
 const prefix = "scenario-go/"
 
 // kvdAddr returns $KVD_ADDR (set by clients/testing/with_kvd.sh), or skips
-// the test when it is unset.
+// the test when it is unset. With KVD_TEST_REQUIRE_KVD=1 (scenario_test.sh
+// sets it) a missing KVD_ADDR fails the test instead, so that a CI run never
+// counts a skipped scenario as passed.
 func kvdAddr(t *testing.T) string {
 	t.Helper()
 	addr := os.Getenv("KVD_ADDR")
+	if addr == "" && os.Getenv("KVD_TEST_REQUIRE_KVD") == "1" {
+		t.Fatal("KVD_ADDR is not set, and KVD_TEST_REQUIRE_KVD=1 requires a kvd")
+	}
 	if addr == "" {
 		t.Skip("KVD_ADDR is not set; run under clients/testing/with_kvd.sh")
 	}
@@ -59,16 +65,6 @@ func TestScenario(t *testing.T) {
 			t.Fatalf("row %d: %v", row, err)
 		}
 	}
-	setGet := func(row int, store *kvd.Store, key string, value []byte) {
-		t.Helper()
-		must(row, store.Set(ctx, key, value))
-		got, err := store.Get(ctx, key)
-		must(row, err)
-		if got == nil || !bytes.Equal(got, value) {
-			t.Fatalf("row %d: get %q: got %d bytes %.20q, want %d bytes %.20q",
-				row, key, len(got), got, len(value), value)
-		}
-	}
 
 	// 1: open("default") gives a store whose handle is not 0.
 	store, err := client.Open(ctx, "default")
@@ -77,74 +73,7 @@ func TestScenario(t *testing.T) {
 		t.Fatalf("row 1: handle is 0")
 	}
 
-	// 2-7: set then get.
-	setGet(2, store, prefix+"plain", []byte("hello"))
-	setGet(3, store, prefix+"plain", []byte("again"))
-	setGet(4, store, prefix+"binary", []byte{0x00, 0x01, 0x00, 0xFF, 0x00})
-	setGet(5, store, prefix+"empty", []byte{})
-	big := make([]byte, 1<<20)
-	for i := range big {
-		big[i] = byte(i % 251)
-	}
-	setGet(6, store, prefix+"big", big)
-	setGet(7, store, prefix+"ключ/キー/🔑", []byte("utf8"))
-
-	// 8: exists.
-	if ok, err := store.Exists(ctx, prefix+"plain"); err != nil || !ok {
-		t.Fatalf("row 8: exists(plain) = %v, %v; want true", ok, err)
-	}
-	if ok, err := store.Exists(ctx, prefix+"missing"); err != nil || ok {
-		t.Fatalf("row 8: exists(missing) = %v, %v; want false", ok, err)
-	}
-
-	// 9: get of a missing key.
-	_, err = store.Get(ctx, prefix+"missing")
-	e := wantErr(t, 9, err, kvd.CodeNoSuchKey, codes.NotFound)
-	if !strings.Contains(e.Message, prefix+"missing") {
-		t.Fatalf("row 9: message %q does not name the key", e.Message)
-	}
-	if !kvd.IsNoSuchKey(err) || !errors.Is(err, kvd.ErrNoSuchKey) || kvd.IsNoSuchStore(err) {
-		t.Fatalf("row 9: helpers disagree on %v", err)
-	}
-
-	// 10: delete, exists, delete again.
-	must(10, store.Delete(ctx, prefix+"plain"))
-	if ok, err := store.Exists(ctx, prefix+"plain"); err != nil || ok {
-		t.Fatalf("row 10: exists(plain) after delete = %v, %v; want false", ok, err)
-	}
-	must(10, store.Delete(ctx, prefix+"plain"))
-
-	// 11: get_keys, keeping the prefix.
-	keys, err := store.GetKeys(ctx)
-	must(11, err)
-	var mine []string
-	for _, k := range keys {
-		if strings.HasPrefix(k, prefix) {
-			mine = append(mine, k)
-		}
-	}
-	sort.Strings(mine)
-	want := []string{prefix + "big", prefix + "binary", prefix + "empty", prefix + "ключ/キー/🔑"}
-	sort.Strings(want)
-	if !reflect.DeepEqual(mine, want) {
-		t.Fatalf("row 11: keys %q, want %q", mine, want)
-	}
-
-	// 12: set_json then get_json.
-	in := map[string]any{"a": 1, "b": []any{true, nil, "x"}}
-	must(12, store.SetJSON(ctx, prefix+"json", in))
-	var out any
-	must(12, store.GetJSON(ctx, prefix+"json", &out))
-	wantJSON := map[string]any{"a": float64(1), "b": []any{true, nil, "x"}}
-	if !reflect.DeepEqual(out, wantJSON) {
-		t.Fatalf("row 12: get_json = %#v, want %#v", out, wantJSON)
-	}
-
-	// 13: stores are separate.
-	mem, err := client.Open(ctx, "mem")
-	must(13, err)
-	_, err = mem.Get(ctx, prefix+"big")
-	wantErr(t, 13, err, kvd.CodeNoSuchKey, codes.NotFound)
+	mem := dataRows(ctx, t, client, store, prefix)
 
 	// 14: an undefined store.
 	_, err = client.Open(ctx, "no-such-store")
@@ -155,7 +84,7 @@ func TestScenario(t *testing.T) {
 
 	// 15: a store whose backend never opens.
 	_, err = client.Open(ctx, "broken")
-	e = wantErr(t, 15, err, kvd.CodeIO, codes.Unavailable)
+	e := wantErr(t, 15, err, kvd.CodeIO, codes.Unavailable)
 	if !strings.Contains(e.Message, "broken") {
 		t.Fatalf("row 15: message %q does not name the store", e.Message)
 	}
@@ -166,11 +95,14 @@ func TestScenario(t *testing.T) {
 	// 16: a key over 256 bytes.
 	err = store.Set(ctx, prefix+strings.Repeat("k", 257), []byte("v"))
 	wantErr(t, 16, err, kvd.CodeIO, codes.InvalidArgument)
+	if !kvd.IsInvalidArgument(err) {
+		t.Fatalf("row 16: IsInvalidArgument(%v) is false", err)
+	}
 
 	// 17: a value over 1 MiB.
 	err = store.Set(ctx, prefix+"too-big", make([]byte, 1<<20+1))
 	wantErr(t, 17, err, kvd.CodeIO, codes.InvalidArgument)
-	if !errors.Is(err, kvd.ErrInvalidArgument) || kvd.IsBackendUnavailable(err) {
+	if !errors.Is(err, kvd.ErrInvalidArgument) || !kvd.IsInvalidArgument(err) || kvd.IsBackendUnavailable(err) {
 		t.Fatalf("row 17: helpers disagree on %v", err)
 	}
 
@@ -210,4 +142,131 @@ func TestScenario(t *testing.T) {
 	s, err := client.OpenDefault(ctx)
 	must(21, err)
 	must(21, s.Close())
+}
+
+// dataRows runs rows 2-13 of clients/SCENARIO.md on store with the key
+// prefix p, and returns the store of "mem" that row 13 opens.
+func dataRows(ctx context.Context, t *testing.T, client *kvd.Client, store *kvd.Store, p string) *kvd.Store {
+	t.Helper()
+	must := func(row int, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("row %d: %v", row, err)
+		}
+	}
+	setGet := func(row int, store *kvd.Store, key string, value []byte) {
+		t.Helper()
+		must(row, store.Set(ctx, key, value))
+		got, err := store.Get(ctx, key)
+		must(row, err)
+		if got == nil || !bytes.Equal(got, value) {
+			t.Fatalf("row %d: get %q: got %d bytes %.20q, want %d bytes %.20q",
+				row, key, len(got), got, len(value), value)
+		}
+	}
+
+	// 2-7: set then get.
+	setGet(2, store, p+"plain", []byte("hello"))
+	setGet(3, store, p+"plain", []byte("again"))
+	setGet(4, store, p+"binary", []byte{0x00, 0x01, 0x00, 0xFF, 0x00})
+	setGet(5, store, p+"empty", []byte{})
+	big := make([]byte, 1<<20)
+	for i := range big {
+		big[i] = byte(i % 251)
+	}
+	setGet(6, store, p+"big", big)
+	setGet(7, store, p+"ключ/キー/🔑", []byte("utf8"))
+
+	// 8: exists.
+	if ok, err := store.Exists(ctx, p+"plain"); err != nil || !ok {
+		t.Fatalf("row 8: exists(plain) = %v, %v; want true", ok, err)
+	}
+	if ok, err := store.Exists(ctx, p+"missing"); err != nil || ok {
+		t.Fatalf("row 8: exists(missing) = %v, %v; want false", ok, err)
+	}
+
+	// 9: get of a missing key.
+	_, err := store.Get(ctx, p+"missing")
+	e := wantErr(t, 9, err, kvd.CodeNoSuchKey, codes.NotFound)
+	if !strings.Contains(e.Message, p+"missing") {
+		t.Fatalf("row 9: message %q does not name the key", e.Message)
+	}
+	if !kvd.IsNoSuchKey(err) || !errors.Is(err, kvd.ErrNoSuchKey) || kvd.IsNoSuchStore(err) {
+		t.Fatalf("row 9: helpers disagree on %v", err)
+	}
+
+	// 10: delete, exists, delete again.
+	must(10, store.Delete(ctx, p+"plain"))
+	if ok, err := store.Exists(ctx, p+"plain"); err != nil || ok {
+		t.Fatalf("row 10: exists(plain) after delete = %v, %v; want false", ok, err)
+	}
+	must(10, store.Delete(ctx, p+"plain"))
+
+	// 11: get_keys, keeping the p.
+	keys, err := store.GetKeys(ctx)
+	must(11, err)
+	var mine []string
+	for _, k := range keys {
+		if strings.HasPrefix(k, p) {
+			mine = append(mine, k)
+		}
+	}
+	sort.Strings(mine)
+	want := []string{p + "big", p + "binary", p + "empty", p + "ключ/キー/🔑"}
+	sort.Strings(want)
+	if !reflect.DeepEqual(mine, want) {
+		t.Fatalf("row 11: keys %q, want %q", mine, want)
+	}
+
+	// 12: set_json then get_json.
+	in := map[string]any{"a": 1, "b": []any{true, nil, "x"}}
+	must(12, store.SetJSON(ctx, p+"json", in))
+	var out any
+	must(12, store.GetJSON(ctx, p+"json", &out))
+	wantJSON := map[string]any{"a": float64(1), "b": []any{true, nil, "x"}}
+	if !reflect.DeepEqual(out, wantJSON) {
+		t.Fatalf("row 12: get_json = %#v, want %#v", out, wantJSON)
+	}
+
+	// 13: stores are separate.
+	mem, err := client.Open(ctx, "mem")
+	must(13, err)
+	_, err = mem.Get(ctx, p+"big")
+	wantErr(t, 13, err, kvd.CodeNoSuchKey, codes.NotFound)
+
+	return mem
+}
+
+// TestScenarioConcurrent runs rows 2-13 of clients/SCENARIO.md in 8
+// parallel subtests (goroutines; as many at once as go test's -parallel,
+// which scenario_test.sh sets to 8), each with a key prefix and a context
+// deadline of its own, on one shared Store and Client: Go's asynchronous use
+// of this package is its methods called from goroutines.
+func TestScenarioConcurrent(t *testing.T) {
+	addr := kvdAddr(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	client, err := kvd.Dial(ctx, kvd.WithAddress(addr))
+	if err != nil {
+		t.Fatalf("Dial(%q): %v", addr, err)
+	}
+	defer client.Close()
+	store, err := client.OpenDefault(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	t.Run("goroutines", func(t *testing.T) {
+		for i := 0; i < 8; i++ {
+			p := fmt.Sprintf("scenario-go-concurrent/%d/", i)
+			t.Run(p, func(t *testing.T) {
+				t.Parallel()
+				callCtx, cancel := context.WithTimeout(ctx, time.Minute) // a deadline of its own
+				defer cancel()
+				if err := dataRows(callCtx, t, client, store, p).Close(); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	})
 }
