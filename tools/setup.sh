@@ -95,6 +95,21 @@ packages=(
   libgeronimo-annotation-1.3-spec-java
   libjsr305-java
   liberror-prone-java
+  # The Java client's Maven build (clients/java/pom.xml, offline with
+  # clients/java/debian-settings.xml against /usr/share/maven-repo): Maven and
+  # every plugin its lifecycle runs, up to install (plus clean), with the
+  # sources and javadoc jars.
+  maven
+  libmaven-clean-plugin-java
+  libexec-maven-plugin-java
+  libbuild-helper-maven-plugin-java
+  libmaven-resources-plugin-java
+  libmaven-compiler-plugin-java
+  libsurefire-java
+  libmaven-jar-plugin-java
+  libmaven-source-plugin-java
+  libmaven-javadoc-plugin-java
+  libmaven-install-plugin-java
 )
 
 installed() {

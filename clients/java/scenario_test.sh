@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Java client into $TEST_TMPDIR with build.sh, then, each against a
-# private kvd: the scenario over TCP and over a unix socket, the README
+# private kvd: the scenario (blocking, then CompletableFuture) over TCP and
+# over a unix socket, the README
 # example exactly as the README prints it (and its output), and RoundTrip.
 #   scenario_test.sh WITH_KVD BUILD_SH README
 set -euo pipefail
@@ -15,8 +16,10 @@ start=$SECONDS
 echo "scenario_test: build took $((SECONDS - start)) s"
 cp="$(cat "$out/classpath")"
 
-"$with_kvd" java -cp "$cp:$out/test-classes" ScenarioTest
-"$with_kvd" --unix java -cp "$cp:$out/test-classes" ScenarioTest
+for mode in sync async; do
+  "$with_kvd" java -cp "$cp:$out/test-classes" ScenarioTest "$mode"
+  "$with_kvd" --unix java -cp "$cp:$out/test-classes" ScenarioTest "$mode"
+done
 
 # The README example: the ```java block saved as Example.java, run with the
 # single-file launcher as the README says; its output must be the ```text block

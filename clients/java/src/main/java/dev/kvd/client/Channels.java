@@ -127,7 +127,7 @@ final class Channels {
         }
         builder.sslContext(ssl.build()).useTransportSecurity();
       } catch (SSLException e) {
-        throw new KvException(dev.kvd.kv.v1.ErrorCode.ERROR_CODE_UNSPECIFIED,
+        throw new KvException(KvErrorCode.UNSPECIFIED,
             io.grpc.Status.Code.INVALID_ARGUMENT, "TLS setup failed: " + e.getMessage(), e);
       }
     } else {

@@ -5,22 +5,41 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 
 /**
- * A failed kvd call: the exact {@link ErrorCode} kvd sent (Spin's key-value
- * error variant) and the canonical gRPC code.
+ * A failed kvd call: kvd's {@link KvErrorCode} (Spin's key-value error
+ * variant) and the canonical gRPC code. Every exception the client throws,
+ * or completes a future with, is a KvException, and most are one of its
+ * subclasses, so callers catch by type:
+ *
+ * <pre>{@code
+ * KvException
+ * ├── NoSuchKeyException          NO_SUCH_KEY        NOT_FOUND
+ * ├── NoSuchStoreException        NO_SUCH_STORE      NOT_FOUND
+ * ├── AccessDeniedException       ACCESS_DENIED      PERMISSION_DENIED
+ * ├── InvalidStoreException       INVALID_STORE      FAILED_PRECONDITION
+ * ├── StoreTableFullException     STORE_TABLE_FULL   RESOURCE_EXHAUSTED
+ * ├── KvIoException               IO                 INTERNAL, UNKNOWN, ...
+ * │   ├── InvalidArgumentException     IO            INVALID_ARGUMENT
+ * │   └── BackendUnavailableException  IO            UNAVAILABLE
+ * ├── UnreachableException        (none)             UNAVAILABLE: kvd cannot be reached
+ * └── DeadlineExceededException   (none)             DEADLINE_EXCEEDED
+ * }</pre>
+ *
+ * (A bare KvException is any other failure: CANCELLED, UNAUTHENTICATED, TLS
+ * setup, ...) The {@code isX()} predicates answer the same questions.
  *
  * <p>Unchecked, like gRPC's own {@code StatusRuntimeException} and like the
  * unchecked I/O errors of most Java data clients: every call can fail the same
  * few ways, so a checked exception would only add {@code throws} clauses to
- * every caller and get in the way of lambdas. Catch it where a decision is
- * made, and ask it what happened:
+ * every caller and get in the way of lambdas and futures. Catch it where a
+ * decision is made:
  *
  * <pre>{@code
  * try {
  *   byte[] v = store.get("k");
- * } catch (KvException e) {
- *   if (e.isNoSuchKey()) { ... }               // the key is absent
- *   else if (e.isBackendUnavailable()) { ... } // the store's backend is down: retry later
- *   else throw e;
+ * } catch (NoSuchKeyException e) {
+ *   ...                                       // the key is absent
+ * } catch (BackendUnavailableException | UnreachableException e) {
+ *   ...                                       // retry later
  * }
  * }</pre>
  */
@@ -31,20 +50,75 @@ public class KvException extends RuntimeException {
   public static final Metadata.Key<String> ERROR_CODE_KEY =
       Metadata.Key.of("kv-error-code", Metadata.ASCII_STRING_MARSHALLER);
 
-  private final ErrorCode errorCode;
+  private final KvErrorCode code;
   private final Status.Code grpcCode;
 
+  /**
+   * An exception with the generated ErrorCode.
+   *
+   * @deprecated use {@link #KvException(KvErrorCode, Status.Code, String, Throwable)},
+   *     or {@link #of} to get the matching subclass
+   */
+  @Deprecated
   public KvException(ErrorCode errorCode, Status.Code grpcCode, String message, Throwable cause) {
+    this(KvErrorCode.fromProto(errorCode), grpcCode, message, cause);
+  }
+
+  public KvException(KvErrorCode code, Status.Code grpcCode, String message, Throwable cause) {
     super(message, cause);
-    this.errorCode = errorCode;
+    this.code = code == null ? KvErrorCode.UNSPECIFIED : code;
     this.grpcCode = grpcCode;
+  }
+
+  /** The subclass that fits {@code code} and {@code grpcCode} (KvException if none does). */
+  public static KvException of(KvErrorCode code, Status.Code grpcCode, String message,
+      Throwable cause) {
+    switch (code == null ? KvErrorCode.UNSPECIFIED : code) {
+      case NO_SUCH_KEY:
+        return new NoSuchKeyException(grpcCode, message, cause);
+      case NO_SUCH_STORE:
+        return new NoSuchStoreException(grpcCode, message, cause);
+      case ACCESS_DENIED:
+        return new AccessDeniedException(grpcCode, message, cause);
+      case INVALID_STORE:
+        return new InvalidStoreException(grpcCode, message, cause);
+      case STORE_TABLE_FULL:
+        return new StoreTableFullException(grpcCode, message, cause);
+      case IO:
+        if (grpcCode == Status.Code.INVALID_ARGUMENT) {
+          return new InvalidArgumentException(message, cause);
+        }
+        if (grpcCode == Status.Code.UNAVAILABLE) {
+          return new BackendUnavailableException(message, cause);
+        }
+        return new KvIoException(grpcCode, message, cause);
+      case UNSPECIFIED:
+        if (grpcCode == Status.Code.UNAVAILABLE) {
+          return new UnreachableException(message, cause);
+        }
+        if (grpcCode == Status.Code.DEADLINE_EXCEEDED) {
+          return new DeadlineExceededException(message, cause);
+        }
+        return new KvException(code, grpcCode, message, cause);
+      default: // UNRECOGNIZED: a newer kvd's code
+        return new KvException(code, grpcCode, message, cause);
+    }
   }
 
   /** Converts a failed call; the ErrorCode comes from the "kv-error-code" trailer. */
   static KvException fromGrpc(Throwable t) {
+    return fromGrpc(t, null, null);
+  }
+
+  /**
+   * Converts a failed call to {@code address} whose deadline was
+   * {@code timeout} (either may be null). Failures that kvd did not classify
+   * name the address, so "cannot reach kvd" says where the client looked.
+   */
+  static KvException fromGrpc(Throwable t, String address, java.time.Duration timeout) {
     Status status = Status.fromThrowable(t);
     Metadata trailers = Status.trailersFromThrowable(t);
-    ErrorCode code = errorCodeOf(trailers);
+    KvErrorCode code = codeOf(trailers);
     String description = status.getDescription();
     String message = (description == null || description.isEmpty())
         ? status.getCode().name()
@@ -52,32 +126,47 @@ public class KvException extends RuntimeException {
     if (status.getCause() != null && (description == null || description.isEmpty())) {
       message += ": " + status.getCause();
     }
-    return new KvException(code, status.getCode(), message + " (" + status.getCode() + ")", t);
+    if (code == KvErrorCode.UNSPECIFIED && address != null) {
+      if (status.getCode() == Status.Code.UNAVAILABLE) {
+        message = "cannot reach kvd at " + address + ": " + message;
+      } else if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+        message = "no answer from kvd at " + address
+            + (timeout != null ? " within " + timeout.toMillis() + " ms" : "") + ": " + message;
+      } else {
+        message = "kvd at " + address + ": " + message;
+      }
+    }
+    return of(code, status.getCode(), message + " (" + status.getCode() + ")", t);
   }
 
-  /** The ErrorCode named by the trailer; UNSPECIFIED if absent, UNRECOGNIZED if unknown. */
+  /** The code named by the trailer; UNSPECIFIED if absent, UNRECOGNIZED if unknown. */
+  static KvErrorCode codeOf(Metadata trailers) {
+    return trailers == null ? KvErrorCode.UNSPECIFIED
+        : KvErrorCode.fromName(trailers.get(ERROR_CODE_KEY));
+  }
+
+  /** The generated ErrorCode named by the trailer (see {@link #codeOf}). */
   static ErrorCode errorCodeOf(Metadata trailers) {
-    if (trailers == null) {
-      return ErrorCode.ERROR_CODE_UNSPECIFIED;
-    }
-    String name = trailers.get(ERROR_CODE_KEY);
-    if (name == null || name.isEmpty()) {
-      return ErrorCode.ERROR_CODE_UNSPECIFIED;
-    }
-    try {
-      return ErrorCode.valueOf(name.trim());
-    } catch (IllegalArgumentException e) {
-      return ErrorCode.UNRECOGNIZED;
-    }
+    return codeOf(trailers).toProto();
   }
 
   /**
-   * The kv.v1.ErrorCode kvd sent. ERROR_CODE_UNSPECIFIED when the call failed
+   * kvd's error code. {@link KvErrorCode#UNSPECIFIED} when the call failed
    * before kvd's service classified it: kvd unreachable, deadline exceeded,
    * cancelled, kvd shutting down.
    */
+  public KvErrorCode code() {
+    return code;
+  }
+
+  /**
+   * The generated {@code kv.v1.ErrorCode}, with its {@code ERROR_CODE_} prefix.
+   *
+   * @deprecated use {@link #code()}, the same value without the prefix
+   */
+  @Deprecated
   public ErrorCode getErrorCode() {
-    return errorCode;
+    return code.toProto();
   }
 
   /** The canonical gRPC status code. */
@@ -87,32 +176,32 @@ public class KvException extends RuntimeException {
 
   /** Get of a key that does not exist. */
   public boolean isNoSuchKey() {
-    return errorCode == ErrorCode.ERROR_CODE_NO_SUCH_KEY;
+    return code == KvErrorCode.NO_SUCH_KEY;
   }
 
   /** Open of a store that is neither "default" nor configured. */
   public boolean isNoSuchStore() {
-    return errorCode == ErrorCode.ERROR_CODE_NO_SUCH_STORE;
+    return code == KvErrorCode.NO_SUCH_STORE;
   }
 
   /** The store handle is closed, reclaimed after idling, or not this caller's: open again. */
   public boolean isInvalidStore() {
-    return errorCode == ErrorCode.ERROR_CODE_INVALID_STORE;
+    return code == KvErrorCode.INVALID_STORE;
   }
 
   /** Open when this client already holds the maximum number of handles. */
   public boolean isStoreTableFull() {
-    return errorCode == ErrorCode.ERROR_CODE_STORE_TABLE_FULL;
+    return code == KvErrorCode.STORE_TABLE_FULL;
   }
 
   /** The caller is not granted the store. */
   public boolean isAccessDenied() {
-    return errorCode == ErrorCode.ERROR_CODE_ACCESS_DENIED;
+    return code == KvErrorCode.ACCESS_DENIED;
   }
 
   /** Spin's catch-all io error: backend down, malformed request, backend failure. */
   public boolean isIo() {
-    return errorCode == ErrorCode.ERROR_CODE_IO;
+    return code == KvErrorCode.IO;
   }
 
   /** A malformed request (empty, oversize or non-UTF-8 key, oversize value). */
@@ -122,7 +211,7 @@ public class KvException extends RuntimeException {
 
   /** The store's backend cannot be reached or opened (IO + UNAVAILABLE): worth a retry later. */
   public boolean isBackendUnavailable() {
-    return errorCode == ErrorCode.ERROR_CODE_IO && grpcCode == Status.Code.UNAVAILABLE;
+    return code == KvErrorCode.IO && grpcCode == Status.Code.UNAVAILABLE;
   }
 
   /**
@@ -133,7 +222,7 @@ public class KvException extends RuntimeException {
     return grpcCode == Status.Code.UNAVAILABLE;
   }
 
-  /** The call's deadline ({@link Options#timeout()}) passed. */
+  /** The call's deadline ({@link Options#timeout()}, or {@link Store#withTimeout}'s) passed. */
   public boolean isDeadlineExceeded() {
     return grpcCode == Status.Code.DEADLINE_EXCEEDED;
   }

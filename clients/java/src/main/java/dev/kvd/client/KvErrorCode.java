@@ -1,0 +1,73 @@
+package dev.kvd.client;
+
+import dev.kvd.kv.v1.ErrorCode;
+
+/**
+ * kvd's error code (Spin's key-value error variant), as sent in the
+ * {@code kv-error-code} trailer: the generated {@link ErrorCode} without its
+ * {@code ERROR_CODE_} prefix, plus {@link #UNRECOGNIZED} for a code this
+ * client does not know (a newer kvd).
+ */
+public enum KvErrorCode {
+  /** kvd sent no code: the call failed before kvd classified it (unreachable, deadline, ...). */
+  UNSPECIFIED(ErrorCode.ERROR_CODE_UNSPECIFIED),
+  /** The caller already holds the maximum number of open handles. */
+  STORE_TABLE_FULL(ErrorCode.ERROR_CODE_STORE_TABLE_FULL),
+  /** The store is neither "default" nor defined in kvd's runtime config. */
+  NO_SUCH_STORE(ErrorCode.ERROR_CODE_NO_SUCH_STORE),
+  /** The caller is not granted the store. */
+  ACCESS_DENIED(ErrorCode.ERROR_CODE_ACCESS_DENIED),
+  /** The handle is closed, reclaimed after idling, never issued, or another caller's. */
+  INVALID_STORE(ErrorCode.ERROR_CODE_INVALID_STORE),
+  /** The key does not exist. */
+  NO_SUCH_KEY(ErrorCode.ERROR_CODE_NO_SUCH_KEY),
+  /** Any other failure: backend down, malformed request, backend failure. */
+  IO(ErrorCode.ERROR_CODE_IO),
+  /** A code kvd sent that this client does not know. */
+  UNRECOGNIZED(ErrorCode.UNRECOGNIZED);
+
+  private final ErrorCode proto;
+
+  KvErrorCode(ErrorCode proto) {
+    this.proto = proto;
+  }
+
+  /** The generated enum value this code stands for. */
+  public ErrorCode toProto() {
+    return proto;
+  }
+
+  /** The code for a generated enum value (null: UNSPECIFIED). */
+  public static KvErrorCode fromProto(ErrorCode code) {
+    if (code == null) {
+      return UNSPECIFIED;
+    }
+    for (KvErrorCode c : values()) {
+      if (c.proto == code) {
+        return c;
+      }
+    }
+    return UNRECOGNIZED;
+  }
+
+  /**
+   * The code named by a {@code kv-error-code} trailer value, with or without
+   * the {@code ERROR_CODE_} prefix: null or empty is UNSPECIFIED, an unknown
+   * name UNRECOGNIZED.
+   */
+  public static KvErrorCode fromName(String name) {
+    if (name == null || name.trim().isEmpty()) {
+      return UNSPECIFIED;
+    }
+    String n = name.trim();
+    if (n.startsWith("ERROR_CODE_")) {
+      n = n.substring("ERROR_CODE_".length());
+    }
+    for (KvErrorCode c : values()) {
+      if (c != UNRECOGNIZED && c.name().equals(n)) {
+        return c;
+      }
+    }
+    return UNRECOGNIZED;
+  }
+}
