@@ -103,8 +103,9 @@ absl::StatusOr<TokenDigest> ReadTokenFile(const std::string& path) {
           absl::StrFormat(
               "cannot be opened: %s (owner uid %d, group gid %d, mode %04o; "
               "kvd runs as uid %d gid %d: make the file group-readable by "
-              "one of kvd's groups, e.g. chgrp %d %s; chmod 640 %s, or in "
-              "Kubernetes set the pod's fsGroup)",
+              "one of kvd's groups, e.g. chgrp %d %s; chmod 640 %s (for a "
+              "Kubernetes Secret volume: defaultMode: 0440 and the pod's "
+              "fsGroup)",
               std::strerror(error), info.st_uid, info.st_gid,
               info.st_mode & 07777, geteuid(), getegid(), getegid(), path,
               path));

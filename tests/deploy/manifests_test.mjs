@@ -283,7 +283,7 @@ const sourceOf = (volume, base) => {
 // to rotate it), emptyDirs as 0777 directories and PVCs as fsGroup-owned
 // setgid directories. Returns the base and each Secret/ConfigMap volume's
 // directory.
-function layOut(container, name, { secretOverride, modeOverride } = {}) {
+function layOut(container, name, { secretOverride, modeOverride, noFsGroup } = {}) {
   const base = path.join(root, name);
   const dirs = {};
   for (const mount of container.volumeMounts ?? []) {
@@ -294,7 +294,7 @@ function layOut(container, name, { secretOverride, modeOverride } = {}) {
     if (volume.secret || volume.configMap) {
       if (modeOverride !== undefined && volume.secret) volume.secret.defaultMode = modeOverride;
       const source = volume.secret && secretOverride ? secretOverride : sourceOf(volume, base);
-      materialise(dir, payloadOf(volume, source), fsGroup);
+      materialise(dir, payloadOf(volume, source), noFsGroup && volume.secret ? undefined : fsGroup);
       dirs[mount.name] = { dir, volume };
     } else if (volume.emptyDir) {
       fs.mkdirSync(dir);
@@ -465,6 +465,17 @@ check('control: a token file others may read stops kvd at startup', () => {
   assert.equal(run.status, 2, `kvd exited ${run.status}:\n${run.stdout}${run.stderr}`);
   assert.match(run.stderr, new RegExp(`token file ${tokenFile} has mode 0444`));
   assert.match(run.stderr, /chmod 600/);
+});
+
+check('control: a Secret file the pod\'s user cannot read says what to change', () => {
+  // The kubelet adds the group's read bit for an fsGroup, so a 0400 file
+  // (root:root) is what a pod without fsGroup gets for defaultMode 0400.
+  const { base } = layOut(kvd, 'unreadable', { modeOverride: 0o400, noFsGroup: true });
+  const { argv, env } = kvdCommand(base);
+  const run = spawnSync('setpriv', argv, { env, cwd: base, encoding: 'utf8', timeout: 60000 });
+  assert.equal(run.status, 2, `kvd exited ${run.status}:\n${run.stdout}${run.stderr}`);
+  assert.match(run.stderr, /cannot be opened: Permission denied \(owner uid 0, group gid 0, mode 0400; kvd runs as uid \d+/);
+  assert.match(run.stderr, /defaultMode: 0440 and the pod's fsGroup/);
 });
 
 fs.rmSync(root, { recursive: true, force: true });
