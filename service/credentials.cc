@@ -59,8 +59,8 @@ std::string Fingerprint(const TokenDigest& digest) {
   return absl::StrCat("sha256:", hex.substr(0, 12));
 }
 
-absl::Status CheckTokenFileOwnership(const std::string& path,
-                                     const struct stat& info, uid_t kvd_uid) {
+absl::Status CheckTokenFilePermissions(const std::string& path,
+                                       const struct stat& info, uid_t kvd_uid) {
   if (!S_ISREG(info.st_mode)) {
     return TokenFileError(path, "is not a regular file");
   }
@@ -120,10 +120,10 @@ absl::StatusOr<TokenDigest> ReadTokenFile(const std::string& path) {
     return TokenFileError(
         path, absl::StrCat("cannot be inspected: ", std::strerror(error)));
   }
-  if (absl::Status ownership = CheckTokenFileOwnership(path, info, geteuid());
-      !ownership.ok()) {
+  if (absl::Status permitted = CheckTokenFilePermissions(path, info, geteuid());
+      !permitted.ok()) {
     close(fd);
-    return ownership;
+    return permitted;
   }
   absl::StatusOr<std::string> text = ReadAll(fd, path);
   close(fd);

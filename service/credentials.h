@@ -43,13 +43,13 @@ std::string Fingerprint(const TokenDigest& digest);
 // group. That is what the kubelet makes of a Secret volume with fsGroup
 // (root:FSGROUP, defaultMode 0440), and what PostgreSQL accepts for its key
 // file (0640, owned by root).
-absl::Status CheckTokenFileOwnership(const std::string& path,
-                                     const struct stat& info, uid_t kvd_uid);
+absl::Status CheckTokenFilePermissions(const std::string& path,
+                                       const struct stat& info, uid_t kvd_uid);
 
 // Reads the token in the file at `path` and returns its digest. Leading and
 // trailing whitespace (the newline of `openssl rand -hex 32 > file`) is not
 // part of the token. Refuses, with a message naming the file: a missing or
-// unreadable file, one that CheckTokenFileOwnership refuses, an empty token,
+// unreadable file, one that CheckTokenFilePermissions refuses, an empty token,
 // and a token with characters that cannot travel in an authorization header
 // (anything but printable ASCII without spaces).
 absl::StatusOr<TokenDigest> ReadTokenFile(const std::string& path);

@@ -96,25 +96,25 @@ TEST(CredentialsTest, OwnerMustBeRootOrKvdItself) {
   info.st_gid = 65532;
   constexpr uid_t kKvd = 65532;
   info.st_uid = 0;  // The kubelet's Secret files: root:fsGroup 0440.
-  EXPECT_TRUE(CheckTokenFileOwnership("/s/t", info, kKvd).ok());
+  EXPECT_TRUE(CheckTokenFilePermissions("/s/t", info, kKvd).ok());
   info.st_uid = kKvd;
-  EXPECT_TRUE(CheckTokenFileOwnership("/s/t", info, kKvd).ok());
+  EXPECT_TRUE(CheckTokenFilePermissions("/s/t", info, kKvd).ok());
   info.st_mode = S_IFREG | 0640;
-  EXPECT_TRUE(CheckTokenFileOwnership("/s/t", info, kKvd).ok());
+  EXPECT_TRUE(CheckTokenFilePermissions("/s/t", info, kKvd).ok());
   info.st_uid = 1000;
-  EXPECT_THAT(CheckTokenFileOwnership("/s/t", info, kKvd),
+  EXPECT_THAT(CheckTokenFilePermissions("/s/t", info, kKvd),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("token file /s/t is owned by uid 1000"),
                              HasSubstr("kvd's own user (uid 65532)"),
                              HasSubstr("chown 65532 /s/t"))));
   info.st_mode = S_IFREG | 0400;
-  EXPECT_FALSE(CheckTokenFileOwnership("/s/t", info, kKvd).ok());
+  EXPECT_FALSE(CheckTokenFilePermissions("/s/t", info, kKvd).ok());
   // kvd as root: only root's own files.
-  EXPECT_FALSE(CheckTokenFileOwnership("/s/t", info, 0).ok());
+  EXPECT_FALSE(CheckTokenFilePermissions("/s/t", info, 0).ok());
   info.st_uid = 0;
-  EXPECT_TRUE(CheckTokenFileOwnership("/s/t", info, 0).ok());
+  EXPECT_TRUE(CheckTokenFilePermissions("/s/t", info, 0).ok());
   info.st_mode = S_IFDIR | 0400;
-  EXPECT_THAT(CheckTokenFileOwnership("/s/t", info, 0),
+  EXPECT_THAT(CheckTokenFilePermissions("/s/t", info, 0),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("not a regular file")));
 }
