@@ -431,11 +431,13 @@ await asyncCheck('kvd runs as the pod\'s user on the kubelet\'s layout, and a ro
     assert.equal(fs.readFileSync(appToken, 'utf8'), tokenOf(rotated));
     // A bounded wait for the poll, not a timing assertion.
     const seconds = 3 * parseInt(flag(kvd, 'token-reload-interval'), 10) + 10;
+    const swapped = Date.now();
     await waitFor('the rotated token to work and the old one to be refused', () => {
       const fresh = kvctl(socket, appToken, 'get', 'rotation');
       const stale = kvctl(socket, oldToken, 'get', 'rotation');
       return fresh.code === 0 && stale.code === 3 && /UNAUTHENTICATED/.test(stale.err);
     }, seconds);
+    console.log(`     the rotated token applied ${((Date.now() - swapped) / 1000).toFixed(1)} s after the ..data swap (information, not a check)`);
     assert.equal(started.exit, null, 'kvd exited');
     // kvd ran as the pod's user: the SQLite file it made is its own.
     const dataDir = rewritePath('/var/lib/kvd', kvdRoot.base);
