@@ -3,10 +3,14 @@
 // per-client capacity, config refusals, the anonymous mode's loopback rule,
 // token reload on SIGHUP, TLS, mTLS identities and the unix socket's mode.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -85,9 +89,10 @@ class KvdAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = NewTempDir("auth");
-    auto kvd = KvdProcess::Start({"--listen=127.0.0.1:0",
-                                  "--config=" + WriteClientsConfig(dir_),
-                                  "--data-dir=" + dir_ + "/data"});
+    // No token polling, so the SIGHUP tests see the signal's reload alone.
+    auto kvd = KvdProcess::Start(
+        {"--listen=127.0.0.1:0", "--config=" + WriteClientsConfig(dir_),
+         "--data-dir=" + dir_ + "/data", "--token-reload-interval=0"});
     ASSERT_TRUE(kvd.ok()) << kvd.status();
     kvd_ = *std::move(kvd);
     channel_ = kvd_->NewChannel();
@@ -271,6 +276,87 @@ TEST_F(KvdAuthTest, SighupReloadsTokensOnTheSameConnection) {
   ASSERT_TRUE(EventuallyOpens(reports_next, "catalog"));
   EXPECT_NE(OpenOrDie(rotated_client, "orders"), 0u);
   EXPECT_EQ(kvd_->Stop(SIGTERM, absl::Seconds(30)).value_or(-1), 0);
+}
+
+// Polls `open` until it fails, for up to 30 s (a hang guard, as above).
+bool EventuallyRefused(KvTestClient& client, const std::string& store) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    uint32_t handle = 0;
+    if (!client.Open(store, &handle).ok()) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return false;
+}
+
+// Replaces `path` atomically (a new file renamed over it), as a secret
+// manager or the kubelet's ..data swap would.
+void ReplaceToken(const std::string& path, const std::string& token,
+                  mode_t mode = 0600) {
+  WriteFile(path + ".next", token + "\n");
+  chmod((path + ".next").c_str(), mode);
+  ASSERT_EQ(rename((path + ".next").c_str(), path.c_str()), 0);
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(KvdAuthPollTest, RotatedTokenFilesApplyWithoutASignal) {
+  const std::string dir = NewTempDir("auth_poll");
+  // kvd inherits stderr, its log, from this process while it starts.
+  const std::string log_path = dir + "/kvd.log";
+  const int saved_stderr = dup(STDERR_FILENO);
+  const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  dup2(log_fd, STDERR_FILENO);
+  close(log_fd);
+  auto kvd = KvdProcess::Start(
+      {"--listen=127.0.0.1:0", "--config=" + WriteClientsConfig(dir),
+       "--data-dir=" + dir + "/data", "--token-reload-interval=50ms"});
+  dup2(saved_stderr, STDERR_FILENO);
+  close(saved_stderr);
+  ASSERT_TRUE(kvd.ok()) << kvd.status();
+  std::shared_ptr<grpc::Channel> channel = (*kvd)->NewChannel();
+  KvTestClient old_checkout(channel, kCheckoutToken);
+  KvTestClient reports(channel, kReportsToken);
+  uint32_t store = 0;
+  ASSERT_TRUE(old_checkout.Open("orders", &store).ok());
+
+  const std::string rotated = "checkout-polled-3e9a0c";
+  ReplaceToken(dir + "/checkout.token", rotated);
+  KvTestClient new_checkout(channel, rotated);
+  EXPECT_TRUE(EventuallyOpens(new_checkout, "orders"));
+  EXPECT_TRUE(EventuallyRefused(old_checkout, "orders"));
+  EXPECT_TRUE(reports.Open("catalog", &store).ok());
+
+  // A bad file (others may read it) keeps the previous tokens: the poll
+  // that sees it changes nothing, and the next good file applies.
+  ReplaceToken(dir + "/checkout.token", "checkout-loose-77d1", 0644);
+  ReplaceToken(dir + "/reports.token", "reports-polled-5b20");
+  KvTestClient loose(channel, "checkout-loose-77d1");
+  KvTestClient new_reports(channel, "reports-polled-5b20");
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(new_checkout.Open("orders", &store).ok());
+    EXPECT_TRUE(reports.Open("catalog", &store).ok());
+    EXPECT_FALSE(new_reports.Open("catalog", &store).ok());
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  chmod((dir + "/checkout.token").c_str(), 0640);  // Group-read is fine.
+  EXPECT_TRUE(EventuallyOpens(new_reports, "catalog"));
+  EXPECT_TRUE(EventuallyOpens(loose, "orders"));
+  EXPECT_EQ((*kvd)->Stop(SIGTERM, absl::Seconds(30)).value_or(-1), 0);
+  // The log names the rotations by fingerprint, never the token, and the
+  // failure once.
+  const std::string log = ReadWholeFile(log_path);
+  EXPECT_THAT(log, AllOf(HasSubstr("token poll: client \"checkout\": token "
+                                   "rotated sha256:"),
+                         HasSubstr("keeping the previous tokens"),
+                         Not(HasSubstr(rotated)),
+                         Not(HasSubstr("checkout-loose-77d1"))));
+  EXPECT_EQ(log.find("has mode 0644"), log.rfind("has mode 0644")) << log;
 }
 
 // Runs kvd with `config_text` (written to kvd.toml next to its token files)

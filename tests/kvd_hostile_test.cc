@@ -659,9 +659,10 @@ name = "seeder"
 token_file = "seeder.token"
 key_value_stores = ["shared"]
 )");
-    auto kvd = KvdProcess::Start({"--listen=127.0.0.1:0",
-                                  "--config=" + dir_ + "/kvd.toml",
-                                  "--data-dir=" + dir_ + "/data"});
+    // No token polling: the revocation below must come from SIGHUP alone.
+    auto kvd = KvdProcess::Start(
+        {"--listen=127.0.0.1:0", "--config=" + dir_ + "/kvd.toml",
+         "--data-dir=" + dir_ + "/data", "--token-reload-interval=0"});
     ASSERT_TRUE(kvd.ok()) << kvd.status();
     kvd_ = *std::move(kvd);
 

@@ -67,19 +67,38 @@ absl::StatusOr<ClientAccess> SetUpClientAccess(
   return access;
 }
 
-void ReloadTokens(const ClientAccess& access) {
+absl::Status ReloadTokens(const ClientAccess& access, TokenReloadCause cause) {
+  const bool signal = cause == TokenReloadCause::kSignal;
+  const char* prefix = signal ? "SIGHUP: " : "token poll: ";
   if (access.tokens == nullptr) {
-    spdlog::info("SIGHUP: no [[client]] entries; no tokens to reload");
-    return;
+    if (signal) {
+      spdlog::info("SIGHUP: no [[client]] entries; no tokens to reload");
+    }
+    return absl::OkStatus();
   }
-  absl::Status reloaded = access.tokens->Reload();
-  if (!reloaded.ok()) {
-    spdlog::error(
-        "SIGHUP: token reload failed, keeping the previous tokens: {}",
-        std::string(reloaded.message()));
-    return;
+  absl::StatusOr<std::vector<TokenRotation>> rotations =
+      access.tokens->Reload();
+  if (!rotations.ok()) {
+    if (signal) {
+      spdlog::error(
+          "SIGHUP: token reload failed, keeping the previous tokens: {}",
+          std::string(rotations.status().message()));
+    }
+    return rotations.status();
   }
-  LogTokens(*access.tokens, "SIGHUP: ");
+  if (rotations->empty()) {
+    if (signal) {
+      spdlog::info("SIGHUP: token files unchanged ({} client token(s))",
+                   access.tokens->Current()->size());
+    }
+    return absl::OkStatus();
+  }
+  for (const TokenRotation& rotation : *rotations) {
+    spdlog::info("{}client \"{}\": token rotated {} -> {}", prefix,
+                 rotation.client, Fingerprint(rotation.before),
+                 Fingerprint(rotation.after));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace kv

@@ -35,10 +35,19 @@ absl::StatusOr<ClientAccess> SetUpClientAccess(
     const std::vector<ClientSpec>& clients, const std::string& listen,
     const TlsFiles& tls, bool insecure_allow_remote);
 
-// SIGHUP: re-reads every token file (see CredentialStore::Reload) and logs
-// the outcome: each client's new token fingerprint, or why the previous
-// tokens stay.
-void ReloadTokens(const ClientAccess& access);
+// What made kvd re-read its token files.
+enum class TokenReloadCause {
+  kSignal,  // SIGHUP: an operator asked, so every outcome is logged.
+  kPoll,    // --token-reload-interval: quiet unless a token changed.
+};
+
+// Re-reads every token file (CredentialStore::Reload), the one reload path
+// for SIGHUP and the poll. Logs each client whose token changed, by its old
+// and new fingerprints (never the token). For kSignal it also logs an
+// unchanged table and a failure (the previous tokens stay); for kPoll a
+// failure is only returned, for the poller to log once (TokenPoller).
+// Returns the reload's error; OK without [[client]] entries.
+absl::Status ReloadTokens(const ClientAccess& access, TokenReloadCause cause);
 
 }  // namespace kv
 

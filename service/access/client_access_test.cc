@@ -78,7 +78,7 @@ TEST(ClientAccessTest, ClientsMayListenAnywhereAndReload) {
               IsOkAndHolds("checkout"));
 
   std::ofstream(path, std::ios::trunc) << "second-token\n";
-  ReloadTokens(*access);
+  EXPECT_TRUE(ReloadTokens(*access, TokenReloadCause::kPoll).ok());
   EXPECT_THAT(access->authorizer->Authenticate(caller),
               StatusIs(absl::StatusCode::kUnauthenticated));
   caller.authorization = "Bearer second-token";

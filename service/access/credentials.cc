@@ -59,11 +59,59 @@ std::string Fingerprint(const TokenDigest& digest) {
   return absl::StrCat("sha256:", hex.substr(0, 12));
 }
 
-absl::StatusOr<TokenDigest> ReadTokenFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+absl::Status CheckTokenFilePermissions(const std::string& path,
+                                       const struct stat& info, uid_t kvd_uid) {
+  if (!S_ISREG(info.st_mode)) {
+    return TokenFileError(path, "is not a regular file");
+  }
+  const unsigned mode = info.st_mode & 07777;
+  if ((mode & 0007) != 0) {
     return TokenFileError(
-        path, absl::StrCat("cannot be opened: ", std::strerror(errno)));
+        path, absl::StrFormat(
+                  "has mode %04o, so every user on the machine may %s "
+                  "it; run: chmod 600 %s (for a Kubernetes Secret "
+                  "volume: defaultMode: 0440 and the pod's fsGroup)",
+                  mode, (mode & 0002) != 0 ? "read or change" : "read", path));
+  }
+  if ((mode & 0020) != 0) {
+    return TokenFileError(
+        path, absl::StrFormat("has mode %04o, so members of its group (gid "
+                              "%d) may change it; run: chmod 640 %s",
+                              mode, info.st_gid, path));
+  }
+  if (info.st_uid != 0 && info.st_uid != kvd_uid) {
+    return TokenFileError(
+        path,
+        absl::StrFormat("is owned by uid %d, which is neither root nor kvd's "
+                        "own user (uid %d), so that user may change it; run: "
+                        "chown %d %s (or chown root)",
+                        info.st_uid, kvd_uid, kvd_uid, path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TokenDigest> ReadTokenFile(const std::string& path) {
+  // open() follows symlinks, so fstat judges the file finally named.
+  // O_NONBLOCK: a FIFO in the token's place must not hang kvd in open().
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    const int error = errno;
+    struct stat info;
+    if (error == EACCES && stat(path.c_str(), &info) == 0) {
+      return TokenFileError(
+          path,
+          absl::StrFormat(
+              "cannot be opened: %s (owner uid %d, group gid %d, mode %04o; "
+              "kvd runs as uid %d gid %d: make the file group-readable by "
+              "one of kvd's groups, e.g. chgrp %d %s; chmod 640 %s (for a "
+              "Kubernetes Secret volume: defaultMode: 0440 and the pod's "
+              "fsGroup)",
+              std::strerror(error), info.st_uid, info.st_gid,
+              info.st_mode & 07777, geteuid(), getegid(), getegid(), path,
+              path));
+    }
+    return TokenFileError(
+        path, absl::StrCat("cannot be opened: ", std::strerror(error)));
   }
   struct stat info;
   if (fstat(fd, &info) != 0) {
@@ -72,17 +120,10 @@ absl::StatusOr<TokenDigest> ReadTokenFile(const std::string& path) {
     return TokenFileError(
         path, absl::StrCat("cannot be inspected: ", std::strerror(error)));
   }
-  if (!S_ISREG(info.st_mode)) {
+  if (absl::Status permitted = CheckTokenFilePermissions(path, info, geteuid());
+      !permitted.ok()) {
     close(fd);
-    return TokenFileError(path, "is not a regular file");
-  }
-  const unsigned mode = info.st_mode & 07777;
-  if ((mode & 077) != 0) {
-    close(fd);
-    return TokenFileError(
-        path, absl::StrFormat("has mode %04o, so users other than its owner "
-                              "may read or change it; run: chmod 600 %s",
-                              mode, path));
+    return permitted;
   }
   absl::StatusOr<std::string> text = ReadAll(fd, path);
   close(fd);
@@ -159,13 +200,26 @@ absl::StatusOr<std::unique_ptr<CredentialStore>> CredentialStore::Load(
       new CredentialStore(std::move(clients), *std::move(table)));
 }
 
-absl::Status CredentialStore::Reload() {
+absl::StatusOr<std::vector<TokenRotation>> CredentialStore::Reload() {
+  absl::MutexLock reloading(&reload_mutex_);
   absl::StatusOr<std::shared_ptr<const CredentialTable>> table =
       CredentialTable::Load(clients_);
   if (!table.ok()) return table.status();
+  const std::shared_ptr<const CredentialTable> current = Current();
+  // Both tables list the same clients (clients_) in the same order.
+  std::vector<TokenRotation> rotations;
+  for (size_t i = 0; i < (*table)->entries().size(); ++i) {
+    const CredentialTable::Entry& before = current->entries()[i];
+    const CredentialTable::Entry& after = (*table)->entries()[i];
+    if (before.digest != after.digest) {
+      rotations.push_back(
+          TokenRotation{after.client, before.digest, after.digest});
+    }
+  }
+  if (rotations.empty()) return rotations;
   absl::MutexLock lock(&mutex_);
   table_ = *std::move(table);
-  return absl::OkStatus();
+  return rotations;
 }
 
 std::shared_ptr<const CredentialTable> CredentialStore::Current() const {

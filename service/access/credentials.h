@@ -1,6 +1,9 @@
 #ifndef KV_SERVICE_ACCESS_CREDENTIALS_H_
 #define KV_SERVICE_ACCESS_CREDENTIALS_H_
 
+#include <sys/stat.h>
+#include <sys/types.h>
+
 #include <array>
 #include <memory>
 #include <string>
@@ -25,11 +28,28 @@ TokenDigest DigestToken(absl::string_view token);
 // hex digits.
 std::string Fingerprint(const TokenDigest& digest);
 
+// Which token files kvd accepts, judged on the file a path finally names
+// (symlinks followed, as the kubelet mounts each Secret key as
+// KEY -> ..data/KEY -> ..TIMESTAMP/KEY): `info` is its stat(2), `kvd_uid`
+// the effective uid of kvd. In this order, refuses with a message naming
+// `path`, the mode in octal and the remedy:
+// - anything but a regular file;
+// - mode bits for others (mode & 0007): every user could read or change it
+//   ("chmod 600");
+// - group write (mode & 0020): the group could change it ("chmod 640");
+// - an owner other than root or kvd's own uid: that user could change the
+//   token or its mode ("chown").
+// Group read is accepted: the owner is kvd itself or root, who chose the
+// group. That is what the kubelet makes of a Secret volume with fsGroup
+// (root:FSGROUP, defaultMode 0440), and what PostgreSQL accepts for its key
+// file (0640, owned by root).
+absl::Status CheckTokenFilePermissions(const std::string& path,
+                                       const struct stat& info, uid_t kvd_uid);
+
 // Reads the token in the file at `path` and returns its digest. Leading and
 // trailing whitespace (the newline of `openssl rand -hex 32 > file`) is not
 // part of the token. Refuses, with a message naming the file: a missing or
-// unreadable file, one that is not a regular file, one whose mode lets group
-// or others read or write it (the message says "chmod 600"), an empty token,
+// unreadable file, one that CheckTokenFilePermissions refuses, an empty token,
 // and a token with characters that cannot travel in an authorization header
 // (anything but printable ASCII without spaces).
 absl::StatusOr<TokenDigest> ReadTokenFile(const std::string& path);
@@ -61,16 +81,28 @@ class CredentialTable {
   std::vector<Entry> entries_;
 };
 
-// The current CredentialTable, replaced as a whole by Reload (on SIGHUP), so
-// a call sees either the old tokens or the new ones. Thread-safe.
+// One client whose token a reload replaced, by digest (never the token).
+struct TokenRotation {
+  std::string client;
+  TokenDigest before;
+  TokenDigest after;
+};
+
+// The current CredentialTable, replaced as a whole by Reload (on SIGHUP and
+// on every token poll), so a call sees either the old tokens or the new ones.
+// Thread-safe; reloads are serialized, so two at once cannot put an older
+// reading back.
 class CredentialStore {
  public:
   static absl::StatusOr<std::unique_ptr<CredentialStore>> Load(
       std::vector<ClientSpec> clients);
 
-  // Re-reads every token file. On success the new table replaces the old
-  // one; on failure the old table stays and the error says why.
-  absl::Status Reload();
+  // Re-reads every token file and compares the digests with the current
+  // table's. Unchanged: the table stays as it is and the result is empty.
+  // Changed: the new table replaces the old one and the result lists each
+  // client whose token changed. On failure the old table stays and the error
+  // says why.
+  absl::StatusOr<std::vector<TokenRotation>> Reload();
 
   std::shared_ptr<const CredentialTable> Current() const;
 
@@ -80,6 +112,8 @@ class CredentialStore {
       : clients_(std::move(clients)), table_(std::move(table)) {}
 
   const std::vector<ClientSpec> clients_;
+  // Held for a whole Reload; mutex_ only for reading or swapping table_.
+  absl::Mutex reload_mutex_ ABSL_ACQUIRED_BEFORE(mutex_);
   mutable absl::Mutex mutex_;
   std::shared_ptr<const CredentialTable> table_ ABSL_GUARDED_BY(mutex_);
 };

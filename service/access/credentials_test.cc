@@ -1,6 +1,7 @@
 #include "service/access/credentials.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/testing/status_matchers.h"
@@ -54,11 +56,159 @@ TEST(CredentialsTest, TokenFileOpenToOthersIsRefusedWithTheFix) {
   EXPECT_THAT(ReadTokenFile(path),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr(path), HasSubstr("mode 0644"),
-                             HasSubstr("chmod 600"))));
-  EXPECT_THAT(
-      ReadTokenFile(TokenFile("group", "s3cret", 0640)),
-      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("mode 0640")));
+                             HasSubstr("every user on the machine may read"),
+                             HasSubstr("chmod 600 " + path))));
+  for (mode_t mode : {0604, 0601, 0444, 0640 | 0004}) {
+    EXPECT_THAT(ReadTokenFile(TokenFile("others", "s3cret", mode)),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr(absl::StrFormat("mode %04o", mode))))
+        << absl::StrFormat("%04o", mode);
+  }
+  EXPECT_THAT(ReadTokenFile(TokenFile("others_w", "s3cret", 0602)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("may read or change it")));
   EXPECT_TRUE(ReadTokenFile(TokenFile("owner", "s3cret", 0400)).ok());
+}
+
+TEST(CredentialsTest, GroupReadableIsAcceptedGroupWritableIsNot) {
+  // Owned by root or by kvd's own user (here both are the test's euid).
+  for (mode_t mode : {0400, 0600, 0440, 0640}) {
+    absl::StatusOr<TokenDigest> digest =
+        ReadTokenFile(TokenFile("group_r", "s3cret", mode));
+    EXPECT_TRUE(digest.ok())
+        << absl::StrFormat("%04o: ", mode) << digest.status();
+  }
+  const std::string path = TokenFile("group_w", "s3cret", 0660);
+  EXPECT_THAT(ReadTokenFile(path),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr(path), HasSubstr("mode 0660"),
+                             HasSubstr("members of its group"),
+                             HasSubstr("chmod 640 " + path))));
+  EXPECT_THAT(
+      ReadTokenFile(TokenFile("group_w2", "s3cret", 0620)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("mode 0620")));
+}
+
+// The rule on its own, for owners and uids a test process cannot take.
+TEST(CredentialsTest, OwnerMustBeRootOrKvdItself) {
+  struct stat info = {};
+  info.st_mode = S_IFREG | 0440;
+  info.st_gid = 65532;
+  constexpr uid_t kKvd = 65532;
+  info.st_uid = 0;  // The kubelet's Secret files: root:fsGroup 0440.
+  EXPECT_TRUE(CheckTokenFilePermissions("/s/t", info, kKvd).ok());
+  info.st_uid = kKvd;
+  EXPECT_TRUE(CheckTokenFilePermissions("/s/t", info, kKvd).ok());
+  info.st_mode = S_IFREG | 0640;
+  EXPECT_TRUE(CheckTokenFilePermissions("/s/t", info, kKvd).ok());
+  info.st_uid = 1000;
+  EXPECT_THAT(CheckTokenFilePermissions("/s/t", info, kKvd),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("token file /s/t is owned by uid 1000"),
+                             HasSubstr("kvd's own user (uid 65532)"),
+                             HasSubstr("chown 65532 /s/t"))));
+  info.st_mode = S_IFREG | 0400;
+  EXPECT_FALSE(CheckTokenFilePermissions("/s/t", info, kKvd).ok());
+  // kvd as root: only root's own files.
+  EXPECT_FALSE(CheckTokenFilePermissions("/s/t", info, 0).ok());
+  info.st_uid = 0;
+  EXPECT_TRUE(CheckTokenFilePermissions("/s/t", info, 0).ok());
+  info.st_mode = S_IFDIR | 0400;
+  EXPECT_THAT(CheckTokenFilePermissions("/s/t", info, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not a regular file")));
+}
+
+TEST(CredentialsTest, TokenFileOwnedByAnotherUserIsRefused) {
+  // Tests run as root (docs/development.md), which may give a file away.
+  const std::string path = TokenFile("not_mine", "s3cret", 0400);
+  ASSERT_EQ(chown(path.c_str(), 1000, 1000), 0);
+  EXPECT_THAT(ReadTokenFile(path),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr(path), HasSubstr("owned by uid 1000"))));
+  ASSERT_EQ(chown(path.c_str(), 0, 65532), 0);
+  chmod(path.c_str(), 0440);
+  EXPECT_TRUE(ReadTokenFile(path).ok());
+}
+
+// What the kubelet makes of a Secret volume: KEY -> ..data/KEY, ..data -> a
+// timestamped directory, root-owned files of the pod's fsGroup, 0440.
+class KubeletLayout {
+ public:
+  explicit KubeletLayout(const std::string& name)
+      : dir_(::testing::TempDir() + "/" + name) {
+    mkdir(dir_.c_str(), 0755);
+  }
+  // Writes a new timestamped directory holding `key` and swaps ..data to it
+  // atomically (a new symlink renamed over the old), as the kubelet rotates.
+  void Publish(const std::string& key, const std::string& token,
+               mode_t mode = 0440) {
+    const std::string stamp = "..2026_12_01_19_44_22." + std::to_string(++n_);
+    mkdir((dir_ + "/" + stamp).c_str(), 0755);
+    const std::string file = dir_ + "/" + stamp + "/" + key;
+    std::ofstream(file, std::ios::trunc) << token;
+    chmod(file.c_str(), mode);
+    const std::string next = dir_ + "/..data_tmp";
+    unlink(next.c_str());
+    ASSERT_EQ(symlink(stamp.c_str(), next.c_str()), 0);
+    ASSERT_EQ(rename(next.c_str(), (dir_ + "/..data").c_str()), 0);
+    const std::string link = dir_ + "/" + key;
+    struct stat info;
+    if (lstat(link.c_str(), &info) != 0) {
+      ASSERT_EQ(symlink(("..data/" + key).c_str(), link.c_str()), 0);
+    }
+  }
+  std::string Path(const std::string& key) const { return dir_ + "/" + key; }
+
+ private:
+  std::string dir_;
+  int n_ = 0;
+};
+
+TEST(CredentialsTest, SymlinksAreFollowedAsTheKubeletLaysThemOut) {
+  KubeletLayout secret("kubelet_secret");
+  secret.Publish("checkout", "token-1\n");
+  absl::StatusOr<TokenDigest> digest = ReadTokenFile(secret.Path("checkout"));
+  ASSERT_TRUE(digest.ok()) << digest.status();
+  EXPECT_EQ(*digest, DigestToken("token-1"));
+
+  // The target's mode counts, not the symlink's (always 0777).
+  secret.Publish("checkout", "token-2", 0444);
+  EXPECT_THAT(ReadTokenFile(secret.Path("checkout")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr(secret.Path("checkout")),
+                             HasSubstr("mode 0444"))));
+
+  // A rotation by the ..data swap is a changed token for a reload.
+  secret.Publish("checkout", "token-3", 0440);
+  auto store = CredentialStore::Load({Client("c", secret.Path("checkout"))});
+  ASSERT_TRUE(store.ok()) << store.status();
+  secret.Publish("checkout", "token-4", 0440);
+  absl::StatusOr<std::vector<TokenRotation>> rotated = (*store)->Reload();
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  ASSERT_EQ(rotated->size(), 1u);
+  EXPECT_NE((*store)->Current()->Find("token-4"), nullptr);
+  EXPECT_EQ((*store)->Current()->Find("token-3"), nullptr);
+
+  // A symlink to a directory, or a dangling one, is not a token file.
+  const std::string to_dir = ::testing::TempDir() + "/link_to_dir";
+  symlink(::testing::TempDir().c_str(), to_dir.c_str());
+  EXPECT_THAT(ReadTokenFile(to_dir),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("is not a regular file")));
+  const std::string dangling = ::testing::TempDir() + "/dangling";
+  symlink("no-such-target", dangling.c_str());
+  EXPECT_THAT(
+      ReadTokenFile(dangling),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("No such file")));
+}
+
+TEST(CredentialsTest, AFifoIsRefusedWithoutBlocking) {
+  const std::string path = ::testing::TempDir() + "/fifo";
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  EXPECT_THAT(ReadTokenFile(path),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("is not a regular file")));
 }
 
 TEST(CredentialsTest, MissingEmptyAndBadTokenFilesAreRefused) {
@@ -117,16 +267,29 @@ TEST(CredentialsTest, ReloadSwapsTheTableOrKeepsTheOldOne) {
   std::shared_ptr<const CredentialTable> before = (*store)->Current();
   EXPECT_NE(before->Find("old-token"), nullptr);
 
+  // Unchanged files (whitespace aside): nothing to swap, the same table.
+  TokenFile("rotating", "old-token\n");
+  absl::StatusOr<std::vector<TokenRotation>> unchanged = (*store)->Reload();
+  ASSERT_TRUE(unchanged.ok()) << unchanged.status();
+  EXPECT_TRUE(unchanged->empty());
+  EXPECT_EQ((*store)->Current(), before);
+
   TokenFile("rotating", "new-token");
-  ASSERT_TRUE((*store)->Reload().ok());
+  absl::StatusOr<std::vector<TokenRotation>> rotated = (*store)->Reload();
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  ASSERT_EQ(rotated->size(), 1u);
+  EXPECT_EQ((*rotated)[0].client, "a");
+  EXPECT_EQ((*rotated)[0].before, DigestToken("old-token"));
+  EXPECT_EQ((*rotated)[0].after, DigestToken("new-token"));
   EXPECT_EQ((*store)->Current()->Find("old-token"), nullptr);
   EXPECT_NE((*store)->Current()->Find("new-token"), nullptr);
   // A table already handed out stays valid and unchanged.
   EXPECT_NE(before->Find("old-token"), nullptr);
 
   TokenFile("rotating", "");
-  EXPECT_THAT((*store)->Reload(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                           HasSubstr("is empty")));
+  EXPECT_THAT(
+      (*store)->Reload().status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is empty")));
   EXPECT_NE((*store)->Current()->Find("new-token"), nullptr);
 }
 

@@ -276,6 +276,18 @@ absl::Status ParseServer(const ConfigErrors& errors, const toml::node& node,
     } else if (field == "max_connection_idle") {
       KV_RETURN_IF_ERROR(ParseServerDuration(errors, value, field, false,
                                              transport.max_connection_idle));
+    } else if (field == "token_reload_interval") {
+      absl::Duration interval;
+      if (!value.is_string() ||
+          !absl::ParseDuration(value.as_string()->get(), &interval) ||
+          interval < absl::ZeroDuration() ||
+          interval == absl::InfiniteDuration()) {
+        return errors.At(value,
+                         "[server] \"token_reload_interval\" must be a "
+                         "duration string such as \"10s\" or \"1m\", or "
+                         "\"0s\" to turn polling off");
+      }
+      config.token_reload_interval = interval;
     } else if (field == "socket_mode") {
       KV_RETURN_IF_ERROR(ParseSocketMode(errors, value, transport.socket_mode));
     } else {
@@ -286,7 +298,8 @@ absl::Status ParseServer(const ConfigErrors& errors, const toml::node& node,
                                     "tls_client_ca, socket_mode, "
                                     "max_concurrent_streams, keepalive_time, "
                                     "keepalive_timeout, min_ping_interval, "
-                                    "max_ping_strikes, max_connection_idle)"));
+                                    "max_ping_strikes, max_connection_idle, "
+                                    "token_reload_interval)"));
     }
   }
   return absl::OkStatus();

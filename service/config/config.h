@@ -6,6 +6,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "service/access/client_spec.h"
 #include "service/access/tls.h"
 #include "service/config/transport_options.h"
@@ -29,6 +31,9 @@ struct RuntimeConfig {
   // non-empty (the --data-dir flag wins), else [server] data_dir, else .kvd.
   std::string data_dir;
   int worker_threads = 0;
+  // [server] token_reload_interval; unset when absent, so the
+  // --token-reload-interval flag or its default applies. Zero: no polling.
+  absl::optional<absl::Duration> token_reload_interval;
   // [server] tls_cert, tls_key, tls_client_ca, resolved against the config
   // file's directory; empty when unset.
   TlsFiles tls;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/testing/status_matchers.h"
@@ -307,6 +308,27 @@ max_connection_idle = "15m"
               HasSubstr("\"max_concurrent_streams\" must be an integer"));
   EXPECT_THAT(ErrorOf("[server]\nkeepalive_time = \"often\"\n"),
               HasSubstr("\"keepalive_time\" must be a positive duration"));
+}
+
+TEST(ConfigTest, TokenReloadInterval) {
+  absl::StatusOr<RuntimeConfig> config = Parse("");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->token_reload_interval.has_value());
+  config = Parse("[server]\ntoken_reload_interval = \"30s\"\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->token_reload_interval, absl::Seconds(30));
+  config = Parse("[server]\ntoken_reload_interval = \"0s\"\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->token_reload_interval, absl::ZeroDuration());
+  for (const char* bad : {"\"often\"", "\"-1s\"", "10", "\"inf\""}) {
+    EXPECT_THAT(
+        ErrorOf(absl::StrCat("[server]\ntoken_reload_interval = ", bad, "\n")),
+        AllOf(StartsWith("kvd.toml:2:"),
+              HasSubstr("[server] \"token_reload_interval\" must be a "
+                        "duration"),
+              HasSubstr("\"0s\" to turn polling off")))
+        << bad;
+  }
 }
 
 TEST(ConfigTest, LimitsMayOnlyBeRaised) {

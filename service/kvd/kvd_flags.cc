@@ -21,9 +21,10 @@ constexpr char kDescription[] =
     "API.\nOn start it prints \"kvd listening on ADDR\" and where each store "
     "keeps its data.\nSIGTERM stops it gracefully (readiness off, calls served "
     "for --drain-delay, in-flight\ncalls finished, exit 0); SIGINT or a second "
-    "SIGTERM skips the drain delay.\nSIGHUP re-reads the clients' token files. "
-    "Without [[client]] entries every caller\nmay use every store, so kvd then "
-    "listens only on loopback or a unix socket\n(see "
+    "SIGTERM skips the drain delay.\nSIGHUP re-reads the clients' token files, "
+    "as does every --token-reload-interval\nwithout a signal. Without "
+    "[[client]] entries every caller may use every store,\nso kvd then "
+    "listens only on loopback or a unix socket (see\n"
     "--insecure-allow-remote).\n\n"
     "Every flag can also be set by the environment variable shown with it "
     "(Env:).\nA flag on the command line wins over its variable, which wins "
@@ -72,6 +73,7 @@ absl::StatusOr<KvdFlags> ParseKvdFlags(int argc, const char* const* argv) {
   std::string drain_delay = "5s";
   std::string shutdown_grace = "10s";
   std::string shutdown_timeout = "25s";
+  std::string token_reload_interval;
   auto add = [&](const std::string& flag, std::string& value,
                  const std::string& help, const std::string& type) {
     return app.add_option(flag, value, help)
@@ -134,6 +136,12 @@ absl::StatusOr<KvdFlags> ParseKvdFlags(int argc, const char* const* argv) {
       "certificate_identity then identifies clients. Default: [server] "
       "tls_client_ca",
       "FILE");
+  add("--token-reload-interval", token_reload_interval,
+      "How often kvd re-reads the clients' token files and swaps in changed "
+      "tokens without a signal (a rotated Kubernetes Secret); 0 turns it off "
+      "(SIGHUP still reloads). Default: [server] token_reload_interval, else "
+      "10s",
+      "DURATION");
   app.add_flag("--insecure-allow-remote", flags.insecure_allow_remote,
                "Without [[client]] entries, listen on a non-loopback address "
                "anyway: anyone who can reach it may read and write every "
@@ -180,6 +188,17 @@ absl::StatusOr<KvdFlags> ParseKvdFlags(int argc, const char* const* argv) {
       ParseShutdownPlan(drain_delay, shutdown_grace, shutdown_timeout);
   if (!shutdown.ok()) return shutdown.status();
   flags.shutdown = *shutdown;
+  if (!token_reload_interval.empty()) {
+    absl::Duration interval;
+    if (!absl::ParseDuration(token_reload_interval, &interval) ||
+        interval < absl::ZeroDuration() ||
+        interval == absl::InfiniteDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Origin(argc, argv, "--token-reload-interval", token_reload_interval),
+          " is not a duration such as 10s or 500ms (0 turns polling off)"));
+    }
+    flags.token_reload_interval = interval;
+  }
   if (!flags.metrics_listen.empty() && !IsHostPort(flags.metrics_listen)) {
     return absl::InvalidArgumentError(absl::StrCat(
         Origin(argc, argv, "--metrics-listen", flags.metrics_listen),

@@ -5,11 +5,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "service/kvd/shutdown_plan.h"
 #include "service/telemetry/logging.h"
 #include "spdlog/common.h"
 
 namespace kv {
+
+// How often kvd re-reads its token files when neither the flag nor the config
+// says.
+inline constexpr absl::Duration kDefaultTokenReloadInterval = absl::Seconds(10);
 
 // kvd's settings from its command line and environment. Every flag --NAME
 // has an environment variable KVD_NAME (upper case, '-' as '_'):
@@ -34,6 +39,10 @@ struct KvdFlags {
   std::string tls_key;
   std::string tls_client_ca;
   bool insecure_allow_remote = false;
+  // --token-reload-interval: how often kvd re-reads the token files; zero
+  // turns polling off. Unset: [server] token_reload_interval applies, else
+  // kDefaultTokenReloadInterval.
+  absl::optional<absl::Duration> token_reload_interval;
   // Set when --help was asked for: print it and exit 0.
   std::string help;
 };

@@ -19,9 +19,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr const char* kVariables[] = {
-    "KVD_LISTEN",         "KVD_CONFIG",     "KVD_DATA_DIR",
-    "KVD_LOG_LEVEL",      "KVD_LOG_FORMAT", "KVD_SHUTDOWN_GRACE",
-    "KVD_METRICS_LISTEN",
+    "KVD_LISTEN",         "KVD_CONFIG",
+    "KVD_DATA_DIR",       "KVD_LOG_LEVEL",
+    "KVD_LOG_FORMAT",     "KVD_SHUTDOWN_GRACE",
+    "KVD_METRICS_LISTEN", "KVD_TOKEN_RELOAD_INTERVAL",
 };
 
 class KvdFlagsTest : public ::testing::Test {
@@ -144,6 +145,28 @@ TEST_F(KvdFlagsTest, HelpNamesEveryVariable) {
   }
   EXPECT_THAT(flags->help, HasSubstr("--metrics-listen"));
   EXPECT_THAT(flags->help, HasSubstr("wins over its variable"));
+}
+
+TEST_F(KvdFlagsTest, TokenReloadIntervalFromFlagOrVariable) {
+  absl::StatusOr<KvdFlags> flags = Parse({});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  // Unset: the config file's value or the default applies (main.cc).
+  EXPECT_FALSE(flags->token_reload_interval.has_value());
+  setenv("KVD_TOKEN_RELOAD_INTERVAL", "1m", 1);
+  flags = Parse({});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->token_reload_interval, absl::Minutes(1));
+  flags = Parse({"--token-reload-interval=0"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->token_reload_interval, absl::ZeroDuration());
+  EXPECT_THAT(Parse({"--token-reload-interval=soon"}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--token-reload-interval=soon is not a "
+                                 "duration")));
+  setenv("KVD_TOKEN_RELOAD_INTERVAL", "-5s", 1);
+  EXPECT_THAT(Parse({}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("KVD_TOKEN_RELOAD_INTERVAL=-5s")));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/access/client_access.h"
+#include "service/access/token_poller.h"
 #include "service/config/config.h"
 #include "service/kvd/kvd_flags.h"
 #include "service/kvd/server.h"
@@ -152,6 +153,21 @@ int Run(int argc, char** argv) {
                         flags.insecure_allow_remote);
   if (!access.ok()) return Fail(std::string(access.status().message()));
   options.authorizer = access->authorizer.get();
+  // The flag wins over [server] token_reload_interval, which wins over the
+  // default. Only clients with token files have anything to poll.
+  const absl::Duration token_reload_interval =
+      flags.token_reload_interval.value_or(
+          config->token_reload_interval.value_or(kDefaultTokenReloadInterval));
+  std::unique_ptr<TokenPoller> token_poller;
+  if (access->tokens != nullptr && access->tokens->Current()->size() > 0 &&
+      token_reload_interval > absl::ZeroDuration()) {
+    const ClientAccess* polled = &*access;
+    token_poller = std::make_unique<TokenPoller>(
+        token_reload_interval,
+        [polled] { return ReloadTokens(*polled, TokenReloadCause::kPoll); });
+    spdlog::info("re-reading token files every {} (--token-reload-interval)",
+                 absl::FormatDuration(token_reload_interval));
+  }
   absl::StatusOr<std::unique_ptr<KvServer>> server =
       KvServer::Start(options, &catalog);
   if (!server.ok()) return Fail(std::string(server.status().message()));
@@ -200,7 +216,8 @@ int Run(int argc, char** argv) {
 
   int signal_number = WaitForSignal(signals);
   while (signal_number == SIGHUP) {
-    ReloadTokens(*access);
+    // ReloadTokens logs the outcome of a signal's reload, failures included.
+    ReloadTokens(*access, TokenReloadCause::kSignal).IgnoreError();
     signal_number = WaitForSignal(signals);
   }
   const ShutdownPlan& shutdown = flags.shutdown;
@@ -214,8 +231,9 @@ int Run(int argc, char** argv) {
         "received SIGTERM; readiness is NOT_SERVING, still serving calls for "
         "{} (--drain-delay)",
         absl::FormatDuration(shutdown.drain_delay));
-    if (SleepUnlessStopSignal(signals, shutdown.drain_delay,
-                              [&access] { ReloadTokens(*access); })) {
+    if (SleepUnlessStopSignal(signals, shutdown.drain_delay, [&access] {
+          ReloadTokens(*access, TokenReloadCause::kSignal).IgnoreError();
+        })) {
       spdlog::info("received another stop signal; ending the drain delay");
     }
   } else {
@@ -229,6 +247,7 @@ int Run(int argc, char** argv) {
   // first.
   metrics_server.reset();
   server->reset();
+  token_poller.reset();
   catalog.CloseAll();
   spdlog::info("stopped cleanly");
   return 0;

@@ -8,17 +8,29 @@
 //      the tokens from a Secret;
 //   3. the ConfigMap's kvd.toml is valid TOML that kvd's own config parser
 //      accepts, and its [[client]] grants name defined stores and token
-//      files that the Secret provides.
-// Usage: node manifests_test.mjs CONFIG_CHECK MANIFEST.yaml...
-import { spawnSync } from 'node:child_process';
+//      files that the Secret provides;
+//   4. the pod at run time: every Secret and ConfigMap volume materialised
+//      as the kubelet does (kubelet_volumes.mjs: a timestamped directory,
+//      `..data`, per-key symlinks, root:fsGroup, defaultMode plus the
+//      fsGroup's group-read bit), the real kvd started on it as the pod's
+//      user with the fsGroup as a supplementary group and the Deployment's
+//      own args and env, a token from the Secret accepted; the token rotated
+//      by the kubelet's `..data` swap and picked up without a signal; and,
+//      as a control, a token file readable by others refused at startup.
+// Must run as root (chown, setpriv). Manifests are parsed as YAML 1.1, as
+// Kubernetes does, so `defaultMode: 0440` is octal.
+// Usage: node manifests_test.mjs CONFIG_CHECK KVD KVCTL MANIFEST.yaml...
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
 import { parse as parseToml } from 'smol-toml';
+import { materialise, payloadOf, update } from './kubelet_volumes.mjs';
 
-const [configCheck, ...files] = process.argv.slice(2);
+const [configCheck, kvdBinary, kvctlBinary, ...files] = process.argv.slice(2);
 assert.ok(files.length > 0, 'no manifests given');
 
 // apiVersion → the kubernetes-models module of that group and version:
@@ -39,7 +51,7 @@ function check(name, fn) {
 // 1. Schemas.
 const objects = [];
 for (const file of files) {
-  const docs = parseAllDocuments(fs.readFileSync(file, 'utf8'));
+  const docs = parseAllDocuments(fs.readFileSync(file, 'utf8'), { version: '1.1' });
   for (const doc of docs) {
     if (doc.errors.length > 0) {
       failures++;
@@ -202,44 +214,273 @@ check('kvd.toml: [[client]] grants name defined stores and tokens from the Secre
               `the Secret has no key ${path.basename(client.token_file)}`);
   }
 });
-check('kvd.toml: kvd\'s own parser accepts it, token files included', () => {
-  // kvd reads every token file while parsing (mode 0600, a printable token),
-  // so the Secret's tokens are written where the config names them: the
-  // token_file paths, checked above to be the Secret's mount, are moved to a
-  // temporary directory, and the rest of the ConfigMap's text is unchanged.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvd-config-'));
-  let text = configMap.data['kvd.toml'];
-  const tokenFiles = [];
-  for (const client of config.client ?? []) {
-    if (client.token_file === undefined) continue;
-    const key = path.basename(client.token_file);
-    const token = secret.stringData?.[key] ??
-                  Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
-    const file = path.join(dir, `${client.name}.token`);
-    fs.writeFileSync(file, token, { mode: 0o600 });
-    fs.chmodSync(file, 0o600);
-    tokenFiles.push(file);
-    const quoted = JSON.stringify(client.token_file);
-    assert.ok(text.includes(quoted), `kvd.toml does not spell token_file as ${quoted}`);
-    text = text.replaceAll(quoted, JSON.stringify(file));
+// 4. The pod at run time, on the kubelet's volume layout.
+assert.equal(process.getuid(), 0, 'this test must run as root (chown, setpriv)');
+const podSecurity = pod.securityContext ?? {};
+const runAsUser = kvd.securityContext?.runAsUser ?? podSecurity.runAsUser;
+const runAsGroup = kvd.securityContext?.runAsGroup ?? podSecurity.runAsGroup ?? runAsUser;
+const fsGroup = podSecurity.fsGroup;
+const supplementalGroups = [...new Set([fsGroup, ...(podSecurity.supplementalGroups ?? [])]
+  .filter(g => g !== undefined))];
+
+check('Secret volumes use defaultMode 0440 (octal) and the pod sets an fsGroup', () => {
+  assert.ok(fsGroup > 0, 'pod.securityContext.fsGroup');
+  for (const volume of pod.volumes.filter(v => v.secret)) {
+    assert.equal(volume.secret.defaultMode, 0o440,
+                 `${volume.name}: defaultMode ${volume.secret.defaultMode?.toString(8)}`);
   }
-  const file = path.join(dir, 'kvd.toml');
-  fs.writeFileSync(file, text);
+});
+check('kvd re-reads its token files without a signal (--token-reload-interval)', () => {
+  const interval = flag(kvd, 'token-reload-interval');
+  assert.match(interval ?? '', /^[1-9]\d*s$/, `--token-reload-interval=${interval}`);
+  assert.ok(parseInt(interval, 10) <= 60, 'a rotated token should apply within a minute');
+});
+
+// Every file system path of the kvd container lives under ROOT/kvd, the
+// app container's under ROOT/app (each container sees its own mounts).
+// /tmp, not the test's temporary directory, which the pod's user cannot
+// reach (it is under /root).
+const root = fs.mkdtempSync('/tmp/kvd-pod-');
+fs.chmodSync(root, 0o755);
+const mountPaths = (kvd.volumeMounts ?? []).map(m => m.mountPath);
+// A path of the kvd container, moved under `base`; other text unchanged.
+const rewritePath = (value, base) => {
+  for (const mountPath of mountPaths) {
+    if (value === mountPath || value.startsWith(`${mountPath}/`)) return `${base}${value}`;
+  }
+  return value;
+};
+// An argument or variable as kvd gets it here: paths under `base`, and
+// every listener on loopback with a port of its own choosing.
+const rewriteValue = (value, base) => {
+  const unix = value.match(/^(.*unix:)(\/.*)$/);
+  if (unix) return `${unix[1]}${rewritePath(unix[2], base)}`;
+  const hostPort = value.match(/^(--[a-z-]+=)?(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-f:]*\]|localhost):\d+$/);
+  if (hostPort) return `${hostPort[1] ?? ''}127.0.0.1:0`;
+  const pathArg = value.match(/^(--[a-z-]+=)(\/.*)$/);
+  if (pathArg) return `${pathArg[1]}${rewritePath(pathArg[2], base)}`;
+  return rewritePath(value, base);
+};
+// The ConfigMap with the kvd container's absolute paths in kvd.toml moved
+// under `base` (its quoted strings only).
+const rewrittenConfigMap = (base) => {
+  const copy = structuredClone(configMap);
+  copy.data['kvd.toml'] = copy.data['kvd.toml'].replace(
+    /"(\/[^"]*)"/g, (_, p) => JSON.stringify(rewritePath(p, base)));
+  return copy;
+};
+const sourceOf = (volume, base) => {
+  if (volume.secret) {
+    assert.equal(volume.secret.secretName, secret.metadata.name);
+    return secret;
+  }
+  assert.equal(volume.configMap.name, configMap.metadata.name);
+  return rewrittenConfigMap(base);
+};
+
+// Lays out the pod's volumes for one container under ROOT/NAME: Secrets and
+// ConfigMaps as the kubelet does (`secretOverride` replaces the Secret, e.g.
+// to rotate it), emptyDirs as 0777 directories and PVCs as fsGroup-owned
+// setgid directories. Returns the base and each Secret/ConfigMap volume's
+// directory.
+function layOut(container, name, { secretOverride, modeOverride, noFsGroup } = {}) {
+  const base = path.join(root, name);
+  const dirs = {};
+  for (const mount of container.volumeMounts ?? []) {
+    const volume = structuredClone(volumeOf(mount.name));
+    const dir = `${base}${mount.mountPath}`;
+    fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
+    for (let d = path.dirname(dir); d.startsWith(base); d = path.dirname(d)) fs.chmodSync(d, 0o755);
+    if (volume.secret || volume.configMap) {
+      if (modeOverride !== undefined && volume.secret) volume.secret.defaultMode = modeOverride;
+      const source = volume.secret && secretOverride ? secretOverride : sourceOf(volume, base);
+      materialise(dir, payloadOf(volume, source), noFsGroup && volume.secret ? undefined : fsGroup);
+      dirs[mount.name] = { dir, volume };
+    } else if (volume.emptyDir) {
+      fs.mkdirSync(dir);
+      fs.chmodSync(dir, 0o777);
+    } else if (volume.persistentVolumeClaim) {
+      fs.mkdirSync(dir);
+      fs.chownSync(dir, 0, fsGroup);
+      fs.chmodSync(dir, 0o2775);
+    } else {
+      throw new Error(`volume ${mount.name}: not laid out by this test`);
+    }
+  }
+  return { base, dirs };
+}
+
+// kvd as the container runs it, from a copy of the binary the pod's user
+// may execute.
+fs.mkdirSync(path.join(root, 'bin'), { mode: 0o755 });
+const kvdCopy = path.join(root, 'bin', 'kvd');
+fs.copyFileSync(kvdBinary, kvdCopy);
+fs.chmodSync(kvdCopy, 0o755);
+const kvdCommand = (base) => {
+  const args = (kvd.args ?? []).map(a => rewriteValue(a, base));
+  const env = { PATH: '/usr/bin:/bin', HOME: '/' };
+  for (const e of kvd.env ?? []) env[e.name] = rewriteValue(e.value, base);
+  const setpriv = ['--reuid', String(runAsUser), '--regid', String(runAsGroup),
+                   `--groups=${supplementalGroups.join(',')}`, '--inh-caps=-all',
+                   '--bounding-set=-all', '--no-new-privs'];
+  return { argv: [...setpriv, '--', kvdCopy, ...args], env, args };
+};
+
+// Starts kvd and resolves with {child, stdout lines, address, log} once it
+// printed its address (or rejects with its output).
+function startKvd(base) {
+  const { argv, env } = kvdCommand(base);
+  const child = spawn('setpriv', argv, { env, cwd: base, stdio: ['ignore', 'pipe', 'pipe'] });
+  const state = { child, stdout: '', stderr: '', exit: null };
+  child.stdout.on('data', d => { state.stdout += d; });
+  child.stderr.on('data', d => { state.stderr += d; });
+  state.exited = new Promise(resolve => child.on('exit', (code, signal) => {
+    state.exit = code ?? 128 + os.constants.signals[signal];
+    resolve(state.exit);
+  }));
+  return state;
+}
+
+async function waitFor(what, predicate, seconds) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`gave up after ${seconds} s waiting for ${what}`);
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+}
+
+const kvctl = (addr, tokenFile, ...args) => {
+  const run = spawnSync(kvctlBinary, ['--addr', addr, '--timeout', '10s',
+                                      ...(tokenFile ? ['--token-file', tokenFile] : []), ...args],
+                        { encoding: 'utf8' });
+  return { code: run.status, out: run.stdout, err: run.stderr };
+};
+
+async function asyncCheck(name, fn) {
+  try {
+    await fn();
+    console.log(`ok   ${name}`);
+  } catch (error) {
+    failures++;
+    console.log(`FAIL ${name}\n     ${error.message.split('\n').join('\n     ')}`);
+  }
+}
+
+const tokenKey = path.basename((config?.client ?? [])[0]?.token_file ?? 'orders-app');
+const tokenOf = (s) => s.stringData?.[tokenKey] ??
+  Buffer.from(s.data?.[tokenKey] ?? '', 'base64').toString('utf8');
+
+check('kvd.toml: kvd\'s own parser accepts it on the kubelet\'s Secret layout', () => {
+  const { base } = layOut(kvd, 'parse');
+  const file = rewritePath(flag(kvd, 'config'), base);
   const run = spawnSync(configCheck, [file], { encoding: 'utf8' });
   const out = `${run.stdout}${run.stderr}`.trim();
   console.log(`     ${out.split('\n').join('\n     ')}`);
   assert.equal(run.status, 0, 'config_check failed');
   assert.match(out, /store "default": sqlite/);
+});
 
-  // The parser did read them: a token file others may read is refused.
-  for (const tokenFile of tokenFiles) {
-    fs.chmodSync(tokenFile, 0o644);
-    const loose = spawnSync(configCheck, [file], { encoding: 'utf8' });
-    fs.chmodSync(tokenFile, 0o600);
-    assert.equal(loose.status, 1, `config_check accepted ${tokenFile} at mode 0644`);
-    assert.match(loose.stdout, /has mode 0644/);
+await asyncCheck('kvd runs as the pod\'s user on the kubelet\'s layout, and a rotated token applies without a signal', async () => {
+  const kvdRoot = layOut(kvd, 'kvd');
+  const app = apps[0];
+  const appRoot = layOut(app, 'app');
+  const { args } = kvdCommand(kvdRoot.base);
+  const socket = args.find(a => a.startsWith('--listen=')).slice('--listen='.length);
+  const tokenFile = rewritePath(config.client[0].token_file, kvdRoot.base);
+  const linkTarget = fs.readlinkSync(tokenFile);
+  assert.equal(linkTarget, `..data/${tokenKey}`, `${tokenFile} is not the kubelet's symlink`);
+  const target = fs.statSync(tokenFile);
+  assert.equal(target.mode & 0o7777, 0o440, `token file mode ${(target.mode & 0o7777).toString(8)}`);
+  assert.equal(target.uid, 0);
+  assert.equal(target.gid, fsGroup);
+  const appToken = path.join(appRoot.base, app.env.find(e => e.name === 'KVD_TOKEN_FILE').value);
+
+  const started = startKvd(kvdRoot.base);
+  try {
+    await waitFor('kvd to print its address', () =>
+      started.stdout.includes('kvd listening on') || started.exit !== null, 30);
+    assert.ok(started.exit === null, `kvd exited ${started.exit}:\n${started.stdout}${started.stderr}`);
+    const probes = started.stdout.match(/health probes on (\S+)/)?.[1];
+    assert.ok(probes, `no health listener:\n${started.stdout}`);
+    let run = kvctl(probes, null, 'health', '--service', 'kvd.ready');
+    assert.equal(run.out, 'SERVING\n', `health on ${probes}: ${run.err}`);
+
+    // The token from kvd's Secret mount and the app's own mount of it.
+    run = kvctl(socket, tokenFile, 'set', 'rotation', 'before');
+    assert.equal(run.code, 0, `set with the Secret's token: ${run.err}`);
+    run = kvctl(socket, appToken, 'get', 'rotation');
+    assert.equal(run.code, 0, `get with the app's token file: ${run.err}`);
+    const stranger = path.join(root, 'stranger.token');
+    fs.writeFileSync(stranger, 'not-a-configured-token\n');
+    run = kvctl(socket, stranger, 'get', 'rotation');
+    assert.equal(run.code, 3, `a wrong token: ${run.out}${run.err}`);
+    assert.match(run.err, /UNAUTHENTICATED/);
+
+    // Rotation: the Secret gets a new token; the kubelet updates both
+    // volumes by swapping ..data. No signal is sent to kvd.
+    const oldToken = path.join(root, 'old.token');
+    fs.copyFileSync(tokenFile, oldToken);
+    const rotated = structuredClone(secret);
+    delete rotated.data;
+    rotated.stringData = { ...(secret.stringData ?? {}), [tokenKey]: crypto.randomBytes(32).toString('hex') };
+    for (const [, { dir, volume }] of Object.entries({ ...kvdRoot.dirs, ...appRoot.dirs })) {
+      if (volume.secret) update(dir, payloadOf(volume, rotated), fsGroup);
+    }
+    assert.equal(fs.readFileSync(appToken, 'utf8'), tokenOf(rotated));
+    // A bounded wait for the poll, not a timing assertion.
+    const seconds = 3 * parseInt(flag(kvd, 'token-reload-interval'), 10) + 10;
+    const swapped = Date.now();
+    await waitFor('the rotated token to work and the old one to be refused', () => {
+      const fresh = kvctl(socket, appToken, 'get', 'rotation');
+      const stale = kvctl(socket, oldToken, 'get', 'rotation');
+      return fresh.code === 0 && stale.code === 3 && /UNAUTHENTICATED/.test(stale.err);
+    }, seconds);
+    console.log(`     the rotated token applied ${((Date.now() - swapped) / 1000).toFixed(1)} s after the ..data swap (information, not a check)`);
+    assert.equal(started.exit, null, 'kvd exited');
+    // kvd ran as the pod's user: the SQLite file it made is its own.
+    const dataDir = rewritePath('/var/lib/kvd', kvdRoot.base);
+    const db = fs.readdirSync(dataDir).find(f => f.endsWith('.db'));
+    assert.ok(db, `no database in ${dataDir}`);
+    assert.equal(fs.statSync(path.join(dataDir, db)).uid, runAsUser, `${db}'s owner`);
+    // The log line may still be in the pipe.
+    const rotation = /token poll: client "[^"]+": token rotated sha256:[0-9a-f]{12} -> sha256:[0-9a-f]{12}/;
+    await waitFor(`kvd's log to name the rotation by fingerprint`, () => rotation.test(started.stderr), 10)
+      .catch(error => { throw new Error(`${error.message}; log:\n${started.stderr}`); });
+    assert.ok(!started.stderr.includes(tokenOf(rotated)), 'the new token is in the log');
+    assert.ok(!started.stderr.includes(tokenOf(secret)), 'the old token is in the log');
+    started.child.kill('SIGTERM');
+    const code = await Promise.race([started.exited,
+      new Promise(resolve => setTimeout(() => resolve('timeout'), 60000))]);
+    assert.equal(code, 0, `SIGTERM: exit ${code}\n${started.stderr}`);
+  } finally {
+    if (started.exit === null) started.child.kill('SIGKILL');
   }
 });
+
+check('control: a token file others may read stops kvd at startup', () => {
+  const { base } = layOut(kvd, 'loose', { modeOverride: 0o444 });
+  const { argv, env } = kvdCommand(base);
+  const run = spawnSync('setpriv', argv, { env, cwd: base, encoding: 'utf8', timeout: 60000 });
+  const tokenFile = rewritePath(config.client[0].token_file, base);
+  assert.equal(run.status, 2, `kvd exited ${run.status}:\n${run.stdout}${run.stderr}`);
+  assert.match(run.stderr, new RegExp(`token file ${tokenFile} has mode 0444`));
+  assert.match(run.stderr, /chmod 600/);
+});
+
+check('control: a Secret file the pod\'s user cannot read says what to change', () => {
+  // The kubelet adds the group's read bit for an fsGroup, so a 0400 file
+  // (root:root) is what a pod without fsGroup gets for defaultMode 0400.
+  const { base } = layOut(kvd, 'unreadable', { modeOverride: 0o400, noFsGroup: true });
+  const { argv, env } = kvdCommand(base);
+  const run = spawnSync('setpriv', argv, { env, cwd: base, encoding: 'utf8', timeout: 60000 });
+  assert.equal(run.status, 2, `kvd exited ${run.status}:\n${run.stdout}${run.stderr}`);
+  assert.match(run.stderr, /cannot be opened: Permission denied \(owner uid 0, group gid 0, mode 0400; kvd runs as uid \d+/);
+  assert.match(run.stderr, /defaultMode: 0440 and the pod's fsGroup/);
+});
+
+fs.rmSync(root, { recursive: true, force: true });
 
 console.log(failures === 0 ? 'PASS' : `FAIL: ${failures} check(s) failed`);
 process.exit(failures === 0 ? 0 : 1);

@@ -19,6 +19,7 @@
 #include "tools/kvctl/commands.h"
 #include "tools/kvctl/error_report.h"
 #include "tools/kvctl/exit_code.h"
+#include "tools/kvctl/health.h"
 #include "tools/kvctl/progress.h"
 #include "tools/kvctl/transfer.h"
 
@@ -41,6 +42,7 @@ constexpr char kFooter[] =
   kvctl --store default export --output dump.jsonl
   kvctl --store orders import --input dump.jsonl
   kvctl --json get greeting
+  kvctl --addr unix:/run/kvd/kvd.sock health --service kvd.ready
 
 Exit codes:
   0  success
@@ -53,6 +55,8 @@ Exit codes:
      or --output
   6  import: the input is not in the export format (the message names the
      line)
+health: 0 SERVING, 1 NOT_SERVING, 3 SERVICE_UNKNOWN (or another refusal),
+  4 kvd could not be reached
 
 Environment:
   KVD_ADDR   the default for --addr
@@ -66,6 +70,7 @@ Errors go to stderr as one line: kvctl: <what>: <kvd's message> (<gRPC code>).
   set, delete  {"key":"k","ok":true,"store":"default"}
   exists  {"exists":true,"key":"k","store":"default"}
   keys    {"keys":["a","b"],"store":"default"}
+  health  {"service":"kvd.ready","status":"SERVING"}
   import, export --output  a summary {"command":"import","keys":6,...}
 and errors go to stderr as one JSON line, with the same exit codes:
   {"error":{"error_code":"NO_SUCH_KEY","exit_code":1,"grpc_code":"NOT_FOUND",
@@ -251,6 +256,25 @@ int RunKvctl(int argc, char** argv) {
                               "Example:\n"
                               "  kvctl --store cache keys | wc -l");
 
+  CLI::App* health = AddCommand(
+      app, "health", "ask kvd's gRPC health service (grpc.health.v1 Check)",
+      "Prints SERVING, NOT_SERVING or SERVICE_UNKNOWN: the answer Kubernetes' "
+      "gRPC\nprobes get. Exits 0 only for SERVING; 1 for NOT_SERVING, 3 for "
+      "SERVICE_UNKNOWN,\n4 if kvd cannot be reached. kvd answers \"\" (the "
+      "server), \"kvd.ready\"\n(readiness: NOT_SERVING while draining) and "
+      "\"store:NAME\" (a store's backend).\n\n"
+      "Examples:\n"
+      "  kvctl health\n"
+      "  kvctl --addr unix:/run/kvd/kvd.sock health --service kvd.ready\n"
+      "  kubectl exec POD -c kvd -- kvctl --addr unix:/run/kvd/kvd.sock "
+      "health");
+  std::string service;
+  health
+      ->add_option("--service", service,
+                   "the service to ask about (default \"\": the server as a "
+                   "whole)")
+      ->type_name("NAME");
+
   bool quiet = false;
   constexpr char kQuietHelp[] = "no progress lines and no summary on stderr";
 
@@ -372,6 +396,8 @@ int RunKvctl(int argc, char** argv) {
     code = RunExists(env, key);
   } else if (keys->parsed()) {
     code = RunKeys(env);
+  } else if (health->parsed()) {
+    code = RunHealth(env, service);
   } else if (exporter->parsed()) {
     ProgressOptions progress;
     progress.quiet = quiet;
