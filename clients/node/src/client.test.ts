@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 
 import { Metadata, Server, ServerCredentials, status, type ServiceDefinition } from "@grpc/grpc-js";
 
-import { KeyValueDefinition, type OpenRequest, type OpenResponse } from "./gen/kv/v1/kv";
+import { KeyValueDefinition, type OpenRequest, type OpenResponse } from "./gen/kv/v1/kv.js";
 import {
   DEFAULT_ADDRESS,
   ErrorCode,
@@ -19,7 +19,7 @@ import {
   isNoSuchStore,
   isServerUnavailable,
   resolveAddress,
-} from "./index";
+} from "./index.js";
 
 // Open's behaviour in the fake, by store name.
 const seenAuthorization: string[] = [];

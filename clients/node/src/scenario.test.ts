@@ -19,7 +19,7 @@ import {
   isNoSuchStore,
   isServerUnavailable,
   isStoreTableFull,
-} from "./index";
+} from "./index.js";
 
 const P = "scenario-node/";
 const MiB = 1024 * 1024;
