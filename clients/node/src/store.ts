@@ -171,6 +171,7 @@ class Connection {
     if (this.token) metadata.set("authorization", `Bearer ${this.token}`);
     return new Promise<Res>((resolve, reject) => {
       let onAbort: (() => void) | undefined;
+      let settled = false;
       const call = this.client.makeUnaryRequest(
         `/${KeyValueDefinition.fullName}/${method.name}`,
         (message: Req) => Buffer.from(method.requestType.encode(message).finish()),
@@ -179,12 +180,14 @@ class Connection {
         metadata,
         { deadline },
         (error, response) => {
+          settled = true;
           if (onAbort) signal!.removeEventListener("abort", onAbort);
           if (error) reject(KvError.fromGrpc(error, this.address));
           else resolve(response as Res);
         },
       );
-      if (signal) {
+      // A long-lived signal keeps no listener of a finished call.
+      if (signal && !settled) {
         // Reject first, so the caller sees AbortedError rather than the
         // CANCELLED status that cancel() then reports (a no-op rejection).
         onAbort = () => {
