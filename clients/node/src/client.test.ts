@@ -144,7 +144,7 @@ describe("client", () => {
     assert.equal(e.message, 'NO_SUCH_STORE: store "orders" is not defined');
     assert.ok(isNoSuchStore(e));
     assert.ok(e instanceof NoSuchStoreError);
-    assert.equal(e.name, "NoSuchStoreError");
+    assert.equal(e.name, "KvError");
   });
 
   test("an unknown ErrorCode name is UNSPECIFIED", async () => {

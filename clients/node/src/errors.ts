@@ -71,7 +71,9 @@ export function errorCodeFromMetadata(metadata: Metadata | undefined | null): Er
  * instance of the subclass for its ErrorCode (`NoSuchKeyError`, ...) or, when
  * kvd sent no ErrorCode, for what happened on the way (`UnavailableError`,
  * `DeadlineExceededError`, `AbortedError`), so callers may branch with
- * `instanceof` or with the `isX(e)` guards below; both say the same.
+ * `instanceof` or with the `isX(e)` guards below; both say the same. `name`
+ * stays "KvError" for all of them, as before the subclasses existed, except
+ * AbortedError's ("AbortError", as for `fetch`).
  */
 export class KvError extends Error {
   override readonly name: string = "KvError";
@@ -141,7 +143,6 @@ export class KvError extends Error {
 
 /** NO_SUCH_KEY: `get` of a key that does not exist (gRPC NOT_FOUND). */
 export class NoSuchKeyError extends KvError {
-  override readonly name: string = "NoSuchKeyError";
   constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
     super(ErrorCode.NO_SUCH_KEY, grpcCode, message, options);
   }
@@ -149,7 +150,6 @@ export class NoSuchKeyError extends KvError {
 
 /** NO_SUCH_STORE: `open` of a store kvd does not define (gRPC NOT_FOUND). */
 export class NoSuchStoreError extends KvError {
-  override readonly name: string = "NoSuchStoreError";
   constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
     super(ErrorCode.NO_SUCH_STORE, grpcCode, message, options);
   }
@@ -157,7 +157,6 @@ export class NoSuchStoreError extends KvError {
 
 /** ACCESS_DENIED: the caller is not granted the store (gRPC PERMISSION_DENIED). */
 export class AccessDeniedError extends KvError {
-  override readonly name: string = "AccessDeniedError";
   constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
     super(ErrorCode.ACCESS_DENIED, grpcCode, message, options);
   }
@@ -165,7 +164,6 @@ export class AccessDeniedError extends KvError {
 
 /** INVALID_STORE: a closed, reclaimed or never-issued handle (gRPC FAILED_PRECONDITION); open the store again. */
 export class InvalidStoreError extends KvError {
-  override readonly name: string = "InvalidStoreError";
   constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
     super(ErrorCode.INVALID_STORE, grpcCode, message, options);
   }
@@ -173,7 +171,6 @@ export class InvalidStoreError extends KvError {
 
 /** STORE_TABLE_FULL: the caller holds the maximum number of open handles (gRPC RESOURCE_EXHAUSTED). */
 export class StoreTableFullError extends KvError {
-  override readonly name: string = "StoreTableFullError";
   constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
     super(ErrorCode.STORE_TABLE_FULL, grpcCode, message, options);
   }
@@ -186,7 +183,6 @@ export class StoreTableFullError extends KvError {
  * RESOURCE_EXHAUSTED or INTERNAL.
  */
 export class IoError extends KvError {
-  override readonly name: string = "IoError";
   constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
     super(ErrorCode.IO, grpcCode, message, options);
   }
@@ -199,7 +195,6 @@ export class IoError extends KvError {
  * address. Worth a retry, possibly elsewhere.
  */
 export class UnavailableError extends KvError {
-  override readonly name: string = "UnavailableError";
   /** The kvd address the call went to ("host:port" or "unix:/path"), when known. */
   readonly address: string | undefined;
   constructor(address: string | undefined, message: string, options?: { cause?: unknown }) {
@@ -210,7 +205,6 @@ export class UnavailableError extends KvError {
 
 /** The call's deadline expired before kvd answered. ErrorCode UNSPECIFIED, gRPC DEADLINE_EXCEEDED. */
 export class DeadlineExceededError extends KvError {
-  override readonly name: string = "DeadlineExceededError";
   /** The kvd address the call went to, when known. */
   readonly address: string | undefined;
   constructor(address: string | undefined, message: string, options?: { cause?: unknown }) {
