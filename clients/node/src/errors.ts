@@ -4,7 +4,7 @@
 
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
 
-import { ErrorCode as WireErrorCode, errorCodeFromJSON } from "./gen/kv/v1/kv";
+import { ErrorCode as WireErrorCode, errorCodeFromJSON } from "./gen/kv/v1/kv.js";
 
 /**
  * kv.v1.ErrorCode, the error variant of Spin's key-value interface, by its
@@ -66,9 +66,17 @@ export function errorCodeFromMetadata(metadata: Metadata | undefined | null): Er
   return FROM_WIRE[wire] ?? ErrorCode.UNSPECIFIED;
 }
 
-/** A failed kvd call. */
+/**
+ * A failed kvd call. Every rejection of this client is a KvError, and is an
+ * instance of the subclass for its ErrorCode (`NoSuchKeyError`, ...) or, when
+ * kvd sent no ErrorCode, for what happened on the way (`UnavailableError`,
+ * `DeadlineExceededError`, `AbortedError`), so callers may branch with
+ * `instanceof` or with the `isX(e)` guards below; both say the same. `name`
+ * stays "KvError" for all of them, as before the subclasses existed, except
+ * AbortedError's ("AbortError", as for `fetch`).
+ */
 export class KvError extends Error {
-  override readonly name = "KvError";
+  override readonly name: string = "KvError";
   /** The kv.v1.ErrorCode kvd sent; UNSPECIFIED if it sent none. */
   readonly code: ErrorCode;
   /** The canonical gRPC status code (`status.NOT_FOUND` etc. from @grpc/grpc-js). */
@@ -90,19 +98,132 @@ export class KvError extends Error {
     return status[this.grpcCode] ?? String(this.grpcCode);
   }
 
-  /** Wraps an error from @grpc/grpc-js; other errors are returned unchanged. */
-  static fromGrpc(error: unknown): unknown {
+  /**
+   * Wraps an error from @grpc/grpc-js in the KvError subclass for its
+   * ErrorCode; other errors are returned unchanged. `address` (the kvd
+   * address the call went to) goes into the message of the errors kvd did
+   * not classify: unreachable, deadline exceeded, cancelled.
+   */
+  static fromGrpc(error: unknown, address?: string): unknown {
     if (!isServiceError(error)) return error;
-    return new KvError(
-      errorCodeFromMetadata(error.metadata),
-      error.code,
-      error.details || error.message,
-      { cause: error },
-    );
+    const code = errorCodeFromMetadata(error.metadata);
+    const details = error.details || error.message;
+    const options = { cause: error };
+    const at = address === undefined ? "kvd" : `kvd at ${address}`;
+    switch (code) {
+      case ErrorCode.NO_SUCH_KEY:
+        return new NoSuchKeyError(error.code, details, options);
+      case ErrorCode.NO_SUCH_STORE:
+        return new NoSuchStoreError(error.code, details, options);
+      case ErrorCode.ACCESS_DENIED:
+        return new AccessDeniedError(error.code, details, options);
+      case ErrorCode.INVALID_STORE:
+        return new InvalidStoreError(error.code, details, options);
+      case ErrorCode.STORE_TABLE_FULL:
+        return new StoreTableFullError(error.code, details, options);
+      case ErrorCode.IO:
+        return new IoError(error.code, details, options);
+      case ErrorCode.UNSPECIFIED:
+        break;
+    }
+    switch (error.code) {
+      case status.UNAVAILABLE:
+        return new UnavailableError(address, `cannot reach ${at}: ${details}`, options);
+      case status.DEADLINE_EXCEEDED:
+        return new DeadlineExceededError(address, `deadline exceeded waiting for ${at}: ${details}`, options);
+      default:
+        return new KvError(code, error.code, details, options);
+    }
   }
 
   override toString(): string {
-    return `KvError: ${this.message} (${this.grpcCodeName})`;
+    return `${this.name}: ${this.message} (${this.grpcCodeName})`;
+  }
+}
+
+/** NO_SUCH_KEY: `get` of a key that does not exist (gRPC NOT_FOUND). */
+export class NoSuchKeyError extends KvError {
+  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.NO_SUCH_KEY, grpcCode, message, options);
+  }
+}
+
+/** NO_SUCH_STORE: `open` of a store kvd does not define (gRPC NOT_FOUND). */
+export class NoSuchStoreError extends KvError {
+  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.NO_SUCH_STORE, grpcCode, message, options);
+  }
+}
+
+/** ACCESS_DENIED: the caller is not granted the store (gRPC PERMISSION_DENIED). */
+export class AccessDeniedError extends KvError {
+  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.ACCESS_DENIED, grpcCode, message, options);
+  }
+}
+
+/** INVALID_STORE: a closed, reclaimed or never-issued handle (gRPC FAILED_PRECONDITION); open the store again. */
+export class InvalidStoreError extends KvError {
+  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.INVALID_STORE, grpcCode, message, options);
+  }
+}
+
+/** STORE_TABLE_FULL: the caller holds the maximum number of open handles (gRPC RESOURCE_EXHAUSTED). */
+export class StoreTableFullError extends KvError {
+  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.STORE_TABLE_FULL, grpcCode, message, options);
+  }
+}
+
+/**
+ * IO: any other failure kvd classified; `grpcCode` says which: UNAVAILABLE
+ * (the store's backend is down, {@link isBackendUnavailable}),
+ * INVALID_ARGUMENT (a malformed request, {@link isInvalidArgument}),
+ * RESOURCE_EXHAUSTED or INTERNAL.
+ */
+export class IoError extends KvError {
+  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.IO, grpcCode, message, options);
+  }
+}
+
+/**
+ * kvd could not be reached at `address` (nothing listening, no such unix
+ * socket, DNS, TLS), or it answered UNAVAILABLE without an ErrorCode (shutting
+ * down). ErrorCode UNSPECIFIED, gRPC UNAVAILABLE; the message names the
+ * address. Worth a retry, possibly elsewhere.
+ */
+export class UnavailableError extends KvError {
+  /** The kvd address the call went to ("host:port" or "unix:/path"), when known. */
+  readonly address: string | undefined;
+  constructor(address: string | undefined, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.UNSPECIFIED, status.UNAVAILABLE, message, options);
+    this.address = address;
+  }
+}
+
+/** The call's deadline expired before kvd answered. ErrorCode UNSPECIFIED, gRPC DEADLINE_EXCEEDED. */
+export class DeadlineExceededError extends KvError {
+  /** The kvd address the call went to, when known. */
+  readonly address: string | undefined;
+  constructor(address: string | undefined, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.UNSPECIFIED, status.DEADLINE_EXCEEDED, message, options);
+    this.address = address;
+  }
+}
+
+/**
+ * The call's `AbortSignal` fired: the call was cancelled (gRPC CANCELLED,
+ * ErrorCode UNSPECIFIED) and its promise rejected at once. `cause` is the
+ * signal's `reason`. Its `name` is "AbortError", as for `fetch`, so code that
+ * checks `e.name === "AbortError"` works unchanged. A write may still have
+ * been committed if kvd received it before the cancellation.
+ */
+export class AbortedError extends KvError {
+  override readonly name: string = "AbortError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.UNSPECIFIED, status.CANCELLED, message, options);
   }
 }
 
@@ -149,6 +270,11 @@ export function isBackendUnavailable(e: unknown): e is KvError {
   return isKvError(e, ErrorCode.IO) && e.grpcCode === status.UNAVAILABLE;
 }
 
+/** Any failure kvd classified as IO, whatever its gRPC code (an {@link IoError}). */
+export function isIoError(e: unknown): e is KvError {
+  return isKvError(e, ErrorCode.IO);
+}
+
 /** A malformed request: empty, oversize or non-UTF-8 key, oversize value (IO with gRPC INVALID_ARGUMENT). */
 export function isInvalidArgument(e: unknown): e is KvError {
   return isKvError(e, ErrorCode.IO) && e.grpcCode === status.INVALID_ARGUMENT;
@@ -165,4 +291,9 @@ export function isServerUnavailable(e: unknown): e is KvError {
 /** The call's deadline expired before kvd answered. */
 export function isDeadlineExceeded(e: unknown): e is KvError {
   return isKvError(e) && e.grpcCode === status.DEADLINE_EXCEEDED;
+}
+
+/** The call was cancelled by its `AbortSignal` (an {@link AbortedError}). */
+export function isAborted(e: unknown): e is KvError {
+  return e instanceof AbortedError;
 }

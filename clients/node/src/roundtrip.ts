@@ -7,7 +7,7 @@
 // Exit code: 0 success; 1 the key is missing (get), `exists` is false, or the
 // call failed; 2 bad usage.
 
-import { Store, isNoSuchKey } from "./index";
+import { Store, isNoSuchKey } from "./index.js";
 
 const USAGE = "usage: roundtrip.js set KEY HEX_VALUE | get KEY | exists KEY | delete KEY";
 

@@ -2,8 +2,8 @@
 
 import { Client, credentials as grpcCredentials, Metadata, status, type ChannelCredentials } from "@grpc/grpc-js";
 
-import { ErrorCode, KvError } from "./errors";
-import { KeyValueDefinition, type MessageFns } from "./gen/kv/v1/kv";
+import { AbortedError, ErrorCode, InvalidStoreError, KvError } from "./errors.js";
+import { KeyValueDefinition, type MessageFns } from "./gen/kv/v1/kv.js";
 
 const KV = KeyValueDefinition.methods;
 
@@ -26,7 +26,7 @@ export interface TlsOptions {
 export interface StoreOptions {
   /** "host:port" or "unix:/path". Default: $KVD_ADDR, else "127.0.0.1:50051". */
   address?: string;
-  /** Deadline of each call, in milliseconds. Default 10000. */
+  /** Deadline of each call, in milliseconds; a call's own `timeoutMs` or `deadline` overrides it. Default 10000. */
   timeoutMs?: number;
   /** Use TLS: `true` for the system's roots, or explicit certificates. Default: plaintext. */
   tls?: boolean | TlsOptions;
@@ -34,6 +34,65 @@ export interface StoreOptions {
   token?: string;
   /** Largest response accepted, in bytes. Default 64 MiB (kvd values are at most 1 MiB unless raised). */
   maxReceiveMessageBytes?: number;
+}
+
+/**
+ * Settings of one call, the last argument of every Store method. All optional.
+ * A call's deadline is `deadline` if set, else now + `timeoutMs` if set, else
+ * now + the store's `timeoutMs` (default 10 s); setting both here is an error.
+ */
+export interface CallOptions {
+  /**
+   * Aborting it cancels the call (the gRPC call is cancelled, kvd stops
+   * working on it) and rejects the promise at once with an {@link AbortedError}
+   * (`isAborted(e)`, `e.name === "AbortError"`, `e.cause` is the signal's
+   * reason). An already aborted signal rejects before anything is sent. A write
+   * kvd received before the cancellation may still be committed.
+   */
+  signal?: AbortSignal;
+  /** This call's deadline, in milliseconds from now; overrides the store's `timeoutMs`. */
+  timeoutMs?: number;
+  /** This call's deadline as a point in time (a `Date` or milliseconds since the epoch). */
+  deadline?: Date | number;
+}
+
+/**
+ * `Store.open`'s options: how to reach kvd ({@link StoreOptions}), plus the
+ * `signal` and `deadline` of the Open call itself. `timeoutMs` is both the
+ * Open call's deadline (unless `deadline` is set) and the store's default.
+ */
+export interface OpenOptions extends StoreOptions {
+  /** Aborts the Open call (see {@link CallOptions.signal}); the store, once open, does not watch it. */
+  signal?: AbortSignal;
+  /** The Open call's deadline as a point in time; later calls use `timeoutMs`. */
+  deadline?: Date | number;
+}
+
+function checkTimeout(what: string, ms: unknown): number {
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
+    throw new TypeError(`kvd: ${what} must be a finite number of milliseconds >= 0, got ${String(ms)}`);
+  }
+  return ms;
+}
+
+function checkDeadline(deadline: unknown): Date {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (typeof at !== "number" || !Number.isFinite(at)) {
+    throw new TypeError(`kvd: deadline must be a valid Date or milliseconds since the epoch, got ${String(deadline)}`);
+  }
+  return new Date(at);
+}
+
+function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) throw new TypeError(`kvd: signal must be an AbortSignal, got ${String(signal)}`);
+  return signal;
+}
+
+function abortedError(method: string, signal: AbortSignal): AbortedError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : reason === undefined ? "" : String(reason);
+  return new AbortedError(`kvd: ${method} was aborted${why ? `: ${why}` : ""}`, { cause: reason });
 }
 
 /** The address `options` names, after the $KVD_ADDR and default fallbacks. */
@@ -76,24 +135,44 @@ class Connection {
   private readonly client: Client;
   private readonly timeoutMs: number;
   private readonly token: string | undefined;
+  /** The kvd address, for the messages of errors kvd did not classify. */
+  readonly address: string;
 
   constructor(options: StoreOptions) {
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.timeoutMs = options.timeoutMs === undefined ? 10_000 : checkTimeout("timeoutMs", options.timeoutMs);
     this.token = options.token;
+    this.address = resolveAddress(options);
     // Channels with the same address and options share one connection
     // (grpc-js pools subchannels), so many open stores cost one socket.
-    this.client = new Client(resolveAddress(options), channelCredentials(options), {
+    this.client = new Client(this.address, channelCredentials(options), {
       "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 64 * 1024 * 1024,
       "grpc.max_send_message_length": -1,
     });
   }
 
-  call<Req, Res>(method: Method<Req, Res>, request: Req): Promise<Res> {
+  /** Runs one unary call with `options`' deadline and signal; rejects with a KvError. */
+  call<Req, Res>(method: Method<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {
+    let deadline: Date;
+    let signal: AbortSignal | undefined;
+    try {
+      if (options.deadline !== undefined && options.timeoutMs !== undefined) {
+        throw new TypeError("kvd: set a call's deadline or its timeoutMs, not both");
+      }
+      deadline =
+        options.deadline !== undefined
+          ? checkDeadline(options.deadline)
+          : new Date(Date.now() + (options.timeoutMs === undefined ? this.timeoutMs : checkTimeout("timeoutMs", options.timeoutMs)));
+      signal = checkSignal(options.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (signal?.aborted) return Promise.reject(abortedError(method.name, signal));
     const metadata = new Metadata();
     if (this.token) metadata.set("authorization", `Bearer ${this.token}`);
-    const deadline = new Date(Date.now() + this.timeoutMs);
     return new Promise<Res>((resolve, reject) => {
-      this.client.makeUnaryRequest(
+      let onAbort: (() => void) | undefined;
+      let settled = false;
+      const call = this.client.makeUnaryRequest(
         `/${KeyValueDefinition.fullName}/${method.name}`,
         (message: Req) => Buffer.from(method.requestType.encode(message).finish()),
         (bytes: Buffer) => method.responseType.decode(bytes),
@@ -101,10 +180,22 @@ class Connection {
         metadata,
         { deadline },
         (error, response) => {
-          if (error) reject(KvError.fromGrpc(error));
+          settled = true;
+          if (onAbort) signal!.removeEventListener("abort", onAbort);
+          if (error) reject(KvError.fromGrpc(error, this.address));
           else resolve(response as Res);
         },
       );
+      // A long-lived signal keeps no listener of a finished call.
+      if (signal && !settled) {
+        // Reject first, so the caller sees AbortedError rather than the
+        // CANCELLED status that cancel() then reports (a no-op rejection).
+        onAbort = () => {
+          reject(abortedError(method.name, signal!));
+          call.cancel();
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
     });
   }
 
@@ -117,7 +208,8 @@ class Connection {
  * An open kvd store: `await Store.open("default")`. Values are bytes
  * (`Uint8Array`; strings are stored as UTF-8); keys are non-empty UTF-8
  * strings of at most 256 bytes. Every failed call rejects with a
- * {@link KvError}.
+ * {@link KvError}. Every method takes {@link CallOptions} last: an
+ * `AbortSignal` and a deadline overriding the store's `timeoutMs`.
  *
  * Close it when done: `await using store = await Store.open(...)` (TypeScript
  * 5.2+) or `try { ... } finally { await store.close(); }`. kvd reclaims
@@ -135,10 +227,12 @@ export class Store implements AsyncDisposable {
   ) {}
 
   /** Opens the store `name` ("default" always exists; others come from kvd's runtime config). */
-  static async open(name: string, options: StoreOptions = {}): Promise<Store> {
+  static async open(name: string, options: OpenOptions = {}): Promise<Store> {
     const connection = new Connection(options);
     try {
-      const response = await connection.call(KV.open, { name });
+      const call: CallOptions = { signal: options.signal };
+      if (options.deadline !== undefined) call.deadline = options.deadline;
+      const response = await connection.call(KV.open, { name }, call);
       return new Store(connection, name, response.store);
     } catch (e) {
       connection.close();
@@ -147,21 +241,21 @@ export class Store implements AsyncDisposable {
   }
 
   /** Opens the "default" store. */
-  static openDefault(options: StoreOptions = {}): Promise<Store> {
+  static openDefault(options: OpenOptions = {}): Promise<Store> {
     return Store.open("default", options);
   }
 
   /** The value under `key`. Rejects with NO_SUCH_KEY ({@link isNoSuchKey}) if there is none. */
-  async get(key: string): Promise<Uint8Array> {
+  async get(key: string, options?: CallOptions): Promise<Uint8Array> {
     this.live();
-    const response = await this.connection.call(KV.get, { store: this.handle, key });
+    const response = await this.connection.call(KV.get, { store: this.handle, key }, options);
     return response.value;
   }
 
   /** The value under `key`, or null if there is none. Other errors reject as usual. */
-  async getOrNull(key: string): Promise<Uint8Array | null> {
+  async getOrNull(key: string, options?: CallOptions): Promise<Uint8Array | null> {
     try {
-      return await this.get(key);
+      return await this.get(key, options);
     } catch (e) {
       if (e instanceof KvError && e.code === ErrorCode.NO_SUCH_KEY) return null;
       throw e;
@@ -169,42 +263,42 @@ export class Store implements AsyncDisposable {
   }
 
   /** Stores `value` under `key`, replacing any value; resolves once the write is committed. A string is stored as UTF-8. */
-  async set(key: string, value: Uint8Array | string): Promise<void> {
+  async set(key: string, value: Uint8Array | string, options?: CallOptions): Promise<void> {
     this.live();
-    await this.connection.call(KV.set, { store: this.handle, key, value: asBuffer(value) });
+    await this.connection.call(KV.set, { store: this.handle, key, value: asBuffer(value) }, options);
   }
 
   /** Removes `key`. Deleting a missing key succeeds. */
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options?: CallOptions): Promise<void> {
     this.live();
-    await this.connection.call(KV.delete, { store: this.handle, key });
+    await this.connection.call(KV.delete, { store: this.handle, key }, options);
   }
 
   /** Whether `key` has a value. */
-  async exists(key: string): Promise<boolean> {
+  async exists(key: string, options?: CallOptions): Promise<boolean> {
     this.live();
-    const response = await this.connection.call(KV.exists, { store: this.handle, key });
+    const response = await this.connection.call(KV.exists, { store: this.handle, key }, options);
     return response.exists;
   }
 
   /** Every key in the store, in byte order. */
-  async getKeys(): Promise<string[]> {
+  async getKeys(options?: CallOptions): Promise<string[]> {
     this.live();
-    const response = await this.connection.call(KV.getKeys, { store: this.handle });
+    const response = await this.connection.call(KV.getKeys, { store: this.handle }, options);
     return response.keys;
   }
 
   /** The value under `key` parsed as UTF-8 JSON. Rejects with NO_SUCH_KEY if there is none, SyntaxError if it is not JSON. */
-  async getJson<T = unknown>(key: string): Promise<T> {
-    const value = await this.get(key);
+  async getJson<T = unknown>(key: string, options?: CallOptions): Promise<T> {
+    const value = await this.get(key, options);
     return JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("utf8")) as T;
   }
 
   /** Stores `value` as UTF-8 JSON under `key`. */
-  async setJson(key: string, value: unknown): Promise<void> {
+  async setJson(key: string, value: unknown, options?: CallOptions): Promise<void> {
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError(`kvd: setJson(${JSON.stringify(key)}): the value has no JSON form`);
-    await this.set(key, text);
+    await this.set(key, text, options);
   }
 
   /**
@@ -212,11 +306,11 @@ export class Store implements AsyncDisposable {
    * calls reject with INVALID_STORE (gRPC FAILED_PRECONDITION), as kvd
    * answers for a closed handle.
    */
-  async close(): Promise<void> {
+  async close(options?: CallOptions): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.connection.call(KV.close, { store: this.handle });
+      await this.connection.call(KV.close, { store: this.handle }, options);
     } finally {
       this.connection.close();
     }
@@ -229,8 +323,7 @@ export class Store implements AsyncDisposable {
 
   private live(): void {
     if (this.closed) {
-      throw new KvError(
-        ErrorCode.INVALID_STORE,
+      throw new InvalidStoreError(
         status.FAILED_PRECONDITION,
         `INVALID_STORE: store handle ${this.handle} ("${this.name}") was closed by this client; call Store.open to get a new handle`,
       );
