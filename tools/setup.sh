@@ -88,6 +88,9 @@ packages=(
   libgeronimo-annotation-1.3-spec-java
   libjsr305-java
   liberror-prone-java
+  # The C++ client's CMake build (clients/cpp/CMakeLists.txt) and its
+  # consumer tests (add_subdirectory, cmake --install + pkg-config).
+  cmake
 )
 
 installed() {
