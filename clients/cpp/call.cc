@@ -102,7 +102,8 @@ absl::Status Finish(const grpc::Status& status,
   // UNAVAILABLE: no connection. UNKNOWN: gRPC could not even make the
   // channel (e.g. a unix socket path over 107 bytes). kvd itself attaches an
   // ErrorCode to every error it sends.
-  if ((absl::IsUnavailable(result) || absl::IsUnknown(result)) &&
+  if (!address.empty() &&
+      (absl::IsUnavailable(result) || absl::IsUnknown(result)) &&
       ErrorCodeOf(result) == kv::v1::ERROR_CODE_UNSPECIFIED) {
     return absl::UnavailableError(
         absl::StrCat("cannot reach kvd at ", address, ": ", result.message()));

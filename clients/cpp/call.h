@@ -49,7 +49,8 @@ void PrepareContext(grpc::ClientContext& context, const Options& options,
 // A finished call's outcome, with kvd's ErrorCode attached. A transport
 // failure (UNAVAILABLE or UNKNOWN without an ErrorCode: kvd never answered)
 // keeps its code and gets a
-// message naming `address`: "cannot reach kvd at ADDRESS: ...".
+// message naming `address`: "cannot reach kvd at ADDRESS: ..." (unless
+// `address` is empty: a Store over the caller's own channel).
 absl::Status Finish(const grpc::Status& status,
                     const grpc::ClientContext& context,
                     absl::string_view address);

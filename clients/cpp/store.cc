@@ -15,8 +15,6 @@ namespace {
 using internal::Invoke;
 
 constexpr char kDefaultAddress[] = "127.0.0.1:50051";
-// What errors name when the caller brought its own channel.
-constexpr char kGivenChannel[] = "the channel given to kvd::Store::Open";
 
 // The longest a destructor's background Close may stay in flight.
 constexpr absl::Duration kReleaseTimeout = absl::Seconds(2);
@@ -29,11 +27,6 @@ std::shared_ptr<grpc::ChannelCredentials> CredentialsFor(
   ssl.pem_cert_chain = options.tls_client_cert_pem;
   ssl.pem_private_key = options.tls_client_key_pem;
   return grpc::SslCredentials(ssl);
-}
-
-// What errors of a Store opened over a caller's channel name.
-std::string AddressOfGivenChannel(const Options& options) {
-  return options.address.empty() ? kGivenChannel : options.address;
 }
 
 }  // namespace
@@ -60,8 +53,9 @@ absl::StatusOr<Store> Store::Open(absl::string_view name,
 absl::StatusOr<Store> Store::Open(
     absl::string_view name, std::shared_ptr<grpc::ChannelInterface> channel,
     const Options& options) {
-  return OpenOver(name, std::move(channel), options,
-                  AddressOfGivenChannel(options));
+  // The caller made the channel and knows where it goes: its errors are
+  // left as gRPC reports them (kvctl reports them its own way).
+  return OpenOver(name, std::move(channel), options, "");
 }
 
 absl::StatusOr<Store> Store::OpenDefault(const Options& options) {
@@ -77,8 +71,7 @@ void Store::OpenAsync(absl::string_view name, const Options& options,
 void Store::OpenAsync(absl::string_view name,
                       std::shared_ptr<grpc::ChannelInterface> channel,
                       const Options& options, Callback<Store> done) {
-  OpenOverAsync(name, std::move(channel), options,
-                AddressOfGivenChannel(options), std::move(done));
+  OpenOverAsync(name, std::move(channel), options, "", std::move(done));
 }
 
 absl::StatusOr<Store> Store::OpenOver(
@@ -208,6 +201,12 @@ absl::StatusOr<std::vector<std::string>> Store::GetKeys(
 }
 
 absl::Status Store::Close(const CallOptions& call) {
+  // Checked before the handle is taken, so a bad timeout leaves it open.
+  if (absl::StatusOr<absl::Duration> timeout =
+          internal::CallTimeout(options_, call);
+      !timeout.ok()) {
+    return timeout.status();
+  }
   const uint32_t handle = handle_.exchange(0);
   if (stub_ == nullptr || handle == 0) return absl::OkStatus();
   kv::v1::CloseRequest request;

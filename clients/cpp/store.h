@@ -13,7 +13,8 @@
 // exact kv.v1.ErrorCode attached (read it with kvd::ErrorCodeOf), so callers
 // tell a missing key from an unknown store from a backend that is down
 // without parsing messages. When kvd cannot be reached at all, the error is
-// UNAVAILABLE and its message starts "cannot reach kvd at ADDRESS".
+// UNAVAILABLE and its message starts "cannot reach kvd at ADDRESS" (for a
+// Store opened with Options; see Open over a channel).
 
 #include <atomic>
 #include <cstdint>
@@ -124,6 +125,8 @@ class Store {
   static absl::StatusOr<Store> OpenDefault(const Options& options = {});
   // Opens `name` over an existing channel (e.g. from NewChannel, or an
   // in-process channel in tests). Only the options' timeout and token apply.
+  // Transport errors are gRPC's own: the "cannot reach kvd at ADDRESS"
+  // wording is for Stores that made their channel from Options.
   static absl::StatusOr<Store> Open(
       absl::string_view name, std::shared_ptr<grpc::ChannelInterface> channel,
       const Options& options = {});

@@ -110,6 +110,12 @@ void Store::GetKeysAsync(Callback<std::vector<std::string>> done,
 }
 
 void Store::CloseAsync(StatusCallback done, const CallOptions& call) {
+  // Checked before the handle is taken, so a bad timeout leaves it open.
+  if (absl::StatusOr<absl::Duration> timeout =
+          internal::CallTimeout(options_, call);
+      !timeout.ok()) {
+    return done(timeout.status());
+  }
   const uint32_t handle = handle_.exchange(0);
   if (stub_ == nullptr || handle == 0) return done(absl::OkStatus());
   kv::v1::CloseRequest request;

@@ -107,6 +107,15 @@ TEST(StoreTest, NonPositiveCallTimeoutIsRefusedWithoutACall) {
   EXPECT_EQ(async.get_future().get().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(server.service().set_calls(), 0);
+
+  // A refused Close leaves the handle open.
+  EXPECT_EQ(store->Close(zero).code(), absl::StatusCode::kInvalidArgument);
+  std::promise<absl::Status> close_async;
+  store->CloseAsync([&](absl::Status s) { close_async.set_value(s); }, zero);
+  EXPECT_EQ(close_async.get_future().get().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(store->handle(), 0u);
+  EXPECT_EQ(server.service().open_handles(), 1);
 }
 
 TEST(StoreTest, AsyncRoundTrip) {
