@@ -82,8 +82,9 @@ inline bool IsUnavailable(const absl::Status& status) {
   return absl::IsUnavailable(status);
 }
 
-// Settings of one call, overriding the Store's Options. Every Store method
-// takes one as its last, optional, argument.
+// Settings of one call, overriding the Store's Options. Every call on an
+// open Store (sync and async) takes one as its last, optional, argument;
+// Open's deadline is its Options::timeout.
 struct CallOptions {
   // This call's deadline, counted from when the call starts. Unset: the
   // store's Options::timeout. Must be positive (else the call fails with
@@ -113,6 +114,10 @@ struct CallOptions {
 // called exactly once, on a gRPC thread, or on the calling thread before the
 // method returns when the call fails before starting (invalid CallOptions).
 // `done` must not block: it runs on gRPC's own threads.
+//
+// Process-wide, the client keeps gRPC initialized until exit, and runs one
+// thread of its own that deletes stubs (and so channels) off gRPC's callback
+// threads, where deleting a channel can abort (see call.h).
 class Store {
  public:
   template <typename T>
