@@ -110,6 +110,9 @@ packages=(
   libmaven-source-plugin-java
   libmaven-javadoc-plugin-java
   libmaven-install-plugin-java
+  # The C++ client's CMake build (clients/cpp/CMakeLists.txt) and its
+  # consumer tests (add_subdirectory, cmake --install + pkg-config).
+  cmake
 )
 
 installed() {

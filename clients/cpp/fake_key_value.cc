@@ -177,8 +177,27 @@ grpc::Status FakeKeyValue::Close(grpc::ServerContext* context,
   if (grpc::Status s = TakeFailure(context, "Close"); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   ++close_calls_;
+  close_received_.SignalAll();
+  while (hold_closes_) closes_released_.Wait(&mu_);
   handles_.erase(request->store());
   return grpc::Status::OK;
+}
+
+void FakeKeyValue::HoldCloses(bool hold) {
+  absl::MutexLock lock(&mu_);
+  hold_closes_ = hold;
+  closes_released_.SignalAll();
+}
+
+bool FakeKeyValue::WaitForCloseCalls(int n, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::MutexLock lock(&mu_);
+  while (close_calls_ < n) {
+    if (close_received_.WaitWithDeadline(&mu_, deadline)) {
+      return close_calls_ >= n;
+    }
+  }
+  return true;
 }
 
 FakeKeyValueServer::FakeKeyValueServer() {

@@ -36,6 +36,11 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   int open_handles() const;
   // Total Close calls received.
   int close_calls() const;
+  // While held, each Close call is counted, then waits until released.
+  void HoldCloses(bool hold);
+  // Waits until `n` Close calls were received, at most `timeout`; whether
+  // they were.
+  bool WaitForCloseCalls(int n, absl::Duration timeout);
   // The deadline the client set on the latest call (InfiniteFuture if none).
   absl::Time last_deadline() const;
   // The "authorization" metadata of the latest call ("" if none).
@@ -82,6 +87,9 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   std::set<uint32_t> handles_ ABSL_GUARDED_BY(mu_);
   uint32_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
   int close_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hold_closes_ ABSL_GUARDED_BY(mu_) = false;
+  absl::CondVar close_received_;
+  absl::CondVar closes_released_;
   absl::Time last_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   std::string last_authorization_ ABSL_GUARDED_BY(mu_);
 };

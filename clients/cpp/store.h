@@ -12,9 +12,15 @@
 // Errors are absl::Status values with the canonical code kvd sent and the
 // exact kv.v1.ErrorCode attached (read it with kvd::ErrorCodeOf), so callers
 // tell a missing key from an unknown store from a backend that is down
-// without parsing messages.
+// without parsing messages. When kvd cannot be reached at all, the error is
+// UNAVAILABLE and its message starts "cannot reach kvd at ADDRESS" (for a
+// Store opened with Options; see Open over a channel).
 
+#include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,47 +82,123 @@ inline bool IsUnavailable(const absl::Status& status) {
   return absl::IsUnavailable(status);
 }
 
-// An open store. Movable, not copyable; the destructor closes the handle
-// (errors ignored: kvd reclaims idle handles anyway). Thread-compatible: use
-// one Store per thread, or synchronize.
+// Settings of one call, overriding the Store's Options. Every call on an
+// open Store (sync and async) takes one as its last, optional, argument;
+// Open's deadline is its Options::timeout.
+struct CallOptions {
+  // This call's deadline, counted from when the call starts. Unset: the
+  // store's Options::timeout. Must be positive (else the call fails with
+  // InvalidArgument, without reaching kvd).
+  std::optional<absl::Duration> timeout;
+};
+
+// An open store.
+//
+// Thread safety: a Store is thread-safe. Any number of threads may call its
+// methods (sync and async) at the same time; the calls run concurrently over
+// one gRPC channel. A call racing with Close() either completes on the handle
+// or fails with IsInvalidStore. Only moving, move-assigning and destroying a
+// Store must not race with other uses of it, as for any C++ object.
+//
+// Lifetime: movable, not copyable. Close() releases the handle and waits for
+// kvd's answer (bounded by the call's deadline). The destructor (and a move
+// assignment, for the handle it replaces) releases a handle that is still
+// open in the background: it starts an asynchronous Close, with a deadline of
+// at most 2 s, and returns at once, never waiting for kvd; errors are
+// ignored, since kvd reclaims idle handles anyway. So call Close() when the
+// handle must be free before you go on (e.g. near the 256-handle limit), or
+// when the process is about to exit. Async calls in flight keep what they
+// need alive: destroying the Store does not cancel them.
+//
+// Async calls (the *Async methods) run on gRPC's callback API. `done` is
+// called exactly once, on a gRPC thread, or on the calling thread before the
+// method returns when the call fails before starting (invalid CallOptions).
+// `done` must not block: it runs on gRPC's own threads.
+//
+// Process-wide, the client keeps gRPC initialized until exit, and runs one
+// thread of its own that deletes stubs (and so channels) off gRPC's callback
+// threads, where deleting a channel can abort (see call.h).
 class Store {
  public:
+  template <typename T>
+  using Callback = std::function<void(absl::StatusOr<T>)>;
+  using StatusCallback = std::function<void(absl::Status)>;
+
   // Opens `name` ("default" always exists) on the kvd `options` names.
   static absl::StatusOr<Store> Open(absl::string_view name,
                                     const Options& options = {});
   static absl::StatusOr<Store> OpenDefault(const Options& options = {});
   // Opens `name` over an existing channel (e.g. from NewChannel, or an
   // in-process channel in tests). Only the options' timeout and token apply.
+  // Transport errors are gRPC's own: the "cannot reach kvd at ADDRESS"
+  // wording is for Stores that made their channel from Options.
   static absl::StatusOr<Store> Open(
       absl::string_view name, std::shared_ptr<grpc::ChannelInterface> channel,
       const Options& options = {});
+  // Open, asynchronously: `done` receives the Store or the error.
+  static void OpenAsync(absl::string_view name, const Options& options,
+                        Callback<Store> done);
+  static void OpenAsync(absl::string_view name,
+                        std::shared_ptr<grpc::ChannelInterface> channel,
+                        const Options& options, Callback<Store> done);
 
   Store(Store&& other) noexcept;
   Store& operator=(Store&& other) noexcept;
   ~Store();
 
   // The value under `key`; an IsNoSuchKey error if there is none.
-  absl::StatusOr<std::string> Get(absl::string_view key);
-  absl::Status Set(absl::string_view key, absl::string_view value);
+  absl::StatusOr<std::string> Get(absl::string_view key,
+                                  const CallOptions& call = {});
+  absl::Status Set(absl::string_view key, absl::string_view value,
+                   const CallOptions& call = {});
   // Deleting a missing key succeeds.
-  absl::Status Delete(absl::string_view key);
-  absl::StatusOr<bool> Exists(absl::string_view key);
-  absl::StatusOr<std::vector<std::string>> GetKeys();
-  // Releases the handle. Later calls fail with IsInvalidStore.
-  absl::Status Close();
+  absl::Status Delete(absl::string_view key, const CallOptions& call = {});
+  absl::StatusOr<bool> Exists(absl::string_view key,
+                              const CallOptions& call = {});
+  absl::StatusOr<std::vector<std::string>> GetKeys(
+      const CallOptions& call = {});
+  // Releases the handle. Later calls fail with IsInvalidStore; closing again
+  // succeeds without a call to kvd.
+  absl::Status Close(const CallOptions& call = {});
 
-  // The handle kvd issued (0 once moved from).
-  uint32_t handle() const { return handle_; }
+  // The same calls on gRPC's callback API (see the class comment). The key
+  // and value are copied before the method returns.
+  void GetAsync(absl::string_view key, Callback<std::string> done,
+                const CallOptions& call = {});
+  void SetAsync(absl::string_view key, absl::string_view value,
+                StatusCallback done, const CallOptions& call = {});
+  void DeleteAsync(absl::string_view key, StatusCallback done,
+                   const CallOptions& call = {});
+  void ExistsAsync(absl::string_view key, Callback<bool> done,
+                   const CallOptions& call = {});
+  void GetKeysAsync(Callback<std::vector<std::string>> done,
+                    const CallOptions& call = {});
+  void CloseAsync(StatusCallback done, const CallOptions& call = {});
+
+  // The handle kvd issued (0 once closed or moved from).
+  uint32_t handle() const { return handle_.load(std::memory_order_acquire); }
   const std::string& name() const { return name_; }
 
  private:
   Store(std::shared_ptr<kv::v1::KeyValue::Stub> stub, Options options,
-        std::string name, uint32_t handle);
+        std::string address, std::string name, uint32_t handle);
+  // Open and OpenAsync over `channel`; `address` is what errors name.
+  static absl::StatusOr<Store> OpenOver(
+      absl::string_view name, std::shared_ptr<grpc::ChannelInterface> channel,
+      const Options& options, std::string address);
+  static void OpenOverAsync(absl::string_view name,
+                            std::shared_ptr<grpc::ChannelInterface> channel,
+                            const Options& options, std::string address,
+                            Callback<Store> done);
+  // Takes the handle (leaving 0) and closes it in the background.
+  void ReleaseInBackground();
 
+  // Never reassigned except by moves, so concurrent calls read them freely.
   std::shared_ptr<kv::v1::KeyValue::Stub> stub_;
   Options options_;
+  std::string address_;  // Where kvd is, for "cannot reach kvd" errors.
   std::string name_;
-  uint32_t handle_ = 0;
+  std::atomic<uint32_t> handle_{0};
 };
 
 }  // namespace kvd

@@ -35,9 +35,11 @@ class StoreSession {
   StoreSession(const StoreSession&) = delete;
   StoreSession& operator=(const StoreSession&) = delete;
 
-  // Closes the handle if Close() was not called, ignoring failure (through
-  // kvd::Store's destructor): the server reclaims idle handles anyway.
-  ~StoreSession() = default;
+  // Closes the handle if Close() was not called, and waits for kvd's answer
+  // (kvd::Store's own destructor closes in the background, which a command
+  // about to exit could lose), ignoring failure: the server reclaims idle
+  // handles anyway.
+  ~StoreSession() { store_.Close().IgnoreError(); }
 
   absl::StatusOr<std::string> Get(absl::string_view key);
   absl::Status Set(absl::string_view key, absl::string_view value);
