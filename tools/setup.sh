@@ -41,6 +41,7 @@ build_packages=(
   g++
   pkg-config
   libgrpc++-dev
+  libprotobuf-dev
   protobuf-compiler
   protobuf-compiler-grpc
   grpc-proto
@@ -49,6 +50,8 @@ build_packages=(
   libtomlplusplus-dev
   libspdlog-dev
   libfmt-dev
+  # kvd's flags (CLI11, header-only).
+  libcli11-dev
   nlohmann-json3-dev
   # kvd's Prometheus metrics endpoint (prometheus-cpp's core and HTTP pull).
   prometheus-cpp-dev
@@ -68,7 +71,6 @@ packages=(
   libgtest-dev
   libgmock-dev
   libbenchmark-dev
-  libcli11-dev
   clang-format
   git
   # Fuzzing (tests/fuzz, --config=fuzz): clang and its libFuzzer, ASan and
