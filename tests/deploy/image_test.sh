@@ -163,7 +163,8 @@ if [[ -n "$previous" && "$previous" != "$current" ]]; then
 fi
 size="$(podman image inspect --format '{{.Size}}' "$image")"
 step "podman build: $build_seconds s; image size $((size / 1000000)) MB ($size bytes)"
-grep -E '^STEP|^COMMIT|--> Using cache' "$work/build.log" | sed 's/^/  /' | cut -c1-120
+# The steps, and which came from podman's layer cache.
+{ grep -E 'STEP [0-9]+/|--> Using cache' "$work/build.log" || true; } | sed 's/^/  /' | cut -c1-120
 
 # No warning from creating the runtime user (useradd's uid range warning).
 if grep -iE 'useradd|groupadd|SYS_UID|SYS_GID' "$work/build.log" | grep -i warn; then
