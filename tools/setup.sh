@@ -1,45 +1,76 @@
 #!/usr/bin/env bash
-# Installs everything kvd needs to build and test, from Debian's packages and
-# the npm registry (the only two sources a machine here reaches):
-#   - the Debian packages below (only those missing; `apt-get update` runs once,
-#     and only if something is missing);
-#   - the npm tools pinned in tools/npm/package-lock.json (buf), with `npm ci`,
-#     only when tools/npm/node_modules does not match the lock file; the same
-#     for the Node client's packages in clients/node/package-lock.json and
-#     the deploy checks' in tests/deploy/package-lock.json.
-# Idempotent; takes about a second when everything is present. Runs from any
-# directory. Prints one line per step.
+# Installs what kvd needs, from Debian's packages and the npm registry (the
+# only two sources a machine here reaches). Two modes:
+#   tools/setup.sh           everything to build and test kvd (tools/test.sh,
+#                            CI): the Debian packages of `build_packages` and
+#                            of `packages`, Node.js/npm, and the npm trees:
+#                            tools/npm (buf), clients/node and tests/deploy,
+#                            each with `npm ci`, only when its node_modules does
+#                            not match its lock file;
+#   tools/setup.sh --build   only what building and running //service/kvd:kvd
+#                            needs (tools/run.sh, deploy/Dockerfile's build
+#                            stage): the Debian packages of `build_packages`;
+#                            no test toolchain, no Node.js, no npm.
+# Only missing packages are installed (`apt-get update` runs once, and only if
+# something is missing). Idempotent; takes about a second when everything is
+# present. Runs from any directory. Prints one line per step.
 set -euo pipefail
+
+mode=full
+case "${1:-}" in
+  "") ;;
+  --build) mode=build ;;
+  *)
+    echo "setup: unknown argument '$1' (usage: tools/setup.sh [--build])" >&2
+    exit 2
+    ;;
+esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 npm_dir="$root/tools/npm"
 
 step() { echo "setup: $*"; }
 
-# Debian packages. Build: Bazel and the C++ toolchain and libraries. Test:
-# GoogleTest/GoogleMock, sqlite3 (CLI, for inspecting test stores),
-# clang-format (//tests/format), nodejs/npm (buf, //tests/buf).
-packages=(
+# What building and running //service/kvd:kvd needs: Bazel (its Debian package
+# brings the JDK it runs on), the C++ toolchain, protoc and gRPC's C++ plugin,
+# grpc-proto (health.proto), and the -dev packages of every library kvd links
+# (see @system in WORKSPACE). deploy/Dockerfile's build stage installs exactly
+# this list on a bare Debian 12 image, which proves it complete.
+build_packages=(
   bazel-bootstrap
   g++
   pkg-config
   libgrpc++-dev
+  libprotobuf-dev
   protobuf-compiler
   protobuf-compiler-grpc
   grpc-proto
   libabsl-dev
   libsqlite3-dev
-  sqlite3
-  libgtest-dev
-  libgmock-dev
-  libbenchmark-dev
   libtomlplusplus-dev
   libspdlog-dev
   libfmt-dev
+  # kvd's flags (CLI11, header-only).
   libcli11-dev
   nlohmann-json3-dev
   # kvd's Prometheus metrics endpoint (prometheus-cpp's core and HTTP pull).
   prometheus-cpp-dev
+  # Bearer token hashing (OpenSSL libcrypto).
+  libssl-dev
+  # The Redis driver (hiredis) and the PostgreSQL driver (libpq).
+  libhiredis-dev
+  libpq-dev
+)
+
+# Everything else the tests, tools and clients need (the full mode installs
+# these and build_packages). Test: GoogleTest/GoogleMock, sqlite3 (CLI, for
+# inspecting test stores), clang-format (//tests/format), nodejs/npm (buf,
+# //tests/buf).
+packages=(
+  sqlite3
+  libgtest-dev
+  libgmock-dev
+  libbenchmark-dev
   clang-format
   git
   # Fuzzing (tests/fuzz, --config=fuzz): clang and its libFuzzer, ASan and
@@ -47,12 +78,9 @@ packages=(
   clang
   libclang-rt-14-dev
   lld
-  # Bearer token hashing (OpenSSL libcrypto) and the test certificates of
-  # //tests:kvd_auth_test (the openssl CLI).
-  libssl-dev
+  # The test certificates of //tests:kvd_auth_test (the openssl CLI).
   openssl
-  # The Redis driver (hiredis) and its tests (a private redis-server).
-  libhiredis-dev
+  # The Redis driver's tests (a private redis-server).
   redis-server
   # kv_bench's etcd baseline and its smoke test (a private etcd 3.4), and
   # redis-benchmark (redis-tools) for the non-gRPC reference in
@@ -79,8 +107,7 @@ packages=(
   python3-setuptools
   python3-wheel
   python3-build
-  # The PostgreSQL driver (libpq) and its tests (a private PostgreSQL 15).
-  libpq-dev
+  # The PostgreSQL driver's tests (a private PostgreSQL 15).
   postgresql
   # The Java client (clients/java): JDK, protoc's grpc-java plugin, and the
   # jars build.sh compiles against (/usr/share/java).
@@ -113,25 +140,39 @@ packages=(
   # The C++ client's CMake build (clients/cpp/CMakeLists.txt) and its
   # consumer tests (add_subdirectory, cmake --install + pkg-config).
   cmake
+  # The real-image test (//tests/deploy:image_test): podman and buildah with
+  # runc, and debootstrap + debuerreotype to make the Debian base images
+  # locally (no registry is reachable).
+  podman
+  buildah
+  runc
+  debootstrap
+  debuerreotype
 )
 
 installed() {
   [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]
 }
 
+wanted=("${build_packages[@]}")
+[[ $mode == build ]] || wanted+=("${packages[@]}")
 missing=()
-for p in "${packages[@]}"; do
+for p in "${wanted[@]}"; do
   installed "$p" || missing+=("$p")
 done
-# Node.js and npm: any install that provides both commands will do (some
-# machines have NodeSource's nodejs, which bundles npm and conflicts with
-# Debian's npm package); otherwise Debian's nodejs and npm.
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+# Node.js and npm (full mode): any install that provides both commands will
+# do (some machines have NodeSource's nodejs, which bundles npm and conflicts
+# with Debian's npm package); otherwise Debian's nodejs and npm.
+if [[ $mode == full ]] && { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
   missing+=(nodejs npm)
 fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  step "Debian packages: all ${#packages[@]} present (+ node $(node --version), npm $(npm --version 2>/dev/null))"
+  if [[ $mode == full ]]; then
+    step "Debian packages: all ${#wanted[@]} present (+ node $(node --version), npm $(npm --version 2>/dev/null))"
+  else
+    step "Debian packages to build kvd: all ${#wanted[@]} present"
+  fi
 else
   if [[ $(id -u) -ne 0 ]]; then
     sudo=(sudo)
@@ -144,6 +185,11 @@ else
   step "apt-get install ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   step "Debian packages installed"
+fi
+
+if [[ $mode == build ]]; then
+  step "done (build only)"
+  exit 0
 fi
 
 # npm_ci_if_stale DIR LABEL MARKER: installs DIR's npm packages exactly as

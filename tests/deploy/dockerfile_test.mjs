@@ -3,8 +3,14 @@
 // nor npm):
 //   - dockerfile-utils' linter (the one behind VS Code's Dockerfile support)
 //     reports nothing;
+//   - no `# syntax=` parser directive (BuildKit would fetch that frontend
+//     image from a registry before step 1);
+//   - the root .dockerignore (docker's classic builder, podman) is the same
+//     as deploy/Dockerfile.dockerignore (BuildKit), so it excludes all that
+//     one does;
 //   - every stage is Debian 12 with a pinned tag; the build stage builds
-//     //service/kvd:kvd the project's way (tools/setup.sh, Bazel); the runtime
+//     //service/kvd:kvd the project's way (tools/setup.sh --build, Bazel) and
+//     installs no test toolchain (no full setup, no npm); the runtime
 //     stage is -slim, copies only the kvd binary, installs packages without
 //     recommends and cleans the apt lists, runs as a numeric non-root user,
 //     declares volumes for the data and the socket, and has a HEALTHCHECK
@@ -13,7 +19,7 @@
 //   - the runtime packages are exactly the Debian packages of the shared
 //     libraries the built kvd links (readelf + ldd + dpkg -S), minus those
 //     every Debian image has.
-// Usage: node dockerfile_test.mjs DOCKERFILE KVD_BINARY
+// Usage: node dockerfile_test.mjs DOCKERFILE KVD_BINARY ROOT_DOCKERIGNORE DEPLOY_DOCKERIGNORE
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +27,7 @@ import assert from 'node:assert/strict';
 import { DockerfileParser } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 
-const [dockerfilePath, kvdBinary] = process.argv.slice(2);
+const [dockerfilePath, kvdBinary, rootIgnorePath, deployIgnorePath] = process.argv.slice(2);
 const text = fs.readFileSync(dockerfilePath, 'utf8');
 const dockerfile = DockerfileParser.parse(text);
 
@@ -75,10 +81,39 @@ check('every stage is Debian 12 with a pinned tag (no latest)', () => {
                  `FROM ${from.getImage()}: pin a Debian 12 point release, e.g. 12.8`);
   }
 });
-check('the build stage builds //service/kvd:kvd with tools/setup.sh and Bazel', () => {
-  const runs = build.flatMap(s => ofKind(s, 'RUN')).map(args).join('\n');
-  assert.match(runs, /tools\/setup\.sh/);
+check('no "# syntax=" parser directive', () => {
+  const lines = text.split('\n').map((l, n) => [n + 1, l]).filter(([, l]) => /^\s*#\s*syntax\s*=/i.test(l));
+  assert.deepEqual(lines.map(([n, l]) => `line ${n}: ${l}`), []);
+});
+// The patterns of a .dockerignore file (no comments or blank lines).
+const ignorePatterns = (file) => fs.readFileSync(file, 'utf8').split('\n')
+    .map(l => l.trim()).filter(l => l && !l.startsWith('#'));
+check('the root .dockerignore excludes everything deploy/Dockerfile.dockerignore does', () => {
+  const root = new Set(ignorePatterns(rootIgnorePath));
+  const deploy = ignorePatterns(deployIgnorePath);
+  assert.ok(deploy.length > 0, 'deploy/Dockerfile.dockerignore has no patterns');
+  assert.deepEqual(deploy.filter(p => !root.has(p)), [], 'patterns missing from .dockerignore');
+  for (const p of ['.git', 'bazel-*', '**/node_modules']) assert.ok(root.has(p), `.dockerignore lacks ${p}`);
+});
+check('the two .dockerignore files are identical', () => {
+  assert.equal(fs.readFileSync(rootIgnorePath, 'utf8'), fs.readFileSync(deployIgnorePath, 'utf8'));
+});
+// ${NAME} / $NAME in a build stage, replaced by the default of its ARG.
+const argDefaults = new Map(build.flatMap(s => ofKind(s, 'ARG')).map(args)
+    .map(a => a.trim().match(/^(\w+)=(\S+)$/)).filter(Boolean).map(m => [m[1], m[2]]));
+const expand = (command) => command.replace(/\$\{?(\w+)\}?/g, (all, name) => argDefaults.get(name) ?? all);
+check('the build stage builds //service/kvd:kvd with tools/setup.sh --build and Bazel', () => {
+  const runs = build.flatMap(s => ofKind(s, 'RUN')).map(args).map(expand).join('\n');
+  assert.match(runs, /tools\/setup\.sh --build/);
   assert.match(runs, /bazel build [^\n]*\/\/service\/kvd:kvd/);
+});
+check('the build stage installs no test toolchain: no full setup, no npm', () => {
+  for (const run of build.flatMap(s => ofKind(s, 'RUN')).map(args)) {
+    for (const m of run.matchAll(/tools\/setup\.sh([^&;|\n]*)/g)) {
+      assert.match(m[1], /^\s*--build\b/, `full setup: ${m[0].trim()}`);
+    }
+    assert.doesNotMatch(run, /\bnpm\b|\bnode\b|apt-get install/, run);
+  }
 });
 check('the runtime stage is debian slim', () => {
   assert.match(runtime.from.getImageTag(), /-slim$/);
