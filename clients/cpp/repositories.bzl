@@ -16,21 +16,11 @@ that name:
     (tools/bazel/system_libs.bzl), which kvd's BUILD files name @system.
 """
 
-load("//tools/bazel:system_libs.bzl", "system_libs")
+load("//tools/bazel:system_libs.bzl", "ABSL_MODULES", "system_libs")
 
 # The @system libraries //clients/cpp:store and //proto:kv_cc_grpc link.
 KVD_CLIENT_SYSTEM_LIBRARIES = {
-    "absl": [
-        "absl_flags_parse",
-        "absl_flags_usage",
-        "absl_random_random",
-        "absl_status",
-        "absl_statusor",
-        "absl_str_format",
-        "absl_strings",
-        "absl_synchronization",
-        "absl_time",
-    ],
+    "absl": ABSL_MODULES,
     "grpc++": ["grpc++"],
     "protobuf": ["protobuf"],
 }

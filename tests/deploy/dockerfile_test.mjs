@@ -27,7 +27,7 @@ import assert from 'node:assert/strict';
 import { DockerfileParser } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 
-const [dockerfilePath, kvdBinary, rootIgnorePath, deployIgnorePath] = process.argv.slice(2);
+const [dockerfilePath, kvdBinary, rootIgnorePath, deployIgnorePath, kvctlBinary] = process.argv.slice(2);
 const text = fs.readFileSync(dockerfilePath, 'utf8');
 const dockerfile = DockerfileParser.parse(text);
 
@@ -124,13 +124,16 @@ check('no ADD, and no URL fetched anywhere', () => {
     assert.doesNotMatch(args(i), /\b(curl|wget)\b|https?:\/\//, `line ${i.getRange().start.line + 1}`);
   }
 });
-check('the runtime stage copies only the kvd binary from the build stage', () => {
+check('the runtime stage copies only the kvd and kvctl binaries from the build stage', () => {
   const copies = ofKind(runtime, 'COPY');
-  assert.equal(copies.length, 1, `${copies.length} COPY instructions`);
-  assert.ok(copies[0].getFromFlag(), 'COPY without --from');
-  const [source, destination] = copies[0].getArguments().map(a => a.getValue());
-  assert.equal(path.basename(source), 'kvd');
-  assert.equal(path.basename(destination), 'kvd');
+  assert.equal(copies.length, 2, `${copies.length} COPY instructions`);
+  const copied = copies.map(copy => {
+    assert.ok(copy.getFromFlag(), 'COPY without --from');
+    const [source, destination] = copy.getArguments().map(a => a.getValue());
+    assert.equal(path.basename(source), path.basename(destination));
+    return path.basename(source);
+  });
+  assert.deepEqual(copied, ['kvd', 'kvctl']);
 });
 let installed = [];
 check('apt: no recommends, and the lists removed in the same step', () => {
@@ -223,6 +226,13 @@ check('runtime packages = the Debian packages of the libraries kvd links', () =>
   const extra = have.filter(p => !needed.includes(p));
   assert.deepEqual({ missing, extra }, { missing: [], extra: [] },
                    `missing: for ${missing.map(p => `${p} (${linked.get(p).join(', ')})`).join('; ')}`);
+});
+
+check('kvctl, which the image ships beside kvd, needs no package kvd does not', () => {
+  const linked = linkedPackages(kvctlBinary);
+  const missing = [...linked.keys()]
+      .filter(p => !kBaseImagePackages.has(p) && !installed.includes(p)).sort();
+  assert.deepEqual(missing, [], `kvctl links libraries of: ${missing.join(', ')}`);
 });
 
 console.log(failures === 0 ? 'PASS' : `FAIL: ${failures} check(s) failed`);

@@ -231,6 +231,16 @@ got="$("$kvctl" --addr "unix:$socket" get image-test-key)" || { logs; fail "kvct
 [[ "$got" == "$value" ]] || fail "get returned '$got', want '$value'"
 step "set/get over unix:$socket: ok"
 
+# The image's own kvctl answers health from inside the container, as
+# `kubectl exec ... -- kvctl health` and an exec probe would ask.
+for args in "--addr unix:/run/kvd/kvd.sock health" \
+            "--addr 127.0.0.1:8081 health --service kvd.ready"; do
+  # shellcheck disable=SC2086 # the words of $args are kvctl's arguments
+  out="$(podman exec "$name" kvctl $args)" || { logs; fail "podman exec kvctl $args: $out"; }
+  [[ "$out" == SERVING ]] || fail "kvctl $args in the container printed '$out', want SERVING"
+  step "in the container: kvctl $args: $out"
+done
+
 # The data is in the data volume, written by uid 65532.
 [[ -f "$data/default.db" ]] || fail "no default.db in the data volume: $(ls -la "$data")"
 owner="$(stat -c %u "$data/default.db")"

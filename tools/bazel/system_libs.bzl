@@ -11,6 +11,21 @@ a target that fails when something that uses it is analysed, with pkg-config's
 message, so building kvd never needs the test libraries.
 """
 
+# The pkg-config modules of Abseil that gRPC 1.51 needs on the link line
+# (a shorter list fails to link). kvd's WORKSPACE and the C++ client's
+# kvd_dependencies() (clients/cpp/repositories.bzl) both use this one list.
+ABSL_MODULES = [
+    "absl_flags_parse",
+    "absl_flags_usage",
+    "absl_random_random",
+    "absl_status",
+    "absl_statusor",
+    "absl_str_format",
+    "absl_strings",
+    "absl_synchronization",
+    "absl_time",
+]
+
 _MISSING_BZL = """\
 def _missing_library_impl(ctx):
     fail(ctx.attr.message)
