@@ -15,6 +15,7 @@ from typing import Any, List, MutableMapping, Optional, Sequence, Tuple, Union
 import grpc
 
 from kvd_client.errors import ErrorCode, InvalidStoreError
+from kvd_client.kv.v1 import kv_pb2_grpc
 
 #: The address used when neither ``address`` nor ``$KVD_ADDR`` is set.
 DEFAULT_ADDRESS = "127.0.0.1:50051"
@@ -141,3 +142,62 @@ def decode_json(data: bytes) -> Any:
 def metadata_or_none(metadata: Sequence[Tuple[str, str]]) -> Optional[Tuple[Tuple[str, str], ...]]:
     """gRPC wants None, not an empty tuple, for no metadata."""
     return tuple(metadata) or None
+
+
+class StoreState:
+    """The state and properties both Store classes share: the channel, the
+    stub, the handle and the store's defaults. Subclasses set _REPR_NAME."""
+
+    _REPR_NAME = "Store"
+
+    def __init__(
+        self,
+        channel: Any,
+        handle: int,
+        name: str,
+        *,
+        owns_channel: bool,
+        timeout: Optional[float],
+        metadata: Sequence[Tuple[str, str]],
+        address: Optional[str] = None,
+    ) -> None:
+        """Wraps an open handle; use the subclass's ``open`` instead."""
+        self._channel = channel
+        self._stub = kv_pb2_grpc.KeyValueStub(channel)
+        self._handle = handle
+        self._name = name
+        self._owns_channel = owns_channel
+        self._timeout = timeout
+        self._metadata = tuple(metadata)
+        self._address = address if address is not None else address_of(channel)
+        self._closed = False
+
+    @property
+    def name(self) -> str:
+        """The name the store was opened with."""
+        return self._name
+
+    @property
+    def handle(self) -> int:
+        """The handle kvd issued (never 0); it stays the same after close."""
+        return self._handle
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` was called."""
+        return self._closed
+
+    @property
+    def timeout(self) -> Optional[float]:
+        """The store's default deadline in seconds (``None``: no deadline)."""
+        return self._timeout
+
+    @property
+    def address(self) -> Optional[str]:
+        """The address of kvd, or ``None`` for a channel not made by
+        ``connect``."""
+        return self._address
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<{self._REPR_NAME} {self._name!r} handle={self._handle} {state}>"

@@ -70,7 +70,7 @@ def connect(
     return channel
 
 
-class Store:
+class Store(_common.StoreState):
     """An open kvd store for asyncio; see :class:`kvd_client.Store`.
 
     Get one with ``await Store.open(name)`` or ``async with
@@ -80,27 +80,7 @@ class Store:
     :class:`~kvd_client.InvalidStoreError`.
     """
 
-    def __init__(
-        self,
-        channel: grpc.aio.Channel,
-        handle: int,
-        name: str,
-        *,
-        owns_channel: bool,
-        timeout: Optional[float],
-        metadata: Sequence[Tuple[str, str]],
-        address: Optional[str] = None,
-    ) -> None:
-        """Wraps an open handle; use :meth:`open` instead."""
-        self._channel = channel
-        self._stub = kv_pb2_grpc.KeyValueStub(channel)
-        self._handle = handle
-        self._name = name
-        self._owns_channel = owns_channel
-        self._timeout = timeout
-        self._metadata = tuple(metadata)
-        self._address = address if address is not None else _common.address_of(channel)
-        self._closed = False
+    _REPR_NAME = "kvd_client.aio.Store"
 
     @classmethod
     def open(
@@ -174,31 +154,6 @@ class Store:
         return cls(channel, response.store, name, owns_channel=owns_channel,
                    timeout=timeout, metadata=metadata, address=target)
 
-    @property
-    def name(self) -> str:
-        """The name the store was opened with."""
-        return self._name
-
-    @property
-    def handle(self) -> int:
-        """The handle kvd issued (never 0); it stays the same after close."""
-        return self._handle
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
-
-    @property
-    def timeout(self) -> Optional[float]:
-        """The store's default deadline in seconds (``None``: no deadline)."""
-        return self._timeout
-
-    @property
-    def address(self) -> Optional[str]:
-        """The address of kvd, or ``None`` for a channel not made by
-        :func:`connect`."""
-        return self._address
 
     async def get(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> bytes:
         """Returns the value of ``key``; NoSuchKeyError if there is none."""
@@ -265,9 +220,6 @@ class Store:
     ) -> None:
         await self.close()
 
-    def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"<kvd_client.aio.Store {self._name!r} handle={self._handle} {state}>"
 
     async def _call(self, method: Callable[..., Awaitable[_T]], request: Any,
                     timeout: Timeout) -> _T:

@@ -55,7 +55,7 @@ def connect(
     return channel
 
 
-class Store:
+class Store(_common.StoreState):
     """An open kvd store, like ``spin_sdk.key_value.Store``.
 
     Get one with :meth:`open` or :meth:`open_default`; release it with
@@ -71,27 +71,7 @@ class Store:
     from several threads. :mod:`kvd_client.aio` has the same Store for asyncio.
     """
 
-    def __init__(
-        self,
-        channel: grpc.Channel,
-        handle: int,
-        name: str,
-        *,
-        owns_channel: bool,
-        timeout: Optional[float],
-        metadata: Sequence[Tuple[str, str]],
-        address: Optional[str] = None,
-    ) -> None:
-        """Wraps an open handle; use :meth:`open` instead."""
-        self._channel = channel
-        self._stub = kv_pb2_grpc.KeyValueStub(channel)
-        self._handle = handle
-        self._name = name
-        self._owns_channel = owns_channel
-        self._timeout = timeout
-        self._metadata = tuple(metadata)
-        self._address = address if address is not None else _common.address_of(channel)
-        self._closed = False
+    _REPR_NAME = "kvd_client.Store"
 
     @classmethod
     def open(
@@ -164,31 +144,6 @@ class Store:
         """Opens the ``"default"`` store; takes the options of :meth:`open`."""
         return cls.open("default", **options)
 
-    @property
-    def name(self) -> str:
-        """The name the store was opened with."""
-        return self._name
-
-    @property
-    def handle(self) -> int:
-        """The handle kvd issued (never 0); it stays the same after close."""
-        return self._handle
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
-
-    @property
-    def timeout(self) -> Optional[float]:
-        """The store's default deadline in seconds (``None``: no deadline)."""
-        return self._timeout
-
-    @property
-    def address(self) -> Optional[str]:
-        """The address of kvd, or ``None`` for a channel not made by
-        :func:`connect`."""
-        return self._address
 
     def get(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> bytes:
         """Returns the value of ``key``.
@@ -266,9 +221,6 @@ class Store:
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"<kvd_client.Store {self._name!r} handle={self._handle} {state}>"
 
     def _call(self, method: Callable[..., _T], request: Any, timeout: Timeout) -> _T:
         deadline = _common.resolve_timeout(timeout, self._timeout)
