@@ -1,18 +1,14 @@
 // End to end: `kvctl health` against a real kvd, over a unix socket with a
 // token, over TLS, during a drain (NOT_SERVING) and with kvd gone.
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -22,8 +18,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/kvd_process.h"
 #include "tests/test_pki.h"
-
-extern char** environ;
+#include "tools/kvctl/kvctl_runner.h"
 
 namespace kv::kvctl {
 namespace {
@@ -33,56 +28,10 @@ using ::testing::HasSubstr;
 
 constexpr char kToken[] = "health-test-token-8c1f0e";
 
-std::string KvctlBinaryPath() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "kvd",
-                      "/tools/kvctl/kvctl");
-}
-
-std::string ReadFileText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-struct KvctlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
 // Runs kvctl with `args` to completion, output collected in `dir`.
 KvctlRun Kvctl(const std::string& dir, std::vector<std::string> args) {
   args.insert(args.begin(), KvctlBinaryPath());
-  const std::string out_path = dir + "/out";
-  const std::string err_path = dir + "/err";
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  const int spawned =
-      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  KvctlRun run;
-  if (spawned != 0) {
-    ADD_FAILURE() << "cannot run " << argv[0] << ": errno " << spawned;
-    return run;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = ReadFileText(out_path);
-  run.err = ReadFileText(err_path);
-  return run;
+  return RunKvctl(std::move(args), dir);
 }
 
 // A kvd with one [[client]], on a unix socket.

@@ -3,16 +3,13 @@
 // fields, not whole documents, and that the exit codes are those of the text
 // output.
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -22,8 +19,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/kvd_process.h"
-
-extern char** environ;
+#include "tools/kvctl/kvctl_runner.h"
 
 namespace kv::kvctl {
 namespace {
@@ -32,26 +28,6 @@ using Json = nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-std::string KvctlBinaryPath() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "kvd",
-                      "/tools/kvctl/kvctl");
-}
-
-std::string ReadFileText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-struct KvctlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
 
 // Parses `text` as exactly one JSON document on one line; a test failure
 // (and null) otherwise.
@@ -102,36 +78,9 @@ class KvctlJsonTest : public ::testing::Test {
   }
 
   // Runs `argv` (the binary first) to completion.
-  static KvctlRun Run(std::vector<std::string> argv_storage,
+  static KvctlRun Run(std::vector<std::string> argv,
                       const std::string& stdin_path = "/dev/null") {
-    const std::string out_path = *dir_ + "/out";
-    const std::string err_path = *dir_ + "/err";
-    std::vector<char*> argv;
-    for (std::string& arg : argv_storage) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY,
-                                     0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = -1;
-    const int spawned =
-        posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    KvctlRun run;
-    if (spawned != 0) {
-      ADD_FAILURE() << "cannot run " << argv[0] << ": errno " << spawned;
-      return run;
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = ReadFileText(out_path);
-    run.err = ReadFileText(err_path);
-    return run;
+    return RunKvctl(std::move(argv), *dir_, stdin_path);
   }
 
   // Writes `bytes` to a file under the test's folder; returns its path.
