@@ -154,7 +154,6 @@ class Store(_common.StoreState):
         return cls(channel, response.store, name, owns_channel=owns_channel,
                    timeout=timeout, metadata=metadata, address=target)
 
-
     async def get(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> bytes:
         """Returns the value of ``key``; NoSuchKeyError if there is none."""
         response = await self._call(self._stub.Get,
@@ -219,7 +218,6 @@ class Store(_common.StoreState):
         traceback: Optional[TracebackType],
     ) -> None:
         await self.close()
-
 
     async def _call(self, method: Callable[..., Awaitable[_T]], request: Any,
                     timeout: Timeout) -> _T:

@@ -144,7 +144,6 @@ class Store(_common.StoreState):
         """Opens the ``"default"`` store; takes the options of :meth:`open`."""
         return cls.open("default", **options)
 
-
     def get(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> bytes:
         """Returns the value of ``key``.
 
@@ -220,7 +219,6 @@ class Store(_common.StoreState):
         traceback: Optional[TracebackType],
     ) -> None:
         self.close()
-
 
     def _call(self, method: Callable[..., _T], request: Any, timeout: Timeout) -> _T:
         deadline = _common.resolve_timeout(timeout, self._timeout)
