@@ -3,64 +3,150 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
+#include "absl/types/span.h"
 
 namespace kv {
 
-// A Driver is the backend of one named store: a map from keys to values.
+// A key's value and the revision of the write that last changed it.
+struct Versioned {
+  std::string value;
+  uint64_t revision = 0;
+};
+
+// One change in a Driver::Write. The views must stay valid until the write
+// has completed.
+struct Mutation {
+  enum class Kind {
+    kSet,        // Store `value` under `key`.
+    kDelete,     // Remove `key`; a missing key is not an error.
+    kIncrement,  // Add `delta` to the integer under `key` (missing = 0).
+  };
+  Kind kind = Kind::kSet;
+  absl::string_view key;
+  absl::string_view value;  // kSet only.
+  int64_t delta = 0;        // kIncrement only.
+  // kSet and kDelete: apply only if the key's current revision equals this;
+  // 0 means only if the key is absent. nullopt: unconditional.
+  absl::optional<uint64_t> if_revision;
+
+  static Mutation Set(absl::string_view key, absl::string_view value,
+                      absl::optional<uint64_t> if_revision = absl::nullopt) {
+    Mutation m;
+    m.kind = Kind::kSet;
+    m.key = key;
+    m.value = value;
+    m.if_revision = if_revision;
+    return m;
+  }
+  static Mutation Delete(absl::string_view key,
+                         absl::optional<uint64_t> if_revision = absl::nullopt) {
+    Mutation m;
+    m.kind = Kind::kDelete;
+    m.key = key;
+    m.if_revision = if_revision;
+    return m;
+  }
+  static Mutation Increment(absl::string_view key, int64_t delta) {
+    Mutation m;
+    m.kind = Kind::kIncrement;
+    m.key = key;
+    m.delta = delta;
+    return m;
+  }
+};
+
+// What one Mutation did.
+struct MutationResult {
+  // The revision the mutation gave its key; 0 for a kDelete of a key that
+  // was absent (no write happened).
+  uint64_t revision = 0;
+  // kIncrement: the counter's new value.
+  int64_t value = 0;
+};
+
+// One result per mutation of a Write, in the same order.
+using MutationResults = absl::InlinedVector<MutationResult, 1>;
+
+// A Driver is the backend of one named store: a map from keys to values,
+// each with a revision.
 //
 // Contract every implementation keeps (the conformance suite in
 // store/testing/ checks it):
 // - Thread safety: every method may be called concurrently from any number of
 //   threads. A call that returns has taken effect for every later call on the
-//   same Driver (read-your-writes).
+//   same Driver (read-your-writes), and for every other Driver (another kvd
+//   process) over the same backend data.
 // - Keys and values are arbitrary byte strings and are stored exactly; zero
-//   bytes included. The service validates sizes and UTF-8 before calling.
-// - Set and Delete are atomic per key, and durable by the store's configured
-//   durability when they return OK.
-// - Errors: Get of a missing key returns absl::NotFoundError. A backend that
-//   cannot be reached returns absl::UnavailableError; any other failure
-//   returns another non-OK code (typically Internal). Messages name what
-//   failed and never contain credentials.
+//   bytes included. The service validates sizes, UTF-8 and batch limits
+//   (and that no key appears twice in one Write or GetMany) before calling.
+// - Revisions: the store has a revision, a uint64 that starts at 0 and that
+//   every write (each Mutation of a Write that changes a key: a kSet, a
+//   kIncrement, a kDelete of a present key) moves up by at least one. A
+//   revision is never given twice, not after a restart, a delete, a failed
+//   Write, or by another Driver sharing the backend. Within one Write,
+//   revisions increase in mutation order. A key's revision is that of the
+//   write that last changed it.
+// - Write is atomic and all-or-nothing: either every mutation applies, or
+//   none does and the error is that of the first mutation (in order) that
+//   could not apply. Conditions are checked against the store as it was
+//   before the Write. Durable by the store's configured durability when it
+//   returns OK.
+// - Integers (kIncrement): the value must be the canonical decimal text of
+//   an int64 (store/counter_value.h); the result is stored the same way.
+// - Errors (store/write_errors.h builds the ones with meaning): Get of a
+//   missing key returns absl::NotFoundError. A failed condition is
+//   ConditionFailedError, a non-integer NotAnIntegerError, an overflow
+//   IncrementOverflowError. A backend that cannot be reached returns
+//   absl::UnavailableError; any other failure returns another non-OK code
+//   (typically Internal). Messages name what failed and never contain
+//   credentials.
 class Driver {
  public:
   virtual ~Driver() = default;
 
-  // Returns the value stored under `key`, or NotFound.
-  virtual absl::StatusOr<std::string> Get(absl::string_view key) = 0;
+  // Returns the value stored under `key` and its revision, or NotFound.
+  virtual absl::StatusOr<Versioned> Get(absl::string_view key) = 0;
 
-  // Stores `value` under `key`, replacing any previous value.
-  virtual absl::Status Set(absl::string_view key, absl::string_view value) = 0;
+  // Returns one element per key, in order: the key's value and revision, or
+  // nullopt if absent. All are read from one consistent snapshot: no write
+  // is seen in part.
+  virtual absl::StatusOr<std::vector<absl::optional<Versioned>>> GetMany(
+      absl::Span<const absl::string_view> keys) = 0;
 
-  // Removes `key`. Removing a missing key returns OK.
-  virtual absl::Status Delete(absl::string_view key) = 0;
+  // Applies `mutations` (never empty; no key twice) atomically, as the
+  // contract above says, and returns one result per mutation.
+  virtual absl::StatusOr<MutationResults> Write(
+      absl::Span<const Mutation> mutations) = 0;
 
-  // Receives the outcome of SetAsync or DeleteAsync.
-  using WriteDone = absl::AnyInvocable<void(absl::Status)>;
+  // Receives the outcome of WriteAsync.
+  using WriteDone = absl::AnyInvocable<void(absl::StatusOr<MutationResults>)>;
 
-  // Set and Delete that report their outcome by calling `done` exactly once,
-  // with what Set or Delete would have returned, on any thread and possibly
-  // before returning. `key` and `value` must stay valid until `done` is
-  // called. Writes started by one thread apply in the order started. A
-  // driver that queues writes (DriverType::nonblocking_writes) returns
-  // without waiting for the backend; the defaults run Set and Delete on the
-  // calling thread.
-  virtual void SetAsync(absl::string_view key, absl::string_view value,
-                        WriteDone done) {
-    done(Set(key, value));
-  }
-  virtual void DeleteAsync(absl::string_view key, WriteDone done) {
-    done(Delete(key));
+  // Write that reports its outcome by calling `done` exactly once, with what
+  // Write would have returned, on any thread and possibly before returning.
+  // `mutations` and the views in it must stay valid until `done` is called.
+  // Writes started by one thread apply in the order started. A driver that
+  // queues writes (DriverType::nonblocking_writes) returns without waiting
+  // for the backend; the default runs Write on the calling thread.
+  virtual void WriteAsync(absl::Span<const Mutation> mutations,
+                          WriteDone done) {
+    done(Write(mutations));
   }
 
   // Reports whether `key` has a value.
   virtual absl::StatusOr<bool> Exists(absl::string_view key) = 0;
+
+  // The store's current revision: the highest revision given to any write
+  // so far (0 for a store never written). Never decreases.
+  virtual absl::StatusOr<uint64_t> CurrentRevision() = 0;
 
   // Calls `visit` with each key in ascending byte order until `visit` returns
   // false or the keys run out. The view is valid only during the call. Keys
@@ -68,6 +154,15 @@ class Driver {
   // stream keys from the backend and never hold the whole store in memory.
   virtual absl::Status ListKeys(
       absl::FunctionRef<bool(absl::string_view key)> visit) = 0;
+
+  // What an acknowledged write survives, for Describe.
+  enum class Durability {
+    kUnknown,  // Depends on the backend server's own configuration.
+    kNone,     // Lost when kvd exits (memory).
+    kProcess,  // Survives kvd crashing, not necessarily a power loss.
+    kDisk,     // Synced to stable storage before the write is acknowledged.
+  };
+  virtual Durability durability() const { return Durability::kUnknown; }
 
   // Where the data lives, for operators: a file path, or a URL with any
   // password removed. Empty if there is nothing to show (e.g. memory).
@@ -78,6 +173,24 @@ class Driver {
   // usage is that server's own metric). Called on every metrics scrape, from
   // any thread, so it must not scan the data.
   virtual absl::optional<uint64_t> SizeBytes() const { return absl::nullopt; }
+
+  // Conveniences over Write, for callers with one unconditional change.
+  // Set returns the revision written; Delete returns it, or 0 if the key was
+  // absent.
+  absl::StatusOr<uint64_t> Set(absl::string_view key,
+                               absl::string_view value) {
+    return RevisionOf(Write({Mutation::Set(key, value)}));
+  }
+  absl::StatusOr<uint64_t> Delete(absl::string_view key) {
+    return RevisionOf(Write({Mutation::Delete(key)}));
+  }
+
+ private:
+  static absl::StatusOr<uint64_t> RevisionOf(
+      absl::StatusOr<MutationResults> results) {
+    if (!results.ok()) return results.status();
+    return results->front().revision;
+  }
 };
 
 }  // namespace kv

@@ -14,9 +14,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
+#include "absl/types/span.h"
 #include "absl/synchronization/mutex.h"
+#include "store/counter_value.h"
 #include "store/driver.h"
 #include "store/registry.h"
+#include "store/status_macros.h"
+#include "store/write_errors.h"
 
 namespace kv {
 namespace {
@@ -26,7 +31,7 @@ class MemoryDriver : public Driver {
   explicit MemoryDriver(std::string store_name)
       : store_name_(std::move(store_name)) {}
 
-  absl::StatusOr<std::string> Get(absl::string_view key) override {
+  absl::StatusOr<Versioned> Get(absl::string_view key) override {
     absl::ReaderMutexLock lock(&mutex_);
     auto it = entries_.find(key);
     if (it == entries_.end()) {
@@ -36,31 +41,88 @@ class MemoryDriver : public Driver {
     return it->second;
   }
 
-  absl::Status Set(absl::string_view key, absl::string_view value) override {
-    // Copy outside the lock: a 1 MiB value should not stall readers.
-    std::string copy(value);
-    absl::MutexLock lock(&mutex_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) {
-      entries_.emplace(std::string(key), std::move(copy));
-    } else {
-      it->second.swap(copy);
+  absl::StatusOr<std::vector<absl::optional<Versioned>>> GetMany(
+      absl::Span<const absl::string_view> keys) override {
+    std::vector<absl::optional<Versioned>> found;
+    found.reserve(keys.size());
+    absl::ReaderMutexLock lock(&mutex_);
+    for (absl::string_view key : keys) {
+      auto it = entries_.find(key);
+      if (it == entries_.end()) {
+        found.emplace_back();
+      } else {
+        found.emplace_back(it->second);
+      }
     }
-    // The old value (now in `copy`) is freed after the lock is released.
-    return absl::OkStatus();
+    return found;
   }
 
-  absl::Status Delete(absl::string_view key) override {
+  absl::StatusOr<MutationResults> Write(
+      absl::Span<const Mutation> mutations) override {
+    // Copy values outside the lock: a 1 MiB value should not stall readers.
+    std::vector<std::string> copies(mutations.size());
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      if (mutations[i].kind == Mutation::Kind::kSet) {
+        copies[i] = std::string(mutations[i].value);
+      }
+    }
+    MutationResults results(mutations.size());
     absl::MutexLock lock(&mutex_);
-    auto it = entries_.find(key);
-    if (it != entries_.end()) entries_.erase(it);
-    return absl::OkStatus();
+    // First check every mutation against the store as it is, so a failure
+    // leaves nothing applied; then apply them all.
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      const Mutation& mutation = mutations[i];
+      auto it = entries_.find(mutation.key);
+      const Versioned* current = it == entries_.end() ? nullptr : &it->second;
+      if (mutation.if_revision.has_value()) {
+        uint64_t revision = current == nullptr ? 0 : current->revision;
+        if (revision != *mutation.if_revision) {
+          return ConditionFailedError(i, mutation.key, *mutation.if_revision,
+                                      revision);
+        }
+      }
+      if (mutation.kind == Mutation::Kind::kIncrement) {
+        KV_ASSIGN_OR_RETURN(
+            results[i].value,
+            IncrementedCounter(current == nullptr ? nullptr : &current->value,
+                               mutation.delta, i, mutation.key));
+        copies[i] = FormatCounter(results[i].value);
+      }
+    }
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      const Mutation& mutation = mutations[i];
+      auto it = entries_.find(mutation.key);
+      if (mutation.kind == Mutation::Kind::kDelete) {
+        if (it == entries_.end()) continue;
+        entries_.erase(it);
+        results[i].revision = ++revision_;
+        continue;
+      }
+      results[i].revision = ++revision_;
+      if (it == entries_.end()) {
+        entries_.emplace(std::string(mutation.key),
+                         Versioned{std::move(copies[i]), results[i].revision});
+      } else {
+        // The old value (now in copies[i]) is freed after the lock is
+        // released.
+        it->second.value.swap(copies[i]);
+        it->second.revision = results[i].revision;
+      }
+    }
+    return results;
   }
 
   absl::StatusOr<bool> Exists(absl::string_view key) override {
     absl::ReaderMutexLock lock(&mutex_);
     return entries_.find(key) != entries_.end();
   }
+
+  absl::StatusOr<uint64_t> CurrentRevision() override {
+    absl::ReaderMutexLock lock(&mutex_);
+    return revision_;
+  }
+
+  Durability durability() const override { return Durability::kNone; }
 
   // Copies keys out in batches and calls `visit` without the lock held, so
   // `visit` may be slow or call back into this driver (absl::Mutex is not
@@ -97,8 +159,9 @@ class MemoryDriver : public Driver {
   absl::Mutex mutex_;
   // std::less<> allows lookups by string_view without a copy. std::string
   // compares as unsigned char, so iteration order is byte order.
-  std::map<std::string, std::string, std::less<>> entries_
+  std::map<std::string, Versioned, std::less<>> entries_
       ABSL_GUARDED_BY(mutex_);
+  uint64_t revision_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 DriverType MemoryDriverType() {

@@ -1,6 +1,7 @@
 #include "store/testing/driver_conformance.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -29,6 +30,7 @@
 // A driver may be linked into a test without any instantiation (e.g. an
 // external backend that is not configured); that is not an error.
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DriverConformanceTest);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PersistentDriverConformanceTest);
 
 namespace kv::testing {
 
@@ -60,6 +62,41 @@ std::vector<std::string> DriverConformanceTest::ListAllKeys() {
   return keys;
 }
 
+absl::StatusOr<std::string> DriverConformanceTest::GetValue(
+    absl::string_view key) {
+  absl::StatusOr<Versioned> got = driver().Get(key);
+  if (!got.ok()) return got.status();
+  return std::move(got->value);
+}
+
+uint64_t DriverConformanceTest::RevisionOf(absl::string_view key) {
+  absl::StatusOr<Versioned> got = driver().Get(key);
+  if (absl::IsNotFound(got.status())) return 0;
+  EXPECT_THAT(got, IsOk());
+  return got.ok() ? got->revision : 0;
+}
+
+uint64_t DriverConformanceTest::StoreRevision() {
+  absl::StatusOr<uint64_t> revision = driver().CurrentRevision();
+  EXPECT_THAT(revision, IsOk());
+  return revision.ok() ? *revision : 0;
+}
+
+absl::StatusOr<std::unique_ptr<Driver>> DriverConformanceTest::OpenAnother() {
+  if (!GetParam().reopen) {
+    return absl::FailedPreconditionError(
+        "DriverFactoryParam.reopen is empty: this driver cannot be reopened");
+  }
+  return GetParam().reopen();
+}
+
+void DriverConformanceTest::Restart() {
+  driver_.reset();
+  absl::StatusOr<std::unique_ptr<Driver>> reopened = OpenAnother();
+  ASSERT_THAT(reopened, IsOk());
+  driver_ = *std::move(reopened);
+}
+
 namespace {
 
 using ::testing::ElementsAre;
@@ -73,36 +110,36 @@ std::vector<std::string> Sorted(std::vector<std::string> keys) {
 }
 
 TEST_P(DriverConformanceTest, GetOfMissingKeyIsNotFound) {
-  EXPECT_THAT(driver().Get("missing"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(GetValue("missing"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(DriverConformanceTest, SetThenGet) {
   ASSERT_THAT(driver().Set("key", "value"), IsOk());
-  EXPECT_THAT(driver().Get("key"), IsOkAndHolds("value"));
+  EXPECT_THAT(GetValue("key"), IsOkAndHolds("value"));
 }
 
 TEST_P(DriverConformanceTest, SetOverwrites) {
   ASSERT_THAT(driver().Set("key", "first"), IsOk());
   ASSERT_THAT(driver().Set("key", "second, and longer"), IsOk());
-  EXPECT_THAT(driver().Get("key"), IsOkAndHolds("second, and longer"));
+  EXPECT_THAT(GetValue("key"), IsOkAndHolds("second, and longer"));
   ASSERT_THAT(driver().Set("key", "3"), IsOk());
-  EXPECT_THAT(driver().Get("key"), IsOkAndHolds("3"));
+  EXPECT_THAT(GetValue("key"), IsOkAndHolds("3"));
   EXPECT_THAT(ListAllKeys(), ElementsAre("key"));
 }
 
 TEST_P(DriverConformanceTest, KeysAreIndependent) {
   ASSERT_THAT(driver().Set("a", "1"), IsOk());
   ASSERT_THAT(driver().Set("b", "2"), IsOk());
-  EXPECT_THAT(driver().Get("a"), IsOkAndHolds("1"));
-  EXPECT_THAT(driver().Get("b"), IsOkAndHolds("2"));
+  EXPECT_THAT(GetValue("a"), IsOkAndHolds("1"));
+  EXPECT_THAT(GetValue("b"), IsOkAndHolds("2"));
 }
 
 TEST_P(DriverConformanceTest, DeleteThenGetIsNotFound) {
   ASSERT_THAT(driver().Set("key", "value"), IsOk());
   ASSERT_THAT(driver().Set("other", "value"), IsOk());
   ASSERT_THAT(driver().Delete("key"), IsOk());
-  EXPECT_THAT(driver().Get("key"), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(driver().Get("other"), IsOkAndHolds("value"));
+  EXPECT_THAT(GetValue("key"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(GetValue("other"), IsOkAndHolds("value"));
 }
 
 TEST_P(DriverConformanceTest, DeleteOfMissingKeyIsOk) {
@@ -116,7 +153,7 @@ TEST_P(DriverConformanceTest, SetAfterDelete) {
   ASSERT_THAT(driver().Set("key", "old"), IsOk());
   ASSERT_THAT(driver().Delete("key"), IsOk());
   ASSERT_THAT(driver().Set("key", "new"), IsOk());
-  EXPECT_THAT(driver().Get("key"), IsOkAndHolds("new"));
+  EXPECT_THAT(GetValue("key"), IsOkAndHolds("new"));
 }
 
 TEST_P(DriverConformanceTest, ExistsReportsPresence) {
@@ -174,7 +211,7 @@ TEST_P(DriverConformanceTest, ListKeysStopsWhenVisitReturnsFalse) {
   }),
               IsOk());
   EXPECT_THAT(seen, ElementsAre("a"));
-  EXPECT_THAT(driver().Get("e"), IsOkAndHolds("v"));
+  EXPECT_THAT(GetValue("e"), IsOkAndHolds("v"));
   EXPECT_THAT(ListAllKeys(), ElementsAre("a", "b", "c", "d", "e"));
 }
 
@@ -186,19 +223,19 @@ TEST_P(DriverConformanceTest, BinaryValuesAreStoredExactly) {
   ASSERT_THAT(driver().Set("every_byte", every_byte), IsOk());
   ASSERT_THAT(driver().Set("zeros", zeros), IsOk());
   ASSERT_THAT(driver().Set("zero_inside", zero_inside), IsOk());
-  EXPECT_THAT(driver().Get("every_byte"), IsOkAndHolds(every_byte));
-  EXPECT_THAT(driver().Get("zeros"), IsOkAndHolds(zeros));
-  EXPECT_THAT(driver().Get("zero_inside"), IsOkAndHolds(zero_inside));
+  EXPECT_THAT(GetValue("every_byte"), IsOkAndHolds(every_byte));
+  EXPECT_THAT(GetValue("zeros"), IsOkAndHolds(zeros));
+  EXPECT_THAT(GetValue("zero_inside"), IsOkAndHolds(zero_inside));
 }
 
 TEST_P(DriverConformanceTest, EmptyValueIsAValue) {
   ASSERT_THAT(driver().Set("empty", ""), IsOk());
-  EXPECT_THAT(driver().Get("empty"), IsOkAndHolds(""));
+  EXPECT_THAT(GetValue("empty"), IsOkAndHolds(""));
   EXPECT_THAT(driver().Exists("empty"), IsOkAndHolds(true));
   EXPECT_THAT(ListAllKeys(), ElementsAre("empty"));
   ASSERT_THAT(driver().Set("empty", "now not"), IsOk());
   ASSERT_THAT(driver().Set("empty", ""), IsOk());
-  EXPECT_THAT(driver().Get("empty"), IsOkAndHolds(""));
+  EXPECT_THAT(GetValue("empty"), IsOkAndHolds(""));
 }
 
 TEST_P(DriverConformanceTest, OneMebibyteValue) {
@@ -207,7 +244,7 @@ TEST_P(DriverConformanceTest, OneMebibyteValue) {
     value[i] = static_cast<char>((i * 31 + i / 251) % 256);
   }
   ASSERT_THAT(driver().Set("big", value), IsOk());
-  absl::StatusOr<std::string> read = driver().Get("big");
+  absl::StatusOr<std::string> read = GetValue("big");
   ASSERT_THAT(read, IsOk());
   // Not IsOkAndHolds: a mismatch would print two megabytes.
   EXPECT_EQ(read->size(), value.size());
@@ -226,7 +263,7 @@ TEST_P(DriverConformanceTest, Utf8Keys) {
     ASSERT_THAT(driver().Set(key, "value of " + key), IsOk());
   }
   for (const std::string& key : keys) {
-    EXPECT_THAT(driver().Get(key), IsOkAndHolds("value of " + key));
+    EXPECT_THAT(GetValue(key), IsOkAndHolds("value of " + key));
   }
   EXPECT_THAT(ListAllKeys(), ElementsAreArray(Sorted(keys)));
 }
@@ -264,7 +301,7 @@ TEST_P(DriverConformanceTest, HostileKeysAreStoredExactly) {
     ASSERT_THAT(driver().Set(key, "v:" + key), IsOk()) << absl::CHexEscape(key);
   }
   for (const std::string& key : keys) {
-    EXPECT_THAT(driver().Get(key), IsOkAndHolds("v:" + key))
+    EXPECT_THAT(GetValue(key), IsOkAndHolds("v:" + key))
         << absl::CHexEscape(key);
     EXPECT_THAT(driver().Exists(key), IsOkAndHolds(true))
         << absl::CHexEscape(key);
@@ -282,12 +319,12 @@ TEST_P(DriverConformanceTest, PatternCharactersMatchOnlyThemselves) {
   for (const char* pattern :
        {"a_c", "a%", "%", "a?c", "a*", "*", "a[b]c", "a[bX]c", "A%", "ABC"}) {
     EXPECT_THAT(driver().Exists(pattern), IsOkAndHolds(false)) << pattern;
-    EXPECT_THAT(driver().Get(pattern), StatusIs(absl::StatusCode::kNotFound))
+    EXPECT_THAT(GetValue(pattern), StatusIs(absl::StatusCode::kNotFound))
         << pattern;
     EXPECT_THAT(driver().Delete(pattern), IsOk()) << pattern;
   }
-  EXPECT_THAT(driver().Get("abc"), IsOkAndHolds("1"));
-  EXPECT_THAT(driver().Get("aXc"), IsOkAndHolds("2"));
+  EXPECT_THAT(GetValue("abc"), IsOkAndHolds("1"));
+  EXPECT_THAT(GetValue("aXc"), IsOkAndHolds("2"));
 }
 
 TEST_P(DriverConformanceTest, KeysWithZeroBytesAreDistinct) {
@@ -298,12 +335,12 @@ TEST_P(DriverConformanceTest, KeysWithZeroBytesAreDistinct) {
   for (const std::string* key : {&a, &a0, &a0b, &a0c}) {
     ASSERT_THAT(driver().Set(*key, "v:" + *key), IsOk());
   }
-  EXPECT_THAT(driver().Get(a0b), IsOkAndHolds("v:" + a0b));
-  EXPECT_THAT(driver().Get(a0c), IsOkAndHolds("v:" + a0c));
-  EXPECT_THAT(driver().Get(std::string("a\0d", 3)),
+  EXPECT_THAT(GetValue(a0b), IsOkAndHolds("v:" + a0b));
+  EXPECT_THAT(GetValue(a0c), IsOkAndHolds("v:" + a0c));
+  EXPECT_THAT(GetValue(std::string("a\0d", 3)),
               StatusIs(absl::StatusCode::kNotFound));
   ASSERT_THAT(driver().Delete(a0), IsOk());
-  EXPECT_THAT(driver().Get(a), IsOkAndHolds("v:a"));
+  EXPECT_THAT(GetValue(a), IsOkAndHolds("v:a"));
   EXPECT_THAT(ListAllKeys(), ElementsAre(a, a0b, a0c));
 }
 
@@ -322,12 +359,12 @@ TEST_P(DriverConformanceTest, ListsTenThousandKeys) {
   // would print them all.
   ASSERT_EQ(listed.size(), keys.size());
   EXPECT_TRUE(listed == keys) << "keys were not listed in ascending order";
-  EXPECT_THAT(driver().Get("k04242"), IsOkAndHolds("k04242"));
+  EXPECT_THAT(GetValue("k04242"), IsOkAndHolds("k04242"));
 }
 
-// SetAsync and DeleteAsync, issued from one thread without waiting, each
-// complete once with OK, in any order and on any thread, and leave the
-// store as the same writes made one by one would (ordered per key).
+// WriteAsync calls, issued from one thread without waiting, each complete
+// once with OK, in any order and on any thread, and leave the store as the
+// same writes made one by one would (ordered per key).
 TEST_P(DriverConformanceTest, AsyncWritesCompleteOnceAndApplyInOrder) {
   constexpr int kKeys = 50;
   std::vector<std::string> keys;
@@ -336,22 +373,28 @@ TEST_P(DriverConformanceTest, AsyncWritesCompleteOnceAndApplyInOrder) {
     keys.push_back(absl::StrCat("async/", i));
     values.push_back(absl::StrCat("value ", i));
   }
+  // Every Mutation must outlive its write; a deque never moves its elements.
+  std::deque<Mutation> mutations;
   absl::Mutex mutex;
   absl::CondVar changed;
   int completed = 0;
   std::vector<absl::Status> failures;
-  auto done = [&](absl::Status status) {
+  auto done = [&](absl::StatusOr<MutationResults> results) {
     absl::MutexLock lock(&mutex);
     ++completed;
-    if (!status.ok()) failures.push_back(std::move(status));
+    if (!results.ok()) failures.push_back(results.status());
     changed.SignalAll();
+  };
+  auto start = [&](Mutation mutation) {
+    mutations.push_back(mutation);
+    driver().WriteAsync(absl::MakeConstSpan(&mutations.back(), 1), done);
   };
   // Per key: Set "first", Set the value, and for odd keys Delete; the last
   // write must win.
   for (int i = 0; i < kKeys; ++i) {
-    driver().SetAsync(keys[i], "first", done);
-    driver().SetAsync(keys[i], values[i], done);
-    if (i % 2 == 1) driver().DeleteAsync(keys[i], done);
+    start(Mutation::Set(keys[i], "first"));
+    start(Mutation::Set(keys[i], values[i]));
+    if (i % 2 == 1) start(Mutation::Delete(keys[i]));
   }
   const int expected = kKeys * 2 + kKeys / 2;
   {
@@ -366,9 +409,9 @@ TEST_P(DriverConformanceTest, AsyncWritesCompleteOnceAndApplyInOrder) {
   }
   for (int i = 0; i < kKeys; ++i) {
     if (i % 2 == 1) {
-      EXPECT_THAT(driver().Get(keys[i]), StatusIs(absl::StatusCode::kNotFound));
+      EXPECT_THAT(GetValue(keys[i]), StatusIs(absl::StatusCode::kNotFound));
     } else {
-      EXPECT_THAT(driver().Get(keys[i]), IsOkAndHolds(values[i]));
+      EXPECT_THAT(GetValue(keys[i]), IsOkAndHolds(values[i]));
     }
   }
 }
@@ -390,17 +433,17 @@ TEST_P(DriverConformanceTest, ConcurrentCallsReadTheirOwnWrites) {
         if (i % 7 == 6) {
           ASSERT_THAT(driver().Delete(key), IsOk());
           mine.erase(key);
-          EXPECT_THAT(driver().Get(key), StatusIs(absl::StatusCode::kNotFound));
+          EXPECT_THAT(GetValue(key), StatusIs(absl::StatusCode::kNotFound));
           EXPECT_THAT(driver().Exists(key), IsOkAndHolds(false));
         } else {
           const std::string value = absl::StrCat("t", t, "i", i);
           ASSERT_THAT(driver().Set(key, value), IsOk());
           mine[key] = value;
-          EXPECT_THAT(driver().Get(key), IsOkAndHolds(value));
+          EXPECT_THAT(GetValue(key), IsOkAndHolds(value));
           EXPECT_THAT(driver().Exists(key), IsOkAndHolds(true));
         }
         ASSERT_THAT(driver().Set("shared", absl::StrCat("t", t)), IsOk());
-        absl::StatusOr<std::string> shared = driver().Get("shared");
+        absl::StatusOr<std::string> shared = GetValue("shared");
         ASSERT_THAT(shared, IsOk());
         EXPECT_EQ(shared->substr(0, 1), "t");
 
@@ -425,7 +468,7 @@ TEST_P(DriverConformanceTest, ConcurrentCallsReadTheirOwnWrites) {
         }
       }
       for (const auto& [k, v] : mine) {
-        EXPECT_THAT(driver().Get(k), IsOkAndHolds(v));
+        EXPECT_THAT(GetValue(k), IsOkAndHolds(v));
       }
     });
   }

@@ -26,6 +26,7 @@
 // vector when it is not configured; the suite then reports no tests for it
 // rather than failing.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -50,6 +51,12 @@ struct DriverFactoryParam {
   // server, a connection) or the factory keeps it alive for the process.
   // An error fails the test with the factory's message.
   std::function<absl::StatusOr<std::unique_ptr<Driver>>()> open;
+
+  // Opens another driver over the store the last `open` call created, as a
+  // restarted kvd, or a second kvd process sharing the backend, would. Empty
+  // for a driver whose data does not outlive it (memory); such a driver is
+  // not instantiated in PersistentDriverConformanceTest.
+  std::function<absl::StatusOr<std::unique_ptr<Driver>>()> reopen;
 };
 
 // Makes gtest print a parameter by its name instead of as raw bytes.
@@ -71,9 +78,30 @@ class DriverConformanceTest
   // Every key ListKeys visits, in visiting order. Fails the test on error.
   std::vector<std::string> ListAllKeys();
 
+  // The value under `key` without its revision.
+  absl::StatusOr<std::string> GetValue(absl::string_view key);
+
+  // The revision of `key`, 0 if absent. Fails the test on error.
+  uint64_t RevisionOf(absl::string_view key);
+
+  // The store's current revision. Fails the test on error.
+  uint64_t StoreRevision();
+
+  // Opens another driver over this test's store (GetParam().reopen, which
+  // must be set).
+  absl::StatusOr<std::unique_ptr<Driver>> OpenAnother();
+
+  // Replaces the driver with one reopened over the same store, as a restart.
+  void Restart();
+
  private:
   std::unique_ptr<Driver> driver_;
 };
+
+// The conformance tests that need the data to outlive a driver: restarts and
+// two drivers over one backend. Instantiated like DriverConformanceTest, with
+// the params whose `reopen` is set.
+class PersistentDriverConformanceTest : public DriverConformanceTest {};
 
 }  // namespace kv::testing
 
