@@ -135,9 +135,11 @@ for i = 2, #KEYS do
     values[2 * i - 3] = false
     values[2 * i - 2] = false
   else
-    local fields = redis.call('HMGET', key, 'v', 'r')  -- WRONGTYPE unless a hash
-    values[2 * i - 3] = fields[1]
-    values[2 * i - 2] = fields[2]
+    -- WRONGTYPE unless a hash. A hash without kvd's fields (not written by
+    -- kvd) gets "" for them, which the driver reports.
+    local fields = redis.call('HMGET', key, 'v', 'r')
+    values[2 * i - 3] = fields[1] or ''
+    values[2 * i - 2] = fields[2] or ''
   end
 end
 return values

@@ -62,8 +62,9 @@ struct RedisScript {
 const RedisScript& WriteScript();
 
 // KEYS: the counter, then the keys to read. No ARGV. Returns two elements
-// per key, in order: its value and revision, or two nils if absent. Reads
-// everything in one atomic step: one snapshot.
+// per key, in order: its value and revision, or two nils if absent ("" for
+// a field missing from a hash that kvd did not write). Reads everything in
+// one atomic step: one snapshot.
 const RedisScript& GetManyScript();
 
 // KEYS: the counter, then one key. Upgrades the key if it is in the old
