@@ -24,8 +24,12 @@ void WriteBatcher::WriteAsync(absl::Span<const Mutation> mutations, Done done) {
   {
     absl::MutexLock lock(&mutex_);
     if (!closed_) {
-      queue_.push_back(Pending{WriteItem{mutations, MutationResults()}, bytes,
-                               std::move(done)});
+      Pending& pending = queue_.emplace_back();
+      // The outcome stays StatusOr's default, Unknown, until the Applier
+      // sets it.
+      pending.item.mutations = mutations;
+      pending.bytes = bytes;
+      pending.done = std::move(done);
       // The committer waits only on an empty queue; a longer queue means it
       // is awake or already signaled.
       if (queue_.size() == 1) work_.Signal();

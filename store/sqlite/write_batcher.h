@@ -112,7 +112,7 @@ class WriteBatcher {
  private:
   struct Pending {
     WriteItem item;
-    size_t bytes;  // Key and value bytes of its mutations.
+    size_t bytes = 0;  // Key and value bytes of its mutations.
     Done done;
   };
 
