@@ -74,10 +74,11 @@ struct StatementDef {
 // sequence (a plain identifier, so it needs no quoting).
 //
 // Writes run in a transaction (PostgresDriver::Write): kLockMany locks the
-// rows of every key in key order, so two writes never wait for each other's
-// locks in a cycle; nextval is called only on a row this transaction holds
-// locked (kUpdate, kDelete) or is inserting (kInsert), so a key's revisions
-// grow in the order its writes commit.
+// rows of every key in key order, and kInsertPlaceholders then takes the
+// keys to create in key order, so two writes rarely wait for each other in
+// a cycle (only when a key is created between the two); nextval is called only
+// on a row this transaction holds locked (kUpdate, kDelete) or is inserting
+// (kInsert), so a key's revisions grow in the order its writes commit.
 constexpr std::array<StatementDef, kStatementCount> kStatements = {{
     {"kvd_get",
      "SELECT value, revision FROM $table WHERE store = $1 AND key = $2",
@@ -114,18 +115,33 @@ constexpr std::array<StatementDef, kStatementCount> kStatements = {{
      "ON CONFLICT (store, key) DO NOTHING RETURNING revision",
      3,
      {kTextOid, kByteaOid, kByteaOid}},
+    // Rows for keys a Write will create, inserted in key order before it
+    // writes any (so two Writes creating the same keys in different orders
+    // wait for each other in one order, instead of deadlocking). Seen by no
+    // one else until COMMIT, and each is overwritten (kUpdate) with its
+    // value and revision before then. RETURNING: the keys inserted; the
+    // others were created meanwhile by a write that committed.
+    {"kvd_insert_placeholders",
+     "INSERT INTO $table (store, key, value, revision) "
+     "SELECT $1, k, ''::bytea, 0 FROM unnest($2::bytea[]) AS k ORDER BY k "
+     "ON CONFLICT (store, key) DO NOTHING RETURNING key",
+     2,
+     {kTextOid, kByteaArrayOid}},
     // nextval runs only for a row deleted: an absent key moves nothing.
     {"kvd_delete",
      "DELETE FROM $table WHERE store = $1 AND key = $2 "
      "RETURNING nextval('$seq')",
      2,
      {kTextOid, kByteaOid}},
-    {"kvd_exists", "SELECT 1 FROM $table WHERE store = $1 AND key = $2", 2,
+    {"kvd_exists",
+     "SELECT 1 FROM $table WHERE store = $1 AND key = $2",
+     2,
      {kTextOid, kByteaOid}},
     // Keyset pages over the primary key: each page is one short statement,
     // so no transaction or connection is held while the caller visits keys.
     {"kvd_list_first",
-     "SELECT key FROM $table WHERE store = $1 ORDER BY key LIMIT 1000", 1,
+     "SELECT key FROM $table WHERE store = $1 ORDER BY key LIMIT 1000",
+     1,
      {kTextOid}},
     {"kvd_list_after",
      "SELECT key FROM $table WHERE store = $1 AND key > $2 "
@@ -135,7 +151,8 @@ constexpr std::array<StatementDef, kStatementCount> kStatements = {{
     // last_value is what any session's nextval last returned, committed or
     // not; a sequence never called (is_called false) means no write yet.
     {"kvd_current_revision",
-     "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $seq", 0,
+     "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $seq",
+     0,
      {}},
 }};
 static_assert(kListPageSize == 1000, "update the LIMITs above");

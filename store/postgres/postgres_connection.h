@@ -62,6 +62,7 @@ enum StatementId {
   kLockOne,
   kUpdate,
   kInsert,
+  kInsertPlaceholders,
   kDelete,
   kExists,
   kListFirst,

@@ -11,6 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/memory/memory.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,8 +38,8 @@ namespace kv {
 namespace {
 
 using postgres::BigintField;
-using postgres::BytesField;
 using postgres::ByteaArray;
+using postgres::BytesField;
 using postgres::Connection;
 using postgres::Context;
 using postgres::kSchemaTable;
@@ -98,10 +99,9 @@ class PostgresDriver : public Driver {
     constexpr absl::string_view kFailed = "cannot read from";
     const absl::Time deadline = absl::Now() + context_.timeout;
     KV_ASSIGN_OR_RETURN(Lease lease, Acquire(deadline, kFailed));
-    KV_ASSIGN_OR_RETURN(Result result,
-                        lease->RunPrepared(postgres::kGet,
-                                           {context_.store, key}, deadline,
-                                           kFailed));
+    KV_ASSIGN_OR_RETURN(
+        Result result, lease->RunPrepared(postgres::kGet, {context_.store, key},
+                                          deadline, kFailed));
     if (PQntuples(result.get()) == 0) {
       return absl::NotFoundError(
           absl::StrCat("store \"", context_.store, "\": key not found"));
@@ -123,10 +123,10 @@ class PostgresDriver : public Driver {
     absl::flat_hash_map<std::string, Versioned> rows;
     {
       KV_ASSIGN_OR_RETURN(Lease lease, Acquire(deadline, kFailed));
-      KV_ASSIGN_OR_RETURN(Result result,
-                          lease->RunPrepared(postgres::kGetMany,
-                                             {context_.store, array}, deadline,
-                                             kFailed));
+      KV_ASSIGN_OR_RETURN(
+          Result result,
+          lease->RunPrepared(postgres::kGetMany, {context_.store, array},
+                             deadline, kFailed));
       KV_ASSIGN_OR_RETURN(rows, RowsByKey(context_, result.get(), kFailed));
     }
     for (size_t i = 0; i < keys.size(); ++i) {
@@ -164,10 +164,9 @@ class PostgresDriver : public Driver {
     constexpr absl::string_view kFailed = "cannot read from";
     const absl::Time deadline = absl::Now() + context_.timeout;
     KV_ASSIGN_OR_RETURN(Lease lease, Acquire(deadline, kFailed));
-    KV_ASSIGN_OR_RETURN(Result result,
-                        lease->RunPrepared(postgres::kExists,
-                                           {context_.store, key}, deadline,
-                                           kFailed));
+    KV_ASSIGN_OR_RETURN(Result result, lease->RunPrepared(postgres::kExists,
+                                                          {context_.store, key},
+                                                          deadline, kFailed));
     return PQntuples(result.get()) > 0;
   }
 
@@ -267,29 +266,68 @@ class PostgresDriver : public Driver {
     const std::string array = ByteaArray(keys);
     // Every existing row of these keys is locked until COMMIT: no other
     // write changes them between the checks below and our writes.
-    KV_ASSIGN_OR_RETURN(Result locked,
-                        connection.RunPrepared(postgres::kLockMany,
-                                               {context_.store, array},
-                                               deadline, kFailed));
+    KV_ASSIGN_OR_RETURN(
+        Result locked,
+        connection.RunPrepared(postgres::kLockMany, {context_.store, array},
+                               deadline, kFailed));
     KV_ASSIGN_OR_RETURN(auto rows, RowsByKey(context_, locked.get(), kFailed));
     locked.reset();
+    // Two or more keys to create: take them in key order first (see
+    // kInsertPlaceholders). One key cannot close a cycle of inserts.
+    std::vector<absl::string_view> creating;
+    for (const Mutation& mutation : mutations) {
+      if (mutation.kind != Mutation::Kind::kDelete &&
+          !rows.contains(mutation.key)) {
+        creating.push_back(mutation.key);
+      }
+    }
+    absl::flat_hash_set<std::string> placeholders;
+    if (creating.size() >= 2) {
+      KV_ASSIGN_OR_RETURN(
+          Result inserted,
+          connection.RunPrepared(postgres::kInsertPlaceholders,
+                                 {context_.store, ByteaArray(creating)},
+                                 deadline, kFailed));
+      for (int row = 0; row < PQntuples(inserted.get()); ++row) {
+        placeholders.emplace(BytesField(inserted.get(), row, 0));
+      }
+      // The keys another write created meanwhile (it committed while we
+      // waited for it): lock their rows now, in key order too.
+      std::vector<absl::string_view> created;
+      for (absl::string_view key : creating) {
+        if (!placeholders.contains(key)) created.push_back(key);
+      }
+      if (!created.empty()) {
+        KV_ASSIGN_OR_RETURN(
+            Result relocked,
+            connection.RunPrepared(postgres::kLockMany,
+                                   {context_.store, ByteaArray(created)},
+                                   deadline, kFailed));
+        KV_ASSIGN_OR_RETURN(auto more,
+                            RowsByKey(context_, relocked.get(), kFailed));
+        for (auto& [key, row] : more)
+          rows.insert_or_assign(key, std::move(row));
+      }
+    }
     results->resize(mutations.size());
     for (size_t i = 0; i < mutations.size(); ++i) {
       absl::optional<Versioned> current;
       auto row = rows.find(mutations[i].key);
       if (row != rows.end()) current = std::move(row->second);
       KV_RETURN_IF_ERROR(Apply(connection, i, mutations[i], std::move(current),
+                               placeholders.contains(mutations[i].key),
                                deadline, &(*results)[i]));
     }
     return absl::OkStatus();
   }
 
   // Applies mutation `index`, given the key's `current` row (locked by this
-  // transaction) or nullopt if the key was absent when locked.
+  // transaction) or nullopt if the key was absent when locked; then
+  // `placeholder` says whether this transaction has inserted its row.
   absl::Status Apply(Connection& connection, size_t index,
                      const Mutation& mutation,
-                     absl::optional<Versioned> current, absl::Time deadline,
-                     MutationResult* result) {
+                     absl::optional<Versioned> current, bool placeholder,
+                     absl::Time deadline, MutationResult* result) {
     constexpr absl::string_view kFailed = "cannot write to";
     while (true) {
       const uint64_t revision = current.has_value() ? current->revision : 0;
@@ -304,11 +342,10 @@ class PostgresDriver : public Driver {
           result->revision = 0;
           return absl::OkStatus();
         }
-        KV_ASSIGN_OR_RETURN(
-            Result deleted,
-            connection.RunPrepared(postgres::kDelete,
-                                   {context_.store, mutation.key}, deadline,
-                                   kFailed));
+        KV_ASSIGN_OR_RETURN(Result deleted, connection.RunPrepared(
+                                                postgres::kDelete,
+                                                {context_.store, mutation.key},
+                                                deadline, kFailed));
         KV_ASSIGN_OR_RETURN(result->revision,
                             ReturnedRevision(context_, deleted.get(), kFailed));
         return absl::OkStatus();
@@ -324,7 +361,7 @@ class PostgresDriver : public Driver {
         value = counter;
         result->value = sum;
       }
-      if (current.has_value()) {
+      if (current.has_value() || placeholder) {
         KV_ASSIGN_OR_RETURN(
             Result updated,
             connection.RunPrepared(postgres::kUpdate,
@@ -340,19 +377,19 @@ class PostgresDriver : public Driver {
                                  {context_.store, mutation.key, value},
                                  deadline, kFailed));
       if (PQntuples(inserted.get()) == 1) {
-        KV_ASSIGN_OR_RETURN(result->revision,
-                            ReturnedRevision(context_, inserted.get(), kFailed));
+        KV_ASSIGN_OR_RETURN(
+            result->revision,
+            ReturnedRevision(context_, inserted.get(), kFailed));
         return absl::OkStatus();
       }
       // Another write created the key after our lock found it absent, and
       // committed. Lock the row it wrote and decide again: a create-only
       // write now fails, an unconditional one overwrites, an increment adds
       // to what the other wrote. (The row may be gone again: then insert.)
-      KV_ASSIGN_OR_RETURN(
-          Result relocked,
-          connection.RunPrepared(postgres::kLockOne,
-                                 {context_.store, mutation.key}, deadline,
-                                 kFailed));
+      KV_ASSIGN_OR_RETURN(Result relocked,
+                          connection.RunPrepared(postgres::kLockOne,
+                                                 {context_.store, mutation.key},
+                                                 deadline, kFailed));
       current.reset();
       if (PQntuples(relocked.get()) == 1) {
         KV_ASSIGN_OR_RETURN(

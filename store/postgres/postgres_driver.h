@@ -29,13 +29,15 @@
 // names are arbitrary text; the sequence is named by a number, found in
 // kvd_sequences. Every Write is one READ COMMITTED transaction that first
 // locks the existing rows of its keys (SELECT ... ORDER BY key FOR UPDATE),
+// inserts the rows of the keys it creates (two or more) in key order too,
 // then checks conditions and computes increments against them, and calls
 // nextval only on a row it holds locked or is inserting; an insert that
 // finds the key created meanwhile (ON CONFLICT DO NOTHING) locks that row
-// and decides again. So a key's revisions grow in the order its writes
-// commit, a create-only write on a key two writers create at once succeeds
-// for one of them, and no increment is lost. Across keys, revision order
-// is the order nextval ran, which may differ from commit order for writes
+// and decides again. A deadlock (possible only when a key is created
+// between two such steps) is retried. So a key's revisions grow in the order
+// its writes commit, a create-only write on a key two writers create at once
+// succeeds for one of them, and no increment is lost. Across keys, revision
+// order is the order nextval ran, which may differ from commit order for writes
 // in flight at the same time. CurrentRevision is the sequence's last value:
 // at least every revision returned, and 0 before the store's first write.
 

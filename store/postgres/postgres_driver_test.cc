@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/driver.h"
+#include "store/postgres/postgres_test_env.h"
 #include "store/registry.h"
 #include "store/testing/driver_conformance.h"
 #include "store/testing/postgres_server.h"
@@ -37,12 +38,17 @@ namespace {
 // error message).
 constexpr absl::Duration kHangGuard = absl::Seconds(30);
 
+using ::kv::postgres_test::FreshSpec;
+using ::kv::postgres_test::FreshStoreName;
+using ::kv::postgres_test::PostgresSpec;
+using ::kv::postgres_test::Server;
+using ::kv::postgres_test::ValueOf;
 using ::kv::testing::DriverConformanceTest;
 using ::kv::testing::DriverFactoryParam;
 using ::kv::testing::DriverFactoryParamName;
-using ::kv::testing::PersistentDriverConformanceTest;
 using ::kv::testing::IsOk;
 using ::kv::testing::IsOkAndHolds;
+using ::kv::testing::PersistentDriverConformanceTest;
 using ::kv::testing::PostgresServer;
 using ::kv::testing::StatusIs;
 using ::testing::AllOf;
@@ -57,69 +63,6 @@ auto HidesPassword() {
                Not(HasSubstr(PostgresServer::kEncodedPassword)));
 }
 
-// One server for the whole binary: startup takes seconds. Tests that stop
-// it start it again before they end.
-class PostgresEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<PostgresServer>> server =
-        PostgresServer::Create();
-    if (!server.ok()) {
-      status_ = server.status();
-      ADD_FAILURE() << "cannot start PostgreSQL: " << status_;
-      return;
-    }
-    server_ = *std::move(server);
-  }
-  void TearDown() override { server_.reset(); }
-
-  static absl::StatusOr<PostgresServer*> Server() {
-    if (instance_->server_ == nullptr) return instance_->status_;
-    return instance_->server_.get();
-  }
-
-  static PostgresEnvironment* instance_;
-
- private:
-  absl::Status status_ = absl::FailedPreconditionError("not started");
-  std::unique_ptr<PostgresServer> server_;
-};
-
-PostgresEnvironment* PostgresEnvironment::instance_ =
-    static_cast<PostgresEnvironment*>(
-        ::testing::AddGlobalTestEnvironment(new PostgresEnvironment));
-
-// The value of `key` without its revision.
-absl::StatusOr<std::string> ValueOf(Driver& driver, absl::string_view key) {
-  absl::StatusOr<Versioned> got = driver.Get(key);
-  if (!got.ok()) return got.status();
-  return std::move(got->value);
-}
-
-// A store name no other test uses.
-std::string FreshStoreName(absl::string_view prefix) {
-  static std::atomic<int> counter{0};
-  return absl::StrCat(prefix, "_", counter.fetch_add(1));
-}
-
-StoreSpec PostgresSpec(const std::string& url, const std::string& name) {
-  StoreSpec spec;
-  spec.name = name;
-  spec.type = "postgres";
-  spec.options["url"] = url;
-  // Generous: sanitizer builds are slow. Tests of the deadline set less.
-  spec.options["timeout"] = "10s";
-  return spec;
-}
-
-// The spec of a fresh store on the shared server; fails the test without
-// one.
-absl::StatusOr<StoreSpec> FreshSpec(absl::string_view prefix = "test") {
-  absl::StatusOr<PostgresServer*> server = PostgresEnvironment::Server();
-  if (!server.ok()) return server.status();
-  return PostgresSpec((*server)->url(), FreshStoreName(prefix));
-}
-
 // A conformance configuration: `open` creates a fresh store (a new store
 // name, in `table`), `reopen` opens another driver on the same server,
 // table and store name, as a restarted kvd or a second kvd process would.
@@ -131,7 +74,8 @@ DriverFactoryParam Configuration(const std::string& name,
   param.name = name;
   param.open = [last, name, table,
                 pool_size]() -> absl::StatusOr<std::unique_ptr<Driver>> {
-    absl::StatusOr<StoreSpec> spec = FreshSpec(absl::StrCat("conformance_", name));
+    absl::StatusOr<StoreSpec> spec =
+        FreshSpec(absl::StrCat("conformance_", name));
     if (!spec.ok()) return spec.status();
     spec->options["table"] = table;
     if (!pool_size.empty()) spec->options["pool_size"] = pool_size;
@@ -160,7 +104,7 @@ INSTANTIATE_TEST_SUITE_P(Postgres, PersistentDriverConformanceTest,
 class PostgresDriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<PostgresServer*> server = PostgresEnvironment::Server();
+    absl::StatusOr<PostgresServer*> server = Server();
     ASSERT_THAT(server, IsOk());
     server_ = *server;
     ASSERT_TRUE(server_->running());
@@ -332,10 +276,11 @@ TEST_F(PostgresDriverTest, NewerSchemaVersionIsRefused) {
   StoreSpec spec = Spec();
   spec.options["table"] = "from_the_future";
   ASSERT_NE(OpenOrDie(spec), nullptr);
-  ASSERT_THAT(server_->Query(absl::StrCat(
-                  "UPDATE kvd_schema SET version = ", kPostgresSchemaVersion + 1,
-                  " WHERE table_name = 'from_the_future'")),
-              IsOk());
+  ASSERT_THAT(
+      server_->Query(absl::StrCat(
+          "UPDATE kvd_schema SET version = ", kPostgresSchemaVersion + 1,
+          " WHERE table_name = 'from_the_future'")),
+      IsOk());
   EXPECT_THAT(
       OpenDriver(spec),
       StatusIs(absl::StatusCode::kFailedPrecondition,

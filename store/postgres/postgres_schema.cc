@@ -28,8 +28,7 @@ constexpr absl::string_view kFailed = "cannot set up the schema in";
 // Runs schema statements (text parameters and results) on one connection.
 class SchemaSession {
  public:
-  SchemaSession(Connection& connection, const Context& ctx,
-                absl::Time deadline)
+  SchemaSession(Connection& connection, const Context& ctx, absl::Time deadline)
       : connection_(connection), ctx_(ctx), deadline_(deadline) {}
 
   absl::StatusOr<Result> Run(const std::string& sql,
@@ -72,8 +71,8 @@ class SchemaSession {
         absl::StrCat(kSequencePrefix, PQgetvalue(row.get(), 0, 0));
     KV_ASSIGN_OR_RETURN(bool exists, RelationExists(sequence));
     if (exists) return sequence;
-    // A bigint sequence with CACHE 1: every nextval reaches last_value at once, which
-    // CurrentRevision reads.
+    // A bigint sequence with CACHE 1: every nextval reaches last_value at once,
+    // which CurrentRevision reads.
     KV_RETURN_IF_ERROR(
         Run(absl::StrCat("CREATE SEQUENCE IF NOT EXISTS ", sequence,
                          " MINVALUE 1 CACHE 1 NO CYCLE"))
@@ -105,12 +104,11 @@ class SchemaSession {
     for (int row = 0; row < PQntuples(stores.get()); ++row) {
       const std::string store = PQgetvalue(stores.get(), row, 0);
       KV_ASSIGN_OR_RETURN(std::string sequence, StoreSequence(store));
-      KV_RETURN_IF_ERROR(
-          Run(absl::StrCat("UPDATE ", ctx_.quoted_table,
-                           " SET revision = nextval('", sequence,
-                           "') WHERE store = $1"),
-              {store})
-              .status());
+      KV_RETURN_IF_ERROR(Run(absl::StrCat("UPDATE ", ctx_.quoted_table,
+                                          " SET revision = nextval('", sequence,
+                                          "') WHERE store = $1"),
+                             {store})
+                             .status());
     }
     KV_RETURN_IF_ERROR(Run(absl::StrCat("ALTER TABLE ", ctx_.quoted_table,
                                         " ALTER COLUMN revision SET NOT NULL"))
@@ -158,10 +156,10 @@ class SchemaSession {
                                    kSchemaTable, ", which no kvd writes"));
       }
       if (recorded > kSchemaVersion) {
-        return Refuse(absl::StrCat(
-            "table ", ctx_.table, " has schema version ", recorded,
-            " but this kvd supports only up to ", kSchemaVersion,
-            "; use the newer kvd that wrote it"));
+        return Refuse(
+            absl::StrCat("table ", ctx_.table, " has schema version ", recorded,
+                         " but this kvd supports only up to ", kSchemaVersion,
+                         "; use the newer kvd that wrote it"));
       }
       if (recorded < 2) KV_RETURN_IF_ERROR(UpgradeFrom1());
       return StoreSequence(ctx_.store);
@@ -170,10 +168,10 @@ class SchemaSession {
     // existing one keeps kvd out of a table it does not know.
     KV_ASSIGN_OR_RETURN(bool kv_table, RelationExists(ctx_.quoted_table));
     if (kv_table) {
-      return Refuse(absl::StrCat(
-          "table ", ctx_.table,
-          " exists but is not a kvd table (it has no row in ", kSchemaTable,
-          "); set field table to another name"));
+      return Refuse(
+          absl::StrCat("table ", ctx_.table,
+                       " exists but is not a kvd table (it has no row in ",
+                       kSchemaTable, "); set field table to another name"));
     }
     KV_RETURN_IF_ERROR(
         Run(absl::StrCat("CREATE TABLE ", ctx_.quoted_table,
