@@ -42,9 +42,23 @@ class RoundtripTest(unittest.TestCase):
         self.assertEqual(roundtrip("exists", KEY)[0], 1)  # default store: absent
         self.assertEqual(roundtrip("--store", "mem", "delete", KEY)[0], 0)
 
+    def test_incr(self) -> None:
+        counter = "roundtrip-python/counter"
+        self.assertEqual(roundtrip("incr", counter), (0, "1\n", ""))
+        self.assertEqual(roundtrip("--count", "3", "incr", counter, "-2"),
+                         (0, "-1\n-3\n-5\n", ""))
+        self.assertEqual(roundtrip("get", counter), (0, b"-5".hex() + "\n", ""))
+        roundtrip("set", counter, b"x".hex())
+        code, out, err = roundtrip("incr", counter)
+        self.assertEqual((code, out), (3, ""))
+        self.assertIn("NOT_AN_INTEGER", err)
+        self.assertEqual(roundtrip("delete", counter)[0], 0)
+
     def test_usage_and_errors(self) -> None:
         bad: List[Tuple[str, ...]] = [("set", KEY), ("set", KEY, "zz"), ("get", KEY, "00"),
-                                      ("frob", KEY), ()]
+                                      ("frob", KEY), (), ("incr", KEY, "1.5"),
+                                      ("incr", KEY, str(1 << 63)), ("--count", "0", "incr", KEY),
+                                      ("--count", "2", "get", KEY)]
         for args in bad:
             with self.subTest(args=args):
                 self.assertEqual(roundtrip(*args)[0], 2)
