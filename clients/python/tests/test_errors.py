@@ -240,8 +240,8 @@ class ErrorMappingTest(unittest.TestCase):
         self.assertIn("NoSuchKeyError(code=ErrorCode.NO_SUCH_KEY", repr(error))
 
     def test_timeout_is_deadline_exceeded(self) -> None:
-        self.fake.delay = 1.0
-        with Store.open("default", address=self.address, timeout=0.1) as store:
+        self.fake.delay = 2.0
+        with Store.open("default", address=self.address, timeout=0.5) as store:
             with self.assertRaises(DeadlineExceededError) as caught:
                 store.get("k")
         self.assertEqual(caught.exception.code, ErrorCode.UNSPECIFIED)
@@ -294,8 +294,8 @@ class ErrorMappingTest(unittest.TestCase):
                                   "ERROR_CODE_ACCESS_DENIED")
         self.assertEqual((denied.errno, denied.strerror, denied.filename),
                          (errno.EACCES, "ACCESS_DENIED: no", None))
-        self.fake.delay = 1.0
-        with Store.open("default", address=self.address, timeout=0.05) as store:
+        self.fake.delay = 2.0
+        with Store.open("default", address=self.address, timeout=0.5) as store:
             with self.assertRaises(TimeoutError) as caught:
                 store.get("k")
         self.assertEqual(caught.exception.errno, errno.ETIMEDOUT)
@@ -309,9 +309,9 @@ class ErrorMappingTest(unittest.TestCase):
                          (error.code, error.grpc_code, error.message, self.address, errno.EACCES))
 
     def test_per_call_timeout_overrides_the_store_default(self) -> None:
-        self.fake.delay = 0.5
-        with Store.open("default", address=self.address, timeout=0.05) as store:
-            self.assertEqual(store.timeout, 0.05)
+        self.fake.delay = 2.0
+        with Store.open("default", address=self.address, timeout=0.5) as store:
+            self.assertEqual(store.timeout, 0.5)
             with self.assertRaises(DeadlineExceededError):
                 store.get("k")
             self.assertEqual(store.get("k", timeout=30), b"v:k")
