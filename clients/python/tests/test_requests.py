@@ -146,6 +146,13 @@ class RequestsTest(unittest.TestCase):
         request = self.sent(lambda s: s.increment("c", -(2**63)), rpc="Increment")
         self.assertEqual(request.delta, -(2**63))
 
+    def test_enums_mirror_the_proto(self) -> None:
+        self.assertEqual({name[len("DURABILITY_"):]: n for name, n in kv_pb2.Durability.items()},
+                         {d.name: d.value for d in Durability})
+        self.assertEqual({name[len("CAPABILITY_"):]: n for name, n in kv_pb2.Capability.items()
+                          if n != 0},  # UNSPECIFIED is never sent
+                         {c.name: c.value for c in Capability})
+
     def test_describe_skips_unknown_capabilities_and_durabilities(self) -> None:
         with Store.open("default", address=self.address) as store:
             with mock.patch.object(store, "_stub") as stub:
