@@ -55,6 +55,15 @@ static_assert(kPostgresSchemaVersion == postgres::kSchemaVersion,
 // orders). Rows that exist are locked in key order and never deadlock.
 constexpr int kWriteAttempts = 5;
 
+// What a failed Write says it was doing: "cannot delete from" for deletes
+// only (Delete, DeleteMany), else "cannot write to".
+absl::string_view FailedWriting(absl::Span<const Mutation> mutations) {
+  for (const Mutation& mutation : mutations) {
+    if (mutation.kind != Mutation::Kind::kDelete) return "cannot write to";
+  }
+  return "cannot delete from";
+}
+
 // The rows of a result with columns (key, value, revision), by key.
 absl::StatusOr<absl::flat_hash_map<std::string, Versioned>> RowsByKey(
     const Context& ctx, const PGresult* result, absl::string_view failed) {
@@ -140,16 +149,16 @@ class PostgresDriver : public Driver {
   // compute every increment against them, then write in mutation order.
   absl::StatusOr<MutationResults> Write(
       absl::Span<const Mutation> mutations) override {
-    constexpr absl::string_view kFailed = "cannot write to";
+    const absl::string_view failed = FailedWriting(mutations);
     const absl::Time deadline = absl::Now() + context_.timeout;
-    KV_ASSIGN_OR_RETURN(Lease lease, Acquire(deadline, kFailed));
+    KV_ASSIGN_OR_RETURN(Lease lease, Acquire(deadline, failed));
     for (int attempt = 1;; ++attempt) {
       MutationResults results;
       bool deadlocked = false;
       absl::Status status =
-          postgres::InTransaction(*lease, deadline, kFailed, [&] {
-            absl::Status written =
-                WriteInTransaction(*lease, mutations, deadline, &results);
+          postgres::InTransaction(*lease, deadline, failed, [&] {
+            absl::Status written = WriteInTransaction(
+                *lease, mutations, deadline, failed, &results);
             deadlocked = lease->last_sqlstate() == "40P01";
             return written;
           });
@@ -257,9 +266,8 @@ class PostgresDriver : public Driver {
   // caller to roll back.
   absl::Status WriteInTransaction(Connection& connection,
                                   absl::Span<const Mutation> mutations,
-                                  absl::Time deadline,
+                                  absl::Time deadline, absl::string_view failed,
                                   MutationResults* results) {
-    constexpr absl::string_view kFailed = "cannot write to";
     std::vector<absl::string_view> keys;
     keys.reserve(mutations.size());
     for (const Mutation& mutation : mutations) keys.push_back(mutation.key);
@@ -269,8 +277,8 @@ class PostgresDriver : public Driver {
     KV_ASSIGN_OR_RETURN(
         Result locked,
         connection.RunPrepared(postgres::kLockMany, {context_.store, array},
-                               deadline, kFailed));
-    KV_ASSIGN_OR_RETURN(auto rows, RowsByKey(context_, locked.get(), kFailed));
+                               deadline, failed));
+    KV_ASSIGN_OR_RETURN(auto rows, RowsByKey(context_, locked.get(), failed));
     locked.reset();
     // Two or more keys to create: take them in key order first (see
     // kInsertPlaceholders). One key cannot close a cycle of inserts.
@@ -287,7 +295,7 @@ class PostgresDriver : public Driver {
           Result inserted,
           connection.RunPrepared(postgres::kInsertPlaceholders,
                                  {context_.store, ByteaArray(creating)},
-                                 deadline, kFailed));
+                                 deadline, failed));
       for (int row = 0; row < PQntuples(inserted.get()); ++row) {
         placeholders.emplace(BytesField(inserted.get(), row, 0));
       }
@@ -302,9 +310,9 @@ class PostgresDriver : public Driver {
             Result relocked,
             connection.RunPrepared(postgres::kLockMany,
                                    {context_.store, ByteaArray(created)},
-                                   deadline, kFailed));
+                                   deadline, failed));
         KV_ASSIGN_OR_RETURN(auto more,
-                            RowsByKey(context_, relocked.get(), kFailed));
+                            RowsByKey(context_, relocked.get(), failed));
         for (auto& [key, row] : more)
           rows.insert_or_assign(key, std::move(row));
       }
@@ -316,7 +324,7 @@ class PostgresDriver : public Driver {
       if (row != rows.end()) current = std::move(row->second);
       KV_RETURN_IF_ERROR(Apply(connection, i, mutations[i], std::move(current),
                                placeholders.contains(mutations[i].key),
-                               deadline, &(*results)[i]));
+                               deadline, failed, &(*results)[i]));
     }
     return absl::OkStatus();
   }
@@ -327,8 +335,8 @@ class PostgresDriver : public Driver {
   absl::Status Apply(Connection& connection, size_t index,
                      const Mutation& mutation,
                      absl::optional<Versioned> current, bool placeholder,
-                     absl::Time deadline, MutationResult* result) {
-    constexpr absl::string_view kFailed = "cannot write to";
+                     absl::Time deadline, absl::string_view failed,
+                     MutationResult* result) {
     while (true) {
       const uint64_t revision = current.has_value() ? current->revision : 0;
       if (mutation.if_revision.has_value() &&
@@ -345,9 +353,9 @@ class PostgresDriver : public Driver {
         KV_ASSIGN_OR_RETURN(Result deleted, connection.RunPrepared(
                                                 postgres::kDelete,
                                                 {context_.store, mutation.key},
-                                                deadline, kFailed));
+                                                deadline, failed));
         KV_ASSIGN_OR_RETURN(result->revision,
-                            ReturnedRevision(context_, deleted.get(), kFailed));
+                            ReturnedRevision(context_, deleted.get(), failed));
         return absl::OkStatus();
       }
       absl::string_view value = mutation.value;
@@ -366,20 +374,19 @@ class PostgresDriver : public Driver {
             Result updated,
             connection.RunPrepared(postgres::kUpdate,
                                    {context_.store, mutation.key, value},
-                                   deadline, kFailed));
+                                   deadline, failed));
         KV_ASSIGN_OR_RETURN(result->revision,
-                            ReturnedRevision(context_, updated.get(), kFailed));
+                            ReturnedRevision(context_, updated.get(), failed));
         return absl::OkStatus();
       }
       KV_ASSIGN_OR_RETURN(
           Result inserted,
           connection.RunPrepared(postgres::kInsert,
                                  {context_.store, mutation.key, value},
-                                 deadline, kFailed));
+                                 deadline, failed));
       if (PQntuples(inserted.get()) == 1) {
-        KV_ASSIGN_OR_RETURN(
-            result->revision,
-            ReturnedRevision(context_, inserted.get(), kFailed));
+        KV_ASSIGN_OR_RETURN(result->revision,
+                            ReturnedRevision(context_, inserted.get(), failed));
         return absl::OkStatus();
       }
       // Another write created the key after our lock found it absent, and
@@ -389,11 +396,11 @@ class PostgresDriver : public Driver {
       KV_ASSIGN_OR_RETURN(Result relocked,
                           connection.RunPrepared(postgres::kLockOne,
                                                  {context_.store, mutation.key},
-                                                 deadline, kFailed));
+                                                 deadline, failed));
       current.reset();
       if (PQntuples(relocked.get()) == 1) {
         KV_ASSIGN_OR_RETURN(
-            int64_t now, BigintField(context_, relocked.get(), 0, 1, kFailed));
+            int64_t now, BigintField(context_, relocked.get(), 0, 1, failed));
         current = Versioned{std::string(BytesField(relocked.get(), 0, 0)),
                             static_cast<uint64_t>(now)};
       }

@@ -40,6 +40,7 @@ using ::kv::testing::IsOkAndHolds;
 using ::kv::testing::PostgresServer;
 using ::kv::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::Optional;
 
 // `text` as an SQL string literal.
@@ -405,6 +406,22 @@ TEST_F(PostgresRevisionsTest, UpgradesATableOfSchemaVersion1) {
   ASSERT_THAT(added, IsOk());
   EXPECT_EQ(added->front().value, 42);
   EXPECT_THAT(a.Write({Mutation::Set("new", "v", 0)}), IsOk());
+
+  // What a kvd of version 1 still running would do: its one write
+  // statement fails, for a new key and for an existing one alike, so it
+  // cannot overwrite a value and leave its revision.
+  for (const char* key : {"y", "x"}) {
+    EXPECT_THAT(
+        server_->Query(absl::StrCat(
+            "INSERT INTO ", table, " (store, key, value) VALUES ('old_a', '",
+            key,
+            "', 'old kvd') "
+            "ON CONFLICT (store, key) DO UPDATE SET value = EXCLUDED.value")),
+        StatusIs(absl::StatusCode::kInternal,
+                 HasSubstr("null value in column \"revision\"")))
+        << key;
+  }
+  EXPECT_THAT(ValueOf(a, "x"), IsOkAndHolds("two"));
 
   // The other store's rows were upgraded too, with its own sequence.
   absl::StatusOr<Versioned> of_b = b.Get("x");
