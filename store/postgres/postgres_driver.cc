@@ -147,11 +147,18 @@ class PostgresDriver : public Driver {
 
   // One transaction: lock the rows of every key, check every condition and
   // compute every increment against them, then write in mutation order.
+  // An unconditional Set or Delete of one key is one statement instead.
   absl::StatusOr<MutationResults> Write(
       absl::Span<const Mutation> mutations) override {
     const absl::string_view failed = FailedWriting(mutations);
     const absl::Time deadline = absl::Now() + context_.timeout;
     KV_ASSIGN_OR_RETURN(Lease lease, Acquire(deadline, failed));
+    if (mutations.size() == 1 && !mutations[0].if_revision.has_value()) {
+      KV_ASSIGN_OR_RETURN(
+          absl::optional<MutationResults> written,
+          WriteOneStatement(*lease, mutations[0], deadline, failed));
+      if (written.has_value()) return *std::move(written);
+    }
     for (int attempt = 1;; ++attempt) {
       MutationResults results;
       bool deadlocked = false;
@@ -261,6 +268,72 @@ class PostgresDriver : public Driver {
 
   explicit PostgresDriver(Context context, int pool_size)
       : context_(std::move(context)), pool_size_(pool_size) {}
+
+  // An unconditional Set or Delete of one key needs no transaction: each
+  // statement below is atomic on its own (autocommit), and nextval in it
+  // runs on the row it changes once that row is locked (an UPDATE that
+  // waited for another writer evaluates its SET again on the row that
+  // writer left), so the key's revisions still grow in commit order.
+  //
+  // An Increment of a key that holds a counter is one statement too; for
+  // any other case (absent key, not an integer, overflow) this returns
+  // nullopt, having changed nothing, and Write's transaction decides.
+  absl::StatusOr<absl::optional<MutationResults>> WriteOneStatement(
+      Connection& connection, const Mutation& mutation, absl::Time deadline,
+      absl::string_view failed) {
+    MutationResults results(1);
+    if (mutation.kind == Mutation::Kind::kIncrement) {
+      KV_ASSIGN_OR_RETURN(
+          Result added,
+          connection.RunPrepared(postgres::kIncrementOne,
+                                 {context_.store, mutation.key,
+                                  postgres::BigintParam(mutation.delta)},
+                                 deadline, failed));
+      if (PQntuples(added.get()) == 0) return absl::nullopt;
+      KV_ASSIGN_OR_RETURN(results[0].revision,
+                          ReturnedRevision(context_, added.get(), failed));
+      absl::optional<int64_t> sum = ParseCounter(BytesField(added.get(), 0, 1));
+      if (!sum.has_value()) {
+        return context_.Error(absl::StatusCode::kInternal, failed,
+                              "the server stored a counter kvd cannot read");
+      }
+      results[0].value = *sum;
+      return results;
+    }
+    if (mutation.kind == Mutation::Kind::kDelete) {
+      KV_ASSIGN_OR_RETURN(Result deleted,
+                          connection.RunPrepared(postgres::kDelete,
+                                                 {context_.store, mutation.key},
+                                                 deadline, failed));
+      // No row: the key was absent, and no revision was taken.
+      if (PQntuples(deleted.get()) == 1) {
+        KV_ASSIGN_OR_RETURN(results[0].revision,
+                            ReturnedRevision(context_, deleted.get(), failed));
+      }
+      return results;
+    }
+    while (true) {
+      KV_ASSIGN_OR_RETURN(
+          Result updated,
+          connection.RunPrepared(postgres::kUpdate,
+                                 {context_.store, mutation.key, mutation.value},
+                                 deadline, failed));
+      if (PQntuples(updated.get()) == 0) {
+        KV_ASSIGN_OR_RETURN(updated,
+                            connection.RunPrepared(
+                                postgres::kInsert,
+                                {context_.store, mutation.key, mutation.value},
+                                deadline, failed));
+      }
+      // Neither: the key was created, then deleted, between the two. Again
+      // (each round trip is bounded by the deadline).
+      if (PQntuples(updated.get()) == 1) {
+        KV_ASSIGN_OR_RETURN(results[0].revision,
+                            ReturnedRevision(context_, updated.get(), failed));
+        return results;
+      }
+    }
+  }
 
   // The body of Write's transaction. Errors leave the transaction for the
   // caller to roll back.
