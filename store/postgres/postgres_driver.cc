@@ -147,7 +147,8 @@ class PostgresDriver : public Driver {
 
   // One transaction: lock the rows of every key, check every condition and
   // compute every increment against them, then write in mutation order.
-  // An unconditional Set or Delete of one key is one statement instead.
+  // An unconditional Set or Delete of one key, or an Increment of one key
+  // that holds a counter, is one statement instead (WriteOneStatement).
   absl::StatusOr<MutationResults> Write(
       absl::Span<const Mutation> mutations) override {
     const absl::string_view failed = FailedWriting(mutations);
