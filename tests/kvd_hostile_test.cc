@@ -1002,7 +1002,8 @@ constexpr char kSeederToken[] = "seeder-5e0b7c2a9d164f83";
 
 const std::vector<std::string>& AllRpcs() {
   static const auto* rpcs = new std::vector<std::string>{
-      "Open", "Get", "Set", "Delete", "Exists", "GetKeys", "Close"};
+      "Open",  "Get",       "Set",     "Delete",  "Exists",     "GetKeys",
+      "Close", "Increment", "GetMany", "SetMany", "DeleteMany", "Describe"};
   return *rpcs;
 }
 
@@ -1163,6 +1164,36 @@ CallResult CallWithAuthorization(
     request.set_store(store);
     v1::CloseResponse response;
     result.status = stub->Close(&context, request, &response);
+  } else if (rpc == "Increment") {
+    v1::IncrementRequest request;
+    request.set_store(store);
+    request.set_key("k");
+    request.set_delta(1);
+    v1::IncrementResponse response;
+    result.status = stub->Increment(&context, request, &response);
+  } else if (rpc == "GetMany") {
+    v1::GetManyRequest request;
+    request.set_store(store);
+    request.add_keys("k");
+    v1::GetManyResponse response;
+    result.status = stub->GetMany(&context, request, &response);
+  } else if (rpc == "SetMany") {
+    v1::SetManyRequest request;
+    request.set_store(store);
+    *request.add_entries() = MakeSetEntry("k", "v");
+    v1::SetManyResponse response;
+    result.status = stub->SetMany(&context, request, &response);
+  } else if (rpc == "DeleteMany") {
+    v1::DeleteManyRequest request;
+    request.set_store(store);
+    request.add_keys("k");
+    v1::DeleteManyResponse response;
+    result.status = stub->DeleteMany(&context, request, &response);
+  } else if (rpc == "Describe") {
+    v1::DescribeRequest request;
+    request.set_store(store);
+    v1::DescribeResponse response;
+    result.status = stub->Describe(&context, request, &response);
   } else {
     ADD_FAILURE() << "no such rpc " << rpc;
   }
@@ -1345,7 +1376,9 @@ TEST_F(HostileAuthTest, RevokedTokenIsUnauthenticatedOnEveryMethod) {
 TEST_F(HostileAuthTest, AnotherClientsHandleLooksNeverIssued) {
   const uint32_t theirs = OpenOrDie(*alpha_, "alpha");
   const uint32_t never_issued = theirs + 100000;
-  for (const std::string rpc : {"Get", "Set", "Delete", "Exists", "GetKeys"}) {
+  for (const std::string rpc :
+       {"Get", "Set", "Delete", "Exists", "GetKeys", "Increment", "GetMany",
+        "SetMany", "DeleteMany", "Describe"}) {
     SCOPED_TRACE(rpc);
     CallResult stolen = CallWithAuthorization(
         channel_, rpc, "Bearer " + std::string(kBetaToken), theirs);
@@ -1424,7 +1457,42 @@ TEST_F(HostileAuthTest, WritesThroughAReadOnlyGrantAreDeniedAndChangeNothing) {
     ExpectError(alpha_->Delete(store, key), grpc::PERMISSION_DENIED,
                 v1::ERROR_CODE_ACCESS_DENIED,
                 {"may only read store \"shared\"", "cannot delete key"});
+    // Conditions that would hold, and ones that would not: the grant is
+    // checked first either way.
+    for (uint64_t revision : {uint64_t{0}, UINT64_MAX}) {
+      ExpectError(alpha_->Set(store, key, "overwritten", revision),
+                  grpc::PERMISSION_DENIED, v1::ERROR_CODE_ACCESS_DENIED,
+                  {"may only read store \"shared\"", "cannot set key"});
+      ExpectError(alpha_->Delete(store, key, revision), grpc::PERMISSION_DENIED,
+                  v1::ERROR_CODE_ACCESS_DENIED,
+                  {"may only read store \"shared\"", "cannot delete key"});
+    }
+    ExpectError(alpha_->Increment(store, key, 1, nullptr),
+                grpc::PERMISSION_DENIED, v1::ERROR_CODE_ACCESS_DENIED,
+                {"may only read store \"shared\"", "cannot increment key"});
   }
+  ExpectError(
+      alpha_->SetMany(store,
+                      {MakeSetEntry(keys.front(), "overwritten"),
+                       MakeSetEntry(keys.back(), "new")},
+                      nullptr),
+      grpc::PERMISSION_DENIED, v1::ERROR_CODE_ACCESS_DENIED,
+      {"may only read store \"shared\"", "cannot SetMany of 2 entries"});
+  ExpectError(alpha_->DeleteMany(store, keys, nullptr), grpc::PERMISSION_DENIED,
+              v1::ERROR_CODE_ACCESS_DENIED,
+              {"may only read store \"shared\"",
+               absl::StrCat("cannot DeleteMany of ", keys.size(), " keys")});
+  // Reads through the grant work, and Describe says it is read-only.
+  std::vector<v1::Entry> entries;
+  ASSERT_TRUE(alpha_->GetMany(store, SentinelKeys(), &entries).ok());
+  ASSERT_EQ(entries.size(), SentinelKeys().size());
+  for (const v1::Entry& entry : entries) {
+    EXPECT_EQ(entry.value(), SentinelValue("shared", entry.key()));
+  }
+  v1::DescribeResponse description;
+  ASSERT_TRUE(alpha_->Describe(store, &description).ok());
+  EXPECT_TRUE(description.read_only());
+  EXPECT_EQ(description.name(), "shared");
   ExpectSentinelIntact(*alpha_, "shared");
 }
 
