@@ -1,10 +1,10 @@
 // Contention on one key, through real kvd processes, on every backend: 8
 // clients, each on a channel (a TCP connection) of its own, increment one
 // counter 500 times each, and 8 clients run the update() pattern (read, write
-// with if_revision, retry on CONDITION_FAILED) on one key. Nothing is lost
-// and nothing is counted twice. For Redis and PostgreSQL the same runs with
-// the clients split across TWO kvd processes sharing the backend, so the
-// atomicity is the backend's, not one process's.
+// with if_revision, retry on CONDITION_FAILED) 100 times each on one key.
+// Nothing is lost and nothing is counted twice. For Redis and PostgreSQL the
+// same runs with the clients split across TWO kvd processes sharing the
+// backend, so the atomicity is the backend's, not one process's.
 //
 // One Redis and one PostgreSQL serve the whole binary; each test starts its
 // own kvd processes and uses keys named after itself.
@@ -133,9 +133,10 @@ class ContentionTest : public ::testing::TestWithParam<Scenario> {
   // The kvd client `c` talks to: they alternate over the processes.
   KvdProcess& KvdFor(int c) { return *kvds_[c % kvds_.size()]; }
 
-  // Runs `body(client, store, c)` on kClients threads, each with a channel
-  // of its own to KvdFor(c) and a handle it opened, and returns what each
-  // one acknowledged.
+  // Runs `body(client, store, c, mine)` for clients c = 0..kClients-1, each
+  // on a thread and a channel of its own to KvdFor(c), with a handle it
+  // opened, and returns what each one appended to `mine`: the writes it saw
+  // acknowledged.
   template <typename Body>
   std::vector<std::vector<Acknowledged>> RunClients(Body body) {
     std::vector<std::vector<Acknowledged>> acknowledged(kClients);

@@ -135,15 +135,14 @@ struct WriterLog {
   bool cut_off = false;  // Its last write did not return OK.
 };
 
-// Reports a failed call, unless the kill is what failed it. Returns true if
-// the failure is the kill's.
-bool FailedByKill(const std::atomic<bool>& killing, const std::string& what,
-                  const CallResult& result) {
-  if (killing) return true;
+// Fails the test for a call that failed before the kill began; after it,
+// only the kill fails calls.
+void ExpectFailedByKill(const std::atomic<bool>& killing,
+                        const std::string& what, const CallResult& result) {
+  if (killing) return;
   ADD_FAILURE() << what
                 << " failed before the kill: " << result.status.error_code()
                 << " " << result.status.error_message();
-  return false;
 }
 
 // Sets unique keys of round `round` to their ValueFor until a call fails.
@@ -155,7 +154,7 @@ void SetWriter(KvTestClient& client, uint32_t store, int round, int writer,
     CallResult result =
         client.Set(store, key, ValueFor(key), std::nullopt, &revision);
     if (!result.ok()) {
-      FailedByKill(killing, "Set " + key, result);
+      ExpectFailedByKill(killing, "Set " + key, result);
       log.cut_off = true;
       return;
     }
@@ -172,7 +171,7 @@ void Incrementer(KvTestClient& client, uint32_t store, int round,
     uint64_t revision = 0;
     CallResult result = client.Increment(store, key, 1, &value, &revision);
     if (!result.ok()) {
-      FailedByKill(killing, "Increment " + key, result);
+      ExpectFailedByKill(killing, "Increment " + key, result);
       log.cut_off = true;
       return;
     }
@@ -194,7 +193,7 @@ void Updater(KvTestClient& client, uint32_t store, int round,
     if (get.error_code == v1::ERROR_CODE_NO_SUCH_KEY) {
       revision = 0;
     } else if (!get.ok()) {
-      FailedByKill(killing, "Get " + key, get);
+      ExpectFailedByKill(killing, "Get " + key, get);
       return;
     } else if (!absl::SimpleAtoi(text, &current)) {
       ADD_FAILURE() << key << " holds \"" << absl::CHexEscape(text)
@@ -207,7 +206,7 @@ void Updater(KvTestClient& client, uint32_t store, int round,
     if (set.ok()) {
       log.shared.push_back({current + 1, written});
     } else if (set.error_code != v1::ERROR_CODE_CONDITION_FAILED) {
-      FailedByKill(killing, "conditional Set " + key, set);
+      ExpectFailedByKill(killing, "conditional Set " + key, set);
       log.cut_off = true;
       return;
     }
