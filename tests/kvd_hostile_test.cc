@@ -664,15 +664,14 @@ TEST_P(HostileBackendTest, MalformedIncrementsAreRefusedPrecisely) {
                                             LengthDelimitedField(2, "ok"),
                                             LengthDelimitedField(2, key))),
                 grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
-                {"field \"keys\" of kv.v1.GetManyRequest is not valid UTF-8 "
-                 "(at byte"});
+                {"field \"keys[1]\" of kv.v1.GetManyRequest is not valid "
+                 "UTF-8 (at byte"});
     ExpectError(Raw("DeleteMany", absl::StrCat(VarintField(1, store_),
                                                LengthDelimitedField(2, key))),
                 grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
-                {"field \"keys\" of kv.v1.DeleteManyRequest is not valid "
+                {"field \"keys[0]\" of kv.v1.DeleteManyRequest is not valid "
                  "UTF-8 (at byte"});
-    // In a SetEntry, a nested message: kvd names the request, not the
-    // entry's field.
+    // In a SetEntry, a nested message: kvd names the entry and its field.
     ExpectError(
         Raw("SetMany",
             absl::StrCat(VarintField(1, store_),
@@ -680,7 +679,8 @@ TEST_P(HostileBackendTest, MalformedIncrementsAreRefusedPrecisely) {
                              2, absl::StrCat(LengthDelimitedField(1, key),
                                              LengthDelimitedField(2, "v"))))),
         grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
-        {"the request is not a valid kv.v1.SetManyRequest protobuf message"});
+        {"field \"entries[0].key\" of kv.v1.SetManyRequest is not valid "
+         "UTF-8 (at byte"});
   }
   EXPECT_TRUE(KeysOf(store_).empty());
 }
