@@ -62,6 +62,14 @@ step "kvdrt against kvd"
   [[ $rc -eq 1 ]]
   rc=0; "$rt" frobnicate x 2>/dev/null || rc=$?
   [[ $rc -eq 2 ]]
+  [[ "$("$rt" incr roundtrip/counter)" == 1 ]]
+  [[ "$("$rt" incr roundtrip/counter 41)" == 42 ]]
+  [[ "$("$rt" incr roundtrip/counter -50)" == -8 ]]
+  rc=0; "$rt" incr roundtrip/counter x 2>/dev/null || rc=$?
+  [[ $rc -eq 2 ]]
+  "$rt" set roundtrip/text 61 >/dev/null
+  rc=0; "$rt" incr roundtrip/text 2>/dev/null || rc=$?
+  [[ $rc -eq 1 ]]
   echo "kvdrt: ok"
 ' kvdrt "$tmp/bin/kvdrt"
 

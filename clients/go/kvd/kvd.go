@@ -62,8 +62,9 @@ func Dial(ctx context.Context, opts ...Option) (*Client, error) {
 	conn, err := grpc.DialContext(ctx, target, dopts...)
 	if err != nil {
 		return nil, &Error{
-			GRPCCode: status.Code(err),
-			Message:  fmt.Sprintf("cannot connect to kvd at %s: %v", o.address, err),
+			GRPCCode:    status.Code(err),
+			Message:     fmt.Sprintf("cannot connect to kvd at %s: %v", o.address, err),
+			FailedIndex: -1,
 		}
 	}
 	return &Client{conn: conn, kv: kvv1.NewKeyValueClient(conn), opts: o}, nil
@@ -275,9 +276,10 @@ func (s *Store) call(ctx context.Context, rpc func(context.Context, ...grpc.Call
 		s.mu.Unlock()
 		if closed {
 			return &Error{
-				Code:     CodeInvalidStore,
-				GRPCCode: codes.FailedPrecondition,
-				Message:  fmt.Sprintf("INVALID_STORE: store %q (handle %d) was closed by this client", s.name, s.handle),
+				Code:        CodeInvalidStore,
+				GRPCCode:    codes.FailedPrecondition,
+				Message:     fmt.Sprintf("INVALID_STORE: store %q (handle %d) was closed by this client", s.name, s.handle),
+				FailedIndex: -1,
 			}
 		}
 	}
