@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Java client into $TEST_TMPDIR with build.sh, then, each against a
+# Builds the Java client into $TEST_TMPDIR with build.sh, runs the unit tests
+# of update()'s retry loop (UpdaterTest, no server), then, each against a
 # private kvd: the scenario (blocking, then CompletableFuture) over TCP and
 # over a unix socket, the README
 # example exactly as the README prints it (and its output), and RoundTrip.
@@ -15,6 +16,8 @@ start=$SECONDS
 "$build_sh" "$out"
 echo "scenario_test: build took $((SECONDS - start)) s"
 cp="$(cat "$out/classpath")"
+
+java -cp "$cp:$out/test-classes" dev.kvd.client.UpdaterTest
 
 for mode in sync async; do
   "$with_kvd" java -cp "$cp:$out/test-classes" ScenarioTest "$mode"
@@ -52,6 +55,12 @@ rt=(java -cp "$cp" dev.kvd.client.RoundTrip)
   "${rt[@]}" get roundtrip/key >/dev/null 2>&1; [[ $? == 1 ]] || fail "get missing is not 1"
   KVD_ADDR=127.0.0.1:1 "${rt[@]}" exists roundtrip/key >/dev/null 2>&1; [[ $? == 3 ]] || fail "unreachable is not 3"
   "${rt[@]}" frob k >/dev/null 2>&1; [[ $? == 2 ]] || fail "bad usage is not 2"
+  [[ "$("${rt[@]}" incr roundtrip/counter)" == 1 ]] || fail "incr"
+  [[ "$("${rt[@]}" incr roundtrip/counter 41)" == 42 ]] || fail "incr 41"
+  [[ "$("${rt[@]}" incr roundtrip/counter -50)" == -8 ]] || fail "incr -50"
+  "${rt[@]}" incr roundtrip/counter x >/dev/null 2>&1; [[ $? == 2 ]] || fail "incr x is not 2"
+  "${rt[@]}" set roundtrip/text 61 || fail "set text"
+  "${rt[@]}" incr roundtrip/text >/dev/null 2>&1; [[ $? == 3 ]] || fail "incr of text is not 3"
 ' roundtrip "${rt[@]}"
 echo "scenario_test: RoundTrip ok"
 echo "scenario_test: done in $((SECONDS - start)) s"
