@@ -39,6 +39,25 @@ diff -u "$example_dir/expected" "$example_dir/actual" \
   || { echo "scenario_test: README example output differs" >&2; exit 1; }
 echo "scenario_test: README example ok"
 
+# The README's second runnable example: the ```java block after
+# <!-- example: Counters.java -->, whose output is the ```text block after
+# <!-- example: Counters output -->.
+marked() { # MARKER FENCE
+  awk -v marker="<!-- example: $1 -->" -v fence='```'"$2" '
+    $0 == marker { found = 1; next }
+    found && !on && $0 == fence { on = 1; next }
+    on && $0 == "```" { exit }
+    on' "$readme"
+}
+marked Counters.java java > "$example_dir/Counters.java"
+marked "Counters output" text > "$example_dir/counters.expected"
+[[ -s "$example_dir/Counters.java" && -s "$example_dir/counters.expected" ]] \
+  || { echo "scenario_test: README has no Counters.java example and output" >&2; exit 1; }
+(cd "$example_dir" && "$with_kvd" java -cp "$cp" Counters.java) > "$example_dir/counters.actual"
+diff -u "$example_dir/counters.expected" "$example_dir/counters.actual" \
+  || { echo "scenario_test: README Counters.java output differs" >&2; exit 1; }
+echo "scenario_test: README Counters.java ok"
+
 # RoundTrip: set, get (matching and not), exists, delete, exists false (1),
 # and an unreachable kvd (3, never confused with "false").
 rt=(java -cp "$cp" dev.kvd.client.RoundTrip)
