@@ -493,7 +493,16 @@ public final class ScenarioTest {
             () -> api.exists(hurried, P + "big"),
             () -> api.getKeys(hurried),
             () -> api.setJson(hurried, P + "deadline", 1),
-            () -> api.getJson(hurried, P + "big"));
+            () -> api.getJson(hurried, P + "big"),
+            () -> api.getEntry(hurried, P + "big"),
+            () -> api.setEntry(hurried, P + "deadline", utf8("v"), Condition.ifAbsent()),
+            () -> api.deleteEntry(hurried, P + "deadline", Condition.none()),
+            () -> api.increment(hurried, P + "deadline-counter", 1),
+            () -> api.getMany(hurried, List.of(P + "big")),
+            () -> api.setMany(hurried, List.of(Write.of(P + "deadline", utf8("v")))),
+            () -> api.deleteMany(hurried, List.of(P + "deadline")),
+            () -> api.describe(hurried),
+            () -> api.update(hurried, P + "deadline", v -> utf8("v"), 10));
         for (Call c : calls) {
           KvException e = expectError(c, DeadlineExceededException.class,
               KvErrorCode.UNSPECIFIED, Status.Code.DEADLINE_EXCEEDED);
