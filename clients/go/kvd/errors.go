@@ -15,9 +15,10 @@ import (
 
 // ErrorCode is kvd's error code. Codes 1 to 6 mirror the error variant of
 // Spin's key-value interface one to one; codes from 7 are kvd's own, for the
-// operations Spin does not have (conditional writes, Increment). Its values are those of kv.v1.ErrorCode
-// (kvv1.ErrorCode(c) and ErrorCode(p) convert), and String returns the
-// name kvd's messages use: "NO_SUCH_KEY", not "ERROR_CODE_NO_SUCH_KEY".
+// operations Spin does not have (conditional writes, Increment). Its values
+// are those of kv.v1.ErrorCode (kvv1.ErrorCode(c) and ErrorCode(p) convert),
+// and String returns the name kvd's messages use: "NO_SUCH_KEY", not
+// "ERROR_CODE_NO_SUCH_KEY".
 type ErrorCode kvv1.ErrorCode
 
 // The error codes. CodeUnspecified means the failure carried no code: the
