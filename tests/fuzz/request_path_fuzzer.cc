@@ -168,7 +168,7 @@ void Clear(const std::string& store) {
   });
   if (!listed.ok()) Die(listed.ToString());
   for (const std::string& key : keys) {
-    absl::Status deleted = (*driver)->Delete(key);
+    absl::Status deleted = (*driver)->Delete(key).status();
     if (!deleted.ok()) Die(deleted.ToString());
   }
 }
