@@ -490,15 +490,13 @@ func revisionRows(ctx context.Context, t *testing.T, store *kvd.Store, p string)
 		t.Fatalf("row 37: revisions %d then %d, want increasing", u1, u2)
 	}
 
-	// 38: 8 goroutines, 10 updates each, lose no update. With Update's
-	// default of 10 attempts this row is a matter of chance on a loaded
-	// machine: each goroutine starts its next update at once, and a fresh
-	// update (no wait) keeps beating one that is backing off, so the
-	// unluckiest update of the 80 measured needed 7 attempts here (Go) and
-	// 10 or more in Java, whose calls are slower. The row checks that no
-	// update is lost and none fails, so it gives each update enough
-	// attempts that running out is not the thing being tested (rows 39 and
-	// update_test.go test the limit).
+	// 38: 8 goroutines, 10 updates each, lose no update, with at least 30
+	// attempts each as the row says. With Update's default of 10 this row is
+	// a matter of chance on a loaded machine: each goroutine starts its next
+	// update at once, and a fresh update (no wait) keeps beating one that is
+	// backing off; the unluckiest of 80 updates needed 7 attempts here (Go)
+	// and 10 or more in Java, whose calls are slower. Row 39 and
+	// update_test.go test the limit.
 	const raceAttempts = 30
 	var wg sync.WaitGroup
 	errs := make(chan error, 80)

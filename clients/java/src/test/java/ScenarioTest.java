@@ -671,13 +671,12 @@ public final class ScenarioTest {
       checkBytes(utf8("start!"), api.get(s, P + "upd"));
       check(a != 0 && b > a, "revisions " + a + ", " + b);
     });
-    // Row 38 with update's default of 10 attempts is a matter of chance on a
-    // loaded machine: each thread starts its next update at once, and a fresh
-    // update (no wait) keeps beating one that is backing off; measured here,
-    // the unluckiest of 80 updates needed 10 attempts or more about once in
-    // five runs. The row checks that no update is lost and none fails, so it
-    // gives each update enough attempts that running out is not what it
-    // tests (row 39 and UpdaterTest test the limit).
+    // Row 38 gives each update at least 30 attempts, as the row says. With
+    // update's default of 10 it is a matter of chance on a loaded machine:
+    // each thread starts its next update at once, and a fresh update (no
+    // wait) keeps beating one that is backing off; measured here, the
+    // unluckiest of 80 updates needed 10 attempts or more in about one run
+    // in five. Row 39 and UpdaterTest test the limit.
     int raceAttempts = 30;
     row(38, "8 threads x 10 updates of a counter: 80", () -> {
       UnaryOperator<byte[]> plusOne = v -> utf8(Long.toString(
