@@ -1756,8 +1756,10 @@ type DescribeResponse struct {
 	Durability Durability `protobuf:"varint,3,opt,name=durability,proto3,enum=kv.v1.Durability" json:"durability,omitempty"`
 	// The sizes requests must keep to.
 	Limits *StoreLimits `protobuf:"bytes,4,opt,name=limits,proto3" json:"limits,omitempty"`
-	// The store's current revision: the highest revision any write has been
-	// given (0 for a store never written). Any later write gets a higher one.
+	// The store's current revision: at least every revision any write has
+	// returned (0 for a store never written), and below every revision a later
+	// write will get. It may be above the last write's (PostgreSQL's sequences
+	// are spent by writes that fail), never below.
 	Revision uint64 `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
 	// What the store can do beyond Spin's seven operations.
 	Capabilities []Capability `protobuf:"varint,6,rep,packed,name=capabilities,proto3,enum=kv.v1.Capability" json:"capabilities,omitempty"`
