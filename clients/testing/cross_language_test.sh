@@ -2,7 +2,9 @@
 # //clients/testing:cross_language_test: one value through every client, on
 # one kvd. Python sets roundtrip/key to bytes 00 FF 10 00 7F; Go reads it back
 # and checks the bytes; Node deletes it; Java and C++ (kvctl, built on the C++
-# client) each see that it no longer exists.
+# client) each see that it no longer exists. Then all five increment one
+# counter 100 times each, at the same time: it must end at exactly 500, and
+# each language must have seen its own increments return increasing values.
 #   cross_language_test.sh WITH_KVD KVCTL NODE_PACKAGE_JSON JAVA_BUILD_SH PROTO
 set -euo pipefail
 
@@ -65,4 +67,27 @@ expect "$value" 0 "$kvdrt" get "$key"
 expect false 1 java -cp "$java_cp" dev.kvd.client.RoundTrip exists "$key"
 expect false 1 "$kvctl" exists "$key"
 echo "cross-language round trip: Python → Go → Node → Java, C++: ok" >&2
+
+# The counter: five languages at once, 100 increments each. Each prints the
+# value every increment returned, one per line.
+counter=roundtrip/counter
+out="$(mktemp -d)"
+/usr/bin/python3 -m kvd_client.roundtrip --count 100 incr "$counter" >"$out/python" &
+"$kvdrt" incr "$counter" 1 100 >"$out/go" &
+"$(command -v node)" "$node_rt" incr "$counter" 1 100 >"$out/node" &
+java -cp "$java_cp" dev.kvd.client.RoundTrip incr "$counter" 1 100 >"$out/java" &
+( for _ in $(seq 100); do "$kvctl" incr "$counter"; done ) >"$out/cpp" &
+failed=0
+for job in $(jobs -p); do wait "$job" || failed=1; done
+[[ $failed -eq 0 ]] || { echo "FAIL: an increment leg failed" >&2; exit 1; }
+for lang in python go node java cpp; do
+  n="$(grep -c . "$out/$lang" || true)"
+  [[ "$n" -eq 100 ]] || { echo "FAIL: $lang printed $n values, not 100" >&2; exit 1; }
+  sort -n -c "$out/$lang" 2>/dev/null && [[ "$(sort -un "$out/$lang" | wc -l)" -eq 100 ]] \
+    || { echo "FAIL: $lang's increments did not return increasing values" >&2; exit 1; }
+done
+total="$(cat "$out"/* | sort -un | wc -l)"
+[[ "$total" -eq 500 ]] || { echo "FAIL: $total distinct values across languages, not 500" >&2; exit 1; }
+expect "500" 0 "$kvdrt" incr "$counter" 0
+echo "cross-language counter: 5 languages x 100 increments = 500: ok" >&2
 SCRIPT

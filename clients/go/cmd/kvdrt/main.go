@@ -5,8 +5,10 @@
 //	kvdrt [-store NAME] get KEY             prints the value in lowercase hex
 //	kvdrt [-store NAME] exists KEY          prints "true" or "false"
 //	kvdrt [-store NAME] delete KEY          prints "ok"
-//	kvdrt [-store NAME] incr KEY [DELTA]    adds DELTA (default 1) to the
-//	                                        counter; prints its new value
+//	kvdrt [-store NAME] incr KEY [DELTA [COUNT]]
+//	                                        adds DELTA (default 1) to the
+//	                                        counter COUNT times (default 1);
+//	                                        prints each new value
 //
 // kvd's address is $KVD_ADDR ("host:port" or "unix:/path"), else
 // 127.0.0.1:50051. Exit status: 0 success (exists: true), 1 failure (exists:
@@ -30,7 +32,7 @@ func main() {
 }
 
 func usage() int {
-	fmt.Fprintln(os.Stderr, "usage: kvdrt [-store NAME] set KEY HEX_VALUE | get KEY | exists KEY | delete KEY | incr KEY [DELTA]")
+	fmt.Fprintln(os.Stderr, "usage: kvdrt [-store NAME] set KEY HEX_VALUE | get KEY | exists KEY | delete KEY | incr KEY [DELTA [COUNT]]")
 	return 2
 }
 
@@ -44,7 +46,7 @@ func run() int {
 	}
 	cmd, key := args[0], args[1]
 	want := map[string]int{"set": 3, "get": 2, "exists": 2, "delete": 2, "incr": 2}[cmd]
-	if want == 0 || (len(args) != want && !(cmd == "incr" && len(args) == 3)) {
+	if want == 0 || (len(args) != want && !(cmd == "incr" && len(args) <= 4)) {
 		return usage()
 	}
 	var value []byte
@@ -55,11 +57,18 @@ func run() int {
 			return 2
 		}
 	}
-	delta := int64(1)
-	if cmd == "incr" && len(args) == 3 {
+	delta, count := int64(1), 1
+	if cmd == "incr" && len(args) >= 3 {
 		var err error
 		if delta, err = strconv.ParseInt(args[2], 10, 64); err != nil {
 			fmt.Fprintf(os.Stderr, "kvdrt: DELTA: %v\n", err)
+			return 2
+		}
+	}
+	if cmd == "incr" && len(args) == 4 {
+		var err error
+		if count, err = strconv.Atoi(args[3]); err != nil || count < 1 {
+			fmt.Fprintf(os.Stderr, "kvdrt: COUNT must be an integer >= 1: %q\n", args[3])
 			return 2
 		}
 	}
@@ -97,9 +106,11 @@ func run() int {
 			fmt.Println("ok")
 		}
 	case "incr":
-		var c kvd.Counter
-		if c, err = store.Increment(ctx, key, delta); err == nil {
-			fmt.Println(c.Value)
+		for i := 0; i < count && err == nil; i++ {
+			var c kvd.Counter
+			if c, err = store.Increment(ctx, key, delta); err == nil {
+				fmt.Println(c.Value)
+			}
 		}
 	}
 	if err != nil {

@@ -12,8 +12,10 @@ import java.util.HexFormat;
  *                                    the key is missing or differs from HEX_VALUE
  *   RoundTrip exists KEY             prints true/false; exit 0 if true, 1 if false
  *   RoundTrip delete KEY             exit 0 (a missing key is not an error)
- *   RoundTrip incr   KEY [DELTA]     adds DELTA (default 1) to the counter and
- *                                    prints its new value; exit 0
+ *   RoundTrip incr   KEY [DELTA [COUNT]]
+ *                                    adds DELTA (default 1) to the counter
+ *                                    COUNT times (default 1) and prints each
+ *                                    new value; exit 0
  * </pre>
  *
  * Any other failure (kvd unreachable, refused) prints the error and exits 3;
@@ -27,21 +29,27 @@ public final class RoundTrip {
   }
 
   static int run(String[] args) {
-    if (args.length < 2 || args.length > 3) {
+    if (args.length < 2 || args.length > (args[0].equals("incr") ? 4 : 3)) {
       return usage();
     }
     String op = args[0];
     String key = args[1];
     byte[] hex = null;
     long delta = 1;
+    int count = 1;
     try {
       if (op.equals("incr")) {
-        delta = args.length == 3 ? Long.parseLong(args[2]) : 1;
+        delta = args.length >= 3 ? Long.parseLong(args[2]) : 1;
+        count = args.length == 4 ? Integer.parseInt(args[3]) : 1;
+        if (count < 1) {
+          System.err.println("RoundTrip: COUNT must be >= 1: " + args[3]);
+          return 2;
+        }
       } else if (args.length == 3) {
         hex = HexFormat.of().parseHex(args[2]);
       }
     } catch (IllegalArgumentException e) { // NumberFormatException included
-      System.err.println("RoundTrip: " + (op.equals("incr") ? "DELTA is not a long: "
+      System.err.println("RoundTrip: " + (op.equals("incr") ? "DELTA and COUNT must be integers: "
           : "HEX_VALUE is not hex: ") + args[2]);
       return 2;
     }
@@ -86,7 +94,9 @@ public final class RoundTrip {
           store.delete(key);
           return 0;
         case "incr":
-          System.out.println(store.increment(key, delta).value());
+          for (int i = 0; i < count; i++) {
+            System.out.println(store.increment(key, delta).value());
+          }
           return 0;
         default:
           return usage();
@@ -99,7 +109,7 @@ public final class RoundTrip {
   }
 
   private static int usage() {
-    System.err.println("usage: RoundTrip set|get|exists|delete KEY [HEX_VALUE] | incr KEY [DELTA]");
+    System.err.println("usage: RoundTrip set|get|exists|delete KEY [HEX_VALUE] | incr KEY [DELTA [COUNT]]");
     return 2;
   }
 }
