@@ -5,9 +5,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <array>
+#include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -23,326 +22,37 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/optional.h"
 #include "absl/types/span.h"
+#include "store/counter_value.h"
 #include "store/driver.h"
 #include "store/registry.h"
+#include "store/sqlite/sqlite_connection.h"
+#include "store/sqlite/sqlite_schema.h"
 #include "store/sqlite/write_batcher.h"
 #include "store/status_macros.h"
+#include "store/write_errors.h"
 
 namespace kv {
 namespace {
 
-// How long a statement waits for a lock held by another process (another
-// kvd, or the sqlite3 shell) before failing with SQLITE_BUSY -> Unavailable.
-constexpr int kBusyTimeoutMs = 5000;
+using sqlite_internal::BindBytes;
+using sqlite_internal::ColumnBytes;
+using sqlite_internal::Connection;
+using sqlite_internal::ScopedReset;
 
 // Idle reader connections kept for reuse. More than this are closed when
 // returned, so a burst of concurrent reads does not pin file descriptors
 // and page caches forever.
 constexpr size_t kMaxIdleReaders = 16;
 
-// The statements a connection runs on the hot path, prepared once per
-// connection and kept. Keys and values are always bound as blobs, so
-// comparisons (and ORDER BY) are memcmp: byte order.
-enum StatementId {
-  kGet,
-  kSet,
-  kDelete,
-  kExists,
-  kListKeys,
-  kBegin,
-  kCommit,
-  kRollback,
-  kStatementCount
-};
+// The longest canonical counter text, "-9223372036854775808".
+constexpr size_t kLongestCounterText = 20;
 
-constexpr std::array<const char*, kStatementCount> kStatementSql = {
-    "SELECT value FROM kv WHERE key = ?1",
-    // Upsert. Outside a transaction it is committed (and, with
-    // synchronous=FULL, synced) when sqlite3_step returns.
-    "INSERT INTO kv(key, value) VALUES(?1, ?2) "
-    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    "DELETE FROM kv WHERE key = ?1",
-    "SELECT 1 FROM kv WHERE key = ?1",
-    "SELECT key FROM kv ORDER BY key",
-    // A batch of writes. IMMEDIATE takes the write lock at once, so the
-    // batch cannot fail halfway for want of it.
-    "BEGIN IMMEDIATE",
-    "COMMIT",
-    "ROLLBACK",
-};
-
-// Maps a SQLite result code to the canonical code the Driver contract asks
-// for, and builds the message every error of this driver uses:
-//   store "NAME": FAILED SQLite database PATH: DETAIL
-absl::Status SqliteError(int rc, absl::string_view store,
-                         absl::string_view path, absl::string_view failed,
-                         absl::string_view detail) {
-  std::string message = absl::StrCat("store \"", store, "\": ", failed,
-                                     " SQLite database ", path, ": ", detail);
-  switch (rc & 0xff) {  // The primary code of an extended result code.
-    case SQLITE_CANTOPEN:
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return absl::UnavailableError(message);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return absl::DataLossError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
-// A one-shot statement (setup and pragmas), finalized when it goes away.
-struct StatementDeleter {
-  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
-};
-using OneShotStatement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
-
-// Resets a cached statement and clears its bindings when the scope ends, on
-// every path: a statement left stepping would keep its read transaction
-// (an old snapshot) open, and a binding would point at freed memory.
-class ScopedReset {
- public:
-  explicit ScopedReset(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ScopedReset(const ScopedReset&) = delete;
-  ScopedReset& operator=(const ScopedReset&) = delete;
-  ~ScopedReset() {
-    sqlite3_reset(stmt_);  // Repeats the last step's error; already handled.
-    sqlite3_clear_bindings(stmt_);
-  }
-
- private:
-  sqlite3_stmt* const stmt_;
-};
-
-// Binds `bytes` as a blob without copying; the caller keeps them alive until
-// the statement is reset. An empty view may have a null data pointer, which
-// sqlite3_bind_blob would turn into SQL NULL, so it binds a zero-length blob.
-int BindBytes(sqlite3_stmt* stmt, int index, absl::string_view bytes) {
-  if (bytes.empty()) return sqlite3_bind_zeroblob(stmt, index, 0);
-  return sqlite3_bind_blob64(stmt, index, bytes.data(), bytes.size(),
-                             SQLITE_STATIC);
-}
-
-// The blob in `column` of the current row. Valid until the next step or
-// reset. A zero-length blob comes back as a null pointer, hence the check.
-absl::string_view ColumnBytes(sqlite3_stmt* stmt, int column) {
-  const void* data = sqlite3_column_blob(stmt, column);
-  int size = sqlite3_column_bytes(stmt, column);
-  if (data == nullptr || size == 0) return absl::string_view();
-  return absl::string_view(static_cast<const char*>(data), size);
-}
-
-// One sqlite3 connection and its cached statements. Not thread-safe: the
-// driver guarantees that one thread at a time uses a connection (the writer
-// under a mutex, readers by lease from the pool). That is also why
-// connections are opened with SQLITE_OPEN_NOMUTEX: SQLite's per-connection
-// mutex would only repeat our locking on every call, while the library's
-// global state stays protected in this multi-thread mode.
-class Connection {
- public:
-  // Opens `path` with `open_flags` (SQLITE_OPEN_READWRITE | CREATE, or
-  // READONLY) and sets the busy timeout.
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(
-      const std::string& store, const std::string& path, int open_flags) {
-    sqlite3* db = nullptr;
-    // PRIVATECACHE: never share a page cache (and its table locks) with
-    // another connection, whatever the process-wide default. EXRESCODE:
-    // extended result codes, for sharper messages; SqliteError maps on the
-    // primary code.
-    int rc =
-        sqlite3_open_v2(path.c_str(), &db,
-                        open_flags | SQLITE_OPEN_NOMUTEX |
-                            SQLITE_OPEN_PRIVATECACHE | SQLITE_OPEN_EXRESCODE,
-                        /*zVfs=*/nullptr);
-    if (rc != SQLITE_OK) {
-      std::string detail =
-          db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-      int system_errno = db != nullptr ? sqlite3_system_errno(db) : 0;
-      if (system_errno != 0) {
-        absl::StrAppend(
-            &detail, " (",
-            std::error_code(system_errno, std::generic_category()).message(),
-            ")");
-      }
-      sqlite3_close(db);  // Even a failed open allocates a handle.
-      return SqliteError(rc, store, path, "cannot open", detail);
-    }
-    auto connection = absl::WrapUnique(new Connection(store, path, db));
-    rc = sqlite3_busy_timeout(db, kBusyTimeoutMs);
-    if (rc != SQLITE_OK) return connection->Error(rc, "cannot configure");
-    return connection;
-  }
-
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  // Finalizes the statements and closes the connection. The last connection
-  // to a WAL database to close checkpoints the WAL into the database file
-  // and removes it.
-  ~Connection() {
-    for (sqlite3_stmt*& stmt : statements_) {
-      sqlite3_finalize(stmt);  // A no-op for nullptr.
-      stmt = nullptr;
-    }
-    // sqlite3_close (not _v2) fails rather than deferring if anything is
-    // still open, so a leak shows up here instead of as a WAL left behind.
-    int rc = sqlite3_close(db_);
-    if (rc != SQLITE_OK) {
-      // A destructor cannot return a status, and store/ has no logger.
-      std::fprintf(stderr,
-                   "kvd: store \"%s\": cannot close SQLite database %s: %s\n",
-                   store_.c_str(), path_.c_str(), sqlite3_errstr(rc));
-    }
-  }
-
-  // Returns the cached statement `id`, preparing it on first use. The caller
-  // resets it with a ScopedReset. `failed` describes the caller's operation
-  // for the error message, e.g. "cannot read from".
-  absl::StatusOr<sqlite3_stmt*> Statement(StatementId id,
-                                          absl::string_view failed) {
-    sqlite3_stmt*& stmt = statements_[id];
-    if (stmt == nullptr) {
-      int rc = sqlite3_prepare_v3(db_, kStatementSql[id], -1,
-                                  SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-      if (rc != SQLITE_OK) {
-        absl::Status status = Error(rc, failed);
-        sqlite3_finalize(stmt);
-        stmt = nullptr;
-        return status;
-      }
-    }
-    return stmt;
-  }
-
-  // Steps the cached statement `id`, which takes no parameters and returns
-  // no rows (BEGIN, COMMIT, ROLLBACK).
-  absl::Status Run(StatementId id, absl::string_view failed) {
-    KV_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Statement(id, failed));
-    ScopedReset reset(stmt);
-    int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE) return Error(rc, failed);
-    return absl::OkStatus();
-  }
-
-  // Whether a transaction is open (SQLite may roll one back by itself
-  // after some errors, e.g. SQLITE_FULL).
-  bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
-
-  // Runs `sql`, which may hold several statements, ignoring any rows.
-  absl::Status Exec(const char* sql, absl::string_view failed) {
-    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return Error(rc, failed);
-    return absl::OkStatus();
-  }
-
-  // Runs `sql` and returns the first column of its first row as text.
-  absl::StatusOr<std::string> QueryText(const char* sql,
-                                        absl::string_view failed) {
-    KV_ASSIGN_OR_RETURN(OneShotStatement stmt, Prepare(sql, failed));
-    int rc = sqlite3_step(stmt.get());
-    if (rc != SQLITE_ROW) {
-      return rc == SQLITE_DONE ? Error(SQLITE_INTERNAL, failed,
-                                       absl::StrCat("no result from ", sql))
-                               : Error(rc, failed);
-    }
-    const unsigned char* text = sqlite3_column_text(stmt.get(), 0);
-    return text == nullptr ? std::string()
-                           : std::string(reinterpret_cast<const char*>(text));
-  }
-
-  // Runs `sql` and returns the first column of its first row as an integer.
-  absl::StatusOr<int64_t> QueryInt(const char* sql, absl::string_view failed) {
-    KV_ASSIGN_OR_RETURN(OneShotStatement stmt, Prepare(sql, failed));
-    int rc = sqlite3_step(stmt.get());
-    if (rc != SQLITE_ROW) {
-      return rc == SQLITE_DONE ? Error(SQLITE_INTERNAL, failed,
-                                       absl::StrCat("no result from ", sql))
-                               : Error(rc, failed);
-    }
-    return sqlite3_column_int64(stmt.get(), 0);
-  }
-
-  // The status for result code `rc` of the last call on this connection.
-  absl::Status Error(int rc, absl::string_view failed) const {
-    return SqliteError(rc, store_, path_, failed, sqlite3_errmsg(db_));
-  }
-
-  // The status for a failure SQLite did not report itself.
-  absl::Status Error(int rc, absl::string_view failed,
-                     absl::string_view detail) const {
-    return SqliteError(rc, store_, path_, failed, detail);
-  }
-
-  const std::string& store() const { return store_; }
-  const std::string& path() const { return path_; }
-
- private:
-  Connection(std::string store, std::string path, sqlite3* db)
-      : store_(std::move(store)), path_(std::move(path)), db_(db) {}
-
-  absl::StatusOr<OneShotStatement> Prepare(const char* sql,
-                                           absl::string_view failed) {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
-    OneShotStatement owned(stmt);
-    if (rc != SQLITE_OK) return Error(rc, failed);
-    return owned;
-  }
-
-  const std::string store_;
-  const std::string path_;
-  sqlite3* const db_;
-  std::array<sqlite3_stmt*, kStatementCount> statements_{};
-};
-
-// Brings the schema of a freshly opened database to kSqliteSchemaVersion,
-// or refuses a database this driver does not understand. Runs in one
-// IMMEDIATE transaction, so two processes opening a new file at once cannot
-// both create the table.
-absl::Status MigrateSchemaInTransaction(Connection& writer) {
-  constexpr absl::string_view kFailed = "cannot set up the schema of";
-  KV_ASSIGN_OR_RETURN(int64_t version,
-                      writer.QueryInt("PRAGMA user_version", kFailed));
-  if (version == kSqliteSchemaVersion) return absl::OkStatus();
-  if (version < 0 || version > kSqliteSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store \"", writer.store(), "\": SQLite database ", writer.path(),
-        " has schema version ", version, " but this kvd supports only up to ",
-        kSqliteSchemaVersion, "; open it with the newer kvd that wrote it"));
-  }
-  // Version 0: SQLite's value for a new database. Only an empty one is
-  // ours to initialize; refusing anything else keeps kvd from writing into
-  // an unrelated database given by mistake.
-  KV_ASSIGN_OR_RETURN(
-      int64_t objects,
-      writer.QueryInt("SELECT count(*) FROM sqlite_schema", kFailed));
-  if (objects != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store \"", writer.store(), "\": SQLite database ", writer.path(),
-        " is not a kvd database: it has tables but no kvd schema version"));
-  }
-  // Later versions add steps here: `if (version < 2) { ...; }`.
-  KV_RETURN_IF_ERROR(
-      writer.Exec("CREATE TABLE kv(key BLOB PRIMARY KEY, value BLOB NOT NULL) "
-                  "WITHOUT ROWID;"
-                  "PRAGMA user_version = 1;",
-                  kFailed));
-  static_assert(kSqliteSchemaVersion == 1, "update the PRAGMA above");
-  return absl::OkStatus();
-}
-
-absl::Status MigrateSchema(Connection& writer) {
-  constexpr absl::string_view kFailed = "cannot set up the schema of";
-  KV_RETURN_IF_ERROR(writer.Exec("BEGIN IMMEDIATE", kFailed));
-  absl::Status status = MigrateSchemaInTransaction(writer);
-  if (!status.ok()) {
-    writer.Exec("ROLLBACK", kFailed).IgnoreError();  // Reporting `status`.
-    return status;
-  }
-  return writer.Exec("COMMIT", kFailed);
-}
+constexpr absl::string_view kFailedRead = "cannot read from";
+constexpr absl::string_view kFailedWrite = "cannot write to";
+constexpr absl::string_view kFailedDelete = "cannot delete from";
+constexpr absl::string_view kFailedCommit = "cannot commit to";
 
 // Creates the missing directories above `path`, each with mode 0700 (the
 // data is the user's; the umask may narrow it further). Existing directories
@@ -366,8 +76,17 @@ absl::Status CreateParentDirectories(const std::string& store,
 // One writer connection, fed by a WriteBatcher (group commit), and a pool of
 // read-only connections. WAL mode lets readers run concurrently with each
 // other and with the writer, each on a snapshot taken at the start of its
-// statement; since every statement is reset after use, a read sees every
-// write that returned before it began (read-your-writes).
+// statement (or, for GetMany, of its read transaction); since every
+// statement is reset after use, a read sees every write that returned
+// before it began (read-your-writes).
+//
+// Revisions: the store revision lives in kv_meta (sqlite_schema.h). Each
+// write transaction reads it after BEGIN IMMEDIATE, which holds the
+// database's one write lock, gives the next revisions to its mutations in
+// queue order, and stores the last one before COMMIT. So the revision moves
+// with the rows it was given to, and another driver (another kvd process)
+// over the same file, which must take the same lock, always continues from
+// it: no revision is given twice. There is no in-memory copy to go stale.
 class SqliteDriver : public Driver {
  public:
   static absl::StatusOr<std::unique_ptr<SqliteDriver>> Open(
@@ -385,51 +104,75 @@ class SqliteDriver : public Driver {
     writer_.reset();
   }
 
-  absl::StatusOr<std::string> Get(absl::string_view key) override {
-    constexpr absl::string_view kFailed = "cannot read from";
+  absl::StatusOr<Versioned> Get(absl::string_view key) override {
     KV_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
-    KV_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, reader->Statement(kGet, kFailed));
-    ScopedReset reset(stmt);
-    int rc = BindBytes(stmt, 1, key);
-    if (rc != SQLITE_OK) return reader->Error(rc, kFailed);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE) {
+    KV_ASSIGN_OR_RETURN(absl::optional<Versioned> found, Read(*reader, key));
+    if (!found.has_value()) {
       return absl::NotFoundError(
           absl::StrCat("store \"", options_.store_name, "\": key not found"));
     }
-    if (rc != SQLITE_ROW) return reader->Error(rc, kFailed);
-    return std::string(ColumnBytes(stmt, 0));
+    return *std::move(found);
   }
 
-  absl::Status Set(absl::string_view key, absl::string_view value) override {
-    return batcher_.Set(key, value);
+  // One read transaction on one reader: every key is read from the
+  // snapshot its first read takes.
+  absl::StatusOr<std::vector<absl::optional<Versioned>>> GetMany(
+      absl::Span<const absl::string_view> keys) override {
+    std::vector<absl::optional<Versioned>> found;
+    found.reserve(keys.size());
+    if (keys.empty()) return found;
+    KV_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+    KV_RETURN_IF_ERROR(reader->Run(sqlite_internal::kBeginRead, kFailedRead));
+    absl::Status status;
+    for (absl::string_view key : keys) {
+      absl::StatusOr<absl::optional<Versioned>> one = Read(*reader, key);
+      if (!one.ok()) {
+        status = one.status();
+        break;
+      }
+      found.push_back(*std::move(one));
+    }
+    // Ended on every path: a reader back in the pool inside a transaction
+    // would pin an old snapshot (and keep the WAL from being checkpointed).
+    if (status.ok()) {
+      status = reader->Run(sqlite_internal::kCommit, kFailedRead);
+    }
+    if (reader->InTransaction()) {
+      reader->Run(sqlite_internal::kRollback, kFailedRead).IgnoreError();
+    }
+    if (!status.ok()) return status;
+    return found;
   }
 
-  absl::Status Delete(absl::string_view key) override {
-    return batcher_.Delete(key);
+  absl::StatusOr<MutationResults> Write(
+      absl::Span<const Mutation> mutations) override {
+    return batcher_.Write(mutations);
   }
 
-  void SetAsync(absl::string_view key, absl::string_view value,
-                WriteDone done) override {
-    batcher_.SetAsync(key, value, std::move(done));
-  }
-
-  void DeleteAsync(absl::string_view key, WriteDone done) override {
-    batcher_.DeleteAsync(key, std::move(done));
+  void WriteAsync(absl::Span<const Mutation> mutations,
+                  WriteDone done) override {
+    batcher_.WriteAsync(mutations, std::move(done));
   }
 
   absl::StatusOr<bool> Exists(absl::string_view key) override {
-    constexpr absl::string_view kFailed = "cannot read from";
     KV_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
-    KV_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
-                        reader->Statement(kExists, kFailed));
+    KV_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        reader->Statement(sqlite_internal::kExists, kFailedRead));
     ScopedReset reset(stmt);
     int rc = BindBytes(stmt, 1, key);
-    if (rc != SQLITE_OK) return reader->Error(rc, kFailed);
+    if (rc != SQLITE_OK) return reader->Error(rc, kFailedRead);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    return reader->Error(rc, kFailed);
+    return reader->Error(rc, kFailedRead);
+  }
+
+  // Read from the database, not from memory: another driver over the same
+  // file may have written since.
+  absl::StatusOr<uint64_t> CurrentRevision() override {
+    KV_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+    return ReadStoreRevision(*reader, kFailedRead);
   }
 
   // Steps the query row by row, so memory use does not grow with the store.
@@ -440,7 +183,7 @@ class SqliteDriver : public Driver {
     constexpr absl::string_view kFailed = "cannot list keys of";
     KV_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
     KV_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
-                        reader->Statement(kListKeys, kFailed));
+                        reader->Statement(sqlite_internal::kListKeys, kFailed));
     ScopedReset reset(stmt);
     while (true) {
       int rc = sqlite3_step(stmt);
@@ -448,6 +191,14 @@ class SqliteDriver : public Driver {
       if (rc != SQLITE_ROW) return reader->Error(rc, kFailed);
       if (!visit(ColumnBytes(stmt, 0))) return absl::OkStatus();
     }
+  }
+
+  // synchronous=FULL syncs the WAL at each commit; NORMAL leaves a commit
+  // in the OS's cache until a checkpoint.
+  Durability durability() const override {
+    return options_.durability == SqliteDurability::kFsync
+               ? Durability::kDisk
+               : Durability::kProcess;
   }
 
   std::string Location() const override { return options_.path; }
@@ -477,26 +228,75 @@ class SqliteDriver : public Driver {
       if (connection_ != nullptr) driver_->ReturnReader(std::move(connection_));
     }
     Connection* operator->() const { return connection_.get(); }
+    Connection& operator*() const { return *connection_; }
 
    private:
     SqliteDriver* driver_;
     std::unique_ptr<Connection> connection_;
   };
 
+  // What a write finds under a key before changing it.
+  struct Current {
+    bool found = false;
+    uint64_t revision = 0;  // 0 if absent.
+    // With `with_value` only, and only as much as a counter can hold: a
+    // value longer than any int64's text is no counter whatever it holds,
+    // so one byte more than that keeps the verdict without copying a large
+    // value.
+    std::string value;
+  };
+
   SqliteDriver(SqliteOptions options, std::unique_ptr<Connection> writer)
       : options_(std::move(options)),
         writer_(std::move(writer)),
-        batcher_(options_.store_name, [this](absl::Span<WriteOp* const> batch) {
-          ApplyBatch(batch);
-        }) {}
+        batcher_(
+            options_.store_name,
+            [this](absl::Span<WriteItem* const> batch) { ApplyBatch(batch); }) {
+  }
+
+  // `key`'s value and revision on `connection`, or nullopt if absent.
+  static absl::StatusOr<absl::optional<Versioned>> Read(Connection& connection,
+                                                        absl::string_view key) {
+    KV_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        connection.Statement(sqlite_internal::kGet, kFailedRead));
+    ScopedReset reset(stmt);
+    int rc = BindBytes(stmt, 1, key);
+    if (rc != SQLITE_OK) return connection.Error(rc, kFailedRead);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) return absl::optional<Versioned>();
+    if (rc != SQLITE_ROW) return connection.Error(rc, kFailedRead);
+    Versioned versioned;
+    versioned.value = std::string(ColumnBytes(stmt, 0));
+    versioned.revision = static_cast<uint64_t>(sqlite3_column_int64(stmt, 1));
+    return absl::optional<Versioned>(std::move(versioned));
+  }
+
+  static absl::StatusOr<uint64_t> ReadStoreRevision(Connection& connection,
+                                                    absl::string_view failed) {
+    KV_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        connection.Statement(sqlite_internal::kStoreRevision, failed));
+    ScopedReset reset(stmt);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+      return connection.Error(SQLITE_CORRUPT, failed,
+                              "the store revision (table kv_meta) is missing");
+    }
+    if (rc != SQLITE_ROW) return connection.Error(rc, failed);
+    return static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+  }
 
   // The WriteBatcher's Applier: commits `batch` in one transaction and
-  // gives each op its status. A lone op runs in autocommit, as cheap as
-  // before group commit. If an op fails inside the transaction, the
-  // transaction is rolled back and every op of the batch is applied on its
-  // own, so each gets its own outcome; if BEGIN or COMMIT fails, every op
-  // fails with that error (none is acknowledged).
-  void ApplyBatch(absl::Span<WriteOp* const> batch) {
+  // gives each item its outcome. Each item is checked before any of it is
+  // written (ApplyItem), so an item refused by a condition or an increment
+  // writes nothing and the others go on in the same transaction. If a
+  // statement fails inside the transaction (a backend error, after which
+  // the transaction's state is unknown), the transaction is rolled back and
+  // every item of the batch is applied in a transaction of its own, so each
+  // gets its own outcome; if BEGIN or COMMIT fails, every item fails with
+  // that error (none is acknowledged).
+  void ApplyBatch(absl::Span<WriteItem* const> batch) {
     if (options_.before_batch_for_testing) {
       options_.before_batch_for_testing(batch.size());
     }
@@ -505,28 +305,69 @@ class SqliteDriver : public Driver {
     RollBack();
     if (writer_->InTransaction()) {
       const absl::Status stuck = writer_->Error(
-          SQLITE_ERROR, "cannot write to",
+          SQLITE_ERROR, kFailedWrite,
           "an earlier failed transaction could not be rolled back");
-      for (WriteOp* op : batch) op->status = stuck;
+      for (WriteItem* item : batch) item->outcome = stuck;
       return;
     }
     if (batch.size() == 1) {
-      batch[0]->status = ApplyOp(*batch[0]);
+      ApplyAlone(*batch[0]);
       return;
     }
-    absl::Status status = writer_->Run(kBegin, "cannot write to");
-    if (status.ok()) {
-      for (WriteOp* op : batch) {
-        if (!ApplyOp(*op).ok()) {
-          RollBack();
-          for (WriteOp* alone : batch) alone->status = ApplyOp(*alone);
-          return;
-        }
-      }
-      status = writer_->Run(kCommit, "cannot commit to");
-      if (!status.ok()) RollBack();
+    absl::StatusOr<uint64_t> base = BeginWrite();
+    if (!base.ok()) {
+      RollBack();
+      for (WriteItem* item : batch) item->outcome = base.status();
+      return;
     }
-    for (WriteOp* op : batch) op->status = status;
+    uint64_t revision = *base;
+    for (WriteItem* item : batch) {
+      if (!ApplyItem(*item, revision).ok()) {
+        RollBack();
+        for (WriteItem* alone : batch) ApplyAlone(*alone);
+        return;
+      }
+    }
+    absl::Status status = CommitWrite(*base, revision);
+    if (!status.ok()) {
+      RollBack();
+      for (WriteItem* item : batch) item->outcome = status;
+    }
+  }
+
+  // Applies `item` in a transaction of its own.
+  void ApplyAlone(WriteItem& item) {
+    absl::StatusOr<uint64_t> base = BeginWrite();
+    absl::Status status = base.status();
+    uint64_t revision = base.value_or(0);
+    if (status.ok()) status = ApplyItem(item, revision);
+    if (status.ok()) status = CommitWrite(*base, revision);
+    if (!status.ok()) {
+      RollBack();
+      item.outcome = status;
+    }
+  }
+
+  // Opens the write transaction and returns the store revision in it.
+  absl::StatusOr<uint64_t> BeginWrite() {
+    KV_RETURN_IF_ERROR(
+        writer_->Run(sqlite_internal::kBeginWrite, kFailedWrite));
+    return ReadStoreRevision(*writer_, kFailedWrite);
+  }
+
+  // Stores the store revision if the transaction moved it from `base`, and
+  // commits.
+  absl::Status CommitWrite(uint64_t base, uint64_t revision) {
+    if (revision != base) {
+      KV_ASSIGN_OR_RETURN(
+          sqlite3_stmt * stmt,
+          writer_->Statement(sqlite_internal::kSetStoreRevision, kFailedWrite));
+      ScopedReset reset(stmt);
+      int rc = sqlite3_bind_int64(stmt, 1, static_cast<int64_t>(revision));
+      if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+      if (rc != SQLITE_DONE) return writer_->Error(rc, kFailedWrite);
+    }
+    return writer_->Run(sqlite_internal::kCommit, kFailedCommit);
   }
 
   // Rolls back the open transaction, if there is one (SQLite ends it by
@@ -534,23 +375,121 @@ class SqliteDriver : public Driver {
   // reports the error that led here, and the next batch tries again first.
   void RollBack() {
     if (!writer_->InTransaction()) return;
-    writer_->Run(kRollback, "cannot roll back").IgnoreError();
+    writer_->Run(sqlite_internal::kRollback, "cannot roll back").IgnoreError();
   }
 
-  // Runs one upsert or delete on the writer.
-  absl::Status ApplyOp(const WriteOp& op) {
-    const absl::string_view failed =
-        op.is_delete ? "cannot delete from" : "cannot write to";
+  // Applies one item inside the open write transaction, giving its
+  // mutations the revisions after `revision` (which it advances) in order.
+  // First every mutation is checked against the store as it is (conditions,
+  // increments), and only if all pass is anything written; a refusal
+  // becomes the item's outcome, with nothing written and OK returned. A
+  // non-OK return is a backend failure, after which the item may be partly
+  // applied: the caller must roll the transaction back.
+  absl::Status ApplyItem(WriteItem& item, uint64_t& revision) {
+    const absl::Span<const Mutation> mutations = item.mutations;
+    MutationResults results(mutations.size());
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      const Mutation& mutation = mutations[i];
+      const bool increment = mutation.kind == Mutation::Kind::kIncrement;
+      if (!increment && !mutation.if_revision.has_value()) continue;
+      Current current;
+      KV_RETURN_IF_ERROR(Lookup(mutation.key, increment, current));
+      if (mutation.if_revision.has_value() &&
+          *mutation.if_revision != current.revision) {
+        item.outcome = ConditionFailedError(
+            i, mutation.key, *mutation.if_revision, current.revision);
+        return absl::OkStatus();
+      }
+      if (increment) {
+        absl::StatusOr<int64_t> sum =
+            IncrementedCounter(current.found ? &current.value : nullptr,
+                               mutation.delta, i, mutation.key);
+        if (!sum.ok()) {
+          item.outcome = sum.status();
+          return absl::OkStatus();
+        }
+        results[i].value = *sum;
+      }
+    }
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      const Mutation& mutation = mutations[i];
+      switch (mutation.kind) {
+        case Mutation::Kind::kSet:
+          KV_RETURN_IF_ERROR(Upsert(mutation.key, ++revision, mutation.value));
+          results[i].revision = revision;
+          break;
+        case Mutation::Kind::kIncrement:
+          KV_RETURN_IF_ERROR(Upsert(mutation.key, ++revision,
+                                    FormatCounter(results[i].value)));
+          results[i].revision = revision;
+          break;
+        case Mutation::Kind::kDelete: {
+          KV_ASSIGN_OR_RETURN(bool deleted, DeleteKey(mutation.key));
+          // A key that was absent: nothing written, no revision.
+          if (deleted) results[i].revision = ++revision;
+          break;
+        }
+      }
+    }
+    item.outcome = std::move(results);
+    return absl::OkStatus();
+  }
+
+  // Reads `key` on the writer, inside its transaction: its revision, and
+  // with `with_value` its value (see Current).
+  absl::Status Lookup(absl::string_view key, bool with_value,
+                      Current& current) {
     KV_ASSIGN_OR_RETURN(
         sqlite3_stmt * stmt,
-        writer_->Statement(op.is_delete ? kDelete : kSet, failed));
+        writer_->Statement(
+            with_value ? sqlite_internal::kGet : sqlite_internal::kGetRevision,
+            kFailedWrite));
     ScopedReset reset(stmt);
-    int rc = BindBytes(stmt, 1, op.key);
-    if (rc == SQLITE_OK && !op.is_delete) rc = BindBytes(stmt, 2, op.value);
-    if (rc != SQLITE_OK) return writer_->Error(rc, failed);
+    int rc = BindBytes(stmt, 1, key);
+    if (rc != SQLITE_OK) return writer_->Error(rc, kFailedWrite);
     rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE) return writer_->Error(rc, failed);
+    if (rc == SQLITE_DONE) return absl::OkStatus();
+    if (rc != SQLITE_ROW) return writer_->Error(rc, kFailedWrite);
+    current.found = true;
+    if (with_value) {
+      current.revision = static_cast<uint64_t>(sqlite3_column_int64(stmt, 1));
+      absl::string_view value = ColumnBytes(stmt, 0);
+      current.value.assign(value.data(),
+                           std::min(value.size(), kLongestCounterText + 1));
+    } else {
+      current.revision = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+    }
     return absl::OkStatus();
+  }
+
+  absl::Status Upsert(absl::string_view key, uint64_t revision,
+                      absl::string_view value) {
+    KV_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        writer_->Statement(sqlite_internal::kUpsert, kFailedWrite));
+    ScopedReset reset(stmt);
+    int rc = BindBytes(stmt, 1, key);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_bind_int64(stmt, 2, static_cast<int64_t>(revision));
+    }
+    if (rc == SQLITE_OK) rc = BindBytes(stmt, 3, value);
+    if (rc != SQLITE_OK) return writer_->Error(rc, kFailedWrite);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) return writer_->Error(rc, kFailedWrite);
+    return absl::OkStatus();
+  }
+
+  // Whether a row was deleted.
+  absl::StatusOr<bool> DeleteKey(absl::string_view key) {
+    KV_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        writer_->Statement(sqlite_internal::kDelete, kFailedDelete));
+    ScopedReset reset(stmt);
+    int rc = BindBytes(stmt, 1, key);
+    if (rc != SQLITE_OK) return writer_->Error(rc, kFailedDelete);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) return writer_->Error(rc, kFailedDelete);
+    return writer_->Changes() > 0;
   }
 
   // Takes an idle reader, or opens a new one so that no read ever waits for
@@ -572,6 +511,9 @@ class SqliteDriver : public Driver {
   }
 
   void ReturnReader(std::unique_ptr<Connection> reader) {
+    // A reader still in a transaction (its ROLLBACK failed) would serve an
+    // old snapshot: close it instead.
+    if (reader->InTransaction()) return;
     {
       absl::MutexLock lock(&pool_mutex_);
       if (idle_readers_.size() < kMaxIdleReaders) {
@@ -584,9 +526,9 @@ class SqliteDriver : public Driver {
 
   const SqliteOptions options_;
 
-  // Set and Delete run here, only inside ApplyBatch, which the batcher
-  // calls on one thread at a time (and orders those calls with its mutex).
-  // SQLite allows one writer per database anyway.
+  // Writes run here, only inside ApplyBatch, which the batcher calls on one
+  // thread at a time (and orders those calls with its mutex). SQLite allows
+  // one writer per database anyway.
   std::unique_ptr<Connection> writer_;
   WriteBatcher batcher_;
 
@@ -625,7 +567,7 @@ absl::StatusOr<std::unique_ptr<SqliteDriver>> SqliteDriver::Open(
                                       ? "PRAGMA synchronous=FULL"
                                       : "PRAGMA synchronous=NORMAL",
                                   "cannot configure"));
-  KV_RETURN_IF_ERROR(MigrateSchema(*writer));
+  KV_RETURN_IF_ERROR(sqlite_internal::MigrateSchema(*writer));
 
   auto driver = absl::WrapUnique(new SqliteDriver(options, std::move(writer)));
   // Open one reader now, so a database readers cannot use fails here rather

@@ -2,24 +2,29 @@
 #define KV_STORE_SQLITE_SQLITE_DRIVER_H_
 
 // Driver type "sqlite": the default backend. Each store is one SQLite
-// database file holding one table, `kv(key BLOB PRIMARY KEY, value BLOB NOT
-// NULL) WITHOUT ROWID`, so keys compare as bytes.
+// database file. Its table `kv(key BLOB PRIMARY KEY, revision INTEGER NOT
+// NULL, value BLOB NOT NULL) WITHOUT ROWID` holds the keys, compared as
+// bytes, and `kv_meta` the store revision (sqlite_schema.h). A database of
+// schema version 1 (before revisions) is migrated on open.
 //
 // Config fields of `[key_value_store.NAME]` with `type = "sqlite"`:
 //   path        The database file. A relative path is resolved against the
 //               config file's directory (StoreSpec::base_dir). Default:
 //               <data_dir>/<NAME>.db. Missing parent directories are created
 //               with mode 0700.
-//   durability  "fsync" (default): Set and Delete return after the change is
-//               synced to disk (PRAGMA synchronous=FULL), so it survives a
-//               power loss. "os": they return once the change is in the OS
-//               (synchronous=NORMAL): it survives a crash of kvd but the last
-//               changes may be lost on a power loss; much faster.
+//   durability  "fsync" (default, Durability::kDisk): writes return after
+//               the change is synced to disk (PRAGMA synchronous=FULL), so it
+//               survives a power loss. "os" (kProcess): they return once the
+//               change is in the OS (synchronous=NORMAL): it survives a crash
+//               of kvd but the last changes may be lost on a power loss; much
+//               faster.
 //
-// Writes are group-committed (write_batcher.h): concurrent Sets and Deletes
-// share one transaction, each acknowledged only after that transaction
-// commits. Reads never wait for writes: each runs on a pooled read-only
-// connection (WAL mode).
+// Writes are group-committed (write_batcher.h): concurrent Writes share one
+// transaction, each all-or-nothing on its own and acknowledged only after
+// that transaction commits. The store revision is read and advanced inside
+// each write transaction, so several drivers (several kvd processes) may
+// write one file and still never give a revision twice. Reads never wait
+// for writes: each runs on a pooled read-only connection (WAL mode).
 //
 // Errors: every message names the store and the file, e.g.
 //   store "orders": cannot open SQLite database /x/y.db: unable to open ...
@@ -43,9 +48,10 @@
 namespace kv {
 
 // The schema version this driver creates and understands, recorded in the
-// database as PRAGMA user_version. A database with a higher version is
-// refused rather than misread.
-inline constexpr int kSqliteSchemaVersion = 1;
+// database as PRAGMA user_version (sqlite_schema.h describes each version).
+// An older version is migrated on open; a higher one is refused rather than
+// misread.
+inline constexpr int kSqliteSchemaVersion = 2;
 
 enum class SqliteDurability {
   kFsync,  // PRAGMA synchronous=FULL
@@ -59,8 +65,9 @@ struct SqliteOptions {
   std::string path;
   SqliteDurability durability = SqliteDurability::kFsync;
   // For tests only (config cannot set it): called by the committing thread
-  // with the batch's size before each batch of writes is applied. A test
-  // blocks in it to let writes queue up behind a commit in flight.
+  // with the batch's size (its number of Writes) before each batch is
+  // applied. A test blocks in it to let writes queue up behind a commit in
+  // flight.
   std::function<void(size_t batch_size)> before_batch_for_testing;
 };
 

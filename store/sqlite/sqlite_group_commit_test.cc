@@ -1,17 +1,21 @@
 // Group commit in the SQLite driver, on real database files: concurrent
-// writers, batches that actually form, one failing op in a batch, and
-// closing with writes queued.
+// writers, batches that actually form, revisions in queue order, failing
+// writes inside a shared batch, and closing with writes queued.
 
 #include <sqlite3.h>
 #include <stdlib.h>
 
 #include <cstdlib>
+#include <deque>
+#include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -24,6 +28,7 @@
 #include "store/sqlite/sqlite_driver.h"
 #include "store/sqlite/write_batcher.h"
 #include "store/testing/status_matchers.h"
+#include "store/write_errors.h"
 
 namespace kv {
 namespace {
@@ -32,6 +37,7 @@ using ::kv::testing::IsOk;
 using ::kv::testing::IsOkAndHolds;
 using ::kv::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Optional;
 
 std::string MakeTempDir() {
   const char* root = std::getenv("TEST_TMPDIR");
@@ -56,6 +62,13 @@ std::unique_ptr<Driver> OpenOrDie(const SqliteOptions& options) {
   absl::StatusOr<std::unique_ptr<Driver>> driver = OpenSqliteDriver(options);
   EXPECT_THAT(driver.status(), IsOk());
   return driver.ok() ? std::move(*driver) : nullptr;
+}
+
+// The value under `key`, without its revision.
+absl::StatusOr<std::string> ValueOf(Driver& driver, absl::string_view key) {
+  absl::StatusOr<Versioned> got = driver.Get(key);
+  if (!got.ok()) return got.status();
+  return std::move(got->value);
 }
 
 WriteBatcher::Stats StatsOf(const Driver& driver) {
@@ -138,7 +151,7 @@ TEST(SqliteGroupCommitTest, ConcurrentWritersAreAllAcknowledgedAndReadable) {
           const std::string key = absl::StrCat("t", t, "-", i);
           ASSERT_THAT(driver->Set(key, "value of " + key), IsOk());
           // Read-your-writes, on a reader connection.
-          ASSERT_THAT(driver->Get(key), IsOkAndHolds("value of " + key));
+          ASSERT_THAT(ValueOf(*driver, key), IsOkAndHolds("value of " + key));
         }
       });
     }
@@ -152,8 +165,8 @@ TEST(SqliteGroupCommitTest, ConcurrentWritersAreAllAcknowledgedAndReadable) {
                 IsOk());
     EXPECT_EQ(keys, kThreads * kSetsPerThread);
     WriteBatcher::Stats stats = StatsOf(*driver);
-    EXPECT_EQ(stats.ops, kThreads * kSetsPerThread);
-    EXPECT_LE(stats.batches, stats.ops);
+    EXPECT_EQ(stats.writes, kThreads * kSetsPerThread);
+    EXPECT_LE(stats.batches, stats.writes);
     std::printf("durability %s: %d sets in %llu batches\n",
                 durability == SqliteDurability::kOs ? "os" : "fsync",
                 kThreads * kSetsPerThread,
@@ -191,17 +204,17 @@ TEST(SqliteGroupCommitTest, WritesQueuedBehindACommitShareOneTransaction) {
   }
   AwaitQueued(*driver, 15);
   // Reads do not wait behind the held write transaction.
-  EXPECT_THAT(driver->Get("old0"), IsOkAndHolds("x"));
+  EXPECT_THAT(ValueOf(*driver, "old0"), IsOkAndHolds("x"));
   gate.Release();
   first.join();
   for (std::thread& writer : writers) writer.join();
 
   const WriteBatcher::Stats after = StatsOf(*driver);
   EXPECT_EQ(after.batches - before.batches, 2u);
-  EXPECT_EQ(after.ops - before.ops, 16u);
-  EXPECT_THAT(driver->Get("first"), IsOkAndHolds("1"));
+  EXPECT_EQ(after.writes - before.writes, 16u);
+  EXPECT_THAT(ValueOf(*driver, "first"), IsOkAndHolds("1"));
   for (int i = 0; i < 10; ++i) {
-    EXPECT_THAT(driver->Get(absl::StrCat("new", i)),
+    EXPECT_THAT(ValueOf(*driver, absl::StrCat("new", i)),
                 IsOkAndHolds(absl::StrCat("v", i)));
   }
   for (int i = 0; i < 5; ++i) {
@@ -209,13 +222,209 @@ TEST(SqliteGroupCommitTest, WritesQueuedBehindACommitShareOneTransaction) {
   }
 }
 
+// Collects the outcomes of WriteAsync calls by name.
+class Outcomes {
+ public:
+  Driver::WriteDone Recorder(std::string name) {
+    return [this,
+            name = std::move(name)](absl::StatusOr<MutationResults> outcome) {
+      absl::MutexLock lock(&mutex_);
+      outcomes_.emplace(name, std::move(outcome));
+      changed_.SignalAll();
+    };
+  }
+
+  // Waits (with a hang guard) until `count` writes have completed.
+  void AwaitCompleted(size_t count) {
+    absl::MutexLock lock(&mutex_);
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (outcomes_.size() < count) {
+      ASSERT_FALSE(changed_.WaitWithDeadline(&mutex_, deadline))
+          << outcomes_.size() << " of " << count << " completed";
+    }
+  }
+
+  absl::StatusOr<MutationResults> outcome(const std::string& name) {
+    absl::MutexLock lock(&mutex_);
+    auto it = outcomes_.find(name);
+    if (it == outcomes_.end()) return absl::NotFoundError(name);
+    return it->second;
+  }
+
+ private:
+  absl::Mutex mutex_;
+  absl::CondVar changed_;
+  std::map<std::string, absl::StatusOr<MutationResults>> outcomes_
+      ABSL_GUARDED_BY(mutex_);
+};
+
+// Writes queued behind a held commit, by one thread, each a Driver::Write
+// of its own. Named so outcomes can be looked up; the mutations (and the
+// strings they view) outlive the writes, as WriteAsync requires.
+class QueuedWrites {
+ public:
+  QueuedWrites(Driver& driver, Outcomes& outcomes)
+      : driver_(driver), outcomes_(outcomes) {}
+
+  void Start(std::string name, std::vector<Mutation> mutations) {
+    writes_.push_back(std::move(mutations));
+    driver_.WriteAsync(writes_.back(), outcomes_.Recorder(std::move(name)));
+  }
+
+  // Keeps `text` alive for the writes' lifetime and returns a view of it.
+  absl::string_view Keep(std::string text) {
+    texts_.push_back(std::move(text));
+    return texts_.back();
+  }
+
+ private:
+  Driver& driver_;
+  Outcomes& outcomes_;
+  std::deque<std::vector<Mutation>> writes_;
+  std::deque<std::string> texts_;
+};
+
+// Every write queued behind one commit shares the next transaction, and
+// gets its revisions in queue order: consecutive, since nothing else wrote
+// in between, with none consumed by a delete of an absent key.
+TEST(SqliteGroupCommitTest, RevisionsFollowQueueOrder) {
+  BatchGate gate;
+  SqliteOptions options = OptionsIn(MakeTempDir());
+  options.before_batch_for_testing = gate.Hook();
+  std::unique_ptr<Driver> driver = OpenOrDie(options);
+  ASSERT_NE(driver, nullptr);
+  absl::StatusOr<uint64_t> base = driver->Set("counter", "10");
+  ASSERT_THAT(base, IsOk());
+  const WriteBatcher::Stats before = StatsOf(*driver);
+
+  Outcomes outcomes;
+  QueuedWrites writes(*driver, outcomes);
+  gate.Arm();
+  writes.Start("held", {Mutation::Set("held", "1")});
+  gate.AwaitHeld();
+  constexpr int kWrites = 30;
+  for (int i = 0; i < kWrites; ++i) {
+    const absl::string_view key = writes.Keep(absl::StrCat("k", i));
+    if (i % 3 == 0) {
+      writes.Start(absl::StrCat(i), {Mutation::Increment("counter", 1)});
+    } else if (i % 3 == 1) {
+      writes.Start(absl::StrCat(i),
+                   {Mutation::Set(key, "v"), Mutation::Delete("absent")});
+    } else {
+      writes.Start(absl::StrCat(i), {Mutation::Set(key, "v", 0)});
+    }
+  }
+  AwaitQueued(*driver, kWrites);
+  gate.Release();
+  outcomes.AwaitCompleted(kWrites + 1);
+
+  const WriteBatcher::Stats after = StatsOf(*driver);
+  EXPECT_EQ(after.batches - before.batches, 2u);  // The held one, then all.
+  absl::StatusOr<MutationResults> held = outcomes.outcome("held");
+  ASSERT_THAT(held, IsOk());
+  EXPECT_EQ(held->front().revision, *base + 1);
+  uint64_t expected = *base + 2;
+  int64_t counter = 10;
+  for (int i = 0; i < kWrites; ++i) {
+    absl::StatusOr<MutationResults> results = outcomes.outcome(absl::StrCat(i));
+    ASSERT_THAT(results, IsOk()) << i;
+    EXPECT_EQ(results->front().revision, expected) << i;
+    if (i % 3 == 0) {
+      EXPECT_EQ(results->front().value, ++counter) << i;
+    } else if (i % 3 == 1) {
+      EXPECT_EQ((*results)[1].revision, 0u) << i;  // The absent key.
+    }
+    ++expected;
+  }
+  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(expected - 1));
+  EXPECT_THAT(ValueOf(*driver, "counter"), IsOkAndHolds(absl::StrCat(counter)));
+}
+
+// Writes that are refused (a failed condition, an increment of a
+// non-integer, an overflow) inside a shared batch roll back only
+// themselves, whole, and use no revision; the writes around them commit.
+TEST(SqliteGroupCommitTest, RefusedWritesInASharedBatchLeaveTheOthersApplied) {
+  BatchGate gate;
+  SqliteOptions options = OptionsIn(MakeTempDir());
+  options.before_batch_for_testing = gate.Hook();
+  std::unique_ptr<Driver> driver = OpenOrDie(options);
+  ASSERT_NE(driver, nullptr);
+  ASSERT_THAT(driver->Set("text", "hello"), IsOk());
+  ASSERT_THAT(
+      driver->Set("max", absl::StrCat(std::numeric_limits<int64_t>::max())),
+      IsOk());
+  absl::StatusOr<uint64_t> guarded = driver->Set("guarded", "old");
+  ASSERT_THAT(guarded, IsOk());
+  const WriteBatcher::Stats before = StatsOf(*driver);
+
+  Outcomes outcomes;
+  QueuedWrites writes(*driver, outcomes);
+  gate.Arm();
+  writes.Start("held", {Mutation::Set("held", "1")});
+  gate.AwaitHeld();
+  writes.Start("good1", {Mutation::Set("a", "1"), Mutation::Increment("n", 1)});
+  writes.Start("stale", {Mutation::Set("b", "1"),
+                         Mutation::Set("guarded", "new", *guarded + 100)});
+  writes.Start("good2", {Mutation::Set("c", "1")});
+  writes.Start("text", {Mutation::Increment("n", 1), Mutation::Delete("a"),
+                        Mutation::Increment("text", 1)});
+  writes.Start("overflow",
+               {Mutation::Set("d", "1"), Mutation::Increment("max", 1)});
+  // Sees "good1" (queued before it) and not what the refused ones wanted.
+  writes.Start("good3", {Mutation::Increment("n", 1),
+                         Mutation::Set("guarded", "mine", *guarded)});
+  AwaitQueued(*driver, 6);
+  gate.Release();
+  outcomes.AwaitCompleted(7);
+  EXPECT_EQ(StatsOf(*driver).batches - before.batches, 2u);
+
+  absl::StatusOr<MutationResults> stale = outcomes.outcome("stale");
+  EXPECT_THAT(stale.status(), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(ConditionFailedRevision(stale.status()), Optional(*guarded));
+  EXPECT_THAT(FailedMutationIndex(stale.status()), Optional(1u));
+  absl::StatusOr<MutationResults> text = outcomes.outcome("text");
+  EXPECT_TRUE(IsNotAnInteger(text.status())) << text.status();
+  EXPECT_THAT(FailedMutationIndex(text.status()), Optional(2u));
+  absl::StatusOr<MutationResults> overflow = outcomes.outcome("overflow");
+  EXPECT_TRUE(IsIncrementOverflow(overflow.status())) << overflow.status();
+  EXPECT_THAT(FailedMutationIndex(overflow.status()), Optional(1u));
+
+  // Nothing of the refused writes applied.
+  EXPECT_THAT(driver->Exists("b"), IsOkAndHolds(false));
+  EXPECT_THAT(driver->Exists("d"), IsOkAndHolds(false));
+  EXPECT_THAT(driver->Exists("a"), IsOkAndHolds(true));
+  EXPECT_THAT(ValueOf(*driver, "text"), IsOkAndHolds("hello"));
+
+  // The others did, with consecutive revisions: the refused used none.
+  absl::StatusOr<MutationResults> held = outcomes.outcome("held");
+  absl::StatusOr<MutationResults> good1 = outcomes.outcome("good1");
+  absl::StatusOr<MutationResults> good2 = outcomes.outcome("good2");
+  absl::StatusOr<MutationResults> good3 = outcomes.outcome("good3");
+  ASSERT_THAT(held, IsOk());
+  ASSERT_THAT(good1, IsOk());
+  ASSERT_THAT(good2, IsOk());
+  ASSERT_THAT(good3, IsOk());
+  const uint64_t first = held->front().revision;
+  EXPECT_EQ((*good1)[0].revision, first + 1);
+  EXPECT_EQ((*good1)[1].revision, first + 2);
+  EXPECT_EQ((*good2)[0].revision, first + 3);
+  EXPECT_EQ((*good3)[0].revision, first + 4);
+  EXPECT_EQ((*good3)[1].revision, first + 5);
+  EXPECT_EQ((*good3)[0].value, 2);
+  EXPECT_THAT(ValueOf(*driver, "n"), IsOkAndHolds("2"));
+  EXPECT_THAT(ValueOf(*driver, "guarded"), IsOkAndHolds("mine"));
+  EXPECT_THAT(ValueOf(*driver, "c"), IsOkAndHolds("1"));
+  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(first + 5));
+}
+
 // A trigger created behind the driver's back refuses one key, as a real
 // statement failure inside a batch. RAISE(ABORT) undoes only the failing
 // statement; RAISE(ROLLBACK) undoes the whole transaction. Either way the
-// other ops of the batch succeed and the failing one reports the error.
+// other writes of the batch succeed and the failing one reports the error,
+// with none of its mutations applied.
 class SqliteFailingOpTest : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(SqliteFailingOpTest, OneFailingOpInABatchFailsAlone) {
+TEST_P(SqliteFailingOpTest, OneFailingWriteInABatchFailsAlone) {
   const std::string dir = MakeTempDir();
   BatchGate gate;
   SqliteOptions options = OptionsIn(dir);
@@ -238,7 +447,8 @@ TEST_P(SqliteFailingOpTest, OneFailingOpInABatchFailsAlone) {
     });
   }
   writers.emplace_back([&] {
-    EXPECT_THAT(driver->Set("bad", "v"),
+    EXPECT_THAT(driver->Write({Mutation::Set("before bad", "v"),
+                               Mutation::Set("bad", "v")}),
                 StatusIs(absl::StatusCode::kInternal,
                          HasSubstr("key refused by trigger")));
   });
@@ -248,12 +458,13 @@ TEST_P(SqliteFailingOpTest, OneFailingOpInABatchFailsAlone) {
   for (std::thread& writer : writers) writer.join();
 
   for (int i = 0; i < 4; ++i) {
-    EXPECT_THAT(driver->Get(absl::StrCat("good", i)), IsOkAndHolds("v"));
+    EXPECT_THAT(ValueOf(*driver, absl::StrCat("good", i)), IsOkAndHolds("v"));
   }
   EXPECT_THAT(driver->Exists("bad"), IsOkAndHolds(false));
+  EXPECT_THAT(driver->Exists("before bad"), IsOkAndHolds(false));
   // The writer is usable afterwards, in a batch and alone.
   EXPECT_THAT(driver->Set("after", "v"), IsOk());
-  EXPECT_THAT(driver->Get("after"), IsOkAndHolds("v"));
+  EXPECT_THAT(ValueOf(*driver, "after"), IsOkAndHolds("v"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Raise, SqliteFailingOpTest,
@@ -288,9 +499,9 @@ TEST(SqliteGroupCommitTest, DestroyingTheDriverCompletesQueuedWrites) {
   SqliteOptions plain = OptionsIn(dir, SqliteDurability::kFsync);
   std::unique_ptr<Driver> reopened = OpenOrDie(plain);
   ASSERT_NE(reopened, nullptr);
-  EXPECT_THAT(reopened->Get("first"), IsOkAndHolds("1"));
+  EXPECT_THAT(ValueOf(*reopened, "first"), IsOkAndHolds("1"));
   for (int i = 0; i < 8; ++i) {
-    EXPECT_THAT(reopened->Get(absl::StrCat("k", i)),
+    EXPECT_THAT(ValueOf(*reopened, absl::StrCat("k", i)),
                 IsOkAndHolds(absl::StrCat("v", i)));
   }
 }

@@ -16,40 +16,20 @@ WriteBatcher::WriteBatcher(std::string name, Applier apply, Limits limits)
 
 WriteBatcher::~WriteBatcher() { Close(); }
 
-void WriteBatcher::SetAsync(absl::string_view key, absl::string_view value,
-                            Done done) {
-  WriteOp op;
-  op.key = key;
-  op.value = value;
-  Submit(op, std::move(done));
-}
-
-void WriteBatcher::DeleteAsync(absl::string_view key, Done done) {
-  WriteOp op;
-  op.key = key;
-  op.is_delete = true;
-  Submit(op, std::move(done));
-}
-
-absl::Status WriteBatcher::Set(absl::string_view key, absl::string_view value) {
-  WriteOp op;
-  op.key = key;
-  op.value = value;
-  return SubmitAndWait(op);
-}
-
-absl::Status WriteBatcher::Delete(absl::string_view key) {
-  WriteOp op;
-  op.key = key;
-  op.is_delete = true;
-  return SubmitAndWait(op);
-}
-
-void WriteBatcher::Submit(WriteOp op, Done done) {
+void WriteBatcher::WriteAsync(absl::Span<const Mutation> mutations, Done done) {
+  size_t bytes = 0;
+  for (const Mutation& mutation : mutations) {
+    bytes += mutation.key.size() + mutation.value.size();
+  }
   {
     absl::MutexLock lock(&mutex_);
     if (!closed_) {
-      queue_.push_back(Pending{op, std::move(done)});
+      Pending& pending = queue_.emplace_back();
+      // The outcome stays StatusOr's default, Unknown, until the Applier
+      // sets it.
+      pending.item.mutations = mutations;
+      pending.bytes = bytes;
+      pending.done = std::move(done);
       // The committer waits only on an empty queue; a longer queue means it
       // is awake or already signaled.
       if (queue_.size() == 1) work_.Signal();
@@ -60,48 +40,58 @@ void WriteBatcher::Submit(WriteOp op, Done done) {
       absl::UnavailableError(absl::StrCat("store \"", name_, "\" is closing")));
 }
 
-absl::Status WriteBatcher::SubmitAndWait(WriteOp op) {
-  absl::Status outcome;
+absl::StatusOr<MutationResults> WriteBatcher::Write(
+    absl::Span<const Mutation> mutations) {
+  absl::StatusOr<MutationResults> outcome;
   absl::Notification completed;
-  Submit(op, [&outcome, &completed](absl::Status status) {
-    outcome = std::move(status);
-    completed.Notify();
-  });
+  WriteAsync(mutations,
+             [&outcome, &completed](absl::StatusOr<MutationResults> result) {
+               outcome = std::move(result);
+               completed.Notify();
+             });
   completed.WaitForNotification();
   return outcome;
 }
 
 void WriteBatcher::CommitLoop() {
   std::vector<Pending> batch;
-  std::vector<WriteOp*> ops;
+  std::vector<WriteItem*> items;
   mutex_.Lock();
   while (true) {
     while (queue_.empty() && !closed_) work_.Wait(&mutex_);
-    if (queue_.empty()) break;  // Closed, and every queued op is done.
+    if (queue_.empty()) break;  // Closed, and every queued item is done.
 
     batch.clear();
+    size_t mutations = 0;
     size_t bytes = 0;
-    while (!queue_.empty() && batch.size() < limits_.max_ops) {
-      const WriteOp& next = queue_.front().op;
-      const size_t op_bytes = next.key.size() + next.value.size();
-      if (!batch.empty() && bytes + op_bytes > limits_.max_bytes) break;
-      bytes += op_bytes;
+    while (!queue_.empty()) {
+      const Pending& next = queue_.front();
+      if (!batch.empty() &&
+          (mutations + next.item.mutations.size() > limits_.max_mutations ||
+           bytes + next.bytes > limits_.max_bytes)) {
+        break;
+      }
+      mutations += next.item.mutations.size();
+      bytes += next.bytes;
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
     mutex_.Unlock();
 
-    ops.clear();
-    for (Pending& pending : batch) ops.push_back(&pending.op);
-    apply_(ops);
+    items.clear();
+    for (Pending& pending : batch) items.push_back(&pending.item);
+    apply_(items);
     {
       // Counted before any writer learns its outcome, so a writer that
       // reads the stats after its write completed sees its batch.
       absl::MutexLock lock(&mutex_);
       ++stats_.batches;
-      stats_.ops += batch.size();
+      stats_.writes += batch.size();
+      stats_.mutations += mutations;
     }
-    for (Pending& pending : batch) pending.done(std::move(pending.op.status));
+    for (Pending& pending : batch) {
+      pending.done(std::move(pending.item.outcome));
+    }
     // Drop the callbacks (and whatever they captured) before the next wait.
     batch.clear();
     mutex_.Lock();
@@ -116,7 +106,8 @@ void WriteBatcher::Close() {
     closed_ = true;
     work_.Signal();
   }
-  // The committer drains the queue, completing every queued op, then exits.
+  // The committer drains the queue, completing every queued item, then
+  // exits.
   if (committer_.joinable()) committer_.join();
 }
 

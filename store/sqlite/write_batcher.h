@@ -12,72 +12,79 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
-#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "store/driver.h"
 
 namespace kv {
 
-// One Set or Delete waiting in a WriteBatcher. The key and value are views
-// of the caller's arguments, valid until its write completes.
-struct WriteOp {
-  absl::string_view key;
-  absl::string_view value;  // Empty for a Delete.
-  bool is_delete = false;
-  // Written by the Applier: OK once the op is committed, or why it failed.
-  absl::Status status;
+// One Driver::Write waiting in a WriteBatcher: a span of Mutations that is
+// all-or-nothing on its own. The span and the views in it are the caller's,
+// valid until its write completes.
+struct WriteItem {
+  absl::Span<const Mutation> mutations;
+  // Written by the Applier: one result per mutation once the item is
+  // committed, or why it failed (then none of its mutations applied).
+  absl::StatusOr<MutationResults> outcome;
 };
 
 // Group commit: turns concurrent writes into few transactions.
 //
 // Contract:
-// - A write completes once a call of the Applier has applied it: SetAsync
-//   and DeleteAsync then call their `done` with the status the Applier gave
-//   that op; Set and Delete block until then and return it. The Applier
-//   commits a whole batch in one transaction, so an OK means the op is
-//   committed (durable as the store is configured), and each op has its own
-//   status: one failing op does not fail the others.
+// - A write (an item: one Driver::Write) completes once a call of the
+//   Applier has applied it: WriteAsync then calls its `done` with the
+//   outcome the Applier gave that item; Write blocks until then and returns
+//   it. The Applier commits a whole batch of items in one transaction, so an
+//   OK means the item is committed (durable as the store is configured), and
+//   each item has its own outcome and is all-or-nothing on its own: an item
+//   that fails (a failed condition, a bad increment, a backend error) leaves
+//   none of its mutations applied and does not fail the other items.
 // - One committer thread, owned by the batcher, calls the Applier, one batch
 //   at a time, and then calls the batch's `done` callbacks in queue order.
-//   SetAsync and DeleteAsync only queue, so a caller never waits for a
-//   commit and a commit can carry any number of writes (up to the limits),
-//   not one per waiting thread.
+//   WriteAsync only queues, so a caller never waits for a commit and a
+//   commit can carry any number of writes (up to the limits), not one per
+//   waiting thread.
 // - No timers. An idle committer takes a write as soon as it is queued, in a
 //   batch of one. Batches form while a batch is in flight: writes arriving
 //   meanwhile queue, and the next batch takes all of them (up to the
 //   limits), so under load one commit serves many writes.
-// - Ops are applied in the order they were queued (FIFO within and across
-//   batches), so two writes from one caller apply in the order issued, and a
-//   write that completed is seen by every later read (read-your-writes).
-// - Close() waits until every queued op is applied and its `done` has
+// - Items are applied in the order they were queued (FIFO within and across
+//   batches), so two writes from one caller apply in the order issued, an
+//   item sees the effects of every item queued before it (revisions are
+//   assigned in this order), and a write that completed is seen by every
+//   later read (read-your-writes).
+// - Close() waits until every queued item is applied and its `done` has
 //   returned, then stops the committer; writes that start after Close() fail
-//   with Unavailable (SetAsync and DeleteAsync call `done` with it before
-//   returning). So no acknowledged write is lost, no writer hangs, and the
-//   batcher may be destroyed as soon as Close() returns. Close() must not be
-//   called from a `done` callback.
-// Thread-safe.
+//   with Unavailable (WriteAsync calls `done` with it before returning). So
+//   no acknowledged write is lost, no writer hangs, and the batcher may be
+//   destroyed as soon as Close() returns. Close() must not be called from a
+//   `done` callback.
+// Thread-safe. Knows no SQLite: the Applier does the storing.
 class WriteBatcher {
  public:
-  // Applies `batch` (never empty) and sets every op's `status`. Called with
-  // no lock held, on the committer thread.
-  using Applier = std::function<void(absl::Span<WriteOp* const> batch)>;
+  // Applies `batch` (never empty) and sets every item's `outcome`. Called
+  // with no lock held, on the committer thread.
+  using Applier = std::function<void(absl::Span<WriteItem* const> batch)>;
 
   // Receives a write's outcome, once, on the committer thread (or on the
   // calling thread if the batcher is closed). It should be quick: the next
   // batch is not applied until the callbacks of this one have returned.
-  using Done = absl::AnyInvocable<void(absl::Status)>;
+  using Done = Driver::WriteDone;
 
   struct Limits {
-    // A batch takes at most this many ops...
-    size_t max_ops = 1000;
-    // ...and at most this many key and value bytes, but always one op.
+    // A batch takes items holding at most this many mutations in all...
+    size_t max_mutations = 1000;
+    // ...and at most this many key and value bytes, but always one item,
+    // however large.
     size_t max_bytes = 16 << 20;
   };
 
   struct Stats {
-    uint64_t batches = 0;  // Applier calls that returned.
-    uint64_t ops = 0;      // Ops in those batches.
-    size_t queued = 0;     // Ops waiting for a batch now.
+    uint64_t batches = 0;    // Applier calls that returned.
+    uint64_t writes = 0;     // Items in those batches.
+    uint64_t mutations = 0;  // Mutations in those items.
+    size_t queued = 0;       // Items waiting for a batch now.
   };
 
   // Starts the committer thread. `name` names the store in the error a
@@ -90,14 +97,12 @@ class WriteBatcher {
   // Closes.
   ~WriteBatcher();
 
-  // Queue the write and return; `key` and `value` must stay valid until
-  // `done` has been called.
-  void SetAsync(absl::string_view key, absl::string_view value, Done done);
-  void DeleteAsync(absl::string_view key, Done done);
+  // Queues the write and returns; `mutations` and the views in them must
+  // stay valid until `done` has been called.
+  void WriteAsync(absl::Span<const Mutation> mutations, Done done);
 
-  // Queue the write and wait for its outcome.
-  absl::Status Set(absl::string_view key, absl::string_view value);
-  absl::Status Delete(absl::string_view key);
+  // Queues the write and waits for its outcome.
+  absl::StatusOr<MutationResults> Write(absl::Span<const Mutation> mutations);
 
   // See the contract above. Idempotent.
   void Close();
@@ -106,12 +111,11 @@ class WriteBatcher {
 
  private:
   struct Pending {
-    WriteOp op;
+    WriteItem item;
+    size_t bytes = 0;  // Key and value bytes of its mutations.
     Done done;
   };
 
-  void Submit(WriteOp op, Done done);
-  absl::Status SubmitAndWait(WriteOp op);
   // The committer thread: applies batches until closed and drained.
   void CommitLoop();
 
@@ -122,7 +126,7 @@ class WriteBatcher {
   mutable absl::Mutex mutex_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mutex_);
   bool closed_ ABSL_GUARDED_BY(mutex_) = false;
-  absl::CondVar work_;  // Signaled when queue_ gains an op, or on Close.
+  absl::CondVar work_;  // Signaled when queue_ gains an item, or on Close.
   Stats stats_ ABSL_GUARDED_BY(mutex_);
   // Held for the whole of Close(), so that a second Close() returns only
   // once the committer has stopped.

@@ -1,5 +1,6 @@
 #include "store/sqlite/write_batcher.h"
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -15,6 +17,7 @@
 #include "absl/types/span.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "store/driver.h"
 #include "store/testing/status_matchers.h"
 
 namespace kv {
@@ -25,13 +28,14 @@ using ::kv::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// A map standing in for a database: records every batch, and can hold the
-// first batch until the test releases it, so that writes queue up behind a
-// commit in flight without any timing.
+// A map standing in for a database: applies each item all-or-nothing,
+// gives revisions 1, 2, ... in the order it applies mutations, records
+// every batch, and can hold the first batch until the test releases it, so
+// that writes queue up behind a commit in flight without any timing.
 class FakeStore {
  public:
   WriteBatcher::Applier Applier() {
-    return [this](absl::Span<WriteOp* const> batch) { Apply(batch); };
+    return [this](absl::Span<WriteItem* const> batch) { Apply(batch); };
   }
 
   // The next Apply blocks until Release().
@@ -52,7 +56,8 @@ class FakeStore {
     changed_.SignalAll();
   }
 
-  // Ops on this key fail, alone; the rest of their batch succeeds.
+  // An item with a mutation on this key fails as a whole; the rest of its
+  // batch succeeds.
   void FailKey(const std::string& key) {
     absl::MutexLock lock(&mutex_);
     failing_key_ = key;
@@ -69,7 +74,7 @@ class FakeStore {
   }
 
  private:
-  void Apply(absl::Span<WriteOp* const> batch) {
+  void Apply(absl::Span<WriteItem* const> batch) {
     absl::MutexLock lock(&mutex_);
     if (hold_) {
       held_ = true;
@@ -78,18 +83,27 @@ class FakeStore {
       held_ = false;
     }
     batch_sizes_.push_back(batch.size());
-    for (WriteOp* op : batch) {
-      const std::string key(op->key);
-      if (key == failing_key_) {
-        op->status = absl::InternalError(absl::StrCat("refused ", key));
+    for (WriteItem* item : batch) {
+      bool refused = false;
+      for (const Mutation& mutation : item->mutations) {
+        if (mutation.key == failing_key_) refused = true;
+      }
+      if (refused) {
+        item->outcome =
+            absl::AbortedError(absl::StrCat("refused ", failing_key_));
         continue;
       }
-      if (op->is_delete) {
-        data_.erase(key);
-      } else {
-        data_[key] = std::string(op->value);
+      MutationResults results;
+      for (const Mutation& mutation : item->mutations) {
+        const std::string key(mutation.key);
+        if (mutation.kind == Mutation::Kind::kDelete) {
+          data_.erase(key);
+        } else {
+          data_[key] = std::string(mutation.value);
+        }
+        results.push_back(MutationResult{++revision_, 0});
       }
-      op->status = absl::OkStatus();
+      item->outcome = std::move(results);
     }
   }
 
@@ -100,9 +114,10 @@ class FakeStore {
   std::string failing_key_ ABSL_GUARDED_BY(mutex_);
   std::vector<size_t> batch_sizes_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::string> data_ ABSL_GUARDED_BY(mutex_);
+  uint64_t revision_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
-// Waits until `count` ops are queued behind the batch in flight. The
+// Waits until `count` items are queued behind the batch in flight. The
 // deadline is a hang guard, not a timing assertion.
 void AwaitQueued(const WriteBatcher& batcher, size_t count) {
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
@@ -113,29 +128,50 @@ void AwaitQueued(const WriteBatcher& batcher, size_t count) {
   }
 }
 
+absl::StatusOr<MutationResults> Set(WriteBatcher& batcher,
+                                    absl::string_view key,
+                                    absl::string_view value) {
+  return batcher.Write({Mutation::Set(key, value)});
+}
+
 TEST(WriteBatcherTest, LoneWriteIsAppliedAtOnceInABatchOfOne) {
   FakeStore store;
   WriteBatcher batcher("s", store.Applier());
-  EXPECT_THAT(batcher.Set("k", "v"), IsOk());
-  EXPECT_THAT(batcher.Delete("gone"), IsOk());
+  EXPECT_THAT(Set(batcher, "k", "v"), IsOk());
+  EXPECT_THAT(batcher.Write({Mutation::Delete("gone")}), IsOk());
   EXPECT_THAT(store.batch_sizes(), ElementsAre(1, 1));
   EXPECT_EQ(store.data().at("k"), "v");
   WriteBatcher::Stats stats = batcher.stats();
   EXPECT_EQ(stats.batches, 2u);
-  EXPECT_EQ(stats.ops, 2u);
+  EXPECT_EQ(stats.writes, 2u);
+  EXPECT_EQ(stats.mutations, 2u);
   EXPECT_EQ(stats.queued, 0u);
+}
+
+TEST(WriteBatcherTest, WriteReturnsTheResultsTheApplierGave) {
+  FakeStore store;
+  WriteBatcher batcher("s", store.Applier());
+  absl::StatusOr<MutationResults> results =
+      batcher.Write({Mutation::Set("a", "1"), Mutation::Set("b", "2"),
+                     Mutation::Delete("a")});
+  ASSERT_THAT(results, IsOk());
+  ASSERT_EQ(results->size(), 3u);
+  EXPECT_EQ((*results)[0].revision, 1u);
+  EXPECT_EQ((*results)[1].revision, 2u);
+  EXPECT_EQ((*results)[2].revision, 3u);
+  EXPECT_EQ(batcher.stats().mutations, 3u);
 }
 
 TEST(WriteBatcherTest, WritesQueuedBehindACommitShareTheNextBatch) {
   FakeStore store;
   WriteBatcher batcher("s", store.Applier());
   store.HoldNextBatch();
-  std::thread first([&] { EXPECT_THAT(batcher.Set("first", "1"), IsOk()); });
+  std::thread first([&] { EXPECT_THAT(Set(batcher, "first", "1"), IsOk()); });
   store.AwaitHeld();
   std::vector<std::thread> writers;
   for (int i = 0; i < 15; ++i) {
     writers.emplace_back([&, i] {
-      EXPECT_THAT(batcher.Set(absl::StrCat("k", i), absl::StrCat("v", i)),
+      EXPECT_THAT(Set(batcher, absl::StrCat("k", i), absl::StrCat("v", i)),
                   IsOk());
     });
   }
@@ -147,7 +183,7 @@ TEST(WriteBatcherTest, WritesQueuedBehindACommitShareTheNextBatch) {
   EXPECT_THAT(store.batch_sizes(), ElementsAre(1, 15));
   WriteBatcher::Stats stats = batcher.stats();
   EXPECT_EQ(stats.batches, 2u);
-  EXPECT_EQ(stats.ops, 16u);
+  EXPECT_EQ(stats.writes, 16u);
   std::map<std::string, std::string> data = store.data();
   EXPECT_EQ(data.size(), 16u);
   for (int i = 0; i < 15; ++i) {
@@ -155,18 +191,18 @@ TEST(WriteBatcherTest, WritesQueuedBehindACommitShareTheNextBatch) {
   }
 }
 
-TEST(WriteBatcherTest, BatchesAreBoundedByOpCount) {
+TEST(WriteBatcherTest, BatchesAreBoundedByMutationCount) {
   FakeStore store;
   WriteBatcher::Limits limits;
-  limits.max_ops = 4;
+  limits.max_mutations = 4;
   WriteBatcher batcher("s", store.Applier(), limits);
   store.HoldNextBatch();
-  std::thread first([&] { EXPECT_THAT(batcher.Set("first", "1"), IsOk()); });
+  std::thread first([&] { EXPECT_THAT(Set(batcher, "first", "1"), IsOk()); });
   store.AwaitHeld();
   std::vector<std::thread> writers;
   for (int i = 0; i < 10; ++i) {
     writers.emplace_back([&, i] {
-      EXPECT_THAT(batcher.Set(absl::StrCat("k", i), "v"), IsOk());
+      EXPECT_THAT(Set(batcher, absl::StrCat("k", i), "v"), IsOk());
     });
   }
   AwaitQueued(batcher, 10);
@@ -177,25 +213,65 @@ TEST(WriteBatcherTest, BatchesAreBoundedByOpCount) {
   EXPECT_EQ(store.data().size(), 11u);
 }
 
-TEST(WriteBatcherTest, BatchesAreBoundedByBytesButTakeAtLeastOneOp) {
+// Items are never split: one that holds more mutations than the limit
+// forms a batch of its own, and a smaller one waits for the next batch
+// rather than overfilling this one.
+TEST(WriteBatcherTest, AnItemIsNeverSplitAcrossBatches) {
+  FakeStore store;
+  WriteBatcher::Limits limits;
+  limits.max_mutations = 4;
+  WriteBatcher batcher("s", store.Applier(), limits);
+  store.HoldNextBatch();
+  std::thread first([&] { EXPECT_THAT(Set(batcher, "first", "1"), IsOk()); });
+  store.AwaitHeld();
+  const std::vector<Mutation> three = {Mutation::Set("a", "1"),
+                                       Mutation::Set("b", "1"),
+                                       Mutation::Set("c", "1")};
+  std::vector<Mutation> six;
+  const std::vector<std::string> keys = {"d", "e", "f", "g", "h", "i"};
+  for (const std::string& key : keys) six.push_back(Mutation::Set(key, "1"));
+  std::vector<std::thread> writers;
+  writers.emplace_back([&] {
+    absl::StatusOr<MutationResults> results = batcher.Write(three);
+    ASSERT_THAT(results, IsOk());
+    EXPECT_EQ(results->size(), 3u);
+  });
+  AwaitQueued(batcher, 1);
+  writers.emplace_back([&] {
+    absl::StatusOr<MutationResults> results = batcher.Write(six);
+    ASSERT_THAT(results, IsOk());
+    EXPECT_EQ(results->size(), 6u);
+  });
+  AwaitQueued(batcher, 2);
+  writers.emplace_back([&] { EXPECT_THAT(Set(batcher, "j", "1"), IsOk()); });
+  AwaitQueued(batcher, 3);
+  store.Release();
+  first.join();
+  for (std::thread& writer : writers) writer.join();
+  EXPECT_THAT(store.batch_sizes(), ElementsAre(1, 1, 1, 1));
+  EXPECT_EQ(store.data().size(), 11u);
+  EXPECT_EQ(batcher.stats().mutations, 11u);
+}
+
+TEST(WriteBatcherTest, BatchesAreBoundedByBytesButTakeAtLeastOneItem) {
   FakeStore store;
   WriteBatcher::Limits limits;
   limits.max_bytes = 10;
   WriteBatcher batcher("s", store.Applier(), limits);
   store.HoldNextBatch();
-  std::thread first([&] { EXPECT_THAT(batcher.Set("first", "1"), IsOk()); });
+  std::thread first([&] { EXPECT_THAT(Set(batcher, "first", "1"), IsOk()); });
   store.AwaitHeld();
   std::vector<std::thread> writers;
-  // Three ops of 2 + 3 bytes (two fit in 10), then one larger than the
+  // Three items of 2 + 3 bytes (two fit in 10), then one larger than the
   // limit on its own.
   for (int i = 0; i < 3; ++i) {
     writers.emplace_back([&, i] {
-      EXPECT_THAT(batcher.Set(absl::StrCat("k", i), "vvv"), IsOk());
+      EXPECT_THAT(Set(batcher, absl::StrCat("k", i), "vvv"), IsOk());
     });
     AwaitQueued(batcher, i + 1);
   }
   writers.emplace_back(
-      [&] { EXPECT_THAT(batcher.Set("big", std::string(100, 'x')), IsOk()); });
+      [&] { EXPECT_THAT(Set(batcher, "big", std::string(100, 'x')), IsOk()); });
   AwaitQueued(batcher, 4);
   store.Release();
   first.join();
@@ -203,22 +279,23 @@ TEST(WriteBatcherTest, BatchesAreBoundedByBytesButTakeAtLeastOneOp) {
   EXPECT_THAT(store.batch_sizes(), ElementsAre(1, 2, 1, 1));
 }
 
-TEST(WriteBatcherTest, EachOpGetsItsOwnStatus) {
+TEST(WriteBatcherTest, EachItemGetsItsOwnOutcome) {
   FakeStore store;
   store.FailKey("bad");
   WriteBatcher batcher("s", store.Applier());
   store.HoldNextBatch();
-  std::thread first([&] { EXPECT_THAT(batcher.Set("first", "1"), IsOk()); });
+  std::thread first([&] { EXPECT_THAT(Set(batcher, "first", "1"), IsOk()); });
   store.AwaitHeld();
   std::vector<std::thread> writers;
   for (int i = 0; i < 4; ++i) {
     writers.emplace_back([&, i] {
-      EXPECT_THAT(batcher.Set(absl::StrCat("k", i), "v"), IsOk());
+      EXPECT_THAT(Set(batcher, absl::StrCat("k", i), "v"), IsOk());
     });
   }
   writers.emplace_back([&] {
-    EXPECT_THAT(batcher.Set("bad", "v"), StatusIs(absl::StatusCode::kInternal,
-                                                  HasSubstr("refused bad")));
+    EXPECT_THAT(batcher.Write({Mutation::Set("with bad", "v"),
+                               Mutation::Set("bad", "v")}),
+                StatusIs(absl::StatusCode::kAborted, HasSubstr("refused bad")));
   });
   AwaitQueued(batcher, 5);
   store.Release();
@@ -227,18 +304,19 @@ TEST(WriteBatcherTest, EachOpGetsItsOwnStatus) {
   EXPECT_THAT(store.batch_sizes(), ElementsAre(1, 5));
   EXPECT_EQ(store.data().size(), 5u);
   EXPECT_EQ(store.data().count("bad"), 0u);
+  EXPECT_EQ(store.data().count("with bad"), 0u);
 }
 
 TEST(WriteBatcherTest, CloseAppliesQueuedWritesThenRefusesNewOnes) {
   FakeStore store;
   WriteBatcher batcher("orders", store.Applier());
   store.HoldNextBatch();
-  std::thread first([&] { EXPECT_THAT(batcher.Set("first", "1"), IsOk()); });
+  std::thread first([&] { EXPECT_THAT(Set(batcher, "first", "1"), IsOk()); });
   store.AwaitHeld();
   std::vector<std::thread> writers;
   for (int i = 0; i < 5; ++i) {
     writers.emplace_back([&, i] {
-      EXPECT_THAT(batcher.Set(absl::StrCat("k", i), "v"), IsOk());
+      EXPECT_THAT(Set(batcher, absl::StrCat("k", i), "v"), IsOk());
     });
   }
   AwaitQueued(batcher, 5);
@@ -251,11 +329,12 @@ TEST(WriteBatcherTest, CloseAppliesQueuedWritesThenRefusesNewOnes) {
   for (std::thread& writer : writers) writer.join();
 
   EXPECT_EQ(store.data().size(), 6u);
-  EXPECT_EQ(batcher.stats().ops, 6u);
-  EXPECT_THAT(batcher.Set("late", "v"),
+  EXPECT_EQ(batcher.stats().writes, 6u);
+  EXPECT_THAT(Set(batcher, "late", "v"),
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("store \"orders\" is closing")));
-  EXPECT_THAT(batcher.Delete("late"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(batcher.Write({Mutation::Delete("late")}),
+              StatusIs(absl::StatusCode::kUnavailable));
   batcher.Close();  // Idempotent.
 }
 
@@ -263,10 +342,11 @@ TEST(WriteBatcherTest, CloseAppliesQueuedWritesThenRefusesNewOnes) {
 class Outcomes {
  public:
   WriteBatcher::Done Recorder(std::string name) {
-    return [this, name = std::move(name)](absl::Status status) {
+    return [this,
+            name = std::move(name)](absl::StatusOr<MutationResults> outcome) {
       absl::MutexLock lock(&mutex_);
       completed_.push_back(name);
-      statuses_[name] = std::move(status);
+      outcomes_.emplace(name, std::move(outcome));
       changed_.SignalAll();
     };
   }
@@ -286,75 +366,92 @@ class Outcomes {
     return completed_;
   }
 
-  absl::Status status(const std::string& name) {
+  absl::StatusOr<MutationResults> outcome(const std::string& name) {
     absl::MutexLock lock(&mutex_);
-    return statuses_.at(name);
+    return outcomes_.at(name);
   }
 
  private:
   absl::Mutex mutex_;
   absl::CondVar changed_;
   std::vector<std::string> completed_ ABSL_GUARDED_BY(mutex_);
-  std::map<std::string, absl::Status> statuses_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, absl::StatusOr<MutationResults>> outcomes_
+      ABSL_GUARDED_BY(mutex_);
 };
 
 // One thread queues any number of writes without waiting: a batch is not
-// bounded by the number of waiting threads.
-TEST(WriteBatcherTest, AsyncWritesFromOneThreadShareTheNextBatch) {
+// bounded by the number of waiting threads. The items reach the Applier,
+// and their callbacks run, in queue order.
+TEST(WriteBatcherTest, AsyncWritesFromOneThreadShareTheNextBatchInOrder) {
   FakeStore store;
   WriteBatcher batcher("s", store.Applier());
   Outcomes outcomes;
+  // Every Mutation must outlive its write; a deque never moves its elements.
+  std::deque<Mutation> mutations;
+  auto start = [&](Mutation mutation, std::string name) {
+    mutations.push_back(mutation);
+    batcher.WriteAsync(absl::MakeConstSpan(&mutations.back(), 1),
+                       outcomes.Recorder(std::move(name)));
+  };
   store.HoldNextBatch();
-  batcher.SetAsync("first", "1", outcomes.Recorder("first"));
+  start(Mutation::Set("first", "1"), "first");
   store.AwaitHeld();
   std::vector<std::string> keys;
   for (int i = 0; i < 100; ++i) keys.push_back(absl::StrCat("k", i));
-  for (const std::string& key : keys) {
-    batcher.SetAsync(key, "v", outcomes.Recorder(key));
-  }
-  batcher.DeleteAsync("first", outcomes.Recorder("delete first"));
+  for (const std::string& key : keys) start(Mutation::Set(key, "v"), key);
+  start(Mutation::Delete("first"), "delete first");
   EXPECT_EQ(batcher.stats().queued, 101u);
   store.Release();
   outcomes.AwaitCompleted(102);
 
   EXPECT_THAT(store.batch_sizes(), ElementsAre(1, 101));
-  // Callbacks run in queue order.
   std::vector<std::string> expected_order = {"first"};
   expected_order.insert(expected_order.end(), keys.begin(), keys.end());
   expected_order.push_back("delete first");
   EXPECT_EQ(outcomes.completed(), expected_order);
-  EXPECT_THAT(outcomes.status("k99"), IsOk());
-  EXPECT_THAT(outcomes.status("delete first"), IsOk());
+  // The fake numbers mutations in the order it is handed them.
+  for (size_t i = 0; i < expected_order.size(); ++i) {
+    absl::StatusOr<MutationResults> outcome =
+        outcomes.outcome(expected_order[i]);
+    ASSERT_THAT(outcome, IsOk()) << expected_order[i];
+    EXPECT_EQ(outcome->front().revision, i + 1) << expected_order[i];
+  }
   EXPECT_EQ(store.data().size(), 100u);
   EXPECT_EQ(store.data().count("first"), 0u);
 }
 
-TEST(WriteBatcherTest, AsyncWritesGetTheirOwnStatus) {
+TEST(WriteBatcherTest, AsyncWritesGetTheirOwnOutcome) {
   FakeStore store;
   store.FailKey("bad");
   WriteBatcher batcher("s", store.Applier());
   Outcomes outcomes;
-  batcher.SetAsync("good", "v", outcomes.Recorder("good"));
-  batcher.SetAsync("bad", "v", outcomes.Recorder("bad"));
+  const Mutation good = Mutation::Set("good", "v");
+  const Mutation bad = Mutation::Set("bad", "v");
+  batcher.WriteAsync(absl::MakeConstSpan(&good, 1), outcomes.Recorder("good"));
+  batcher.WriteAsync(absl::MakeConstSpan(&bad, 1), outcomes.Recorder("bad"));
   outcomes.AwaitCompleted(2);
-  EXPECT_THAT(outcomes.status("good"), IsOk());
-  EXPECT_THAT(outcomes.status("bad"),
-              StatusIs(absl::StatusCode::kInternal, HasSubstr("refused bad")));
+  EXPECT_THAT(outcomes.outcome("good"), IsOk());
+  EXPECT_THAT(outcomes.outcome("bad"),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("refused bad")));
 }
 
 TEST(WriteBatcherTest, CloseCompletesQueuedAsyncWritesThenRefusesAtOnce) {
   FakeStore store;
   auto batcher = std::make_unique<WriteBatcher>("orders", store.Applier());
   Outcomes outcomes;
+  // Mutations outlive their writes, as WriteAsync requires.
+  std::deque<std::string> keys;
+  std::deque<Mutation> mutations;
+  auto start = [&](std::string key) {
+    keys.push_back(std::move(key));
+    mutations.push_back(Mutation::Set(keys.back(), "v"));
+    batcher->WriteAsync(absl::MakeConstSpan(&mutations.back(), 1),
+                        outcomes.Recorder(keys.back()));
+  };
   store.HoldNextBatch();
-  batcher->SetAsync("first", "1", outcomes.Recorder("first"));
+  start("first");
   store.AwaitHeld();
-  // Keys outlive their writes, as SetAsync requires.
-  std::vector<std::string> keys;
-  for (int i = 0; i < 5; ++i) keys.push_back(absl::StrCat("k", i));
-  for (const std::string& key : keys) {
-    batcher->SetAsync(key, "v", outcomes.Recorder(key));
-  }
+  for (int i = 0; i < 5; ++i) start(absl::StrCat("k", i));
   std::thread closer([&] { batcher->Close(); });
   store.Release();
   closer.join();
@@ -362,10 +459,10 @@ TEST(WriteBatcherTest, CloseCompletesQueuedAsyncWritesThenRefusesAtOnce) {
   EXPECT_EQ(outcomes.completed().size(), 6u);
   EXPECT_EQ(store.data().size(), 6u);
 
-  // A write after Close completes before SetAsync returns.
-  batcher->SetAsync("late", "v", outcomes.Recorder("late"));
+  // A write after Close completes before WriteAsync returns.
+  start("late");
   EXPECT_EQ(outcomes.completed().size(), 7u);
-  EXPECT_THAT(outcomes.status("late"),
+  EXPECT_THAT(outcomes.outcome("late"),
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("store \"orders\" is closing")));
   batcher.reset();
@@ -379,12 +476,16 @@ TEST(WriteBatcherTest, ManyConcurrentWritersAreAllAppliedInFewerBatches) {
   std::vector<std::thread> writers;
   for (int t = 0; t < kThreads; ++t) {
     writers.emplace_back([&, t] {
+      uint64_t last_revision = 0;
       for (int i = 0; i < kWritesPerThread; ++i) {
         const std::string key = absl::StrCat("t", t, "-", i);
-        ASSERT_THAT(batcher.Set(key, key), IsOk());
+        absl::StatusOr<MutationResults> set = Set(batcher, key, key);
+        ASSERT_THAT(set, IsOk());
         // A later write from the same caller applies after this one.
+        EXPECT_GT(set->front().revision, last_revision);
+        last_revision = set->front().revision;
         if (i % 2 == 1) {
-          ASSERT_THAT(batcher.Delete(key), IsOk());
+          ASSERT_THAT(batcher.Write({Mutation::Delete(key)}), IsOk());
         }
       }
     });
@@ -394,8 +495,8 @@ TEST(WriteBatcherTest, ManyConcurrentWritersAreAllAppliedInFewerBatches) {
   EXPECT_EQ(data.size(), kThreads * kWritesPerThread / 2);
   for (const auto& [key, value] : data) EXPECT_EQ(key, value);
   WriteBatcher::Stats stats = batcher.stats();
-  EXPECT_EQ(stats.ops, kThreads * kWritesPerThread * 3 / 2);
-  EXPECT_LE(stats.batches, stats.ops);
+  EXPECT_EQ(stats.writes, kThreads * kWritesPerThread * 3 / 2);
+  EXPECT_LE(stats.batches, stats.writes);
   EXPECT_EQ(stats.queued, 0u);
 }
 
