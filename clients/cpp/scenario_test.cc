@@ -166,6 +166,7 @@ void RevisionRows(Store& store) {
   ExpectError(batch, kv::v1::ERROR_CODE_CONDITION_FAILED,
               absl::StatusCode::kAborted);
   EXPECT_EQ(CurrentRevisionOf(batch), (*written)[1]);
+  EXPECT_EQ(FailedIndexOf(batch), 2u);  // The kv-failed-index trailer.
   EXPECT_THAT(std::string(batch.message()), HasSubstr(m2));
   absl::StatusOr<std::vector<Entry>> untouched = store.GetMany({m1, m3});
   ASSERT_TRUE(untouched.ok()) << untouched.status();
@@ -235,7 +236,9 @@ void RevisionRows(Store& store) {
   int calls = 0;
   auto interfering = [&](const std::optional<std::string>& value)
       -> absl::StatusOr<std::string> {
-    if (++calls == 1) EXPECT_TRUE(store.Set(lost, "other").ok());
+    if (++calls == 1) {
+      EXPECT_TRUE(store.Set(lost, "other").ok());
+    }
     return value.value_or("") + "+f";
   };
   absl::Status exhausted = store.Update(lost, interfering, 1).status();

@@ -358,7 +358,9 @@ TEST(StoreTest, UpdateRetriesAConflictingWrite) {
   int calls = 0;
   auto interfering = [&](const std::optional<std::string>& value)
       -> absl::StatusOr<std::string> {
-    if (++calls == 1) EXPECT_TRUE(store->Set("u", "other").ok());
+    if (++calls == 1) {
+      EXPECT_TRUE(store->Set("u", "other").ok());
+    }
     return Exclaim(value);
   };
   absl::Status exhausted = store->Update("u", interfering, 1).status();
@@ -450,7 +452,9 @@ TEST(StoreTest, UpdateAsyncRetriesAConflictingWrite) {
   std::atomic<int> calls{0};
   auto interfering = [&](const std::optional<std::string>& value)
       -> absl::StatusOr<std::string> {
-    if (++calls == 1) EXPECT_TRUE(other->Set("u", "other").ok());
+    if (++calls == 1) {
+      EXPECT_TRUE(other->Set("u", "other").ok());
+    }
     return Exclaim(value);
   };
   const Revision exhausted = Await<Revision>([&](auto done) {
