@@ -52,6 +52,24 @@ TEST(RequestDecoderTest, NamesTheFieldWithInvalidUtf8) {
   EXPECT_EQ(ErrorCodeOf(status), v1::ERROR_CODE_IO);
 }
 
+TEST(RequestDecoderTest, NamesTheEntryAndFieldOfANestedMessage) {
+  // SetManyRequest{store: 1, entries: [{key: "ok"}, {key: "b\xFF"}]}.
+  const std::string wire = std::string("\x08\x01") + "\x12\x04" + "\x0a\x02ok" +
+                           "\x12\x05" + "\x0a\x03" + "b\xFF!";
+  v1::SetManyRequest request;
+  absl::Status status = DecodeRequest(BufferOf(wire), request);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("field \"entries[1].key\" of "
+                                         "kv.v1.SetManyRequest is not valid "
+                                         "UTF-8 (at byte 1)")));
+  v1::GetManyRequest get_many;
+  EXPECT_THAT(
+      DecodeRequest(BufferOf(std::string("\x12\x01") + "a" + "\x12\x01\xC0"),
+                    get_many),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("field \"keys[1]\" of kv.v1.GetManyRequest")));
+}
+
 TEST(RequestDecoderTest, RejectsBytesThatAreNotProtobuf) {
   v1::SetRequest request;
   EXPECT_THAT(DecodeRequest(BufferOf("\x12\x7Fshort"), request),

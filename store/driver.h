@@ -144,8 +144,10 @@ class Driver {
   // Reports whether `key` has a value.
   virtual absl::StatusOr<bool> Exists(absl::string_view key) = 0;
 
-  // The store's current revision: the highest revision given to any write
-  // so far (0 for a store never written). Never decreases.
+  // The store's current revision: at least every revision a write has
+  // returned (0 for a store never written), and below the revision of any
+  // later write. It may exceed the last write's (a driver whose failed
+  // writes spend revisions, as PostgreSQL's sequences do). Never decreases.
   virtual absl::StatusOr<uint64_t> CurrentRevision() = 0;
 
   // Calls `visit` with each key in ascending byte order until `visit` returns

@@ -1,7 +1,9 @@
 // Every RPC and every error, through the real kvd binary, over TCP (port 0)
 // and over a unix socket.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,6 +109,122 @@ TEST_P(KvdEndToEndTest, EveryRpcWorks) {
   ASSERT_TRUE(client_->Exists(store, "a", &exists).ok());
   EXPECT_FALSE(exists);
   EXPECT_TRUE(client_->Close(store).ok());
+}
+
+// The operations beyond Spin's seven, as SCENARIO.md rows 22-35 use them:
+// revisions, conditions, counters and batches on the default SQLite store.
+TEST_P(KvdEndToEndTest, RevisionsConditionsCountersAndBatchesWork) {
+  const uint32_t store = OpenOrDie("default");
+  uint64_t r1 = 0;
+  ASSERT_TRUE(client_->Set(store, "rev", "a", std::nullopt, &r1).ok());
+  EXPECT_GT(r1, 0u);
+  std::string value;
+  uint64_t revision = 0;
+  ASSERT_TRUE(client_->Get(store, "rev", &value, &revision).ok());
+  EXPECT_EQ(value, "a");
+  EXPECT_EQ(revision, r1);
+  uint64_t r2 = 0;
+  ASSERT_TRUE(client_->Set(store, "rev", "b", r1, &r2).ok());
+  EXPECT_GT(r2, r1);
+  CallResult stale = client_->Set(store, "rev", "c", r1);
+  ExpectError(stale, grpc::ABORTED, v1::ERROR_CODE_CONDITION_FAILED,
+              absl::StrCat("CONDITION_FAILED: store \"default\": set key "
+                           "\"rev\": key \"rev\" was expected at revision ",
+                           r1, ", but it is at revision ", r2));
+  EXPECT_EQ(stale.current_revision, r2);
+  EXPECT_EQ(stale.failed_index, std::nullopt);
+  CallResult create_only = client_->Set(store, "rev", "d", 0);
+  ExpectError(create_only, grpc::ABORTED, v1::ERROR_CODE_CONDITION_FAILED,
+              "was expected absent (revision 0)");
+  EXPECT_EQ(create_only.current_revision, r2);
+  uint64_t deleted = 0;
+  ASSERT_TRUE(client_->Delete(store, "rev", r2, &deleted).ok());
+  EXPECT_GT(deleted, r2);
+  ASSERT_TRUE(
+      client_->Delete(store, "never-there", std::nullopt, &deleted).ok());
+  EXPECT_EQ(deleted, 0u);
+
+  int64_t count = 0;
+  ASSERT_TRUE(client_->Increment(store, "counter", 5, &count).ok());
+  EXPECT_EQ(count, 5);
+  ASSERT_TRUE(client_->Increment(store, "counter", -7, &count).ok());
+  EXPECT_EQ(count, -2);
+  ASSERT_TRUE(client_->Get(store, "counter", &value).ok());
+  EXPECT_EQ(value, "-2");
+  ASSERT_TRUE(client_->Set(store, "text", "abc").ok());
+  ExpectError(client_->Increment(store, "text", 1, nullptr),
+              grpc::FAILED_PRECONDITION, v1::ERROR_CODE_NOT_AN_INTEGER,
+              "NOT_AN_INTEGER: store \"default\": increment key \"text\" by 1");
+
+  std::vector<uint64_t> revisions;
+  ASSERT_TRUE(client_
+                  ->SetMany(store,
+                            {MakeSetEntry("m1", "1"), MakeSetEntry("m2", "2")},
+                            &revisions)
+                  .ok());
+  ASSERT_EQ(revisions.size(), 2u);
+  EXPECT_LT(revisions[0], revisions[1]);
+  std::vector<v1::Entry> entries;
+  ASSERT_TRUE(client_->GetMany(store, {"m2", "absent", "m1"}, &entries).ok());
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].value(), "2");
+  EXPECT_EQ(entries[0].revision(), revisions[1]);
+  EXPECT_FALSE(entries[1].found());
+  EXPECT_EQ(entries[2].value(), "1");
+  EXPECT_EQ(entries[2].revision(), revisions[0]);
+  CallResult batch =
+      client_->SetMany(store,
+                       {MakeSetEntry("m1", "x"), MakeSetEntry("m3", "3", 0),
+                        MakeSetEntry("m2", "y", revisions[0])},
+                       nullptr);
+  ExpectError(batch, grpc::ABORTED, v1::ERROR_CODE_CONDITION_FAILED,
+              "SetMany entry 2 (key \"m2\")");
+  EXPECT_EQ(batch.current_revision, revisions[1]);
+  EXPECT_EQ(batch.failed_index, 2u);
+  ASSERT_TRUE(client_->GetMany(store, {"m1", "m3"}, &entries).ok());
+  EXPECT_EQ(entries[0].value(), "1");  // Nothing applied.
+  EXPECT_FALSE(entries[1].found());
+  ASSERT_TRUE(
+      client_->DeleteMany(store, {"m1", "absent", "m2"}, &revisions).ok());
+  ASSERT_EQ(revisions.size(), 3u);
+  EXPECT_GT(revisions[0], 0u);
+  EXPECT_EQ(revisions[1], 0u);
+  EXPECT_GT(revisions[2], revisions[0]);
+}
+
+// Describe names each store's driver, durability, limits, revision and
+// capabilities.
+TEST_P(KvdEndToEndTest, DescribeSaysWhatEachStoreIs) {
+  const uint32_t store = OpenOrDie("default");
+  uint64_t written = 0;
+  ASSERT_TRUE(client_->Set(store, "k", "v", std::nullopt, &written).ok());
+  struct Expected {
+    std::string name;
+    std::string driver;
+    v1::Durability durability;
+  };
+  for (const Expected& expected :
+       {Expected{"default", "sqlite", v1::DURABILITY_DISK},
+        Expected{"cache", "memory", v1::DURABILITY_NONE}}) {
+    SCOPED_TRACE(expected.name);
+    v1::DescribeResponse description;
+    CallResult described =
+        client_->Describe(OpenOrDie(expected.name), &description);
+    ASSERT_TRUE(described.ok()) << described.status.error_message();
+    EXPECT_EQ(description.name(), expected.name);
+    EXPECT_EQ(description.driver(), expected.driver);
+    EXPECT_EQ(description.durability(), expected.durability);
+    EXPECT_EQ(description.limits().max_key_bytes(), 256u);
+    EXPECT_EQ(description.limits().max_value_bytes(), 1u << 20);
+    EXPECT_EQ(description.limits().max_batch_entries(), 1000u);
+    EXPECT_EQ(description.limits().max_batch_bytes(), (4u << 20) - (16u << 10));
+    EXPECT_EQ(description.revision(), expected.name == "default" ? written : 0);
+    EXPECT_THAT(
+        description.capabilities(),
+        ElementsAre(v1::CAPABILITY_REVISIONS, v1::CAPABILITY_CONDITIONAL_WRITES,
+                    v1::CAPABILITY_INCREMENT, v1::CAPABILITY_ATOMIC_BATCHES));
+    EXPECT_FALSE(description.read_only());
+  }
 }
 
 TEST_P(KvdEndToEndTest, OneMebibyteValueRoundTrips) {

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +29,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -54,6 +56,8 @@ using ::testing::UnorderedElementsAreArray;
 constexpr size_t kMaxKeyBytes = 256;
 constexpr size_t kMaxValueBytes = 1 << 20;
 constexpr size_t kMaxOpenStores = 256;
+constexpr size_t kMaxBatchEntries = 1000;
+constexpr size_t kMaxBatchBytes = (4 << 20) - (16 << 10);
 
 // One backend under test: the store the hostile calls target and the
 // sentinel store that shares its backend.
@@ -442,6 +446,381 @@ TEST_P(HostileBackendTest, InvalidUtf8KeysAreRefusedNamingTheField) {
   EXPECT_TRUE(KeysOf(store_).empty());
 }
 
+// `count` distinct keys "NAME-00000", "NAME-00001", ...
+std::vector<std::string> NumberedKeys(const std::string& name, int count) {
+  std::vector<std::string> keys;
+  keys.reserve(count);
+  for (int i = 0; i < count; ++i) {
+    keys.push_back(absl::StrFormat("%s-%05d", name, i));
+  }
+  return keys;
+}
+
+std::vector<v1::SetEntry> EntriesFor(const std::vector<std::string>& keys,
+                                     const std::string& value) {
+  std::vector<v1::SetEntry> entries;
+  entries.reserve(keys.size());
+  for (const std::string& key : keys) {
+    entries.push_back(MakeSetEntry(key, value));
+  }
+  return entries;
+}
+
+// A batch of exactly the entry limit is served; one entry more, and a
+// 10,000-entry batch, are refused on all three batch methods with a message
+// that names the limit, and apply nothing. kvd serves on afterwards.
+TEST_P(HostileBackendTest, BatchesOverTheEntryLimitAreRefusedNamingIt) {
+  const std::vector<std::string> at_limit =
+      NumberedKeys("limit", static_cast<int>(kMaxBatchEntries));
+  std::vector<uint64_t> revisions;
+  CallResult set =
+      client_->SetMany(store_, EntriesFor(at_limit, "v"), &revisions);
+  ASSERT_TRUE(set.ok()) << set.status.error_message();
+  ASSERT_EQ(revisions.size(), kMaxBatchEntries);
+  EXPECT_TRUE(std::is_sorted(revisions.begin(), revisions.end()));
+  std::vector<v1::Entry> entries;
+  CallResult get = client_->GetMany(store_, at_limit, &entries);
+  ASSERT_TRUE(get.ok()) << get.status.error_message();
+  ASSERT_EQ(entries.size(), kMaxBatchEntries);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i].key(), at_limit[i]);
+    EXPECT_TRUE(entries[i].found());
+    EXPECT_EQ(entries[i].revision(), revisions[i]);
+  }
+
+  for (int count : {static_cast<int>(kMaxBatchEntries) + 1, 10000}) {
+    SCOPED_TRACE(absl::StrCat(count, " entries"));
+    const std::vector<std::string> keys = NumberedKeys("over", count);
+    const std::string limit =
+        absl::StrCat("has ", count,
+                     " entries, over the limit of 1000 "
+                     "(limits.max_batch_entries); split the batch");
+    ExpectError(client_->SetMany(store_, EntriesFor(keys, "v"), &revisions),
+                grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+                {"IO: SetMany " + limit});
+    EXPECT_TRUE(revisions.empty());
+    ExpectError(client_->GetMany(store_, keys, &entries),
+                grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+                {"IO: GetMany " + limit});
+    // Over the limit even though most of its keys are there to delete.
+    std::vector<std::string> deletes = at_limit;
+    for (const std::string& key :
+         NumberedKeys("over", count - static_cast<int>(kMaxBatchEntries))) {
+      deletes.push_back(key);
+    }
+    ExpectError(client_->DeleteMany(store_, deletes, &revisions),
+                grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+                {"IO: DeleteMany " + limit});
+    EXPECT_EQ(KeysOf(store_).size(), kMaxBatchEntries)
+        << "a refused batch changed the store";
+  }
+  ExpectServing(HostileEnvironment::instance->kvd(),
+                {"kv.v1.KeyValue", "store:" + GetParam().hostile});
+  CallResult deleted = client_->DeleteMany(store_, at_limit, &revisions);
+  ASSERT_TRUE(deleted.ok()) << deleted.status.error_message();
+  EXPECT_TRUE(KeysOf(store_).empty());
+}
+
+// A SetMany whose keys and values pass limits.max_batch_bytes is refused
+// naming the limit and the entry that passed it, and applies nothing; a
+// GetMany whose values would pass it is RESOURCE_EXHAUSTED naming the same.
+TEST_P(HostileBackendTest, BatchesOverTheByteLimitAreRefusedNamingIt) {
+  const std::string mebibyte(kMaxValueBytes, '\x5A');
+  const std::vector<std::string> keys = NumberedKeys("big", 4);
+  // 4 MiB of values: past the limit at the fourth entry, within gRPC's.
+  ExpectError(
+      client_->SetMany(store_, EntriesFor(keys, mebibyte), nullptr),
+      grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+      {absl::StrCat("IO: SetMany has more than ", kMaxBatchBytes,
+                    " bytes of keys and values (limits.max_batch_bytes), "
+                    "reached at entry 3; split the batch")});
+  EXPECT_TRUE(KeysOf(store_).empty());
+
+  // Three fit in a batch, and in a GetMany; with the fourth, the response
+  // would not.
+  const std::vector<std::string> three(keys.begin(), keys.begin() + 3);
+  ASSERT_TRUE(
+      client_->SetMany(store_, EntriesFor(three, mebibyte), nullptr).ok());
+  ASSERT_TRUE(client_->Set(store_, keys[3], mebibyte).ok());
+  std::vector<v1::Entry> entries;
+  CallResult get = client_->GetMany(store_, three, &entries);
+  ASSERT_TRUE(get.ok()) << get.status.error_message();
+  ASSERT_EQ(entries.size(), 3u);
+  for (const v1::Entry& entry : entries) EXPECT_EQ(entry.value(), mebibyte);
+  ExpectError(client_->GetMany(store_, keys, &entries),
+              grpc::RESOURCE_EXHAUSTED, v1::ERROR_CODE_IO,
+              {absl::StrCat("store \"", GetParam().hostile,
+                            "\": GetMany of 4 "
+                            "keys: the values pass ",
+                            kMaxBatchBytes,
+                            " bytes (limits.max_batch_bytes) at entry 3 "
+                            "(key \"big-00003\"); ask for fewer keys per "
+                            "call")});
+  ASSERT_TRUE(client_->DeleteMany(store_, keys, nullptr).ok());
+}
+
+// A key twice in one batch is refused naming the key and both entries, on
+// all three batch methods, and nothing applies. Keys that only look alike
+// (a NUL after them, another case, another Unicode normalization) are
+// different keys, not duplicates.
+TEST_P(HostileBackendTest, DuplicateKeysInABatchAreRefusedAndApplyNothing) {
+  ASSERT_TRUE(client_->Set(store_, "p", "kept").ok());
+  ASSERT_TRUE(client_->Set(store_, "q", "kept").ok());
+  const std::string twice =
+      "twice (entries 0 and 2); each key may appear once in a batch";
+  ExpectError(client_->SetMany(store_,
+                               {MakeSetEntry("a", "1"), MakeSetEntry("b", "2"),
+                                MakeSetEntry("a", "3")},
+                               nullptr),
+              grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+              {"IO: SetMany has key \"a\" " + twice});
+  ExpectError(client_->GetMany(store_, {"p", "q", "p"}, nullptr),
+              grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+              {"IO: GetMany has key \"p\" " + twice});
+  ExpectError(client_->DeleteMany(store_, {"q", "p", "q"}, nullptr),
+              grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+              {"IO: DeleteMany has key \"q\" " + twice});
+  // A NUL inside the key, and the duplicate far from the first.
+  std::vector<std::string> far = NumberedKeys("far", 500);
+  far.push_back(std::string("n\0ul", 4));
+  far.push_back("far-00000");
+  ExpectError(client_->SetMany(store_, EntriesFor(far, "v"), nullptr),
+              grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+              {"IO: SetMany has key \"far-00000\" twice (entries 0 and 501)"});
+  EXPECT_THAT(KeysOf(store_), UnorderedElementsAreArray({"p", "q"}));
+  std::string value;
+  ASSERT_TRUE(client_->Get(store_, "p", &value).ok());
+  EXPECT_EQ(value, "kept");
+
+  const std::vector<std::string> alike = {
+      "a", std::string("a\0", 2), "A", "\xC3\xA9", "e\xCC\x81", "a "};
+  std::vector<uint64_t> revisions;
+  CallResult set = client_->SetMany(store_, EntriesFor(alike, "x"), &revisions);
+  ASSERT_TRUE(set.ok()) << set.status.error_message();
+  EXPECT_EQ(revisions.size(), alike.size());
+  std::vector<v1::Entry> entries;
+  ASSERT_TRUE(client_->GetMany(store_, alike, &entries).ok());
+  ASSERT_EQ(entries.size(), alike.size());
+  for (size_t i = 0; i < alike.size(); ++i) {
+    EXPECT_EQ(entries[i].key(), alike[i]);
+    EXPECT_EQ(entries[i].revision(), revisions[i]);
+  }
+  ASSERT_TRUE(client_->DeleteMany(store_, alike, &revisions).ok());
+  for (uint64_t revision : revisions) EXPECT_GT(revision, 0u);
+}
+
+// Every hostile key and neighbor in one SetMany, read back with GetMany in
+// reverse order: exact keys, values and order; a pattern-like key that is
+// not there is not found, whatever it would match.
+TEST_P(HostileBackendTest, StrangeKeysRoundTripThroughBatches) {
+  std::vector<std::string> keys = SentinelKeys();
+  std::vector<v1::SetEntry> batch;
+  for (const std::string& key : keys) {
+    batch.push_back(MakeSetEntry(key, "batch value of " + key));
+  }
+  ASSERT_TRUE(client_->SetMany(store_, batch, nullptr).ok());
+  std::reverse(keys.begin(), keys.end());
+  keys.push_back("a%b_*");  // Absent; a pattern for several present keys.
+  std::vector<v1::Entry> entries;
+  CallResult get = client_->GetMany(store_, keys, &entries);
+  ASSERT_TRUE(get.ok()) << get.status.error_message();
+  ASSERT_EQ(entries.size(), keys.size());
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    SCOPED_TRACE(absl::CHexEscape(keys[i]));
+    EXPECT_EQ(entries[i].key(), keys[i]);
+    EXPECT_TRUE(entries[i].found());
+    EXPECT_EQ(entries[i].value(), "batch value of " + keys[i]);
+  }
+  EXPECT_FALSE(entries.back().found());
+  EXPECT_EQ(entries.back().revision(), 0u);
+  keys.pop_back();
+  ASSERT_TRUE(client_->DeleteMany(store_, keys, nullptr).ok());
+  EXPECT_TRUE(KeysOf(store_).empty());
+}
+
+// Increments a client cannot mean: an empty, oversize or non-UTF-8 key, in
+// the request or in a batch; each refused naming what was wrong, storing
+// nothing.
+TEST_P(HostileBackendTest, MalformedIncrementsAreRefusedPrecisely) {
+  int64_t value = 0;
+  ExpectError(client_->Increment(store_, "", 1, &value), grpc::INVALID_ARGUMENT,
+              v1::ERROR_CODE_IO,
+              {"IO: the key is empty; keys are 1 or more bytes"});
+  ExpectError(
+      client_->Increment(store_, std::string(kMaxKeyBytes + 1, 'k'), 1, &value),
+      grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+      {"is 257 bytes, over the limit of 256 (limits.max_key_bytes)"});
+  for (const std::string& key :
+       {std::string("\xFF"), std::string("a\xC3"), std::string("\xED\xA0\x80"),
+        std::string("\xF4\x90\x80\x80")}) {
+    SCOPED_TRACE(absl::CHexEscape(key));
+    ExpectError(Raw("Increment", absl::StrCat(VarintField(1, store_),
+                                              LengthDelimitedField(2, key),
+                                              VarintField(3, 1))),
+                grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+                {"field \"key\" of kv.v1.IncrementRequest is not valid UTF-8 "
+                 "(at byte"});
+    ExpectError(Raw("GetMany", absl::StrCat(VarintField(1, store_),
+                                            LengthDelimitedField(2, "ok"),
+                                            LengthDelimitedField(2, key))),
+                grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+                {"field \"keys[1]\" of kv.v1.GetManyRequest is not valid "
+                 "UTF-8 (at byte"});
+    ExpectError(Raw("DeleteMany", absl::StrCat(VarintField(1, store_),
+                                               LengthDelimitedField(2, key))),
+                grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+                {"field \"keys[0]\" of kv.v1.DeleteManyRequest is not valid "
+                 "UTF-8 (at byte"});
+    // In a SetEntry, a nested message: kvd names the entry and its field.
+    ExpectError(
+        Raw("SetMany",
+            absl::StrCat(VarintField(1, store_),
+                         LengthDelimitedField(
+                             2, absl::StrCat(LengthDelimitedField(1, key),
+                                             LengthDelimitedField(2, "v"))))),
+        grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+        {"field \"entries[0].key\" of kv.v1.SetManyRequest is not valid "
+         "UTF-8 (at byte"});
+  }
+  EXPECT_TRUE(KeysOf(store_).empty());
+}
+
+// Increments of values that are not canonical int64 text (NOT_AN_INTEGER)
+// or whose result leaves int64 (OUT_OF_RANGE): each names the store and the
+// key, and leaves the value and its revision as they were.
+TEST_P(HostileBackendTest, IncrementsOfNonCountersAndOverflowsChangeNothing) {
+  struct Case {
+    std::string value;
+    int64_t delta;
+    grpc::StatusCode code;
+    v1::ErrorCode error_code;
+    std::string message;
+  };
+  const std::string not_integer =
+      "its value is not a decimal int64 such as \"42\" or \"-7\"";
+  const std::string overflow = "the result would not fit in an int64";
+  const std::vector<Case> cases = {
+      {"abc", 1, grpc::FAILED_PRECONDITION, v1::ERROR_CODE_NOT_AN_INTEGER,
+       not_integer},
+      {"", 1, grpc::FAILED_PRECONDITION, v1::ERROR_CODE_NOT_AN_INTEGER,
+       not_integer},
+      {"01", 1, grpc::FAILED_PRECONDITION, v1::ERROR_CODE_NOT_AN_INTEGER,
+       not_integer},
+      {"+1", 1, grpc::FAILED_PRECONDITION, v1::ERROR_CODE_NOT_AN_INTEGER,
+       not_integer},
+      {"-0", 1, grpc::FAILED_PRECONDITION, v1::ERROR_CODE_NOT_AN_INTEGER,
+       not_integer},
+      {" 1", 1, grpc::FAILED_PRECONDITION, v1::ERROR_CODE_NOT_AN_INTEGER,
+       not_integer},
+      {"1 ", 1, grpc::FAILED_PRECONDITION, v1::ERROR_CODE_NOT_AN_INTEGER,
+       not_integer},
+      {"1.0", 1, grpc::FAILED_PRECONDITION, v1::ERROR_CODE_NOT_AN_INTEGER,
+       not_integer},
+      {"0x10", 1, grpc::FAILED_PRECONDITION, v1::ERROR_CODE_NOT_AN_INTEGER,
+       not_integer},
+      {std::string("1\0", 2), 1, grpc::FAILED_PRECONDITION,
+       v1::ERROR_CODE_NOT_AN_INTEGER, not_integer},
+      {"\xD9\xA1", 1, grpc::FAILED_PRECONDITION,  // ARABIC-INDIC DIGIT ONE
+       v1::ERROR_CODE_NOT_AN_INTEGER, not_integer},
+      {"9223372036854775808", -1, grpc::FAILED_PRECONDITION,
+       v1::ERROR_CODE_NOT_AN_INTEGER, not_integer},
+      {"-9223372036854775809", 1, grpc::FAILED_PRECONDITION,
+       v1::ERROR_CODE_NOT_AN_INTEGER, not_integer},
+      {"9223372036854775807", 1, grpc::OUT_OF_RANGE,
+       v1::ERROR_CODE_OUT_OF_RANGE, overflow},
+      {"-9223372036854775808", -1, grpc::OUT_OF_RANGE,
+       v1::ERROR_CODE_OUT_OF_RANGE, overflow},
+      {"1", INT64_MAX, grpc::OUT_OF_RANGE, v1::ERROR_CODE_OUT_OF_RANGE,
+       overflow},
+      {"-2", INT64_MIN + 1, grpc::OUT_OF_RANGE, v1::ERROR_CODE_OUT_OF_RANGE,
+       overflow},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(
+        absl::StrCat("\"", absl::CHexEscape(c.value), "\" + ", c.delta));
+    uint64_t revision = 0;
+    ASSERT_TRUE(
+        client_->Set(store_, "n", c.value, std::nullopt, &revision).ok());
+    ExpectError(client_->Increment(store_, "n", c.delta, nullptr), c.code,
+                c.error_code,
+                {absl::StrCat("store \"", GetParam().hostile, "\""),
+                 "cannot increment key \"n\"", c.message});
+    std::string value;
+    uint64_t after = 0;
+    ASSERT_TRUE(client_->Get(store_, "n", &value, &after).ok());
+    EXPECT_EQ(value, c.value);
+    EXPECT_EQ(after, revision);
+  }
+  // The extremes themselves are counters.
+  int64_t value = 0;
+  ASSERT_TRUE(client_->Increment(store_, "min", INT64_MIN, &value).ok());
+  EXPECT_EQ(value, INT64_MIN);
+  ASSERT_TRUE(client_->Increment(store_, "min", INT64_MAX, &value).ok());
+  EXPECT_EQ(value, -1);
+  ASSERT_TRUE(client_->DeleteMany(store_, {"n", "min"}, nullptr).ok());
+}
+
+// Conditions on revisions no write has reached (the largest uint64, 2^63
+// and 2^63 - 1, which a signed 64-bit column cannot hold or barely holds,
+// 2^53 + 1, which a double cannot, and the next revision): a clean
+// CONDITION_FAILED with the current revision, on present and absent keys,
+// in Set, Delete and SetMany; nothing changes.
+TEST_P(HostileBackendTest, ConditionsOnHugeRevisionsFailCleanly) {
+  uint64_t present = 0;
+  ASSERT_TRUE(
+      client_->Set(store_, "present", "v", std::nullopt, &present).ok());
+  const std::string store = absl::StrCat("store \"", GetParam().hostile, "\"");
+  for (uint64_t revision :
+       {UINT64_MAX, uint64_t{1} << 63, (uint64_t{1} << 63) - 1,
+        (uint64_t{1} << 53) + 1, present + 1}) {
+    SCOPED_TRACE(revision);
+    const std::string expected =
+        absl::StrCat("was expected at revision ", revision, ", but it is ");
+    for (const CallResult& result :
+         {client_->Set(store_, "present", "w", revision),
+          client_->Delete(store_, "present", revision)}) {
+      ExpectError(result, grpc::ABORTED, v1::ERROR_CODE_CONDITION_FAILED,
+                  {store, "key \"present\" " + expected +
+                              absl::StrCat("at revision ", present)});
+      EXPECT_EQ(result.current_revision, present);
+      EXPECT_EQ(result.failed_index, std::nullopt);
+    }
+    for (const CallResult& result :
+         {client_->Set(store_, "absent", "w", revision),
+          client_->Delete(store_, "absent", revision)}) {
+      ExpectError(result, grpc::ABORTED, v1::ERROR_CODE_CONDITION_FAILED,
+                  {store, "key \"absent\" " + expected + "absent"});
+      EXPECT_EQ(result.current_revision, 0u);
+    }
+    CallResult batch =
+        client_->SetMany(store_,
+                         {MakeSetEntry("absent", "w", 0),
+                          MakeSetEntry("present", "w", revision)},
+                         nullptr);
+    ExpectError(batch, grpc::ABORTED, v1::ERROR_CODE_CONDITION_FAILED,
+                {store, "SetMany entry 1 (key \"present\")",
+                 "key \"present\" " + expected});
+    EXPECT_EQ(batch.current_revision, present);
+    EXPECT_EQ(batch.failed_index, 1u);
+  }
+  std::string value;
+  uint64_t revision = 0;
+  ASSERT_TRUE(client_->Get(store_, "present", &value, &revision).ok());
+  EXPECT_EQ(value, "v");
+  EXPECT_EQ(revision, present);
+  EXPECT_THAT(KeysOf(store_), UnorderedElementsAreArray({"present"}));
+  // The key is still at its revision, so a condition on it still holds, and
+  // the next write is above the store's revision. (The store's revision is
+  // not checked to be `present`: on PostgreSQL, batches that failed their
+  // condition still used sequence values, which is a gap, not a reuse.)
+  v1::DescribeResponse description;
+  ASSERT_TRUE(client_->Describe(store_, &description).ok());
+  EXPECT_GE(description.revision(), present);
+  uint64_t next = 0;
+  ASSERT_TRUE(client_->Set(store_, "present", "v2", present, &next).ok());
+  EXPECT_GT(next, description.revision());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HostileBackendTest,
                          ::testing::ValuesIn(Backends()),
                          [](const ::testing::TestParamInfo<Backend>& info) {
@@ -539,7 +918,8 @@ TEST_F(HostileTest, MalformedProtobufIsRefusedNamingTheMessage) {
       "\x0B",  // a start-group without its end
   };
   for (const std::string rpc :
-       {"Open", "Get", "Set", "Delete", "Exists", "GetKeys", "Close"}) {
+       {"Open", "Get", "Set", "Delete", "Exists", "GetKeys", "Close",
+        "Increment", "GetMany", "SetMany", "DeleteMany", "Describe"}) {
     for (const std::string& bytes : garbage) {
       SCOPED_TRACE(absl::StrCat(rpc, " \"", absl::CHexEscape(bytes), "\""));
       ExpectError(Raw(rpc, bytes), grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
@@ -551,15 +931,18 @@ TEST_F(HostileTest, MalformedProtobufIsRefusedNamingTheMessage) {
   EXPECT_EQ(Raw("Scan", "").status.error_code(), grpc::UNIMPLEMENTED);
 }
 
-// A message past the server's receive limit (a Set of the largest key and
-// value plus 16 KiB) is refused by gRPC with RESOURCE_EXHAUSTED, and the
-// same channel goes on working.
+// A message past the server's receive limit is refused by gRPC with
+// RESOURCE_EXHAUSTED, and the same channel goes on working. The limit is
+// the largest request the limits allow: a batch of limits.max_batch_bytes
+// with the framing of limits.max_batch_entries entries, plus 16 KiB (about
+// 4.03 MiB by default), so a 2 MiB Set reaches kvd and is refused by the
+// value limit instead.
 TEST_F(HostileTest, OversizeMessagesAreRefusedAndTheConnectionSurvives) {
   const uint32_t store = OpenOrDie("default");
   v1::SetRequest request;
   request.set_store(store);
   request.set_key("huge");
-  for (size_t size : {size_t{2} << 20, size_t{8} << 20}) {
+  for (size_t size : {size_t{5} << 20, size_t{8} << 20}) {
     request.set_value(std::string(size, 'x'));
     RawCallResult result = Raw("Set", request.SerializeAsString());
     EXPECT_EQ(result.status.error_code(), grpc::RESOURCE_EXHAUSTED)
@@ -567,13 +950,19 @@ TEST_F(HostileTest, OversizeMessagesAreRefusedAndTheConnectionSurvives) {
     EXPECT_THAT(result.status.error_message(),
                 HasSubstr("Received message larger than max"));
   }
+  request.set_value(std::string(size_t{2} << 20, 'x'));
+  ExpectError(Raw("Set", request.SerializeAsString()), grpc::INVALID_ARGUMENT,
+              v1::ERROR_CODE_IO,
+              {"the value for key \"huge\" is 2097152 bytes, over the limit "
+               "of 1048576 (limits.max_value_bytes)"});
   bool exists = true;
   ASSERT_TRUE(client_->Exists(store, "huge", &exists).ok());
   EXPECT_FALSE(exists);
 }
 
 // Handles that were never issued, closed handles, handle 0 and the largest
-// uint32: INVALID_STORE on every method but Close, which is a no-op.
+// uint32: INVALID_STORE on every method but Close, which is a no-op (the
+// handle is checked before the condition).
 TEST_F(HostileTest, ForgedHandlesAreInvalidStores) {
   const uint32_t closed = OpenOrDie("default");
   ASSERT_TRUE(client_->Close(closed).ok());
@@ -584,7 +973,13 @@ TEST_F(HostileTest, ForgedHandlesAreInvalidStores) {
     for (const CallResult& result :
          {client_->Get(handle, "k", &value), client_->Set(handle, "k", "v"),
           client_->Delete(handle, "k"), client_->Exists(handle, "k", nullptr),
-          client_->GetKeys(handle, &keys)}) {
+          client_->GetKeys(handle, &keys),
+          client_->Increment(handle, "k", 1, nullptr),
+          client_->GetMany(handle, {"k"}, nullptr),
+          client_->SetMany(handle, {MakeSetEntry("k", "v")}, nullptr),
+          client_->DeleteMany(handle, {"k"}, nullptr),
+          client_->Describe(handle, nullptr),
+          client_->Set(handle, "k", "v", UINT64_MAX)}) {
       ExpectError(result, grpc::FAILED_PRECONDITION,
                   v1::ERROR_CODE_INVALID_STORE,
                   {absl::StrCat("store handle ", handle, " ")});
@@ -607,7 +1002,8 @@ constexpr char kSeederToken[] = "seeder-5e0b7c2a9d164f83";
 
 const std::vector<std::string>& AllRpcs() {
   static const auto* rpcs = new std::vector<std::string>{
-      "Open", "Get", "Set", "Delete", "Exists", "GetKeys", "Close"};
+      "Open",  "Get",       "Set",     "Delete",  "Exists",     "GetKeys",
+      "Close", "Increment", "GetMany", "SetMany", "DeleteMany", "Describe"};
   return *rpcs;
 }
 
@@ -768,6 +1164,36 @@ CallResult CallWithAuthorization(
     request.set_store(store);
     v1::CloseResponse response;
     result.status = stub->Close(&context, request, &response);
+  } else if (rpc == "Increment") {
+    v1::IncrementRequest request;
+    request.set_store(store);
+    request.set_key("k");
+    request.set_delta(1);
+    v1::IncrementResponse response;
+    result.status = stub->Increment(&context, request, &response);
+  } else if (rpc == "GetMany") {
+    v1::GetManyRequest request;
+    request.set_store(store);
+    request.add_keys("k");
+    v1::GetManyResponse response;
+    result.status = stub->GetMany(&context, request, &response);
+  } else if (rpc == "SetMany") {
+    v1::SetManyRequest request;
+    request.set_store(store);
+    *request.add_entries() = MakeSetEntry("k", "v");
+    v1::SetManyResponse response;
+    result.status = stub->SetMany(&context, request, &response);
+  } else if (rpc == "DeleteMany") {
+    v1::DeleteManyRequest request;
+    request.set_store(store);
+    request.add_keys("k");
+    v1::DeleteManyResponse response;
+    result.status = stub->DeleteMany(&context, request, &response);
+  } else if (rpc == "Describe") {
+    v1::DescribeRequest request;
+    request.set_store(store);
+    v1::DescribeResponse response;
+    result.status = stub->Describe(&context, request, &response);
   } else {
     ADD_FAILURE() << "no such rpc " << rpc;
   }
@@ -950,7 +1376,9 @@ TEST_F(HostileAuthTest, RevokedTokenIsUnauthenticatedOnEveryMethod) {
 TEST_F(HostileAuthTest, AnotherClientsHandleLooksNeverIssued) {
   const uint32_t theirs = OpenOrDie(*alpha_, "alpha");
   const uint32_t never_issued = theirs + 100000;
-  for (const std::string rpc : {"Get", "Set", "Delete", "Exists", "GetKeys"}) {
+  for (const std::string rpc :
+       {"Get", "Set", "Delete", "Exists", "GetKeys", "Increment", "GetMany",
+        "SetMany", "DeleteMany", "Describe"}) {
     SCOPED_TRACE(rpc);
     CallResult stolen = CallWithAuthorization(
         channel_, rpc, "Bearer " + std::string(kBetaToken), theirs);
@@ -1029,7 +1457,42 @@ TEST_F(HostileAuthTest, WritesThroughAReadOnlyGrantAreDeniedAndChangeNothing) {
     ExpectError(alpha_->Delete(store, key), grpc::PERMISSION_DENIED,
                 v1::ERROR_CODE_ACCESS_DENIED,
                 {"may only read store \"shared\"", "cannot delete key"});
+    // Conditions that would hold, and ones that would not: the grant is
+    // checked first either way.
+    for (uint64_t revision : {uint64_t{0}, UINT64_MAX}) {
+      ExpectError(alpha_->Set(store, key, "overwritten", revision),
+                  grpc::PERMISSION_DENIED, v1::ERROR_CODE_ACCESS_DENIED,
+                  {"may only read store \"shared\"", "cannot set key"});
+      ExpectError(alpha_->Delete(store, key, revision), grpc::PERMISSION_DENIED,
+                  v1::ERROR_CODE_ACCESS_DENIED,
+                  {"may only read store \"shared\"", "cannot delete key"});
+    }
+    ExpectError(alpha_->Increment(store, key, 1, nullptr),
+                grpc::PERMISSION_DENIED, v1::ERROR_CODE_ACCESS_DENIED,
+                {"may only read store \"shared\"", "cannot increment key"});
   }
+  ExpectError(
+      alpha_->SetMany(store,
+                      {MakeSetEntry(keys.front(), "overwritten"),
+                       MakeSetEntry(keys.back(), "new")},
+                      nullptr),
+      grpc::PERMISSION_DENIED, v1::ERROR_CODE_ACCESS_DENIED,
+      {"may only read store \"shared\"", "cannot SetMany of 2 entries"});
+  ExpectError(alpha_->DeleteMany(store, keys, nullptr), grpc::PERMISSION_DENIED,
+              v1::ERROR_CODE_ACCESS_DENIED,
+              {"may only read store \"shared\"",
+               absl::StrCat("cannot DeleteMany of ", keys.size(), " keys")});
+  // Reads through the grant work, and Describe says it is read-only.
+  std::vector<v1::Entry> entries;
+  ASSERT_TRUE(alpha_->GetMany(store, SentinelKeys(), &entries).ok());
+  ASSERT_EQ(entries.size(), SentinelKeys().size());
+  for (const v1::Entry& entry : entries) {
+    EXPECT_EQ(entry.value(), SentinelValue("shared", entry.key()));
+  }
+  v1::DescribeResponse description;
+  ASSERT_TRUE(alpha_->Describe(store, &description).ok());
+  EXPECT_TRUE(description.read_only());
+  EXPECT_EQ(description.name(), "shared");
   ExpectSentinelIntact(*alpha_, "shared");
 }
 

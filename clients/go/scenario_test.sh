@@ -62,6 +62,14 @@ step "kvdrt against kvd"
   [[ $rc -eq 1 ]]
   rc=0; "$rt" frobnicate x 2>/dev/null || rc=$?
   [[ $rc -eq 2 ]]
+  [[ "$("$rt" incr roundtrip/counter)" == 1 ]]
+  [[ "$("$rt" incr roundtrip/counter 41)" == 42 ]]
+  [[ "$("$rt" incr roundtrip/counter -50)" == -8 ]]
+  rc=0; "$rt" incr roundtrip/counter x 2>/dev/null || rc=$?
+  [[ $rc -eq 2 ]]
+  "$rt" set roundtrip/text 61 >/dev/null
+  rc=0; "$rt" incr roundtrip/text 2>/dev/null || rc=$?
+  [[ $rc -eq 1 ]]
   echo "kvdrt: ok"
 ' kvdrt "$tmp/bin/kvdrt"
 
@@ -99,8 +107,9 @@ mkdir -p "$frag"
        on && /^```$/ {on=0; if (isfunc) print buf; next}
        on {buf=buf $0 "\n"; if ($0 ~ /^func /) isfunc=1}' "$src/README.md"
 } >"$frag/examples.go"
-grep -q '^func setAll(' "$frag/examples.go" && grep -q '^func readWithDeadlines(' "$frag/examples.go" ||
-  { echo "README: the setAll / readWithDeadlines examples were not found" >&2; exit 1; }
+for f in setAll readWithDeadlines countVisit claim swap appendLine; do
+  grep -q "^func $f(" "$frag/examples.go" || { echo "README: the $f example was not found" >&2; exit 1; }
+done
 cat >"$frag/main.go" <<'GO'
 package main
 
@@ -144,10 +153,40 @@ func main() {
 		}
 	}
 	fmt.Printf("%s %d\n", value, n)
+
+	// The examples of "Revisions, conditions, counters and batches".
+	v1, err := countVisit(ctx, store, "home")
+	check(err)
+	v2, err := countVisit(ctx, store, "home")
+	check(err)
+	first, err := claim(ctx, store, "fragments/lock", []byte("me"))
+	check(err)
+	second, err := claim(ctx, store, "fragments/lock", []byte("you"))
+	check(err)
+	_, err = appendLine(ctx, store, "fragments/lines", "one")
+	check(err)
+	_, err = appendLine(ctx, store, "fragments/lines", "two")
+	check(err)
+	lines, err := store.Get(ctx, "fragments/lines")
+	check(err)
+	check(store.Set(ctx, "fragments/x", []byte("1")))
+	check(store.Set(ctx, "fragments/y", []byte("2")))
+	check(swap(ctx, store, "fragments/x", "fragments/y"))
+	x, err := store.Get(ctx, "fragments/x")
+	check(err)
+	y, err := store.Get(ctx, "fragments/y")
+	check(err)
+	fmt.Printf("visits %d %d, claim %v %v, lines %q, swapped %s %s\n", v1, v2, first, second, lines, x, y)
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if err := setAll(cancelled, store, keys, []byte("w")); !errors.Is(err, context.Canceled) {
 		fail(fmt.Errorf("setAll with a cancelled context: %v", err))
+	}
+}
+
+func check(err error) {
+	if err != nil {
+		fail(err)
 	}
 }
 
@@ -157,8 +196,10 @@ func fail(err error) {
 }
 GO
 got="$("$with_kvd" bash -c 'cd "$1" && go run .' fragments "$frag")"
-if [[ "$got" != "hello, world 3" ]]; then
-  echo "README function examples printed '$got', want 'hello, world 3'" >&2
+want='hello, world 3
+visits 1 2, claim true false, lines "one\ntwo\n", swapped 2 1'
+if [[ "$got" != "$want" ]]; then
+  echo "README function examples printed '$got', want '$want'" >&2
   exit 1
 fi
 echo "README function examples: ok"

@@ -4,7 +4,7 @@
 #   build.sh OUT_DIR
 # OUT_DIR/gen/             the stubs generate.sh made from proto/kv/v1/kv.proto
 # OUT_DIR/kvd-client.jar   dev.kvd.kv.v1 (generated) + dev.kvd.client
-# OUT_DIR/test-classes/    ScenarioTest
+# OUT_DIR/test-classes/    ScenarioTest, dev.kvd.client.UpdaterTest
 # OUT_DIR/classpath        the runtime class path: kvd-client.jar and its jars
 # Needs: default-jdk-headless protobuf-compiler protobuf-compiler-grpc-java-plugin
 #   libgrpc-java libprotobuf-java libnetty-java libperfmark-java libguava-java
@@ -52,12 +52,21 @@ fi
 
 rm -rf "$out/classes" "$out/test-classes"
 mkdir -p "$out/classes" "$out/test-classes"
-# One javac run (2 cores: each JVM start counts); the test class is moved
-# out of the library afterwards.
+# One javac run (2 cores: each JVM start counts); the test classes (those of
+# src/test/java, nested classes included) are moved out of the library
+# afterwards.
 find "$out/gen" "$here/src/main/java" "$here/src/test/java" -name '*.java' > "$out/sources"
 javac --release 17 -encoding UTF-8 -nowarn -Xlint:-options \
   -cp "$compile_cp" -d "$out/classes" @"$out/sources"
-mv "$out"/classes/ScenarioTest*.class "$out/test-classes/"
+shopt -s nullglob
+while IFS= read -r test_source; do
+  rel="${test_source#"$here/src/test/java/"}"   # e.g. dev/kvd/client/UpdaterTest.java
+  rel="${rel%.java}"
+  classes=("$out/classes/$rel.class" "$out/classes/$rel"\$*.class)
+  mkdir -p "$out/test-classes/$(dirname "$rel")"
+  mv "${classes[@]}" "$out/test-classes/$(dirname "$rel")/"
+done < <(find "$here/src/test/java" -name '*.java')
+shopt -u nullglob
 rm -f "$out/kvd-client.jar"
 jar --create --file "$out/kvd-client.jar" -C "$out/classes" .
 echo "$out/kvd-client.jar:$runtime_cp" > "$out/classpath"

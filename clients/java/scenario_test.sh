@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Java client into $TEST_TMPDIR with build.sh, then, each against a
+# Builds the Java client into $TEST_TMPDIR with build.sh, runs the unit tests
+# of update()'s retry loop (UpdaterTest, no server), then, each against a
 # private kvd: the scenario (blocking, then CompletableFuture) over TCP and
 # over a unix socket, the README
 # example exactly as the README prints it (and its output), and RoundTrip.
@@ -15,6 +16,8 @@ start=$SECONDS
 "$build_sh" "$out"
 echo "scenario_test: build took $((SECONDS - start)) s"
 cp="$(cat "$out/classpath")"
+
+java -cp "$cp:$out/test-classes" dev.kvd.client.UpdaterTest
 
 for mode in sync async; do
   "$with_kvd" java -cp "$cp:$out/test-classes" ScenarioTest "$mode"
@@ -36,6 +39,25 @@ diff -u "$example_dir/expected" "$example_dir/actual" \
   || { echo "scenario_test: README example output differs" >&2; exit 1; }
 echo "scenario_test: README example ok"
 
+# The README's second runnable example: the ```java block after
+# <!-- example: Counters.java -->, whose output is the ```text block after
+# <!-- example: Counters output -->.
+marked() { # MARKER FENCE
+  awk -v marker="<!-- example: $1 -->" -v fence='```'"$2" '
+    $0 == marker { found = 1; next }
+    found && !on && $0 == fence { on = 1; next }
+    on && $0 == "```" { exit }
+    on' "$readme"
+}
+marked Counters.java java > "$example_dir/Counters.java"
+marked "Counters output" text > "$example_dir/counters.expected"
+[[ -s "$example_dir/Counters.java" && -s "$example_dir/counters.expected" ]] \
+  || { echo "scenario_test: README has no Counters.java example and output" >&2; exit 1; }
+(cd "$example_dir" && "$with_kvd" java -cp "$cp" Counters.java) > "$example_dir/counters.actual"
+diff -u "$example_dir/counters.expected" "$example_dir/counters.actual" \
+  || { echo "scenario_test: README Counters.java output differs" >&2; exit 1; }
+echo "scenario_test: README Counters.java ok"
+
 # RoundTrip: set, get (matching and not), exists, delete, exists false (1),
 # and an unreachable kvd (3, never confused with "false").
 rt=(java -cp "$cp" dev.kvd.client.RoundTrip)
@@ -52,6 +74,12 @@ rt=(java -cp "$cp" dev.kvd.client.RoundTrip)
   "${rt[@]}" get roundtrip/key >/dev/null 2>&1; [[ $? == 1 ]] || fail "get missing is not 1"
   KVD_ADDR=127.0.0.1:1 "${rt[@]}" exists roundtrip/key >/dev/null 2>&1; [[ $? == 3 ]] || fail "unreachable is not 3"
   "${rt[@]}" frob k >/dev/null 2>&1; [[ $? == 2 ]] || fail "bad usage is not 2"
+  [[ "$("${rt[@]}" incr roundtrip/counter)" == 1 ]] || fail "incr"
+  [[ "$("${rt[@]}" incr roundtrip/counter 41)" == 42 ]] || fail "incr 41"
+  [[ "$("${rt[@]}" incr roundtrip/counter -50)" == -8 ]] || fail "incr -50"
+  "${rt[@]}" incr roundtrip/counter x >/dev/null 2>&1; [[ $? == 2 ]] || fail "incr x is not 2"
+  "${rt[@]}" set roundtrip/text 61 || fail "set text"
+  "${rt[@]}" incr roundtrip/text >/dev/null 2>&1; [[ $? == 3 ]] || fail "incr of text is not 3"
 ' roundtrip "${rt[@]}"
 echo "scenario_test: RoundTrip ok"
 echo "scenario_test: done in $((SECONDS - start)) s"

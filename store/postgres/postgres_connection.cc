@@ -106,6 +106,24 @@ constexpr std::array<StatementDef, kStatementCount> kStatements = {{
      "WHERE store = $1 AND key = $2 RETURNING revision",
      3,
      {kTextOid, kByteaOid, kByteaOid}},
+    // Adds $3 to a counter in one statement when the key exists and holds
+    // the canonical text of an int64 (store/counter_value.h) and the sum
+    // fits in one; else changes nothing and returns no row, and the caller
+    // falls back to a transaction that finds out which it was. The CASE
+    // keeps the cast from running on a value that is not a number; the row
+    // lock and the re-check of WHERE on the row a concurrent writer left
+    // make it lose no increment.
+    {"kvd_increment_one",
+     "UPDATE $table SET value = convert_to((encode(value, 'escape')::numeric "
+     "+ $3)::text, 'UTF8'), revision = nextval('$seq') "
+     "WHERE store = $1 AND key = $2 AND CASE WHEN encode(value, 'escape') ~ "
+     "'^(0|-?[1-9][0-9]{0,18})$' THEN encode(value, 'escape')::numeric + $3 "
+     "BETWEEN -9223372036854775808 AND 9223372036854775807 AND "
+     "encode(value, 'escape')::numeric "
+     "BETWEEN -9223372036854775808 AND 9223372036854775807 ELSE false END "
+     "RETURNING revision, value",
+     3,
+     {kTextOid, kByteaOid, kBigintOid}},
     // No row back: another transaction inserted the key first (and
     // committed; an uncommitted insert is waited for). The caller then
     // locks that row and decides again.
@@ -390,6 +408,15 @@ absl::StatusOr<int64_t> BigintField(const Context& ctx, const PGresult* result,
   uint64_t value = 0;
   for (int i = 0; i < 8; ++i) value = (value << 8) | bytes[i];
   return static_cast<int64_t>(value);
+}
+
+std::string BigintParam(int64_t value) {
+  std::string out(8, '\0');
+  const uint64_t bits = static_cast<uint64_t>(value);
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((bits >> (56 - 8 * i)) & 0xff);
+  }
+  return out;
 }
 
 std::string ByteaArray(absl::Span<const absl::string_view> values) {

@@ -24,6 +24,7 @@ namespace kv::postgres {
 // Type OIDs from the server's catalog/pg_type.h, which libpq-dev lacks.
 inline constexpr Oid kTextOid = 25;
 inline constexpr Oid kByteaOid = 17;
+inline constexpr Oid kBigintOid = 20;
 inline constexpr Oid kByteaArrayOid = 1001;
 
 // Keys ListKeys fetches per round trip. Bounds its memory: at most this many
@@ -61,6 +62,7 @@ enum StatementId {
   kLockMany,
   kLockOne,
   kUpdate,
+  kIncrementOne,
   kInsert,
   kInsertPlaceholders,
   kDelete,
@@ -175,6 +177,9 @@ inline absl::string_view BytesField(const PGresult* result, int row,
   return absl::string_view(PQgetvalue(result, row, column),
                            PQgetlength(result, row, column));
 }
+
+// `value` as a bigint parameter in the binary wire format.
+std::string BigintParam(int64_t value);
 
 // `values` as a one-dimensional bytea[] in PostgreSQL's binary array format.
 std::string ByteaArray(absl::Span<const absl::string_view> values);

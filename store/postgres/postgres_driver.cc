@@ -55,6 +55,15 @@ static_assert(kPostgresSchemaVersion == postgres::kSchemaVersion,
 // orders). Rows that exist are locked in key order and never deadlock.
 constexpr int kWriteAttempts = 5;
 
+// What a failed Write says it was doing: "cannot delete from" for deletes
+// only (Delete, DeleteMany), else "cannot write to".
+absl::string_view FailedWriting(absl::Span<const Mutation> mutations) {
+  for (const Mutation& mutation : mutations) {
+    if (mutation.kind != Mutation::Kind::kDelete) return "cannot write to";
+  }
+  return "cannot delete from";
+}
+
 // The rows of a result with columns (key, value, revision), by key.
 absl::StatusOr<absl::flat_hash_map<std::string, Versioned>> RowsByKey(
     const Context& ctx, const PGresult* result, absl::string_view failed) {
@@ -138,18 +147,26 @@ class PostgresDriver : public Driver {
 
   // One transaction: lock the rows of every key, check every condition and
   // compute every increment against them, then write in mutation order.
+  // An unconditional Set or Delete of one key, or an Increment of one key
+  // that holds a counter, is one statement instead (WriteOneStatement).
   absl::StatusOr<MutationResults> Write(
       absl::Span<const Mutation> mutations) override {
-    constexpr absl::string_view kFailed = "cannot write to";
+    const absl::string_view failed = FailedWriting(mutations);
     const absl::Time deadline = absl::Now() + context_.timeout;
-    KV_ASSIGN_OR_RETURN(Lease lease, Acquire(deadline, kFailed));
+    KV_ASSIGN_OR_RETURN(Lease lease, Acquire(deadline, failed));
+    if (mutations.size() == 1 && !mutations[0].if_revision.has_value()) {
+      KV_ASSIGN_OR_RETURN(
+          absl::optional<MutationResults> written,
+          WriteOneStatement(*lease, mutations[0], deadline, failed));
+      if (written.has_value()) return *std::move(written);
+    }
     for (int attempt = 1;; ++attempt) {
       MutationResults results;
       bool deadlocked = false;
       absl::Status status =
-          postgres::InTransaction(*lease, deadline, kFailed, [&] {
-            absl::Status written =
-                WriteInTransaction(*lease, mutations, deadline, &results);
+          postgres::InTransaction(*lease, deadline, failed, [&] {
+            absl::Status written = WriteInTransaction(
+                *lease, mutations, deadline, failed, &results);
             deadlocked = lease->last_sqlstate() == "40P01";
             return written;
           });
@@ -253,13 +270,78 @@ class PostgresDriver : public Driver {
   explicit PostgresDriver(Context context, int pool_size)
       : context_(std::move(context)), pool_size_(pool_size) {}
 
+  // An unconditional Set or Delete of one key needs no transaction: each
+  // statement below is atomic on its own (autocommit), and nextval in it
+  // runs on the row it changes once that row is locked (an UPDATE that
+  // waited for another writer evaluates its SET again on the row that
+  // writer left), so the key's revisions still grow in commit order.
+  //
+  // An Increment of a key that holds a counter is one statement too; for
+  // any other case (absent key, not an integer, overflow) this returns
+  // nullopt, having changed nothing, and Write's transaction decides.
+  absl::StatusOr<absl::optional<MutationResults>> WriteOneStatement(
+      Connection& connection, const Mutation& mutation, absl::Time deadline,
+      absl::string_view failed) {
+    MutationResults results(1);
+    if (mutation.kind == Mutation::Kind::kIncrement) {
+      KV_ASSIGN_OR_RETURN(
+          Result added,
+          connection.RunPrepared(postgres::kIncrementOne,
+                                 {context_.store, mutation.key,
+                                  postgres::BigintParam(mutation.delta)},
+                                 deadline, failed));
+      if (PQntuples(added.get()) == 0) return absl::nullopt;
+      KV_ASSIGN_OR_RETURN(results[0].revision,
+                          ReturnedRevision(context_, added.get(), failed));
+      absl::optional<int64_t> sum = ParseCounter(BytesField(added.get(), 0, 1));
+      if (!sum.has_value()) {
+        return context_.Error(absl::StatusCode::kInternal, failed,
+                              "the server stored a counter kvd cannot read");
+      }
+      results[0].value = *sum;
+      return results;
+    }
+    if (mutation.kind == Mutation::Kind::kDelete) {
+      KV_ASSIGN_OR_RETURN(Result deleted,
+                          connection.RunPrepared(postgres::kDelete,
+                                                 {context_.store, mutation.key},
+                                                 deadline, failed));
+      // No row: the key was absent, and no revision was taken.
+      if (PQntuples(deleted.get()) == 1) {
+        KV_ASSIGN_OR_RETURN(results[0].revision,
+                            ReturnedRevision(context_, deleted.get(), failed));
+      }
+      return results;
+    }
+    while (true) {
+      KV_ASSIGN_OR_RETURN(
+          Result updated,
+          connection.RunPrepared(postgres::kUpdate,
+                                 {context_.store, mutation.key, mutation.value},
+                                 deadline, failed));
+      if (PQntuples(updated.get()) == 0) {
+        KV_ASSIGN_OR_RETURN(updated,
+                            connection.RunPrepared(
+                                postgres::kInsert,
+                                {context_.store, mutation.key, mutation.value},
+                                deadline, failed));
+      }
+      // Neither: the key was created, then deleted, between the two. Again
+      // (each round trip is bounded by the deadline).
+      if (PQntuples(updated.get()) == 1) {
+        KV_ASSIGN_OR_RETURN(results[0].revision,
+                            ReturnedRevision(context_, updated.get(), failed));
+        return results;
+      }
+    }
+  }
+
   // The body of Write's transaction. Errors leave the transaction for the
   // caller to roll back.
   absl::Status WriteInTransaction(Connection& connection,
                                   absl::Span<const Mutation> mutations,
-                                  absl::Time deadline,
+                                  absl::Time deadline, absl::string_view failed,
                                   MutationResults* results) {
-    constexpr absl::string_view kFailed = "cannot write to";
     std::vector<absl::string_view> keys;
     keys.reserve(mutations.size());
     for (const Mutation& mutation : mutations) keys.push_back(mutation.key);
@@ -269,8 +351,8 @@ class PostgresDriver : public Driver {
     KV_ASSIGN_OR_RETURN(
         Result locked,
         connection.RunPrepared(postgres::kLockMany, {context_.store, array},
-                               deadline, kFailed));
-    KV_ASSIGN_OR_RETURN(auto rows, RowsByKey(context_, locked.get(), kFailed));
+                               deadline, failed));
+    KV_ASSIGN_OR_RETURN(auto rows, RowsByKey(context_, locked.get(), failed));
     locked.reset();
     // Two or more keys to create: take them in key order first (see
     // kInsertPlaceholders). One key cannot close a cycle of inserts.
@@ -287,7 +369,7 @@ class PostgresDriver : public Driver {
           Result inserted,
           connection.RunPrepared(postgres::kInsertPlaceholders,
                                  {context_.store, ByteaArray(creating)},
-                                 deadline, kFailed));
+                                 deadline, failed));
       for (int row = 0; row < PQntuples(inserted.get()); ++row) {
         placeholders.emplace(BytesField(inserted.get(), row, 0));
       }
@@ -302,9 +384,9 @@ class PostgresDriver : public Driver {
             Result relocked,
             connection.RunPrepared(postgres::kLockMany,
                                    {context_.store, ByteaArray(created)},
-                                   deadline, kFailed));
+                                   deadline, failed));
         KV_ASSIGN_OR_RETURN(auto more,
-                            RowsByKey(context_, relocked.get(), kFailed));
+                            RowsByKey(context_, relocked.get(), failed));
         for (auto& [key, row] : more)
           rows.insert_or_assign(key, std::move(row));
       }
@@ -316,7 +398,7 @@ class PostgresDriver : public Driver {
       if (row != rows.end()) current = std::move(row->second);
       KV_RETURN_IF_ERROR(Apply(connection, i, mutations[i], std::move(current),
                                placeholders.contains(mutations[i].key),
-                               deadline, &(*results)[i]));
+                               deadline, failed, &(*results)[i]));
     }
     return absl::OkStatus();
   }
@@ -327,8 +409,8 @@ class PostgresDriver : public Driver {
   absl::Status Apply(Connection& connection, size_t index,
                      const Mutation& mutation,
                      absl::optional<Versioned> current, bool placeholder,
-                     absl::Time deadline, MutationResult* result) {
-    constexpr absl::string_view kFailed = "cannot write to";
+                     absl::Time deadline, absl::string_view failed,
+                     MutationResult* result) {
     while (true) {
       const uint64_t revision = current.has_value() ? current->revision : 0;
       if (mutation.if_revision.has_value() &&
@@ -345,9 +427,9 @@ class PostgresDriver : public Driver {
         KV_ASSIGN_OR_RETURN(Result deleted, connection.RunPrepared(
                                                 postgres::kDelete,
                                                 {context_.store, mutation.key},
-                                                deadline, kFailed));
+                                                deadline, failed));
         KV_ASSIGN_OR_RETURN(result->revision,
-                            ReturnedRevision(context_, deleted.get(), kFailed));
+                            ReturnedRevision(context_, deleted.get(), failed));
         return absl::OkStatus();
       }
       absl::string_view value = mutation.value;
@@ -366,20 +448,19 @@ class PostgresDriver : public Driver {
             Result updated,
             connection.RunPrepared(postgres::kUpdate,
                                    {context_.store, mutation.key, value},
-                                   deadline, kFailed));
+                                   deadline, failed));
         KV_ASSIGN_OR_RETURN(result->revision,
-                            ReturnedRevision(context_, updated.get(), kFailed));
+                            ReturnedRevision(context_, updated.get(), failed));
         return absl::OkStatus();
       }
       KV_ASSIGN_OR_RETURN(
           Result inserted,
           connection.RunPrepared(postgres::kInsert,
                                  {context_.store, mutation.key, value},
-                                 deadline, kFailed));
+                                 deadline, failed));
       if (PQntuples(inserted.get()) == 1) {
-        KV_ASSIGN_OR_RETURN(
-            result->revision,
-            ReturnedRevision(context_, inserted.get(), kFailed));
+        KV_ASSIGN_OR_RETURN(result->revision,
+                            ReturnedRevision(context_, inserted.get(), failed));
         return absl::OkStatus();
       }
       // Another write created the key after our lock found it absent, and
@@ -389,11 +470,11 @@ class PostgresDriver : public Driver {
       KV_ASSIGN_OR_RETURN(Result relocked,
                           connection.RunPrepared(postgres::kLockOne,
                                                  {context_.store, mutation.key},
-                                                 deadline, kFailed));
+                                                 deadline, failed));
       current.reset();
       if (PQntuples(relocked.get()) == 1) {
         KV_ASSIGN_OR_RETURN(
-            int64_t now, BigintField(context_, relocked.get(), 0, 1, kFailed));
+            int64_t now, BigintField(context_, relocked.get(), 0, 1, failed));
         current = Versioned{std::string(BytesField(relocked.get(), 0, 0)),
                             static_cast<uint64_t>(now)};
       }

@@ -34,7 +34,11 @@
 // nextval only on a row it holds locked or is inserting; an insert that
 // finds the key created meanwhile (ON CONFLICT DO NOTHING) locks that row
 // and decides again. A deadlock (possible only when a key is created
-// between two such steps) is retried. So a key's revisions grow in the order
+// between two such steps) is retried. An unconditional Set or Delete of one
+// key, and an Increment of a key that holds a counter, are one statement
+// each instead (UPDATE/INSERT/DELETE ... RETURNING), atomic on their own:
+// an UPDATE that waited for a row lock evaluates its WHERE and SET again on
+// the row the other writer left. So a key's revisions grow in the order
 // its writes commit, a create-only write on a key two writers create at once
 // succeeds for one of them, and no increment is lost. Across keys, revision
 // order is the order nextval ran, which may differ from commit order for writes

@@ -4,6 +4,7 @@
 // driver shares is in the conformance suite (postgres_driver_test).
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <random>
 #include <set>
@@ -13,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/barrier.h"
@@ -40,6 +42,7 @@ using ::kv::testing::IsOkAndHolds;
 using ::kv::testing::PostgresServer;
 using ::kv::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::Optional;
 
 // `text` as an SQL string literal.
@@ -111,6 +114,44 @@ TEST_F(PostgresRevisionsTest, DeletingAnAbsentKeyTakesNoRevision) {
       server_->Query(absl::StrCat("SELECT revision FROM kvd_kv WHERE store = ",
                                   Literal(spec.name), " AND key = 'k'")),
       IsOkAndHolds(absl::StrCat(*set)));
+}
+
+// An Increment of an existing key is one SQL statement that reads the
+// value as text in SQL; what it must refuse beyond the conformance suite's
+// cases: line breaks (which a regular expression's anchors might let pass),
+// backslashes (which bytea's escape format doubles), high bytes (which it
+// turns into octal escapes) and numbers SQL reads but kvd does not.
+TEST_F(PostgresRevisionsTest, IncrementInSqlRefusesWhatIsNotCanonical) {
+  std::unique_ptr<Driver> driver = OpenOrDie(Spec("sql_increment"));
+  ASSERT_NE(driver, nullptr);
+  for (const std::string& value :
+       {std::string("1\n"), std::string("\n1"), std::string("12\n"),
+        std::string("1\r"), std::string("0\n"), std::string("\\061"),
+        std::string("\xd9\xa1"), std::string("1\x80"), std::string("1e2"),
+        std::string("0x10"), std::string(" 0"), std::string("NaN"),
+        std::string("-"), std::string("1.0"),
+        std::string("-9223372036854775809"),
+        std::string("10000000000000000000")}) {
+    SCOPED_TRACE(absl::CHexEscape(value));
+    ASSERT_THAT(driver->Set("n", value), IsOk());
+    absl::StatusOr<MutationResults> added =
+        driver->Write({Mutation::Increment("n", 1)});
+    EXPECT_TRUE(IsNotAnInteger(added.status())) << added.status();
+    EXPECT_THAT(ValueOf(*driver, "n"), IsOkAndHolds(value));
+  }
+  // And what it accepts, at both ends of int64.
+  ASSERT_THAT(driver->Set("n", "-9223372036854775807"), IsOk());
+  absl::StatusOr<MutationResults> down =
+      driver->Write({Mutation::Increment("n", -1)});
+  ASSERT_THAT(down, IsOk());
+  EXPECT_EQ(down->front().value, std::numeric_limits<int64_t>::min());
+  EXPECT_THAT(ValueOf(*driver, "n"), IsOkAndHolds("-9223372036854775808"));
+  absl::StatusOr<MutationResults> up = driver->Write(
+      {Mutation::Increment("n", std::numeric_limits<int64_t>::max())});
+  ASSERT_THAT(up, IsOk());
+  EXPECT_EQ(up->front().value, -1);
+  EXPECT_THAT(ValueOf(*driver, "n"), IsOkAndHolds("-1"));
+  EXPECT_EQ(up->front().revision, driver->Get("n")->revision);
 }
 
 // Store names are arbitrary text; each gets a sequence of its own, named by
@@ -405,6 +446,22 @@ TEST_F(PostgresRevisionsTest, UpgradesATableOfSchemaVersion1) {
   ASSERT_THAT(added, IsOk());
   EXPECT_EQ(added->front().value, 42);
   EXPECT_THAT(a.Write({Mutation::Set("new", "v", 0)}), IsOk());
+
+  // What a kvd of version 1 still running would do: its one write
+  // statement fails, for a new key and for an existing one alike, so it
+  // cannot overwrite a value and leave its revision.
+  for (const char* key : {"y", "x"}) {
+    EXPECT_THAT(
+        server_->Query(absl::StrCat(
+            "INSERT INTO ", table, " (store, key, value) VALUES ('old_a', '",
+            key,
+            "', 'old kvd') "
+            "ON CONFLICT (store, key) DO UPDATE SET value = EXCLUDED.value")),
+        StatusIs(absl::StatusCode::kInternal,
+                 HasSubstr("null value in column \"revision\"")))
+        << key;
+  }
+  EXPECT_THAT(ValueOf(a, "x"), IsOkAndHolds("two"));
 
   // The other store's rows were upgraded too, with its own sequence.
   absl::StatusOr<Versioned> of_b = b.Get("x");

@@ -113,6 +113,10 @@ class SchemaSession {
     KV_RETURN_IF_ERROR(Run(absl::StrCat("ALTER TABLE ", ctx_.quoted_table,
                                         " ALTER COLUMN revision SET NOT NULL"))
                            .status());
+    // An older kvd still running on the table can no longer write: its
+    // one write statement, INSERT ... ON CONFLICT DO UPDATE, builds a row
+    // without a revision, which NOT NULL refuses before the conflict is
+    // looked at. So it can never overwrite a value and keep its revision.
     return Run(absl::StrCat("UPDATE ", kSchemaTable,
                             " SET version = 2 WHERE table_name = $1"),
                {ctx_.table})

@@ -186,7 +186,8 @@ class RedisDriver : public Driver {
     const absl::string_view failed = only_deletes ? kDeleting : kWriting;
 
     // KEYS and ARGV as redis_scripts.h describes them. The values are not
-    // copied; a deque never moves the strings the views point into.
+    // copied; a deque never moves the strings the views point into. Empty
+    // arguments are "", never a null view: hiredis copies every argument.
     std::deque<std::string> owned;
     std::vector<absl::string_view> keys;
     std::vector<absl::string_view> args;
@@ -201,7 +202,7 @@ class RedisDriver : public Driver {
       args.push_back(mutation.if_revision.has_value()
                          ? absl::string_view(owned.emplace_back(
                                absl::StrCat(*mutation.if_revision)))
-                         : absl::string_view());
+                         : absl::string_view(""));
       switch (mutation.kind) {
         case Mutation::Kind::kSet:
           args.push_back(mutation.value);

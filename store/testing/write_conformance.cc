@@ -334,7 +334,9 @@ TEST_P(DriverConformanceTest, ThousandMutationBatch) {
   ASSERT_EQ(results->size(), keys.size());
   std::set<uint64_t> distinct;
   for (size_t i = 0; i < results->size(); ++i) {
-    if (i > 0) EXPECT_GT((*results)[i].revision, (*results)[i - 1].revision);
+    if (i > 0) {
+      EXPECT_GT((*results)[i].revision, (*results)[i - 1].revision);
+    }
     distinct.insert((*results)[i].revision);
   }
   EXPECT_EQ(distinct.size(), keys.size());

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	kvv1 "github.com/kvd-project/kvd/clients/go/kv/v1"
@@ -12,10 +13,12 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// ErrorCode is kvd's error code, which mirrors the error variant of Spin's
-// key-value interface one to one. Its values are those of kv.v1.ErrorCode
-// (kvv1.ErrorCode(c) and ErrorCode(p) convert), and String returns the
-// name kvd's messages use: "NO_SUCH_KEY", not "ERROR_CODE_NO_SUCH_KEY".
+// ErrorCode is kvd's error code. Codes 1 to 6 mirror the error variant of
+// Spin's key-value interface one to one; codes from 7 are kvd's own, for the
+// operations Spin does not have (conditional writes, Increment). Its values
+// are those of kv.v1.ErrorCode (kvv1.ErrorCode(c) and ErrorCode(p) convert),
+// and String returns the name kvd's messages use: "NO_SUCH_KEY", not
+// "ERROR_CODE_NO_SUCH_KEY".
 type ErrorCode kvv1.ErrorCode
 
 // The error codes. CodeUnspecified means the failure carried no code: the
@@ -29,6 +32,13 @@ const (
 	CodeInvalidStore   = ErrorCode(kvv1.ErrorCode_ERROR_CODE_INVALID_STORE)
 	CodeNoSuchKey      = ErrorCode(kvv1.ErrorCode_ERROR_CODE_NO_SUCH_KEY)
 	CodeIO             = ErrorCode(kvv1.ErrorCode_ERROR_CODE_IO)
+	// CodeConditionFailed: a conditional write's revision did not match the
+	// key's; nothing was written. Error.CurrentRevision says what it is now.
+	CodeConditionFailed = ErrorCode(kvv1.ErrorCode_ERROR_CODE_CONDITION_FAILED)
+	// CodeNotAnInteger: Increment found a value that is not a decimal int64.
+	CodeNotAnInteger = ErrorCode(kvv1.ErrorCode_ERROR_CODE_NOT_AN_INTEGER)
+	// CodeOutOfRange: Increment's result does not fit in an int64.
+	CodeOutOfRange = ErrorCode(kvv1.ErrorCode_ERROR_CODE_OUT_OF_RANGE)
 )
 
 // String returns the code's name without the proto's ERROR_CODE_ prefix
@@ -46,6 +56,14 @@ func (c ErrorCode) String() string {
 // of a failed call, as the enum value's name ("ERROR_CODE_NO_SUCH_KEY").
 const ErrorCodeTrailer = "kv-error-code"
 
+// CurrentRevisionTrailer is the trailing metadata entry of a CONDITION_FAILED
+// error that carries the key's current revision, in decimal (0: absent).
+const CurrentRevisionTrailer = "kv-current-revision"
+
+// FailedIndexTrailer is the trailing metadata entry of a failed SetMany or
+// DeleteMany that carries the failing entry's 0-based position.
+const FailedIndexTrailer = "kv-failed-index"
+
 // Error is the error every method of this package returns when a call fails.
 type Error struct {
 	// Code is kvd's error code, from the "kv-error-code" trailer;
@@ -56,6 +74,16 @@ type Error struct {
 	// Message is the gRPC status message. kvd's messages start with the
 	// code's short name and name the store and key ("NO_SUCH_KEY: key ...").
 	Message string
+	// CurrentRevision is, for CodeConditionFailed, the key's revision when
+	// the condition was checked (0: the key was absent), from the
+	// "kv-current-revision" trailer: retry with it without reading again.
+	// 0 for other errors.
+	CurrentRevision uint64
+	// FailedIndex is, for a failed SetMany or DeleteMany, the 0-based
+	// position of the entry that failed (the "kv-failed-index" trailer), and
+	// -1 when the error names no entry. (An Error made with a literal that
+	// leaves it out has 0; errors this package returns always set it.)
+	FailedIndex int
 }
 
 // Sentinels for errors.Is. A sentinel matches an *Error with the same Code
@@ -80,6 +108,16 @@ var (
 	// ErrServerUnavailable: kvd itself could not be reached, or is shutting
 	// down (gRPC UNAVAILABLE with no kvd error code).
 	ErrServerUnavailable = &Error{Code: CodeUnspecified, GRPCCode: codes.Unavailable}
+	// ErrConditionFailed: a conditional write (SetEntry or DeleteEntry with
+	// a Condition, a SetMany entry with one) found another revision; nothing
+	// was written (CONDITION_FAILED / ABORTED).
+	ErrConditionFailed = &Error{Code: CodeConditionFailed}
+	// ErrNotAnInteger: Increment found a value that is not a canonical
+	// decimal int64; it is unchanged (NOT_AN_INTEGER / FAILED_PRECONDITION).
+	ErrNotAnInteger = &Error{Code: CodeNotAnInteger}
+	// ErrOutOfRange: Increment's result would not fit in an int64; the value
+	// is unchanged (OUT_OF_RANGE / OUT_OF_RANGE).
+	ErrOutOfRange = &Error{Code: CodeOutOfRange}
 )
 
 // Error formats the error on one line, e.g.
@@ -169,6 +207,29 @@ func IsBackendUnavailable(err error) bool { return errors.Is(err, ErrBackendUnav
 // reached or is shutting down.
 func IsServerUnavailable(err error) bool { return errors.Is(err, ErrServerUnavailable) }
 
+// IsConditionFailed reports whether err says a conditional write found
+// another revision than it asked for, so nothing was written. The *Error's
+// CurrentRevision is the key's revision now (ConditionFailedRevision).
+func IsConditionFailed(err error) bool { return errors.Is(err, ErrConditionFailed) }
+
+// IsNotAnInteger reports whether err says Increment found a value that is not
+// a decimal integer.
+func IsNotAnInteger(err error) bool { return errors.Is(err, ErrNotAnInteger) }
+
+// IsOutOfRange reports whether err says Increment's result would overflow an
+// int64.
+func IsOutOfRange(err error) bool { return errors.Is(err, ErrOutOfRange) }
+
+// ConditionFailedRevision returns the key's current revision carried by a
+// CONDITION_FAILED error (0: the key is absent), and whether err is one.
+func ConditionFailedRevision(err error) (uint64, bool) {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeConditionFailed {
+		return 0, false
+	}
+	return e.CurrentRevision, true
+}
+
 // fromCall converts the error of a gRPC call to kvd at address, with the
 // trailer it received, to an *Error. It returns nil for a nil error. A
 // failure without a kvd code that means kvd was not reached (UNAVAILABLE) or
@@ -180,10 +241,22 @@ func fromCall(err error, trailer metadata.MD, address string) error {
 		return nil
 	}
 	st, _ := status.FromError(err)
-	e := &Error{GRPCCode: st.Code(), Message: st.Message()}
+	e := &Error{GRPCCode: st.Code(), Message: st.Message(), FailedIndex: -1}
 	if v := trailer.Get(ErrorCodeTrailer); len(v) > 0 {
 		if n, ok := kvv1.ErrorCode_value[v[0]]; ok {
 			e.Code = ErrorCode(n)
+		}
+	}
+	// A trailer that does not parse is ignored: the code and message still
+	// say what happened.
+	if v := trailer.Get(CurrentRevisionTrailer); len(v) > 0 {
+		if n, err := strconv.ParseUint(v[0], 10, 64); err == nil {
+			e.CurrentRevision = n
+		}
+	}
+	if v := trailer.Get(FailedIndexTrailer); len(v) > 0 {
+		if n, err := strconv.Atoi(v[0]); err == nil && n >= 0 {
+			e.FailedIndex = n
 		}
 	}
 	if e.Code == CodeUnspecified {

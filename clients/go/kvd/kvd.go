@@ -9,9 +9,19 @@
 //	value, err := store.Get(ctx, "greeting")
 //	if kvd.IsNoSuchKey(err) { ... }
 //
+// Beyond Spin's operations, every write gets a revision and can be made
+// conditional on one: GetEntry, SetEntry and DeleteEntry with IfRevision or
+// IfAbsent (compare-and-swap); Increment is an atomic counter; GetMany,
+// SetMany and DeleteMany are atomic batches; Describe tells what a store is
+// and can do; and Update is a read-modify-write that retries on conflict:
+//
+//	rev, err := store.Update(ctx, "count", func(v []byte, found bool) ([]byte, error) {
+//		return next(v, found), nil
+//	})
+//
 // Every failed call returns an *Error carrying kvd's ErrorCode and the gRPC
 // code; test it with errors.Is and the sentinels (ErrNoSuchKey, ...) or the
-// helpers (IsNoSuchKey, IsBackendUnavailable, ...).
+// helpers (IsNoSuchKey, IsBackendUnavailable, IsConditionFailed, ...).
 //
 // Every method that talks to kvd takes a context.Context: that is this
 // package's asynchronous API, as in the standard library. Run calls in
@@ -62,8 +72,9 @@ func Dial(ctx context.Context, opts ...Option) (*Client, error) {
 	conn, err := grpc.DialContext(ctx, target, dopts...)
 	if err != nil {
 		return nil, &Error{
-			GRPCCode: status.Code(err),
-			Message:  fmt.Sprintf("cannot connect to kvd at %s: %v", o.address, err),
+			GRPCCode:    status.Code(err),
+			Message:     fmt.Sprintf("cannot connect to kvd at %s: %v", o.address, err),
+			FailedIndex: -1,
 		}
 	}
 	return &Client{conn: conn, kv: kvv1.NewKeyValueClient(conn), opts: o}, nil
@@ -275,9 +286,10 @@ func (s *Store) call(ctx context.Context, rpc func(context.Context, ...grpc.Call
 		s.mu.Unlock()
 		if closed {
 			return &Error{
-				Code:     CodeInvalidStore,
-				GRPCCode: codes.FailedPrecondition,
-				Message:  fmt.Sprintf("INVALID_STORE: store %q (handle %d) was closed by this client", s.name, s.handle),
+				Code:        CodeInvalidStore,
+				GRPCCode:    codes.FailedPrecondition,
+				Message:     fmt.Sprintf("INVALID_STORE: store %q (handle %d) was closed by this client", s.name, s.handle),
+				FailedIndex: -1,
 			}
 		}
 	}

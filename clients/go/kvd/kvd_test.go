@@ -339,14 +339,17 @@ func TestServerUnreachable(t *testing.T) {
 // converts to and from the proto enum.
 func TestErrorCodeNames(t *testing.T) {
 	for code, want := range map[kvd.ErrorCode]string{
-		kvd.CodeUnspecified:    "UNSPECIFIED",
-		kvd.CodeStoreTableFull: "STORE_TABLE_FULL",
-		kvd.CodeNoSuchStore:    "NO_SUCH_STORE",
-		kvd.CodeAccessDenied:   "ACCESS_DENIED",
-		kvd.CodeInvalidStore:   "INVALID_STORE",
-		kvd.CodeNoSuchKey:      "NO_SUCH_KEY",
-		kvd.CodeIO:             "IO",
-		kvd.ErrorCode(42):      "ErrorCode(42)",
+		kvd.CodeUnspecified:     "UNSPECIFIED",
+		kvd.CodeStoreTableFull:  "STORE_TABLE_FULL",
+		kvd.CodeNoSuchStore:     "NO_SUCH_STORE",
+		kvd.CodeAccessDenied:    "ACCESS_DENIED",
+		kvd.CodeInvalidStore:    "INVALID_STORE",
+		kvd.CodeNoSuchKey:       "NO_SUCH_KEY",
+		kvd.CodeIO:              "IO",
+		kvd.CodeConditionFailed: "CONDITION_FAILED",
+		kvd.CodeNotAnInteger:    "NOT_AN_INTEGER",
+		kvd.CodeOutOfRange:      "OUT_OF_RANGE",
+		kvd.ErrorCode(42):       "ErrorCode(42)",
 	} {
 		if got := fmt.Sprint(code); got != want {
 			t.Errorf("fmt.Sprint(ErrorCode(%d)) = %q, want %q", int32(code), got, want)
@@ -388,11 +391,14 @@ func TestHelpers(t *testing.T) {
 		{"IsInvalidArgument", kvd.IsInvalidArgument, kvd.ErrInvalidArgument, both(kvd.CodeIO, codes.InvalidArgument)},
 		{"IsBackendUnavailable", kvd.IsBackendUnavailable, kvd.ErrBackendUnavailable, both(kvd.CodeIO, codes.Unavailable)},
 		{"IsServerUnavailable", kvd.IsServerUnavailable, kvd.ErrServerUnavailable, both(kvd.CodeUnspecified, codes.Unavailable)},
+		{"IsConditionFailed", kvd.IsConditionFailed, kvd.ErrConditionFailed, code(kvd.CodeConditionFailed)},
+		{"IsNotAnInteger", kvd.IsNotAnInteger, kvd.ErrNotAnInteger, code(kvd.CodeNotAnInteger)},
+		{"IsOutOfRange", kvd.IsOutOfRange, kvd.ErrOutOfRange, code(kvd.CodeOutOfRange)},
 	}
 	grpcCodes := []codes.Code{codes.NotFound, codes.PermissionDenied, codes.ResourceExhausted,
 		codes.FailedPrecondition, codes.Unavailable, codes.Internal, codes.InvalidArgument,
-		codes.DeadlineExceeded, codes.Canceled, codes.Unauthenticated}
-	for c := kvd.CodeUnspecified; c <= kvd.CodeIO; c++ {
+		codes.DeadlineExceeded, codes.Canceled, codes.Unauthenticated, codes.Aborted, codes.OutOfRange}
+	for c := kvd.CodeUnspecified; c <= kvd.CodeOutOfRange; c++ {
 		for _, g := range grpcCodes {
 			err := fmt.Errorf("wrapped: %w", &kvd.Error{Code: c, GRPCCode: g, Message: "m"})
 			for _, h := range helpers {

@@ -8,7 +8,9 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,7 +143,9 @@ func TestScenario(t *testing.T) {
 	}
 	s, err := client.OpenDefault(ctx)
 	must(21, err)
-	must(21, s.Close())
+	defer s.Close()
+
+	revisionRows(ctx, t, s, prefix)
 }
 
 // dataRows runs rows 2-13 of clients/SCENARIO.md on store with the key
@@ -269,4 +273,294 @@ func TestScenarioConcurrent(t *testing.T) {
 			})
 		}
 	})
+}
+
+// revisionRows runs rows 22-39 of clients/SCENARIO.md (revisions,
+// conditional writes, Increment, batches, Describe, Update) on store with
+// the key prefix p.
+func revisionRows(ctx context.Context, t *testing.T, store *kvd.Store, p string) {
+	t.Helper()
+	must := func(row int, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("row %d: %v", row, err)
+		}
+	}
+	wantValue := func(row int, key, want string) {
+		t.Helper()
+		got, err := store.Get(ctx, key)
+		must(row, err)
+		if string(got) != want {
+			t.Fatalf("row %d: get %q = %q, want %q", row, key, got, want)
+		}
+	}
+	// conditionFailed checks a CONDITION_FAILED error and its current
+	// revision, and that its message names key.
+	conditionFailed := func(row int, err error, current uint64, key string) *kvd.Error {
+		t.Helper()
+		e := wantErr(t, row, err, kvd.CodeConditionFailed, codes.Aborted)
+		if !kvd.IsConditionFailed(err) || kvd.IsIO(err) {
+			t.Fatalf("row %d: helpers disagree on %v", row, err)
+		}
+		if e.CurrentRevision != current {
+			t.Fatalf("row %d: current revision %d, want %d: %v", row, e.CurrentRevision, current, err)
+		}
+		if got, ok := kvd.ConditionFailedRevision(err); !ok || got != current {
+			t.Fatalf("row %d: ConditionFailedRevision = %d, %v", row, got, ok)
+		}
+		if !strings.Contains(e.Message, key) {
+			t.Fatalf("row %d: message %q does not name %q", row, e.Message, key)
+		}
+		return e
+	}
+	var maxSeen uint64 // the highest revision any row saw, for row 36
+	seen := func(revs ...uint64) {
+		for _, r := range revs {
+			if r > maxSeen {
+				maxSeen = r
+			}
+		}
+	}
+
+	// 22: a set returns its revision, and a get reads it back.
+	r1, err := store.SetEntry(ctx, p+"rev", []byte("a"))
+	must(22, err)
+	entry, err := store.GetEntry(ctx, p+"rev")
+	must(22, err)
+	if r1 == 0 || string(entry.Value) != "a" || entry.Revision != r1 || !entry.Found || entry.Key != p+"rev" {
+		t.Fatalf("row 22: set gave revision %d, get gave %+v", r1, entry)
+	}
+
+	// 23: a set with the current revision applies.
+	r2, err := store.SetEntry(ctx, p+"rev", []byte("b"), kvd.IfRevision(r1))
+	must(23, err)
+	if r2 <= r1 {
+		t.Fatalf("row 23: revision %d, want > %d", r2, r1)
+	}
+
+	// 24: a stale revision fails and changes nothing.
+	_, err = store.SetEntry(ctx, p+"rev", []byte("c"), kvd.IfRevision(r1))
+	conditionFailed(24, err, r2, p+"rev")
+	wantValue(24, p+"rev", "b")
+
+	// 25: create-only, twice.
+	n, err := store.SetEntry(ctx, p+"new", []byte("x"), kvd.IfAbsent())
+	must(25, err)
+	if n == 0 {
+		t.Fatal("row 25: create-only set returned revision 0")
+	}
+	_, err = store.SetEntry(ctx, p+"new", []byte("x"), kvd.IfAbsent())
+	conditionFailed(25, err, n, p+"new")
+
+	// 26: a conditional delete, stale then current.
+	_, err = store.DeleteEntry(ctx, p+"rev", kvd.IfRevision(r1))
+	conditionFailed(26, err, r2, p+"rev")
+	d, err := store.DeleteEntry(ctx, p+"rev", kvd.IfRevision(r2))
+	must(26, err)
+	if d <= r2 {
+		t.Fatalf("row 26: delete revision %d, want > %d", d, r2)
+	}
+	if ok, err := store.Exists(ctx, p+"rev"); err != nil || ok {
+		t.Fatalf("row 26: exists after the delete = %v, %v", ok, err)
+	}
+	seen(r1, r2, n, d)
+
+	// 27: deleting a missing key writes nothing.
+	none, err := store.DeleteEntry(ctx, p+"never-there")
+	must(27, err)
+	if none != 0 {
+		t.Fatalf("row 27: delete of a missing key returned revision %d, want 0", none)
+	}
+
+	// 28: increments, and the value they store.
+	c1, err := store.Increment(ctx, p+"counter", 5)
+	must(28, err)
+	c2, err := store.Increment(ctx, p+"counter", -7)
+	must(28, err)
+	if c1.Value != 5 || c2.Value != -2 || c1.Revision == 0 || c2.Revision <= c1.Revision {
+		t.Fatalf("row 28: increments gave %+v then %+v, want 5 then -2 with increasing revisions", c1, c2)
+	}
+	wantValue(28, p+"counter", "-2")
+	seen(c1.Revision, c2.Revision)
+
+	// 29: a value that is not an integer.
+	must(29, store.Set(ctx, p+"text", []byte("abc")))
+	_, err = store.Increment(ctx, p+"text", 1)
+	wantErr(t, 29, err, kvd.CodeNotAnInteger, codes.FailedPrecondition)
+	if !kvd.IsNotAnInteger(err) || kvd.IsOutOfRange(err) {
+		t.Fatalf("row 29: helpers disagree on %v", err)
+	}
+	wantValue(29, p+"text", "abc")
+
+	// 30: overflow.
+	must(30, store.Set(ctx, p+"max", []byte("9223372036854775807")))
+	_, err = store.Increment(ctx, p+"max", 1)
+	wantErr(t, 30, err, kvd.CodeOutOfRange, codes.OutOfRange)
+	if !kvd.IsOutOfRange(err) || kvd.IsNotAnInteger(err) {
+		t.Fatalf("row 30: helpers disagree on %v", err)
+	}
+	wantValue(30, p+"max", "9223372036854775807")
+
+	// 31: set_many.
+	revs, err := store.SetMany(ctx, []kvd.Write{{Key: p + "m1", Value: []byte("1")}, {Key: p + "m2", Value: []byte("2")}})
+	must(31, err)
+	if len(revs) != 2 || revs[0] == 0 || revs[0] >= revs[1] {
+		t.Fatalf("row 31: revisions %v, want two, increasing", revs)
+	}
+	m1, m2 := revs[0], revs[1]
+	seen(revs...)
+
+	// 32: get_many in request order, with a missing key.
+	entries, err := store.GetMany(ctx, []string{p + "m2", p + "absent", p + "m1"})
+	must(32, err)
+	want := []kvd.Entry{
+		{Key: p + "m2", Found: true, Value: []byte("2"), Revision: m2},
+		{Key: p + "absent"},
+		{Key: p + "m1", Found: true, Value: []byte("1"), Revision: m1},
+	}
+	if !reflect.DeepEqual(entries, want) {
+		t.Fatalf("row 32: get_many = %+v, want %+v", entries, want)
+	}
+
+	// 33: a batch with a failing condition applies nothing.
+	_, err = store.SetMany(ctx, []kvd.Write{
+		{Key: p + "m1", Value: []byte("x")},
+		{Key: p + "m3", Value: []byte("3"), If: kvd.IfAbsent()},
+		{Key: p + "m2", Value: []byte("y"), If: kvd.IfRevision(m1)},
+	})
+	e := conditionFailed(33, err, m2, p+"m2")
+	if e.FailedIndex != 2 {
+		t.Fatalf("row 33: failed index %d, want 2", e.FailedIndex)
+	}
+	entries, err = store.GetMany(ctx, []string{p + "m1", p + "m3"})
+	must(33, err)
+	if len(entries) != 2 || string(entries[0].Value) != "1" || entries[0].Revision != m1 || entries[1].Found {
+		t.Fatalf("row 33: after the failed batch, get_many = %+v", entries)
+	}
+
+	// 34: a key twice in one batch.
+	dup := p + "dup"
+	_, err = store.SetMany(ctx, []kvd.Write{{Key: dup, Value: []byte("1")}, {Key: dup, Value: []byte("2")}})
+	duplicate(t, 34, err, dup)
+	_, err = store.GetMany(ctx, []string{dup, dup})
+	duplicate(t, 34, err, dup)
+
+	// 35: delete_many, with a missing key.
+	revs, err = store.DeleteMany(ctx, []string{p + "m1", p + "absent", p + "m2"})
+	must(35, err)
+	if len(revs) != 3 || revs[0] == 0 || revs[1] != 0 || revs[2] == 0 {
+		t.Fatalf("row 35: revisions %v, want >0, 0, >0", revs)
+	}
+	seen(revs...)
+	for _, k := range []string{p + "m1", p + "m2"} {
+		if ok, err := store.Exists(ctx, k); err != nil || ok {
+			t.Fatalf("row 35: exists(%q) = %v, %v after delete_many", k, ok, err)
+		}
+	}
+
+	// 36: describe.
+	desc, err := store.Describe(ctx)
+	must(36, err)
+	wantLimits := kvd.Limits{MaxKeyBytes: 256, MaxValueBytes: 1 << 20, MaxBatchEntries: 1000, MaxBatchBytes: desc.Limits.MaxBatchBytes}
+	if desc.Name != "default" || desc.Driver != "sqlite" || desc.Durability != kvd.DurabilityDisk ||
+		desc.Limits != wantLimits || desc.Revision < maxSeen || desc.ReadOnly {
+		t.Fatalf("row 36: describe = %+v (highest revision seen %d)", desc, maxSeen)
+	}
+	for _, c := range []kvd.Capability{kvd.CapabilityRevisions, kvd.CapabilityConditionalWrites,
+		kvd.CapabilityIncrement, kvd.CapabilityAtomicBatches} {
+		if !desc.Has(c) {
+			t.Fatalf("row 36: capabilities %v lack %v", desc.Capabilities, c)
+		}
+	}
+
+	// 37: update, absent then present.
+	bang := func(v []byte, found bool) ([]byte, error) {
+		if !found {
+			return []byte("start"), nil
+		}
+		return append(append([]byte{}, v...), '!'), nil
+	}
+	u1, err := store.Update(ctx, p+"upd", bang)
+	must(37, err)
+	wantValue(37, p+"upd", "start")
+	u2, err := store.Update(ctx, p+"upd", bang)
+	must(37, err)
+	wantValue(37, p+"upd", "start!")
+	if u1 == 0 || u2 <= u1 {
+		t.Fatalf("row 37: revisions %d then %d, want increasing", u1, u2)
+	}
+
+	// 38: 8 goroutines, 10 updates each, lose no update, with at least 30
+	// attempts each as the row says. With Update's default of 10 this row is
+	// a matter of chance on a loaded machine: each goroutine starts its next
+	// update at once, and a fresh update (no wait) keeps beating one that is
+	// backing off; the unluckiest of 80 updates needed 7 attempts here (Go)
+	// and 10 or more in Java, whose calls are slower. Row 39 and
+	// update_test.go test the limit.
+	const raceAttempts = 30
+	var wg sync.WaitGroup
+	errs := make(chan error, 80)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				_, err := store.Update(ctx, p+"upd-race", func(v []byte, found bool) ([]byte, error) {
+					n := 0
+					if found {
+						var err error
+						if n, err = strconv.Atoi(string(v)); err != nil {
+							return nil, err
+						}
+					}
+					return []byte(strconv.Itoa(n + 1)), nil
+				}, kvd.WithMaxAttempts(raceAttempts))
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("row 38: %v", err)
+	}
+	wantValue(38, p+"upd-race", "80")
+
+	// 39: a writer that always gets in first on fn's first call.
+	interfering := func(calls *int) kvd.UpdateFunc {
+		return func(v []byte, found bool) ([]byte, error) {
+			*calls++
+			if *calls == 1 {
+				if err := store.Set(ctx, p+"upd-lost", []byte("other")); err != nil {
+					return nil, err
+				}
+			}
+			return []byte(fmt.Sprintf("mine %d", *calls)), nil
+		}
+	}
+	calls := 0
+	_, err = store.Update(ctx, p+"upd-lost", interfering(&calls), kvd.WithMaxAttempts(1))
+	wantErr(t, 39, err, kvd.CodeConditionFailed, codes.Aborted)
+	if calls != 1 {
+		t.Fatalf("row 39: with 1 attempt, f was called %d times", calls)
+	}
+	calls = 0
+	_, err = store.Update(ctx, p+"upd-lost", interfering(&calls), kvd.WithMaxAttempts(3))
+	must(39, err)
+	if calls != 2 {
+		t.Fatalf("row 39: with 3 attempts, f was called %d times, want 2", calls)
+	}
+	wantValue(39, p+"upd-lost", "mine 2")
+}
+
+// duplicate checks the error of a batch that names key twice: IO /
+// INVALID_ARGUMENT, and a message that says the key appears twice.
+func duplicate(t *testing.T, row int, err error, key string) {
+	t.Helper()
+	e := wantErr(t, row, err, kvd.CodeIO, codes.InvalidArgument)
+	if !kvd.IsInvalidArgument(err) || !strings.Contains(e.Message, key) || !strings.Contains(e.Message, "twice") {
+		t.Fatalf("row %d: message %q does not say %q appears twice", row, e.Message, key)
+	}
 }

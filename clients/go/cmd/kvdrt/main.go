@@ -5,6 +5,8 @@
 //	kvdrt [-store NAME] get KEY             prints the value in lowercase hex
 //	kvdrt [-store NAME] exists KEY          prints "true" or "false"
 //	kvdrt [-store NAME] delete KEY          prints "ok"
+//	kvdrt [-store NAME] incr KEY [DELTA]    adds DELTA (default 1) to the
+//	                                        counter; prints its new value
 //
 // kvd's address is $KVD_ADDR ("host:port" or "unix:/path"), else
 // 127.0.0.1:50051. Exit status: 0 success (exists: true), 1 failure (exists:
@@ -17,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/kvd-project/kvd/clients/go/kvd"
@@ -27,7 +30,7 @@ func main() {
 }
 
 func usage() int {
-	fmt.Fprintln(os.Stderr, "usage: kvdrt [-store NAME] set KEY HEX_VALUE | get KEY | exists KEY | delete KEY")
+	fmt.Fprintln(os.Stderr, "usage: kvdrt [-store NAME] set KEY HEX_VALUE | get KEY | exists KEY | delete KEY | incr KEY [DELTA]")
 	return 2
 }
 
@@ -40,8 +43,8 @@ func run() int {
 		return usage()
 	}
 	cmd, key := args[0], args[1]
-	want := map[string]int{"set": 3, "get": 2, "exists": 2, "delete": 2}[cmd]
-	if want == 0 || len(args) != want {
+	want := map[string]int{"set": 3, "get": 2, "exists": 2, "delete": 2, "incr": 2}[cmd]
+	if want == 0 || (len(args) != want && !(cmd == "incr" && len(args) == 3)) {
 		return usage()
 	}
 	var value []byte
@@ -49,6 +52,14 @@ func run() int {
 		var err error
 		if value, err = hex.DecodeString(args[2]); err != nil {
 			fmt.Fprintf(os.Stderr, "kvdrt: HEX_VALUE: %v\n", err)
+			return 2
+		}
+	}
+	delta := int64(1)
+	if cmd == "incr" && len(args) == 3 {
+		var err error
+		if delta, err = strconv.ParseInt(args[2], 10, 64); err != nil {
+			fmt.Fprintf(os.Stderr, "kvdrt: DELTA: %v\n", err)
 			return 2
 		}
 	}
@@ -84,6 +95,11 @@ func run() int {
 		err = store.Delete(ctx, key)
 		if err == nil {
 			fmt.Println("ok")
+		}
+	case "incr":
+		var c kvd.Counter
+		if c, err = store.Increment(ctx, key, delta); err == nil {
+			fmt.Println(c.Value)
 		}
 	}
 	if err != nil {

@@ -28,8 +28,13 @@ type KeyValueClient interface {
 	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error)
 	// Set stores a value under a key, replacing any previous value. It returns
 	// only after the write is durable by the store's configured durability.
+	// With `if_revision`, it applies only if the key's current revision equals
+	// it (0: only if the key is absent); otherwise it fails with
+	// CONDITION_FAILED and changes nothing.
 	Set(ctx context.Context, in *SetRequest, opts ...grpc.CallOption) (*SetResponse, error)
-	// Delete removes a key. Deleting a key that does not exist succeeds.
+	// Delete removes a key. Deleting a key that does not exist succeeds. With
+	// `if_revision`, it applies only if the key's current revision equals it,
+	// as for Set.
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
 	// Exists reports whether a key is present in the store.
 	Exists(ctx context.Context, in *ExistsRequest, opts ...grpc.CallOption) (*ExistsResponse, error)
@@ -41,6 +46,31 @@ type KeyValueClient interface {
 	// closed, reclaimed after idling, or never issued) succeeds and does
 	// nothing.
 	Close(ctx context.Context, in *CloseRequest, opts ...grpc.CallOption) (*CloseResponse, error)
+	// Increment adds `delta` to the integer stored under a key, atomically, and
+	// returns the result. A missing key counts as 0. The value is stored as its
+	// canonical decimal ASCII text ("-12", "0", "42"), so Get returns readable
+	// text. Errors: NOT_AN_INTEGER if the stored value is not such text,
+	// OUT_OF_RANGE if the result does not fit in an int64; either way the value
+	// is left unchanged.
+	Increment(ctx context.Context, in *IncrementRequest, opts ...grpc.CallOption) (*IncrementResponse, error)
+	// GetMany reads several keys from one consistent snapshot of the store:
+	// one entry per requested key, in request order. Missing keys are entries
+	// with `found` false, not errors. Errors: IO with INVALID_ARGUMENT for a
+	// duplicate key or a batch over the limits (the message names the limit),
+	// RESOURCE_EXHAUSTED if the values do not fit in one response.
+	GetMany(ctx context.Context, in *GetManyRequest, opts ...grpc.CallOption) (*GetManyResponse, error)
+	// SetMany stores several entries atomically: either every entry applies, or
+	// none does and the error names the first entry that failed and why (a
+	// failed condition is CONDITION_FAILED, with the key's current revision and
+	// the entry's index in the trailers). A duplicate key, or a batch over the
+	// limits, is IO with INVALID_ARGUMENT.
+	SetMany(ctx context.Context, in *SetManyRequest, opts ...grpc.CallOption) (*SetManyResponse, error)
+	// DeleteMany removes several keys atomically. Keys that do not exist are
+	// skipped, as by Delete. Errors as for SetMany.
+	DeleteMany(ctx context.Context, in *DeleteManyRequest, opts ...grpc.CallOption) (*DeleteManyResponse, error)
+	// Describe tells a client what a store is and can do: its driver, its
+	// durability, its limits, its current revision and its capabilities.
+	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
 }
 
 type keyValueClient struct {
@@ -114,6 +144,51 @@ func (c *keyValueClient) Close(ctx context.Context, in *CloseRequest, opts ...gr
 	return out, nil
 }
 
+func (c *keyValueClient) Increment(ctx context.Context, in *IncrementRequest, opts ...grpc.CallOption) (*IncrementResponse, error) {
+	out := new(IncrementResponse)
+	err := c.cc.Invoke(ctx, "/kv.v1.KeyValue/Increment", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *keyValueClient) GetMany(ctx context.Context, in *GetManyRequest, opts ...grpc.CallOption) (*GetManyResponse, error) {
+	out := new(GetManyResponse)
+	err := c.cc.Invoke(ctx, "/kv.v1.KeyValue/GetMany", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *keyValueClient) SetMany(ctx context.Context, in *SetManyRequest, opts ...grpc.CallOption) (*SetManyResponse, error) {
+	out := new(SetManyResponse)
+	err := c.cc.Invoke(ctx, "/kv.v1.KeyValue/SetMany", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *keyValueClient) DeleteMany(ctx context.Context, in *DeleteManyRequest, opts ...grpc.CallOption) (*DeleteManyResponse, error) {
+	out := new(DeleteManyResponse)
+	err := c.cc.Invoke(ctx, "/kv.v1.KeyValue/DeleteMany", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *keyValueClient) Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error) {
+	out := new(DescribeResponse)
+	err := c.cc.Invoke(ctx, "/kv.v1.KeyValue/Describe", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // KeyValueServer is the server API for KeyValue service.
 // All implementations must embed UnimplementedKeyValueServer
 // for forward compatibility
@@ -129,8 +204,13 @@ type KeyValueServer interface {
 	Get(context.Context, *GetRequest) (*GetResponse, error)
 	// Set stores a value under a key, replacing any previous value. It returns
 	// only after the write is durable by the store's configured durability.
+	// With `if_revision`, it applies only if the key's current revision equals
+	// it (0: only if the key is absent); otherwise it fails with
+	// CONDITION_FAILED and changes nothing.
 	Set(context.Context, *SetRequest) (*SetResponse, error)
-	// Delete removes a key. Deleting a key that does not exist succeeds.
+	// Delete removes a key. Deleting a key that does not exist succeeds. With
+	// `if_revision`, it applies only if the key's current revision equals it,
+	// as for Set.
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
 	// Exists reports whether a key is present in the store.
 	Exists(context.Context, *ExistsRequest) (*ExistsResponse, error)
@@ -142,6 +222,31 @@ type KeyValueServer interface {
 	// closed, reclaimed after idling, or never issued) succeeds and does
 	// nothing.
 	Close(context.Context, *CloseRequest) (*CloseResponse, error)
+	// Increment adds `delta` to the integer stored under a key, atomically, and
+	// returns the result. A missing key counts as 0. The value is stored as its
+	// canonical decimal ASCII text ("-12", "0", "42"), so Get returns readable
+	// text. Errors: NOT_AN_INTEGER if the stored value is not such text,
+	// OUT_OF_RANGE if the result does not fit in an int64; either way the value
+	// is left unchanged.
+	Increment(context.Context, *IncrementRequest) (*IncrementResponse, error)
+	// GetMany reads several keys from one consistent snapshot of the store:
+	// one entry per requested key, in request order. Missing keys are entries
+	// with `found` false, not errors. Errors: IO with INVALID_ARGUMENT for a
+	// duplicate key or a batch over the limits (the message names the limit),
+	// RESOURCE_EXHAUSTED if the values do not fit in one response.
+	GetMany(context.Context, *GetManyRequest) (*GetManyResponse, error)
+	// SetMany stores several entries atomically: either every entry applies, or
+	// none does and the error names the first entry that failed and why (a
+	// failed condition is CONDITION_FAILED, with the key's current revision and
+	// the entry's index in the trailers). A duplicate key, or a batch over the
+	// limits, is IO with INVALID_ARGUMENT.
+	SetMany(context.Context, *SetManyRequest) (*SetManyResponse, error)
+	// DeleteMany removes several keys atomically. Keys that do not exist are
+	// skipped, as by Delete. Errors as for SetMany.
+	DeleteMany(context.Context, *DeleteManyRequest) (*DeleteManyResponse, error)
+	// Describe tells a client what a store is and can do: its driver, its
+	// durability, its limits, its current revision and its capabilities.
+	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
 	mustEmbedUnimplementedKeyValueServer()
 }
 
@@ -169,6 +274,21 @@ func (UnimplementedKeyValueServer) GetKeys(context.Context, *GetKeysRequest) (*G
 }
 func (UnimplementedKeyValueServer) Close(context.Context, *CloseRequest) (*CloseResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Close not implemented")
+}
+func (UnimplementedKeyValueServer) Increment(context.Context, *IncrementRequest) (*IncrementResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Increment not implemented")
+}
+func (UnimplementedKeyValueServer) GetMany(context.Context, *GetManyRequest) (*GetManyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetMany not implemented")
+}
+func (UnimplementedKeyValueServer) SetMany(context.Context, *SetManyRequest) (*SetManyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetMany not implemented")
+}
+func (UnimplementedKeyValueServer) DeleteMany(context.Context, *DeleteManyRequest) (*DeleteManyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteMany not implemented")
+}
+func (UnimplementedKeyValueServer) Describe(context.Context, *DescribeRequest) (*DescribeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Describe not implemented")
 }
 func (UnimplementedKeyValueServer) mustEmbedUnimplementedKeyValueServer() {}
 
@@ -309,6 +429,96 @@ func _KeyValue_Close_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _KeyValue_Increment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IncrementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyValueServer).Increment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/kv.v1.KeyValue/Increment",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyValueServer).Increment(ctx, req.(*IncrementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KeyValue_GetMany_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetManyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyValueServer).GetMany(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/kv.v1.KeyValue/GetMany",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyValueServer).GetMany(ctx, req.(*GetManyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KeyValue_SetMany_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetManyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyValueServer).SetMany(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/kv.v1.KeyValue/SetMany",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyValueServer).SetMany(ctx, req.(*SetManyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KeyValue_DeleteMany_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteManyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyValueServer).DeleteMany(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/kv.v1.KeyValue/DeleteMany",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyValueServer).DeleteMany(ctx, req.(*DeleteManyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KeyValue_Describe_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DescribeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyValueServer).Describe(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/kv.v1.KeyValue/Describe",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyValueServer).Describe(ctx, req.(*DescribeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _KeyValue_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "kv.v1.KeyValue",
 	HandlerType: (*KeyValueServer)(nil),
@@ -340,6 +550,26 @@ var _KeyValue_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Close",
 			Handler:    _KeyValue_Close_Handler,
+		},
+		{
+			MethodName: "Increment",
+			Handler:    _KeyValue_Increment_Handler,
+		},
+		{
+			MethodName: "GetMany",
+			Handler:    _KeyValue_GetMany_Handler,
+		},
+		{
+			MethodName: "SetMany",
+			Handler:    _KeyValue_SetMany_Handler,
+		},
+		{
+			MethodName: "DeleteMany",
+			Handler:    _KeyValue_DeleteMany_Handler,
+		},
+		{
+			MethodName: "Describe",
+			Handler:    _KeyValue_Describe_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -3,10 +3,11 @@ package dev.kvd.client;
 import dev.kvd.kv.v1.ErrorCode;
 
 /**
- * kvd's error code (Spin's key-value error variant), as sent in the
- * {@code kv-error-code} trailer: the generated {@link ErrorCode} without its
- * {@code ERROR_CODE_} prefix, plus {@link #UNRECOGNIZED} for a code this
- * client does not know (a newer kvd).
+ * kvd's error code, as sent in the {@code kv-error-code} trailer: the
+ * generated {@link ErrorCode} without its {@code ERROR_CODE_} prefix, plus
+ * {@link #UNRECOGNIZED} for a code this client does not know (a newer kvd).
+ * The codes up to {@link #IO} are Spin's key-value error variant one to one;
+ * the later ones are kvd's own, for the operations Spin does not have.
  */
 public enum KvErrorCode {
   /** kvd sent no code: the call failed before kvd classified it (unreachable, deadline, ...). */
@@ -23,6 +24,15 @@ public enum KvErrorCode {
   NO_SUCH_KEY(ErrorCode.ERROR_CODE_NO_SUCH_KEY),
   /** Any other failure: backend down, malformed request, backend failure. */
   IO(ErrorCode.ERROR_CODE_IO),
+  /**
+   * A conditional write's revision did not match the key's; nothing was
+   * written ({@link ConditionFailedException#currentRevision()} is the key's now).
+   */
+  CONDITION_FAILED(ErrorCode.ERROR_CODE_CONDITION_FAILED),
+  /** Increment found a value that is not a decimal int64; it is unchanged. */
+  NOT_AN_INTEGER(ErrorCode.ERROR_CODE_NOT_AN_INTEGER),
+  /** Increment's result would not fit in a long; the value is unchanged. */
+  OUT_OF_RANGE(ErrorCode.ERROR_CODE_OUT_OF_RANGE),
   /** A code kvd sent that this client does not know. */
   UNRECOGNIZED(ErrorCode.UNRECOGNIZED);
 

@@ -17,6 +17,9 @@ import io.grpc.Status;
  * ├── AccessDeniedException       ACCESS_DENIED      PERMISSION_DENIED
  * ├── InvalidStoreException       INVALID_STORE      FAILED_PRECONDITION
  * ├── StoreTableFullException     STORE_TABLE_FULL   RESOURCE_EXHAUSTED
+ * ├── ConditionFailedException    CONDITION_FAILED   ABORTED (carries the current revision)
+ * ├── NotAnIntegerException       NOT_AN_INTEGER     FAILED_PRECONDITION
+ * ├── OutOfRangeException         OUT_OF_RANGE       OUT_OF_RANGE
  * ├── KvIoException               IO                 INTERNAL, UNKNOWN, ...
  * │   ├── InvalidArgumentException     IO            INVALID_ARGUMENT
  * │   └── BackendUnavailableException  IO            UNAVAILABLE
@@ -50,6 +53,14 @@ public class KvException extends RuntimeException {
   public static final Metadata.Key<String> ERROR_CODE_KEY =
       Metadata.Key.of("kv-error-code", Metadata.ASCII_STRING_MARSHALLER);
 
+  /** The trailer of a CONDITION_FAILED error with the key's current revision, in decimal. */
+  public static final Metadata.Key<String> CURRENT_REVISION_KEY =
+      Metadata.Key.of("kv-current-revision", Metadata.ASCII_STRING_MARSHALLER);
+
+  /** The trailer of a failed batch with the failing entry's 0-based position. */
+  public static final Metadata.Key<String> FAILED_INDEX_KEY =
+      Metadata.Key.of("kv-failed-index", Metadata.ASCII_STRING_MARSHALLER);
+
   private final KvErrorCode code;
   private final Status.Code grpcCode;
 
@@ -70,9 +81,18 @@ public class KvException extends RuntimeException {
     this.grpcCode = grpcCode;
   }
 
-  /** The subclass that fits {@code code} and {@code grpcCode} (KvException if none does). */
+  /**
+   * The subclass that fits {@code code} and {@code grpcCode} (KvException if
+   * none does). A {@link ConditionFailedException} made here has current
+   * revision 0 and no failed index: kvd's come with both from its trailers.
+   */
   public static KvException of(KvErrorCode code, Status.Code grpcCode, String message,
       Throwable cause) {
+    return of(code, grpcCode, message, cause, 0, -1);
+  }
+
+  private static KvException of(KvErrorCode code, Status.Code grpcCode, String message,
+      Throwable cause, long currentRevision, int failedIndex) {
     switch (code == null ? KvErrorCode.UNSPECIFIED : code) {
       case NO_SUCH_KEY:
         return new NoSuchKeyException(grpcCode, message, cause);
@@ -84,6 +104,13 @@ public class KvException extends RuntimeException {
         return new InvalidStoreException(grpcCode, message, cause);
       case STORE_TABLE_FULL:
         return new StoreTableFullException(grpcCode, message, cause);
+      case CONDITION_FAILED:
+        return new ConditionFailedException(grpcCode, message, cause, currentRevision,
+            failedIndex);
+      case NOT_AN_INTEGER:
+        return new NotAnIntegerException(grpcCode, message, cause);
+      case OUT_OF_RANGE:
+        return new OutOfRangeException(grpcCode, message, cause);
       case IO:
         if (grpcCode == Status.Code.INVALID_ARGUMENT) {
           return new InvalidArgumentException(message, cause);
@@ -136,7 +163,34 @@ public class KvException extends RuntimeException {
         message = "kvd at " + address + ": " + message;
       }
     }
-    return of(code, status.getCode(), message + " (" + status.getCode() + ")", t);
+    return of(code, status.getCode(), message + " (" + status.getCode() + ")", t,
+        unsignedTrailer(trailers, CURRENT_REVISION_KEY), indexTrailer(trailers));
+  }
+
+  /** The trailer's unsigned decimal value; 0 if absent or not a number. */
+  private static long unsignedTrailer(Metadata trailers, Metadata.Key<String> key) {
+    String v = trailers == null ? null : trailers.get(key);
+    if (v == null) {
+      return 0;
+    }
+    try {
+      return Long.parseUnsignedLong(v.trim());
+    } catch (NumberFormatException e) {
+      return 0; // the code and message still say what happened
+    }
+  }
+
+  /** The failed-index trailer; -1 if absent or not a non-negative number. */
+  private static int indexTrailer(Metadata trailers) {
+    String v = trailers == null ? null : trailers.get(FAILED_INDEX_KEY);
+    if (v == null) {
+      return -1;
+    }
+    try {
+      return Math.max(-1, Integer.parseInt(v.trim()));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /** The code named by the trailer; UNSPECIFIED if absent, UNRECOGNIZED if unknown. */
@@ -197,6 +251,24 @@ public class KvException extends RuntimeException {
   /** The caller is not granted the store. */
   public boolean isAccessDenied() {
     return code == KvErrorCode.ACCESS_DENIED;
+  }
+
+  /**
+   * A conditional write found another revision; nothing was written. The
+   * exception is a {@link ConditionFailedException}, with the current revision.
+   */
+  public boolean isConditionFailed() {
+    return code == KvErrorCode.CONDITION_FAILED;
+  }
+
+  /** Increment found a value that is not a decimal integer. */
+  public boolean isNotAnInteger() {
+    return code == KvErrorCode.NOT_AN_INTEGER;
+  }
+
+  /** Increment's result would overflow a long. */
+  public boolean isOutOfRange() {
+    return code == KvErrorCode.OUT_OF_RANGE;
   }
 
   /** Spin's catch-all io error: backend down, malformed request, backend failure. */

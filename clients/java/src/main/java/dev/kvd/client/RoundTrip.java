@@ -12,6 +12,8 @@ import java.util.HexFormat;
  *                                    the key is missing or differs from HEX_VALUE
  *   RoundTrip exists KEY             prints true/false; exit 0 if true, 1 if false
  *   RoundTrip delete KEY             exit 0 (a missing key is not an error)
+ *   RoundTrip incr   KEY [DELTA]     adds DELTA (default 1) to the counter and
+ *                                    prints its new value; exit 0
  * </pre>
  *
  * Any other failure (kvd unreachable, refused) prints the error and exits 3;
@@ -30,11 +32,17 @@ public final class RoundTrip {
     }
     String op = args[0];
     String key = args[1];
-    byte[] hex;
+    byte[] hex = null;
+    long delta = 1;
     try {
-      hex = args.length == 3 ? HexFormat.of().parseHex(args[2]) : null;
-    } catch (IllegalArgumentException e) {
-      System.err.println("RoundTrip: HEX_VALUE is not hex: " + args[2]);
+      if (op.equals("incr")) {
+        delta = args.length == 3 ? Long.parseLong(args[2]) : 1;
+      } else if (args.length == 3) {
+        hex = HexFormat.of().parseHex(args[2]);
+      }
+    } catch (IllegalArgumentException e) { // NumberFormatException included
+      System.err.println("RoundTrip: " + (op.equals("incr") ? "DELTA is not a long: "
+          : "HEX_VALUE is not hex: ") + args[2]);
       return 2;
     }
     try (Store store = Store.openDefault(Options.defaults())) {
@@ -77,18 +85,21 @@ public final class RoundTrip {
           }
           store.delete(key);
           return 0;
+        case "incr":
+          System.out.println(store.increment(key, delta).value());
+          return 0;
         default:
           return usage();
       }
     } catch (KvException e) {
       System.err.println("RoundTrip: " + op + " " + key + ": " + e.getMessage()
-          + " [" + e.getErrorCode() + "]");
+          + " [" + e.code() + "]");
       return 3;
     }
   }
 
   private static int usage() {
-    System.err.println("usage: RoundTrip set|get|exists|delete KEY [HEX_VALUE]");
+    System.err.println("usage: RoundTrip set|get|exists|delete KEY [HEX_VALUE] | incr KEY [DELTA]");
     return 2;
   }
 }

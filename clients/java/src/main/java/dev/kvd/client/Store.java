@@ -5,12 +5,18 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonParseException;
 import com.google.protobuf.ByteString;
 import dev.kvd.kv.v1.CloseRequest;
+import dev.kvd.kv.v1.DeleteManyRequest;
 import dev.kvd.kv.v1.DeleteRequest;
+import dev.kvd.kv.v1.DescribeRequest;
 import dev.kvd.kv.v1.ExistsRequest;
 import dev.kvd.kv.v1.GetKeysRequest;
+import dev.kvd.kv.v1.GetManyRequest;
 import dev.kvd.kv.v1.GetRequest;
+import dev.kvd.kv.v1.IncrementRequest;
 import dev.kvd.kv.v1.KeyValueGrpc;
 import dev.kvd.kv.v1.OpenRequest;
+import dev.kvd.kv.v1.SetEntry;
+import dev.kvd.kv.v1.SetManyRequest;
 import dev.kvd.kv.v1.SetRequest;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -20,6 +26,8 @@ import io.grpc.stub.MetadataUtils;
 import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -28,11 +36,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * An open kvd store: Spin's key-value API (open, get, set, delete, exists,
- * get-keys, close) over gRPC, each call blocking or as a
- * {@link CompletableFuture} ({@code getAsync}, {@code setAsync}, ...).
+ * get-keys, close) over gRPC, and kvd's own beyond it: revisions
+ * ({@link #getEntry}, {@link #setEntry}, {@link #deleteEntry}), conditional
+ * writes ({@link Condition}), counters ({@link #increment}), atomic batches
+ * ({@link #getMany}, {@link #setMany}, {@link #deleteMany}), {@link #describe}
+ * and the retrying read-modify-write {@link #update}. Each call is blocking
+ * or a {@link CompletableFuture} ({@code getAsync}, {@code setAsync}, ...).
  *
  * <pre>{@code
  * try (Store store = Store.openDefault(Options.defaults())) {
@@ -311,6 +324,281 @@ public final class Store implements AutoCloseable {
         (dev.kvd.kv.v1.GetResponse r) -> decodeJson(key, type, r.getValue().toByteArray()));
   }
 
+  // Revisions, conditional writes, counters, batches, Describe and update.
+  // Revisions are unsigned 64-bit numbers in longs (Long.toUnsignedString,
+  // Long.compareUnsigned). get, set and delete keep their signatures; the
+  // *Entry methods are their forms that return revisions or take a Condition.
+
+  /**
+   * The value under {@code key} with its revision.
+   *
+   * @throws NoSuchKeyException if there is none
+   */
+  public Entry getEntry(String key) {
+    GetRequest request = getRequest(key);
+    return call(s -> entry(key, s.get(request)));
+  }
+
+  /** {@link #getEntry} as a future. */
+  public CompletableFuture<Entry> getEntryAsync(String key) {
+    GetRequest request = getRequest(key);
+    return callAsync((s, o) -> s.get(request, o),
+        (dev.kvd.kv.v1.GetResponse r) -> entry(key, r));
+  }
+
+  /** {@link #set}, returning the revision the write gave the key. */
+  public long setEntry(String key, byte[] value) {
+    return setEntry(key, value, Condition.none());
+  }
+
+  /**
+   * {@link #set} on a condition: writes only if the key's current revision
+   * matches {@code condition} ({@link Condition#ifRevision},
+   * {@link Condition#ifAbsent}), and returns the revision the write gave the key.
+   *
+   * @throws ConditionFailedException if it does not match; nothing was
+   *     written, and {@link ConditionFailedException#currentRevision()} is
+   *     the key's revision now
+   */
+  public long setEntry(String key, byte[] value, Condition condition) {
+    SetRequest request = setRequest(key, value, condition);
+    return call(s -> s.set(request).getRevision());
+  }
+
+  /** {@link #setEntry(String, byte[])} as a future. */
+  public CompletableFuture<Long> setEntryAsync(String key, byte[] value) {
+    return setEntryAsync(key, value, Condition.none());
+  }
+
+  /** {@link #setEntry(String, byte[], Condition)} as a future. */
+  public CompletableFuture<Long> setEntryAsync(String key, byte[] value, Condition condition) {
+    SetRequest request = setRequest(key, value, condition);
+    return callAsync((s, o) -> s.set(request, o),
+        (dev.kvd.kv.v1.SetResponse r) -> r.getRevision());
+  }
+
+  /** {@link #delete}, returning the delete's revision, or 0 if the key did not exist. */
+  public long deleteEntry(String key) {
+    return deleteEntry(key, Condition.none());
+  }
+
+  /**
+   * {@link #delete} on a condition, as for {@link #setEntry(String, byte[], Condition)}:
+   * returns the delete's revision, or 0 if there was nothing to delete.
+   *
+   * @throws ConditionFailedException if the key's revision does not match
+   */
+  public long deleteEntry(String key, Condition condition) {
+    DeleteRequest request = deleteRequest(key, condition);
+    return call(s -> s.delete(request).getRevision());
+  }
+
+  /** {@link #deleteEntry(String)} as a future. */
+  public CompletableFuture<Long> deleteEntryAsync(String key) {
+    return deleteEntryAsync(key, Condition.none());
+  }
+
+  /** {@link #deleteEntry(String, Condition)} as a future. */
+  public CompletableFuture<Long> deleteEntryAsync(String key, Condition condition) {
+    DeleteRequest request = deleteRequest(key, condition);
+    return callAsync((s, o) -> s.delete(request, o),
+        (dev.kvd.kv.v1.DeleteResponse r) -> r.getRevision());
+  }
+
+  /** {@link #increment(String, long)} by 1. */
+  public Counter increment(String key) {
+    return increment(key, 1);
+  }
+
+  /**
+   * Adds {@code delta} (negative subtracts; 0 reads and still writes) to the
+   * decimal integer under {@code key}, atomically; a missing key counts as 0.
+   * kvd stores the result as decimal text ("-12"). Returns the new value
+   * ({@link Counter#value()}) and the write's revision.
+   *
+   * @throws NotAnIntegerException if the value is not a decimal long (it is unchanged)
+   * @throws OutOfRangeException if the result would not fit in a long (it is unchanged)
+   */
+  public Counter increment(String key, long delta) {
+    IncrementRequest request = incrementRequest(key, delta);
+    return call(s -> counter(s.increment(request)));
+  }
+
+  /** {@link #increment(String)} as a future. */
+  public CompletableFuture<Counter> incrementAsync(String key) {
+    return incrementAsync(key, 1);
+  }
+
+  /** {@link #increment(String, long)} as a future. */
+  public CompletableFuture<Counter> incrementAsync(String key, long delta) {
+    IncrementRequest request = incrementRequest(key, delta);
+    return callAsync((s, o) -> s.increment(request, o), Store::counter);
+  }
+
+  /**
+   * Reads {@code keys} from one consistent snapshot: one {@link Entry} per
+   * key, in the order of {@code keys}; a missing key is an entry that is not
+   * {@link Entry#found()}.
+   *
+   * @throws InvalidArgumentException for a key given twice, or a batch over
+   *     the store's limits ({@link #describe()})
+   */
+  public List<Entry> getMany(List<String> keys) {
+    GetManyRequest request = getManyRequest(keys);
+    return call(s -> entries(s.getMany(request)));
+  }
+
+  /** {@link #getMany} as a future. */
+  public CompletableFuture<List<Entry>> getManyAsync(List<String> keys) {
+    GetManyRequest request = getManyRequest(keys);
+    return callAsync((s, o) -> s.getMany(request, o), Store::entries);
+  }
+
+  /**
+   * Stores every write atomically: all apply, or none does. Returns each
+   * write's revision, in order (increasing).
+   *
+   * @throws ConditionFailedException if a write's condition fails (the first
+   *     failing one: its key's current revision and
+   *     {@link ConditionFailedException#failedIndex()})
+   * @throws InvalidArgumentException for a key given twice or a batch over the limits
+   */
+  public long[] setMany(List<Write> writes) {
+    SetManyRequest request = setManyRequest(writes);
+    return call(s -> revisions(s.setMany(request).getRevisionsList()));
+  }
+
+  /** {@link #setMany} as a future. */
+  public CompletableFuture<long[]> setManyAsync(List<Write> writes) {
+    SetManyRequest request = setManyRequest(writes);
+    return callAsync((s, o) -> s.setMany(request, o),
+        (dev.kvd.kv.v1.SetManyResponse r) -> revisions(r.getRevisionsList()));
+  }
+
+  /**
+   * Removes {@code keys} atomically; returns each delete's revision in
+   * order, 0 for a key that did not exist. Errors as for {@link #setMany}.
+   */
+  public long[] deleteMany(List<String> keys) {
+    DeleteManyRequest request = deleteManyRequest(keys);
+    return call(s -> revisions(s.deleteMany(request).getRevisionsList()));
+  }
+
+  /** {@link #deleteMany} as a future. */
+  public CompletableFuture<long[]> deleteManyAsync(List<String> keys) {
+    DeleteManyRequest request = deleteManyRequest(keys);
+    return callAsync((s, o) -> s.deleteMany(request, o),
+        (dev.kvd.kv.v1.DeleteManyResponse r) -> revisions(r.getRevisionsList()));
+  }
+
+  /** What the store is and can do: driver, durability, limits, revision, capabilities. */
+  public Description describe() {
+    DescribeRequest request = describeRequest();
+    return call(s -> new Description(s.describe(request)));
+  }
+
+  /** {@link #describe} as a future. */
+  public CompletableFuture<Description> describeAsync() {
+    DescribeRequest request = describeRequest();
+    return callAsync((s, o) -> s.describe(request, o), Description::new);
+  }
+
+  /** {@link #update(String, UnaryOperator, int)} with at most 10 attempts. */
+  public long update(String key, UnaryOperator<byte[]> fn) {
+    return update(key, fn, Updater.DEFAULT_MAX_ATTEMPTS);
+  }
+
+  /**
+   * A read-modify-write of {@code key} that loses no concurrent write: reads
+   * the key with its revision, calls {@code fn} with the value (null if the
+   * key is absent; as {@code Map.compute} does), and writes fn's result on
+   * the condition that nobody wrote the key since. If somebody did
+   * ({@link ConditionFailedException}), it waits a jittered, exponentially
+   * growing time (full jitter, from 10 ms doubling to at most 1 s) and tries
+   * again, at most {@code maxAttempts} times in all, then throws the last
+   * ConditionFailedException. Any other exception, or one from {@code fn},
+   * ends it at once. Returns the revision written.
+   *
+   * <p>{@code fn} may run more than once, so it should only compute; it must
+   * not return null. Each call's deadline is {@link #timeout()}.
+   *
+   * @throws IllegalArgumentException if {@code maxAttempts} is below 1
+   * @throws KvException with gRPC CANCELLED if interrupted while waiting (the
+   *     thread's interrupt flag is set again)
+   */
+  public long update(String key, UnaryOperator<byte[]> fn, int maxAttempts) {
+    return update(key, fn, new Updater(h.name, maxAttempts, Updater.REAL_RANDOM),
+        Updater.REAL_SLEEP);
+  }
+
+  /** {@link #update(String, UnaryOperator)} as a future. */
+  public CompletableFuture<Long> updateAsync(String key, UnaryOperator<byte[]> fn) {
+    return updateAsync(key, fn, Updater.DEFAULT_MAX_ATTEMPTS);
+  }
+
+  /**
+   * {@link #update(String, UnaryOperator, int)} as a future, which completes
+   * with the revision or the exception that ended the update (unwrapped).
+   * {@code fn} runs on gRPC's callback thread: keep it quick. Cancelling the
+   * future cancels the call in flight and any retry.
+   */
+  public CompletableFuture<Long> updateAsync(String key, UnaryOperator<byte[]> fn,
+      int maxAttempts) {
+    Updater updater;
+    try {
+      updater = new Updater(h.name, maxAttempts, Updater.REAL_RANDOM);
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return updateAsync(key, fn, updater, Updater.REAL_DELAY);
+  }
+
+  /** update with the Updater's random source and this wait (tests inject both). */
+  long update(String key, UnaryOperator<byte[]> fn, Updater updater, Updater.Sleeper sleeper) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(fn, "fn");
+    return updater.run(new Updater.Ops() {
+      @Override
+      public Entry read(String k) {
+        try {
+          return getEntry(k);
+        } catch (NoSuchKeyException e) {
+          return new Entry(k, false, new byte[0], 0);
+        }
+      }
+
+      @Override
+      public long write(String k, byte[] value, long ifRevision) {
+        return setEntry(k, value, Condition.ifRevision(ifRevision));
+      }
+    }, sleeper, key, fn);
+  }
+
+  /** updateAsync with the Updater's random source and this wait. */
+  CompletableFuture<Long> updateAsync(String key, UnaryOperator<byte[]> fn, Updater updater,
+      Updater.Delayer delayer) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(fn, "fn");
+    return updater.runAsync(new Updater.AsyncOps() {
+      @Override
+      public CompletableFuture<Entry> read(String k) {
+        CompletableFuture<Entry> read = getEntryAsync(k);
+        return read.exceptionally(e -> {
+          if (e instanceof NoSuchKeyException) {
+            return new Entry(k, false, new byte[0], 0);
+          }
+          throw e instanceof RuntimeException ? (RuntimeException) e
+              : new java.util.concurrent.CompletionException(e);
+        });
+      }
+
+      @Override
+      public CompletableFuture<Long> write(String k, byte[] value, long ifRevision) {
+        return setEntryAsync(k, value, Condition.ifRevision(ifRevision));
+      }
+    }, delayer, key, fn);
+  }
+
   /**
    * Releases the handle, and the connection if no other store uses it. Calls
    * made afterwards fail with {@link InvalidStoreException}. Closing again,
@@ -361,15 +649,99 @@ public final class Store implements AutoCloseable {
   }
 
   private SetRequest setRequest(String key, byte[] value) {
+    return setRequest(key, value, Condition.none());
+  }
+
+  private SetRequest setRequest(String key, byte[] value, Condition condition) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(value, "value");
-    return SetRequest.newBuilder().setStore(h.handle).setKey(key)
-        .setValue(ByteString.copyFrom(value)).build();
+    Objects.requireNonNull(condition, "condition");
+    SetRequest.Builder b = SetRequest.newBuilder().setStore(h.handle).setKey(key)
+        .setValue(ByteString.copyFrom(value));
+    if (condition.isPresent()) {
+      b.setIfRevision(condition.revision());
+    }
+    return b.build();
   }
 
   private DeleteRequest deleteRequest(String key) {
+    return deleteRequest(key, Condition.none());
+  }
+
+  private DeleteRequest deleteRequest(String key, Condition condition) {
     Objects.requireNonNull(key, "key");
-    return DeleteRequest.newBuilder().setStore(h.handle).setKey(key).build();
+    Objects.requireNonNull(condition, "condition");
+    DeleteRequest.Builder b = DeleteRequest.newBuilder().setStore(h.handle).setKey(key);
+    if (condition.isPresent()) {
+      b.setIfRevision(condition.revision());
+    }
+    return b.build();
+  }
+
+  private IncrementRequest incrementRequest(String key, long delta) {
+    Objects.requireNonNull(key, "key");
+    return IncrementRequest.newBuilder().setStore(h.handle).setKey(key).setDelta(delta).build();
+  }
+
+  private GetManyRequest getManyRequest(List<String> keys) {
+    Objects.requireNonNull(keys, "keys");
+    GetManyRequest.Builder b = GetManyRequest.newBuilder().setStore(h.handle);
+    for (String k : keys) {
+      b.addKeys(Objects.requireNonNull(k, "a key of keys"));
+    }
+    return b.build();
+  }
+
+  private SetManyRequest setManyRequest(List<Write> writes) {
+    Objects.requireNonNull(writes, "writes");
+    SetManyRequest.Builder b = SetManyRequest.newBuilder().setStore(h.handle);
+    for (Write w : writes) {
+      Objects.requireNonNull(w, "a write of writes");
+      SetEntry.Builder e = SetEntry.newBuilder().setKey(w.key())
+          .setValue(ByteString.copyFrom(w.rawValue()));
+      if (w.condition().isPresent()) {
+        e.setIfRevision(w.condition().revision());
+      }
+      b.addEntries(e);
+    }
+    return b.build();
+  }
+
+  private DeleteManyRequest deleteManyRequest(List<String> keys) {
+    Objects.requireNonNull(keys, "keys");
+    DeleteManyRequest.Builder b = DeleteManyRequest.newBuilder().setStore(h.handle);
+    for (String k : keys) {
+      b.addKeys(Objects.requireNonNull(k, "a key of keys"));
+    }
+    return b.build();
+  }
+
+  private DescribeRequest describeRequest() {
+    return DescribeRequest.newBuilder().setStore(h.handle).build();
+  }
+
+  private static Entry entry(String key, dev.kvd.kv.v1.GetResponse r) {
+    return new Entry(key, true, r.getValue().toByteArray(), r.getRevision());
+  }
+
+  private static List<Entry> entries(dev.kvd.kv.v1.GetManyResponse r) {
+    List<Entry> out = new ArrayList<>(r.getEntriesCount());
+    for (dev.kvd.kv.v1.Entry e : r.getEntriesList()) {
+      out.add(new Entry(e.getKey(), e.getFound(), e.getValue().toByteArray(), e.getRevision()));
+    }
+    return Collections.unmodifiableList(out);
+  }
+
+  private static Counter counter(dev.kvd.kv.v1.IncrementResponse r) {
+    return new Counter(r.getValue(), r.getRevision());
+  }
+
+  private static long[] revisions(List<Long> revisions) {
+    long[] out = new long[revisions.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = revisions.get(i);
+    }
+    return out;
   }
 
   private ExistsRequest existsRequest(String key) {
