@@ -128,6 +128,10 @@ absl::StatusOr<std::string> Exclaim(const std::optional<std::string>& value) {
   return value.has_value() ? *value + "!" : "start";
 }
 
+// Row 38's attempts: SCENARIO.md asks for at least 30, since the default 10
+// is not enough for 8 callers on one hot key on a loaded machine.
+constexpr int kRaceAttempts = 30;
+
 // f adds 1 to a decimal counter, absent = 0 (row 38).
 absl::StatusOr<std::string> AddOne(const std::optional<std::string>& value) {
   int64_t n = 0;
@@ -348,7 +352,8 @@ void RevisionRows(Store& store) {
   for (int caller = 0; caller < 8; ++caller) {
     callers.emplace_back([&] {
       for (int i = 0; i < 10; ++i) {
-        absl::StatusOr<uint64_t> added = Update(store, race, AddOne);
+        absl::StatusOr<uint64_t> added =
+            Update(store, race, AddOne, kRaceAttempts);
         EXPECT_TRUE(added.ok()) << added.status();
       }
     });

@@ -62,7 +62,9 @@ struct StoreInfo {
   uint64_t max_value_bytes = 0;
   uint64_t max_batch_entries = 0;
   uint64_t max_batch_bytes = 0;
-  // The store's current revision: the highest any write has been given.
+  // The store's current revision: at least every revision any write has
+  // returned, and below every revision a later write will get (it may be
+  // above the last write's: PostgreSQL spends revisions on failed writes).
   uint64_t revision = 0;
   // What the store can do beyond Spin's seven operations.
   std::vector<kv::v1::Capability> capabilities;
