@@ -109,4 +109,11 @@ void InvokeAsync(std::shared_ptr<kv::v1::KeyValue::Stub> stub,
 }  // namespace internal
 }  // namespace kvd
 
+// InvokeAsync's `start` for the generated async stub's method NAME.
+#define KVD_ASYNC_METHOD(NAME)                                    \
+  [](auto* async, auto* context, auto* request, auto* response,   \
+     auto callback) {                                             \
+    async->NAME(context, request, response, std::move(callback)); \
+  }
+
 #endif  // KV_CLIENTS_CPP_CALL_H_

@@ -5,9 +5,16 @@
 // kv.v1.ErrorCode as the trailing metadata entry "kv-error-code", whose value
 // is the enum value's name (e.g. "ERROR_CODE_NO_SUCH_KEY"). These functions
 // read it back, and attach it to (and read it from) an absl::Status, the
-// error type of kvd::Store and kvctl.
+// error type of kvd::Store and kvctl. A failed condition (CONDITION_FAILED)
+// also carries the key's current revision ("kv-current-revision"), and a
+// failed batch entry its index in the request ("kv-failed-index"); they
+// travel on the absl::Status the same way.
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
+#include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "grpcpp/client_context.h"
@@ -24,6 +31,17 @@ inline constexpr char kErrorCodeTrailer[] = "kv-error-code";
 // (the same URL kvd uses on its side).
 inline constexpr char kErrorCodePayloadUrl[] = "type.kvd.dev/kv.v1.ErrorCode";
 
+// The trailing metadata keys of a failed condition and a failed batch entry,
+// each a decimal number.
+inline constexpr char kCurrentRevisionTrailer[] = "kv-current-revision";
+inline constexpr char kFailedIndexTrailer[] = "kv-failed-index";
+
+// The absl::Status payload URLs that carry them (decimal text), client-side.
+inline constexpr char kCurrentRevisionPayloadUrl[] =
+    "type.kvd.dev/kv.v1.CurrentRevision";
+inline constexpr char kFailedIndexPayloadUrl[] =
+    "type.kvd.dev/kv.v1.FailedIndex";
+
 // The ErrorCode named in `trailers`; ERROR_CODE_UNSPECIFIED if the entry is
 // absent or does not name a known ErrorCode (e.g. a newer server's code).
 kv::v1::ErrorCode ErrorCodeFromTrailers(
@@ -36,7 +54,9 @@ kv::v1::ErrorCode ErrorCodeOf(const grpc::Status& status,
                               const grpc::ClientContext& context);
 
 // A finished call's outcome as an absl::Status: the same canonical code and
-// message, with the call's ErrorCode attached (see ErrorCodeOf below).
+// message, with the call's ErrorCode attached (see ErrorCodeOf below), and
+// the "kv-current-revision" and "kv-failed-index" trailers when the server
+// sent them as decimal numbers (CurrentRevisionOf, FailedIndexOf).
 absl::Status ToAbslStatus(const grpc::Status& status,
                           const grpc::ClientContext& context);
 
@@ -46,6 +66,20 @@ void AttachErrorCode(absl::Status& status, kv::v1::ErrorCode code);
 // The kv.v1.ErrorCode attached to `status`; ERROR_CODE_UNSPECIFIED for OK
 // and for failures kvd did not classify (transport errors, deadlines).
 kv::v1::ErrorCode ErrorCodeOf(const absl::Status& status);
+
+// Attaches a failed condition's current revision (0: the key is absent), or
+// a failed batch entry's index, to `status` (nothing if `status` is OK).
+void AttachCurrentRevision(absl::Status& status, uint64_t revision);
+void AttachFailedIndex(absl::Status& status, size_t index);
+
+// The current revision of the key whose condition failed, as the server sent
+// it with a CONDITION_FAILED error (0: the key is absent); nullopt when
+// `status` carries none (OK, other errors, a server that sent none).
+std::optional<uint64_t> CurrentRevisionOf(const absl::Status& status);
+
+// The 0-based index, in the request, of the batch entry (SetMany,
+// DeleteMany) that failed; nullopt when `status` carries none.
+std::optional<size_t> FailedIndexOf(const absl::Status& status);
 
 // The ErrorCode's short name, as in kvd's messages: "NO_SUCH_KEY"; empty for
 // ERROR_CODE_UNSPECIFIED.

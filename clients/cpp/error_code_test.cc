@@ -1,7 +1,9 @@
 #include "clients/cpp/error_code.h"
 
 #include <map>
+#include <optional>
 
+#include "absl/strings/cord.h"
 #include "clients/cpp/fake_key_value.h"
 #include "gtest/gtest.h"
 #include "kv/v1/kv.grpc.pb.h"
@@ -121,6 +123,64 @@ TEST_F(ErrorCodeOfTest, ToAbslStatusKeepsCodeMessageAndErrorCode) {
   const absl::Status status = ToAbslStatus(GetMissingKey(&context), context);
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ErrorCodeOf(status), kv::v1::ERROR_CODE_NO_SUCH_KEY);
+}
+
+TEST_F(ErrorCodeOfTest, ToAbslStatusCarriesTheCurrentRevision) {
+  const uint32_t handle = OpenDefault();
+  kv::v1::SetRequest request;
+  request.set_store(handle);
+  request.set_key("k");
+  request.set_value("v");
+  kv::v1::SetResponse response;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->Set(&context, request, &response).ok());
+  }
+  const uint64_t written = response.revision();
+  request.set_if_revision(written + 100);
+  grpc::ClientContext context;
+  const absl::Status status =
+      ToAbslStatus(stub_->Set(&context, request, &response), context);
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(ErrorCodeOf(status), kv::v1::ERROR_CODE_CONDITION_FAILED);
+  EXPECT_EQ(CurrentRevisionOf(status), written);
+  EXPECT_EQ(FailedIndexOf(status), std::nullopt);
+}
+
+TEST_F(ErrorCodeOfTest, ToAbslStatusCarriesTheFailedIndex) {
+  kv::v1::SetManyRequest request;
+  request.set_store(OpenDefault());
+  request.add_entries()->set_key("a");
+  kv::v1::SetEntry* second = request.add_entries();
+  second->set_key("b");
+  second->set_if_revision(5);
+  kv::v1::SetManyResponse response;
+  grpc::ClientContext context;
+  const absl::Status status =
+      ToAbslStatus(stub_->SetMany(&context, request, &response), context);
+  EXPECT_EQ(ErrorCodeOf(status), kv::v1::ERROR_CODE_CONDITION_FAILED);
+  EXPECT_EQ(CurrentRevisionOf(status), 0u);
+  EXPECT_EQ(FailedIndexOf(status), 1u);
+}
+
+TEST(StatusErrorCodeTest, RevisionAndIndexReadBack) {
+  absl::Status status = absl::AbortedError("CONDITION_FAILED: k");
+  AttachCurrentRevision(status, 18446744073709551615u);
+  AttachFailedIndex(status, 3);
+  EXPECT_EQ(CurrentRevisionOf(status), 18446744073709551615u);
+  EXPECT_EQ(FailedIndexOf(status), 3u);
+}
+
+TEST(StatusErrorCodeTest, NoRevisionWhenAbsentOrNotANumber) {
+  EXPECT_EQ(CurrentRevisionOf(absl::AbortedError("x")), std::nullopt);
+  absl::Status ok = absl::OkStatus();
+  AttachCurrentRevision(ok, 5);
+  EXPECT_EQ(CurrentRevisionOf(ok), std::nullopt);
+  for (const char* bad : {"", "-1", "+1", " 1", "1x", "18446744073709551616"}) {
+    absl::Status status = absl::AbortedError("x");
+    status.SetPayload(kCurrentRevisionPayloadUrl, absl::Cord(bad));
+    EXPECT_EQ(CurrentRevisionOf(status), std::nullopt) << bad;
+  }
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 #define KV_CLIENTS_CPP_FAKE_KEY_VALUE_H_
 
 // A test double for the kvd server: an in-memory KeyValue service with the
-// API's semantics for one store, "default", plus injectable failures. It runs
-// in-process, so client tests need no network and no real kvd.
+// API's semantics for one store, "default" (revisions, conditional writes,
+// Increment, atomic batches and Describe included), plus injectable
+// failures. It runs in-process, so client tests need no network and no real
+// kvd. Describe reports it as a "memory" store with kvd's default limits.
 
 #include <cstdint>
 #include <map>
@@ -67,6 +69,21 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   grpc::Status Close(grpc::ServerContext* context,
                      const kv::v1::CloseRequest* request,
                      kv::v1::CloseResponse* response) override;
+  grpc::Status Increment(grpc::ServerContext* context,
+                         const kv::v1::IncrementRequest* request,
+                         kv::v1::IncrementResponse* response) override;
+  grpc::Status GetMany(grpc::ServerContext* context,
+                       const kv::v1::GetManyRequest* request,
+                       kv::v1::GetManyResponse* response) override;
+  grpc::Status SetMany(grpc::ServerContext* context,
+                       const kv::v1::SetManyRequest* request,
+                       kv::v1::SetManyResponse* response) override;
+  grpc::Status DeleteMany(grpc::ServerContext* context,
+                          const kv::v1::DeleteManyRequest* request,
+                          kv::v1::DeleteManyResponse* response) override;
+  grpc::Status Describe(grpc::ServerContext* context,
+                        const kv::v1::DescribeRequest* request,
+                        kv::v1::DescribeResponse* response) override;
 
  private:
   // Records the call's deadline, then returns the injected failure, consumed
@@ -77,13 +94,31 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   // INVALID_STORE unless `handle` is open.
   grpc::Status CheckHandle(grpc::ServerContext* context, uint32_t handle)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The revision of `key`; 0 if absent.
+  uint64_t RevisionOf(const std::string& key) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // CONDITION_FAILED (with the "kv-current-revision" trailer, and
+  // "kv-failed-index" when `index` is given) unless `key` is at
+  // `if_revision`; OK when there is no condition.
+  grpc::Status CheckCondition(grpc::ServerContext* context,
+                              const std::string& key, bool has_if_revision,
+                              uint64_t if_revision,
+                              std::optional<int> index = std::nullopt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  struct Versioned {
+    std::string value;
+    uint64_t revision;
+  };
 
   mutable absl::Mutex mu_;
   std::optional<grpc::Status> failure_ ABSL_GUARDED_BY(mu_);
   std::string failure_code_ ABSL_GUARDED_BY(mu_);
   std::string failure_method_ ABSL_GUARDED_BY(mu_);
   int set_calls_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<std::string, std::string> values_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Versioned> values_ ABSL_GUARDED_BY(mu_);
+  // The store's revision: the last one a write was given.
+  uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<uint32_t> handles_ ABSL_GUARDED_BY(mu_);
   uint32_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
   int close_calls_ ABSL_GUARDED_BY(mu_) = 0;

@@ -9,6 +9,11 @@
 //   absl::StatusOr<std::string> value = store->Get("greeting");
 //   if (kvd::IsNoSuchKey(value.status())) { ... }
 //
+// Beyond Spin's seven calls: revisions (GetEntry; SetIf and DeleteIf, which
+// write only if the key is at a given revision, and return the revision they
+// wrote), Increment, atomic batches (GetMany, SetMany, DeleteMany), Describe,
+// and Update, a read-modify-write loop that retries on conflict.
+//
 // Errors are absl::Status values with the canonical code kvd sent and the
 // exact kv.v1.ErrorCode attached (read it with kvd::ErrorCodeOf), so callers
 // tell a missing key from an unknown store from a backend that is down
@@ -28,7 +33,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "clients/cpp/error_code.h"
+#include "clients/cpp/store_types.h"
 #include "grpcpp/channel.h"
 #include "kv/v1/kv.grpc.pb.h"
 
@@ -76,6 +83,23 @@ inline bool IsStoreTableFull(const absl::Status& status) {
 }
 inline bool IsAccessDenied(const absl::Status& status) {
   return ErrorCodeOf(status) == kv::v1::ERROR_CODE_ACCESS_DENIED;
+}
+// A conditional write found the key at another revision; nothing was
+// written. kvd::CurrentRevisionOf(status) is the key's current revision (0:
+// absent), and for a batch kvd::FailedIndexOf(status) the entry's index.
+// gRPC code ABORTED.
+inline bool IsConditionFailed(const absl::Status& status) {
+  return ErrorCodeOf(status) == kv::v1::ERROR_CODE_CONDITION_FAILED;
+}
+// Increment found a value that is not a canonical decimal int64. gRPC code
+// FAILED_PRECONDITION.
+inline bool IsNotAnInteger(const absl::Status& status) {
+  return ErrorCodeOf(status) == kv::v1::ERROR_CODE_NOT_AN_INTEGER;
+}
+// Increment's result would not fit in an int64 (ErrorCode OUT_OF_RANGE; not
+// named IsOutOfRange, which absl has for the gRPC code alone).
+inline bool IsIncrementOutOfRange(const absl::Status& status) {
+  return ErrorCodeOf(status) == kv::v1::ERROR_CODE_OUT_OF_RANGE;
 }
 // The store's backend (or kvd itself) cannot be reached: worth a retry.
 inline bool IsUnavailable(const absl::Status& status) {
@@ -161,6 +185,70 @@ class Store {
   // succeeds without a call to kvd.
   absl::Status Close(const CallOptions& call = {});
 
+  // Revisions and conditional writes. A condition that does not hold fails
+  // with IsConditionFailed and writes nothing; kvd::CurrentRevisionOf(error)
+  // is then the key's current revision.
+  //
+  // The value under `key` and its revision; IsNoSuchKey if there is none.
+  absl::StatusOr<Versioned> GetEntry(absl::string_view key,
+                                     const CallOptions& call = {});
+  // Set, returning the revision it gave the key. With `if_revision`, only if
+  // the key is at that revision (0: only if it is absent); std::nullopt:
+  // unconditional, as Set.
+  absl::StatusOr<uint64_t> SetIf(absl::string_view key, absl::string_view value,
+                                 std::optional<uint64_t> if_revision,
+                                 const CallOptions& call = {});
+  // Create-only: SetIf(key, value, 0).
+  absl::StatusOr<uint64_t> SetIfAbsent(absl::string_view key,
+                                       absl::string_view value,
+                                       const CallOptions& call = {});
+  // Delete, returning the delete's revision, or 0 if there was nothing to
+  // delete. `if_revision` as for SetIf.
+  absl::StatusOr<uint64_t> DeleteIf(absl::string_view key,
+                                    std::optional<uint64_t> if_revision,
+                                    const CallOptions& call = {});
+
+  // Adds `delta` (which may be negative) to the counter under `key`,
+  // atomically; a missing key counts as 0. The value is stored as decimal
+  // text ("-12"), so Get reads it. IsNotAnInteger if the value is not such
+  // text, IsIncrementOutOfRange if the result does not fit in an int64; the
+  // value is unchanged either way.
+  absl::StatusOr<Counter> Increment(absl::string_view key, int64_t delta = 1,
+                                    const CallOptions& call = {});
+
+  // Atomic batches. No key may appear twice (InvalidArgument, IO), and a
+  // batch must keep to the store's limits (Describe).
+  //
+  // One entry per key, in the order of `keys`, from one snapshot; a missing
+  // key is an entry with `found` false.
+  absl::StatusOr<std::vector<Entry>> GetMany(absl::Span<const std::string> keys,
+                                             const CallOptions& call = {});
+  // Writes every entry or none; returns each entry's revision, in order. A
+  // failed condition names its entry: kvd::FailedIndexOf(error).
+  absl::StatusOr<std::vector<uint64_t>> SetMany(
+      absl::Span<const SetEntry> entries, const CallOptions& call = {});
+  // Deletes every key or none; per key, the delete's revision or 0 if it
+  // was absent.
+  absl::StatusOr<std::vector<uint64_t>> DeleteMany(
+      absl::Span<const std::string> keys, const CallOptions& call = {});
+
+  // The store's driver, durability, limits, current revision and
+  // capabilities.
+  absl::StatusOr<StoreInfo> Describe(const CallOptions& call = {});
+
+  // Read-modify-write with optimistic concurrency: reads `key` with its
+  // revision, calls `fn` with the value (nullopt when absent), and writes
+  // fn's result with SetIf at that revision (0 when absent). On a conflict
+  // (IsConditionFailed) it starts over after a full-jitter exponential
+  // backoff (from 10 ms, doubling, at most 1 s), at most `max_attempts`
+  // times in all, then returns the last conflict. An error from `fn`, or any
+  // other error, ends it at once. Returns the revision written. `fn` may run
+  // several times; `call` applies to each call to kvd.
+  absl::StatusOr<uint64_t> Update(absl::string_view key,
+                                  const UpdateFunction& fn,
+                                  int max_attempts = kDefaultUpdateAttempts,
+                                  const CallOptions& call = {});
+
   // The same calls on gRPC's callback API (see the class comment). The key
   // and value are copied before the method returns.
   void GetAsync(absl::string_view key, Callback<std::string> done,
@@ -174,6 +262,35 @@ class Store {
   void GetKeysAsync(Callback<std::vector<std::string>> done,
                     const CallOptions& call = {});
   void CloseAsync(StatusCallback done, const CallOptions& call = {});
+  void GetEntryAsync(absl::string_view key, Callback<Versioned> done,
+                     const CallOptions& call = {});
+  void SetIfAsync(absl::string_view key, absl::string_view value,
+                  std::optional<uint64_t> if_revision, Callback<uint64_t> done,
+                  const CallOptions& call = {});
+  void SetIfAbsentAsync(absl::string_view key, absl::string_view value,
+                        Callback<uint64_t> done, const CallOptions& call = {});
+  void DeleteIfAsync(absl::string_view key, std::optional<uint64_t> if_revision,
+                     Callback<uint64_t> done, const CallOptions& call = {});
+  void IncrementAsync(absl::string_view key, int64_t delta,
+                      Callback<Counter> done, const CallOptions& call = {});
+  void GetManyAsync(absl::Span<const std::string> keys,
+                    Callback<std::vector<Entry>> done,
+                    const CallOptions& call = {});
+  void SetManyAsync(absl::Span<const SetEntry> entries,
+                    Callback<std::vector<uint64_t>> done,
+                    const CallOptions& call = {});
+  void DeleteManyAsync(absl::Span<const std::string> keys,
+                       Callback<std::vector<uint64_t>> done,
+                       const CallOptions& call = {});
+  void DescribeAsync(Callback<StoreInfo> done, const CallOptions& call = {});
+  // Update on the callback API: the reads and writes are async calls, and
+  // the backoff waits on the client's timer thread, so no caller's thread
+  // waits. `fn` runs on a gRPC thread, like `done`, and must not block for
+  // long. Like every async call it keeps what it needs alive: the Store may
+  // go away meanwhile (a Close makes its next call fail with
+  // IsInvalidStore).
+  void UpdateAsync(absl::string_view key, UpdateFunction fn, int max_attempts,
+                   Callback<uint64_t> done, const CallOptions& call = {});
 
   // The handle kvd issued (0 once closed or moved from).
   uint32_t handle() const { return handle_.load(std::memory_order_acquire); }

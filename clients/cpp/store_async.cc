@@ -11,13 +11,6 @@ namespace {
 
 using internal::InvokeAsync;
 
-// Issues the generated async stub's method NAME; InvokeAsync's `start`.
-#define KVD_ASYNC_METHOD(NAME)                                    \
-  [](auto* async, auto* context, auto* request, auto* response,   \
-     auto callback) {                                             \
-    async->NAME(context, request, response, std::move(callback)); \
-  }
-
 }  // namespace
 
 void Store::OpenOverAsync(absl::string_view name,
@@ -126,7 +119,5 @@ void Store::CloseAsync(StatusCallback done, const CallOptions& call) {
       [done = std::move(done)](const absl::Status& status,
                                kv::v1::CloseResponse&) { done(status); });
 }
-
-#undef KVD_ASYNC_METHOD
 
 }  // namespace kvd

@@ -5,8 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <future>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -222,6 +225,276 @@ TEST(StoreTest, CloseRacingWithCalls) {
   for (std::thread& thread : threads) thread.join();
   EXPECT_TRUE(IsInvalidStore(store->Get("k").status()));
   EXPECT_EQ(server.service().close_calls(), 1);
+}
+
+TEST(StoreTest, RevisionsAndConditionalWrites) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<uint64_t> r1 = store->SetIf("k", "a", std::nullopt);
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  EXPECT_GT(*r1, 0u);
+  absl::StatusOr<Versioned> entry = store->GetEntry("k");
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->value, "a");
+  EXPECT_EQ(entry->revision, *r1);
+
+  absl::StatusOr<uint64_t> r2 = store->SetIf("k", "b", *r1);
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_GT(*r2, *r1);
+  absl::Status stale = store->SetIf("k", "c", *r1).status();
+  EXPECT_TRUE(IsConditionFailed(stale)) << stale;
+  EXPECT_EQ(stale.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(CurrentRevisionOf(stale), *r2);
+  EXPECT_EQ(*store->Get("k"), "b");
+
+  EXPECT_TRUE(store->SetIfAbsent("new", "x").ok());
+  absl::Status present = store->SetIfAbsent("new", "y").status();
+  EXPECT_TRUE(IsConditionFailed(present)) << present;
+
+  EXPECT_TRUE(IsConditionFailed(store->DeleteIf("k", *r1).status()));
+  absl::StatusOr<uint64_t> deleted = store->DeleteIf("k", *r2);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_GT(*deleted, *r2);
+  EXPECT_EQ(*store->DeleteIf("never-there", std::nullopt), 0u);
+  EXPECT_TRUE(IsNoSuchKey(store->GetEntry("k").status()));
+}
+
+TEST(StoreTest, IncrementAndItsErrors) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<Counter> one = store->Increment("n");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->value, 1);
+  absl::StatusOr<Counter> down = store->Increment("n", -8);
+  ASSERT_TRUE(down.ok()) << down.status();
+  EXPECT_EQ(down->value, -7);
+  EXPECT_GT(down->revision, one->revision);
+  EXPECT_EQ(*store->Get("n"), "-7");
+
+  ASSERT_TRUE(store->Set("text", "abc").ok());
+  absl::Status text = store->Increment("text").status();
+  EXPECT_TRUE(IsNotAnInteger(text)) << text;
+  EXPECT_EQ(text.code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store->Set("max", "9223372036854775807").ok());
+  absl::Status max = store->Increment("max").status();
+  EXPECT_TRUE(IsIncrementOutOfRange(max)) << max;
+  EXPECT_EQ(max.code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST(StoreTest, Batches) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<std::vector<uint64_t>> written =
+      store->SetMany({{"m1", "1"}, {"m2", "2"}});
+  ASSERT_TRUE(written.ok()) << written.status();
+  ASSERT_EQ(written->size(), 2u);
+  EXPECT_LT((*written)[0], (*written)[1]);
+
+  absl::StatusOr<std::vector<Entry>> entries =
+      store->GetMany({"m2", "absent", "m1"});
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ((*entries)[0].key, "m2");
+  EXPECT_TRUE((*entries)[0].found);
+  EXPECT_EQ((*entries)[0].value, "2");
+  EXPECT_EQ((*entries)[0].revision, (*written)[1]);
+  EXPECT_FALSE((*entries)[1].found);
+  EXPECT_EQ((*entries)[1].revision, 0u);
+  EXPECT_EQ((*entries)[2].value, "1");
+
+  absl::Status failed =
+      store->SetMany({{"m1", "x"}, {"m2", "y", (*written)[0]}}).status();
+  EXPECT_TRUE(IsConditionFailed(failed)) << failed;
+  EXPECT_EQ(CurrentRevisionOf(failed), (*written)[1]);
+  EXPECT_EQ(FailedIndexOf(failed), 1u);
+  EXPECT_EQ(*store->Get("m1"), "1");
+
+  absl::StatusOr<std::vector<uint64_t>> deleted =
+      store->DeleteMany({"m1", "absent", "m2"});
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  ASSERT_EQ(deleted->size(), 3u);
+  EXPECT_GT((*deleted)[0], 0u);
+  EXPECT_EQ((*deleted)[1], 0u);
+  EXPECT_GT((*deleted)[2], (*deleted)[0]);
+  EXPECT_FALSE(*store->Exists("m1"));
+}
+
+TEST(StoreTest, Describe) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  const uint64_t revision = *store->SetIf("k", "v", std::nullopt);
+  absl::StatusOr<StoreInfo> info = store->Describe();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->name, "default");
+  EXPECT_EQ(info->driver, "memory");
+  EXPECT_EQ(info->durability, kv::v1::DURABILITY_NONE);
+  EXPECT_EQ(info->max_key_bytes, 256u);
+  EXPECT_EQ(info->max_value_bytes, 1u << 20);
+  EXPECT_EQ(info->max_batch_entries, 1000u);
+  EXPECT_EQ(info->revision, revision);
+  EXPECT_TRUE(info->Has(kv::v1::CAPABILITY_INCREMENT));
+  EXPECT_FALSE(info->Has(kv::v1::CAPABILITY_UNSPECIFIED));
+  EXPECT_FALSE(info->read_only);
+}
+
+// f(absent) = "start", f(v) = v + "!".
+absl::StatusOr<std::string> Exclaim(const std::optional<std::string>& value) {
+  return value.has_value() ? *value + "!" : "start";
+}
+
+TEST(StoreTest, UpdateRetriesAConflictingWrite) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<uint64_t> first = store->Update("u", Exclaim);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*store->Get("u"), "start");
+
+  // On its first call only, f writes the key behind the update's back.
+  int calls = 0;
+  auto interfering = [&](const std::optional<std::string>& value)
+      -> absl::StatusOr<std::string> {
+    if (++calls == 1) {
+      EXPECT_TRUE(store->Set("u", "other").ok());
+    }
+    return Exclaim(value);
+  };
+  absl::Status exhausted = store->Update("u", interfering, 1).status();
+  EXPECT_TRUE(IsConditionFailed(exhausted)) << exhausted;
+  EXPECT_EQ(calls, 1);
+  calls = 0;
+  absl::StatusOr<uint64_t> retried = store->Update("u", interfering, 3);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(calls, 2);
+  EXPECT_GT(*retried, *first);
+  EXPECT_EQ(*store->Get("u"), "other!");
+
+  absl::Status from_f = store
+                            ->Update("u",
+                                     [](const std::optional<std::string>&)
+                                         -> absl::StatusOr<std::string> {
+                                       return absl::CancelledError("f says no");
+                                     })
+                            .status();
+  EXPECT_EQ(from_f, absl::CancelledError("f says no"));
+  EXPECT_EQ(store->Update("u", Exclaim, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Waits for an async call's result.
+template <typename T>
+T Await(const std::function<void(std::function<void(T)>)>& start) {
+  std::promise<T> promise;
+  start([&](T result) { promise.set_value(std::move(result)); });
+  return promise.get_future().get();
+}
+
+TEST(StoreTest, AsyncRevisionsCountersBatchesAndDescribe) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  using Revision = absl::StatusOr<uint64_t>;
+  const Revision r1 = Await<Revision>([&](auto done) {
+    store->SetIfAsync("k", "a", std::nullopt, std::move(done));
+  });
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  const absl::StatusOr<Versioned> entry = Await<absl::StatusOr<Versioned>>(
+      [&](auto done) { store->GetEntryAsync("k", std::move(done)); });
+  EXPECT_EQ(entry->revision, *r1);
+  const Revision absent = Await<Revision>(
+      [&](auto done) { store->SetIfAbsentAsync("k", "b", std::move(done)); });
+  EXPECT_EQ(CurrentRevisionOf(absent.status()), *r1);
+  const Revision deleted = Await<Revision>(
+      [&](auto done) { store->DeleteIfAsync("k", *r1, std::move(done)); });
+  EXPECT_GT(*deleted, *r1);
+  const absl::StatusOr<Counter> counter = Await<absl::StatusOr<Counter>>(
+      [&](auto done) { store->IncrementAsync("n", -3, std::move(done)); });
+  EXPECT_EQ(counter->value, -3);
+
+  using Revisions = absl::StatusOr<std::vector<uint64_t>>;
+  const Revisions set = Await<Revisions>([&](auto done) {
+    store->SetManyAsync({{"a", "1"}, {"b", "2"}}, std::move(done));
+  });
+  EXPECT_THAT(*set, ::testing::SizeIs(2));
+  const absl::StatusOr<std::vector<Entry>> got =
+      Await<absl::StatusOr<std::vector<Entry>>>([&](auto done) {
+        store->GetManyAsync({"b", "zz"}, std::move(done));
+      });
+  ASSERT_THAT(*got, ::testing::SizeIs(2));
+  EXPECT_EQ((*got)[0].value, "2");
+  EXPECT_FALSE((*got)[1].found);
+  const Revisions gone = Await<Revisions>([&](auto done) {
+    store->DeleteManyAsync({"a", "zz"}, std::move(done));
+  });
+  EXPECT_THAT(*gone, ::testing::ElementsAre(::testing::Gt(0u), 0u));
+  const absl::StatusOr<StoreInfo> info = Await<absl::StatusOr<StoreInfo>>(
+      [&](auto done) { store->DescribeAsync(std::move(done)); });
+  EXPECT_EQ(info->revision, (*gone)[0]);
+}
+
+TEST(StoreTest, UpdateAsyncRetriesAConflictingWrite) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  using Revision = absl::StatusOr<uint64_t>;
+  const Revision first = Await<Revision>([&](auto done) {
+    store->UpdateAsync("u", Exclaim, 10, std::move(done));
+  });
+  ASSERT_TRUE(first.ok()) << first.status();
+  // The interfering write is a second store's, started from f on a gRPC
+  // thread; f waits for it, briefly blocking that thread (a test only).
+  absl::StatusOr<Store> other = Store::Open("default", server.channel());
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::atomic<int> calls{0};
+  auto interfering = [&](const std::optional<std::string>& value)
+      -> absl::StatusOr<std::string> {
+    if (++calls == 1) {
+      EXPECT_TRUE(other->Set("u", "other").ok());
+    }
+    return Exclaim(value);
+  };
+  const Revision exhausted = Await<Revision>([&](auto done) {
+    store->UpdateAsync("u", interfering, 1, std::move(done));
+  });
+  EXPECT_TRUE(IsConditionFailed(exhausted.status())) << exhausted.status();
+  calls = 0;
+  const Revision retried = Await<Revision>([&](auto done) {
+    store->UpdateAsync("u", interfering, 3, std::move(done));
+  });
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(*store->Get("u"), "other!");
+}
+
+TEST(StoreTest, NewCallsTakeCallOptions) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  CallOptions hour;
+  hour.timeout = absl::Hours(1);
+  const absl::Time before = absl::Now();
+  ASSERT_TRUE(store->Increment("n", 1, hour).ok());
+  EXPECT_GE(server.service().last_deadline(), before + absl::Minutes(59));
+  ASSERT_TRUE(store->Describe(hour).ok());
+  EXPECT_GE(server.service().last_deadline(), before + absl::Minutes(59));
+  ASSERT_TRUE(store->Update("u", Exclaim, 10, hour).ok());
+  EXPECT_GE(server.service().last_deadline(), before + absl::Minutes(59));
+
+  CallOptions zero;
+  zero.timeout = absl::ZeroDuration();
+  EXPECT_EQ(store->SetIf("k", "v", std::nullopt, zero).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->SetMany({{"k", "v"}}, zero).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const absl::StatusOr<uint64_t> async = Await<absl::StatusOr<uint64_t>>(
+      [&](auto done) { store->UpdateAsync("k", Exclaim, 10, done, zero); });
+  EXPECT_EQ(async.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(server.service().set_calls(), 1);  // Update's, with `hour`.
+  EXPECT_TRUE(IsNoSuchKey(store->Get("k").status()));
 }
 
 // A port nobody listens on: bound, then closed (nothing else binds it in

@@ -11,6 +11,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "clients/cpp/store.h"
 #include "google/protobuf/stubs/logging.h"
@@ -20,6 +21,7 @@
 #include "tools/kvctl/error_report.h"
 #include "tools/kvctl/exit_code.h"
 #include "tools/kvctl/health.h"
+#include "tools/kvctl/number_args.h"
 #include "tools/kvctl/progress.h"
 #include "tools/kvctl/transfer.h"
 
@@ -42,6 +44,11 @@ constexpr char kFooter[] =
   kvctl --store default export --output dump.jsonl
   kvctl --store orders import --input dump.jsonl
   kvctl --json get greeting
+  kvctl incr visits; kvctl incr stock -3
+  rev=$(kvctl get --revision config | head -n 1)
+  kvctl set --if-revision "$rev" config new-text
+  kvctl set --create-only lock "$HOSTNAME"
+  kvctl describe
   kvctl --addr unix:/run/kvd/kvd.sock health --service kvd.ready
 
 Exit codes:
@@ -55,6 +62,9 @@ Exit codes:
      or --output
   6  import: the input is not in the export format (the message names the
      line)
+  7  a conditional write failed: set --if-revision/--create-only or delete
+     --if-revision found the key at another revision (the message ends
+     with its current revision); nothing was written
 health: 0 SERVING, 1 NOT_SERVING, 3 SERVICE_UNKNOWN (or another refusal),
   4 kvd could not be reached
 
@@ -66,15 +76,21 @@ Errors go to stderr as one line: kvctl: <what>: <kvd's message> (<gRPC code>).
 
 --json: every command prints one JSON document on stdout, e.g.
   get     {"key":"k","store":"default","value":"hi","value_base64":"aGk="}
-          ("value" is null when the bytes are not UTF-8)
-  set, delete  {"key":"k","ok":true,"store":"default"}
+          ("value" is null when the bytes are not UTF-8; --revision adds
+          "revision":N)
+  set, delete  {"key":"k","ok":true,"revision":12,"store":"default"}
+  incr    {"key":"k","revision":13,"store":"default","value":42}
   exists  {"exists":true,"key":"k","store":"default"}
   keys    {"keys":["a","b"],"store":"default"}
+  describe  {"capabilities":[...],"driver":"sqlite","durability":"DISK",
+             "limits":{...},"name":"default","read_only":false,
+             "revision":13,"store":"default"}
   health  {"service":"kvd.ready","status":"SERVING"}
   import, export --output  a summary {"command":"import","keys":6,...}
 and errors go to stderr as one JSON line, with the same exit codes:
-  {"error":{"error_code":"NO_SUCH_KEY","exit_code":1,"grpc_code":"NOT_FOUND",
-            "message":"...","server_message":"..."}}
+  {"error":{"current_revision":null,"error_code":"NO_SUCH_KEY","exit_code":1,
+            "grpc_code":"NOT_FOUND","message":"...","server_message":"..."}}
+  ("current_revision" is the key's revision after a failed condition)
 Run 'kvctl COMMAND --help' for a command's options.)";
 
 // Accepts a positive duration with a unit: 500ms, 5s, 1m, 1.5s.
@@ -91,6 +107,21 @@ CLI::Validator DurationValidator() {
         return "";
       },
       "DURATION");
+}
+
+// Accepts what `parse` (number_args.h) accepts. Its error, less the "WHAT: "
+// that CLI11 puts in front itself, is CLI11's message.
+template <typename Parse>
+CLI::Validator NumberValidator(const std::string& what, const std::string& type,
+                               Parse parse) {
+  return CLI::Validator(
+      [what, parse](std::string& text) -> std::string {
+        auto parsed = parse(what, text);
+        if (parsed.ok()) return "";
+        return std::string(
+            absl::StripPrefix(parsed.status().message(), what + ": "));
+      },
+      type);
 }
 
 // kvctl's style for CLI11's errors: prefixed like every other message.
@@ -211,19 +242,32 @@ int RunKvctl(int argc, char** argv) {
   CLI::App* get = AddCommand(
       app, "get", "print the value of a key",
       "Writes the value's bytes to stdout exactly as stored, adding a newline "
-      "only\nwhen stdout is a terminal. Exits 1 if the key does not exist.\n\n"
+      "only\nwhen stdout is a terminal. Exits 1 if the key does not exist. "
+      "With --revision,\nthe key's revision comes first, on a line of its "
+      "own.\n\n"
       "Examples:\n"
       "  kvctl get greeting\n"
-      "  kvctl --store cache get page > page.html");
+      "  kvctl --store cache get page > page.html\n"
+      "  kvctl get --revision config     # 12, then the value");
   AddKey(*get, key);
+  bool with_revision = false;
+  get->add_flag("--revision", with_revision,
+                "print the key's revision (the write that last changed it) "
+                "on a line before the value");
 
   CLI::App* set = AddCommand(
       app, "set", "store a value under a key",
-      "Replaces any previous value. The value is stored byte for byte.\n\n"
+      "Replaces any previous value. The value is stored byte for byte.\n"
+      "With --if-revision N it writes only if the key is at revision N, and "
+      "with\n--create-only only if the key does not exist; either prints the "
+      "revision\nwritten, or exits 7, naming the key's current revision, and "
+      "writes nothing.\n\n"
       "Examples:\n"
       "  kvctl set greeting hello\n"
       "  kvctl set page --file page.html\n"
-      "  printf 'a\\0b' | kvctl set binary -");
+      "  printf 'a\\0b' | kvctl set binary -\n"
+      "  kvctl set --if-revision 12 config new-text\n"
+      "  kvctl set --create-only lock \"$HOSTNAME\"");
   AddKey(*set, key);
   std::string value;
   CLI::Option* value_option = set->add_option(
@@ -238,12 +282,55 @@ int RunKvctl(int argc, char** argv) {
       throw CLI::RequiredError("VALUE or --file");
     }
   });
+  std::string set_if_revision;
+  CLI::Option* set_if_revision_option =
+      set->add_option("--if-revision", set_if_revision,
+                      "write only if the key is at revision N (0: only if "
+                      "it does not exist)")
+          ->check(NumberValidator("--if-revision", "N", ParseUint64Arg));
+  bool create_only = false;
+  set->add_flag("--create-only", create_only,
+                "write only if the key does not exist (--if-revision 0)")
+      ->excludes(set_if_revision_option);
 
-  CLI::App* del = AddCommand(app, "delete", "delete a key",
-                             "Deleting a key that does not exist succeeds.\n\n"
-                             "Example:\n"
-                             "  kvctl delete greeting");
+  CLI::App* del = AddCommand(
+      app, "delete", "delete a key",
+      "Deleting a key that does not exist succeeds. With --if-revision N it "
+      "deletes\nonly if the key is at revision N, and prints the delete's "
+      "revision, or exits 7,\nnaming the key's current revision.\n\n"
+      "Examples:\n"
+      "  kvctl delete greeting\n"
+      "  kvctl delete --if-revision 12 lock");
   AddKey(*del, key);
+  std::string delete_if_revision;
+  CLI::Option* delete_if_revision_option =
+      del->add_option("--if-revision", delete_if_revision,
+                      "delete only if the key is at revision N")
+          ->check(NumberValidator("--if-revision", "N", ParseUint64Arg));
+
+  CLI::App* incr = AddCommand(
+      app, "incr", "add to a counter and print its new value",
+      "Adds DELTA (default 1; may be negative) to the integer under KEY, "
+      "atomically,\nand prints the result. A missing key counts as 0. The "
+      "value is stored as\ndecimal text, so `get` prints it. A value that is "
+      "not such an integer, or a\nresult outside the 64-bit range, is "
+      "refused (exit 3) and leaves it unchanged.\n\n"
+      "Examples:\n"
+      "  kvctl incr visits\n"
+      "  kvctl incr stock -3\n"
+      "  kvctl --json incr visits | jq .value");
+  AddKey(*incr, key);
+  std::string delta = "1";
+  incr->add_option("DELTA", delta, "what to add (default 1)")
+      ->check(NumberValidator("DELTA", "INTEGER", ParseInt64Arg));
+
+  CLI::App* describe = AddCommand(
+      app, "describe", "show what the store is and can do",
+      "Prints the store's name, driver, durability, current revision, "
+      "whether the\nhandle is read-only, its capabilities and its limits.\n\n"
+      "Examples:\n"
+      "  kvctl describe\n"
+      "  kvctl --json --store cache describe | jq .limits");
 
   CLI::App* exists =
       AddCommand(app, "exists", "print true or false: is the key set?",
@@ -379,9 +466,16 @@ int RunKvctl(int argc, char** argv) {
   env.out_is_terminal = isatty(STDOUT_FILENO) == 1;
   env.json = json;
 
+  // Given or not; when given, already checked by NumberValidator.
+  auto revision_of = [](const CLI::Option* option,
+                        const std::string& text) -> std::optional<uint64_t> {
+    if (option->count() == 0) return std::nullopt;
+    return *ParseUint64Arg("--if-revision", text);
+  };
+
   ExitCode code = ExitCode::kUsage;
   if (get->parsed()) {
-    code = RunGet(env, key);
+    code = RunGet(env, key, with_revision);
   } else if (set->parsed()) {
     ValueSource source{ValueSource::Kind::kLiteral, value};
     if (file_option->count() != 0) {
@@ -389,9 +483,17 @@ int RunKvctl(int argc, char** argv) {
     } else if (value == "-") {
       source = {ValueSource::Kind::kStdin, ""};
     }
-    code = RunSet(env, key, source);
+    std::optional<uint64_t> if_revision =
+        revision_of(set_if_revision_option, set_if_revision);
+    if (create_only) if_revision = 0;
+    code = RunSet(env, key, source, if_revision);
   } else if (del->parsed()) {
-    code = RunDelete(env, key);
+    code = RunDelete(
+        env, key, revision_of(delete_if_revision_option, delete_if_revision));
+  } else if (incr->parsed()) {
+    code = RunIncr(env, key, *ParseInt64Arg("DELTA", delta));
+  } else if (describe->parsed()) {
+    code = RunDescribe(env);
   } else if (exists->parsed()) {
     code = RunExists(env, key);
   } else if (keys->parsed()) {

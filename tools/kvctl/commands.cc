@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "tools/kvctl/byte_io.h"
+#include "tools/kvctl/describe_output.h"
 #include "tools/kvctl/error_report.h"
 #include "tools/kvctl/json_output.h"
 #include "tools/kvctl/store_session.h"
@@ -47,14 +48,21 @@ Json KeyDocument(const CommandEnv& env, absl::string_view key) {
   return Json{{"store", env.store}, {"key", std::string(key)}};
 }
 
-// `ok` after a call that returns nothing: no output, or {"ok":true,...}.
-ExitCode ReportDone(const CommandEnv& env, absl::string_view key,
-                    const absl::Status& status) {
-  if (!status.ok()) return ReportCall(env, status);
-  if (!env.json) return ExitCode::kSuccess;
-  Json document = KeyDocument(env, key);
-  document["ok"] = true;
-  return PrintJson(env, document);
+// After a write: {"ok":true,...,"revision":N}; as text, nothing for an
+// unconditional write, and the revision for a conditional one (what the
+// next conditional write of a read-modify-write needs).
+ExitCode ReportWritten(const CommandEnv& env, absl::string_view key,
+                       const absl::StatusOr<uint64_t>& revision,
+                       bool conditional) {
+  if (!revision.ok()) return ReportCall(env, revision.status());
+  if (env.json) {
+    Json document = KeyDocument(env, key);
+    document["ok"] = true;
+    document["revision"] = *revision;
+    return PrintJson(env, document);
+  }
+  if (!conditional) return ExitCode::kSuccess;
+  return Print(env, absl::StrCat(*revision, "\n"));
 }
 
 // Opens the store, runs `body` on it and closes it. A failed Close does not
@@ -83,34 +91,78 @@ absl::StatusOr<std::string> ReadValue(const CommandEnv& env,
   return absl::InternalError("unknown value source");
 }
 
+// The value, with its revision when `with_revision`; plain `get` makes the
+// call it always made.
+absl::StatusOr<kvd::Versioned> GetValue(StoreSession& session,
+                                        absl::string_view key,
+                                        bool with_revision) {
+  if (with_revision) return session.GetEntry(key);
+  absl::StatusOr<std::string> value = session.Get(key);
+  if (!value.ok()) return value.status();
+  return kvd::Versioned{*std::move(value), 0};
+}
+
 }  // namespace
 
-ExitCode RunGet(const CommandEnv& env, absl::string_view key) {
+ExitCode RunGet(const CommandEnv& env, absl::string_view key,
+                bool with_revision) {
   return WithSession(env, [&](StoreSession& session) {
-    absl::StatusOr<std::string> value = session.Get(key);
-    if (!value.ok()) return ReportCall(env, value.status());
+    absl::StatusOr<kvd::Versioned> entry =
+        GetValue(session, key, with_revision);
+    if (!entry.ok()) return ReportCall(env, entry.status());
     if (env.json) {
       Json document = KeyDocument(env, key);
-      AddValue(*value, document);
+      AddValue(entry->value, document);
+      if (with_revision) document["revision"] = entry->revision;
       return PrintJson(env, document);
     }
-    if (env.out_is_terminal) value->push_back('\n');
-    return Print(env, *value);
+    std::string text =
+        with_revision ? absl::StrCat(entry->revision, "\n") : std::string();
+    text.append(entry->value);
+    if (env.out_is_terminal) text.push_back('\n');
+    return Print(env, text);
   });
 }
 
 ExitCode RunSet(const CommandEnv& env, absl::string_view key,
-                const ValueSource& source) {
+                const ValueSource& source,
+                std::optional<uint64_t> if_revision) {
   absl::StatusOr<std::string> value = ReadValue(env, source);
   if (!value.ok()) return Report(env, value.status(), ExitCode::kLocalIo);
   return WithSession(env, [&](StoreSession& session) {
-    return ReportDone(env, key, session.Set(key, *value));
+    return ReportWritten(env, key, session.SetIf(key, *value, if_revision),
+                         if_revision.has_value());
   });
 }
 
-ExitCode RunDelete(const CommandEnv& env, absl::string_view key) {
+ExitCode RunDelete(const CommandEnv& env, absl::string_view key,
+                   std::optional<uint64_t> if_revision) {
   return WithSession(env, [&](StoreSession& session) {
-    return ReportDone(env, key, session.Delete(key));
+    return ReportWritten(env, key, session.DeleteIf(key, if_revision),
+                         if_revision.has_value());
+  });
+}
+
+ExitCode RunIncr(const CommandEnv& env, absl::string_view key, int64_t delta) {
+  return WithSession(env, [&](StoreSession& session) {
+    absl::StatusOr<kvd::Counter> counter = session.Increment(key, delta);
+    if (!counter.ok()) return ReportCall(env, counter.status());
+    if (env.json) {
+      Json document = KeyDocument(env, key);
+      document["value"] = counter->value;
+      document["revision"] = counter->revision;
+      return PrintJson(env, document);
+    }
+    return Print(env, absl::StrCat(counter->value, "\n"));
+  });
+}
+
+ExitCode RunDescribe(const CommandEnv& env) {
+  return WithSession(env, [&](StoreSession& session) {
+    absl::StatusOr<kvd::StoreInfo> info = session.Describe();
+    if (!info.ok()) return ReportCall(env, info.status());
+    if (env.json) return PrintJson(env, DescribeJson(env.store, *info));
+    return Print(env, DescribeText(*info));
   });
 }
 

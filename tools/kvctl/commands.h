@@ -7,8 +7,10 @@
 // is one JSON document on `out` and an error one JSON object on `err`
 // (json_output.h); the exit codes are the same.
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -43,14 +45,29 @@ struct ValueSource {
 };
 
 // Writes the value's bytes exactly; kNotFound if the key is missing.
-// JSON: {"store":...,"key":...,"value":...,"value_base64":...}.
-ExitCode RunGet(const CommandEnv& env, absl::string_view key);
+// JSON: {"store":...,"key":...,"value":...,"value_base64":...}. With
+// `with_revision` (get --revision), the key's revision first, on a line of
+// its own; JSON: "revision" too.
+ExitCode RunGet(const CommandEnv& env, absl::string_view key,
+                bool with_revision = false);
 // Reads the value (before opening the store) and stores it. Prints nothing;
-// JSON: {"ok":true,"store":...,"key":...}.
+// JSON: {"ok":true,"store":...,"key":...,"revision":...}. With
+// `if_revision` (set --if-revision N; 0: --create-only), only if the key is
+// at that revision, and prints the revision written, on a line of its own;
+// a failed condition is kConditionFailed.
 ExitCode RunSet(const CommandEnv& env, absl::string_view key,
-                const ValueSource& value);
-// Prints nothing; JSON: {"ok":true,"store":...,"key":...}.
-ExitCode RunDelete(const CommandEnv& env, absl::string_view key);
+                const ValueSource& value,
+                std::optional<uint64_t> if_revision = std::nullopt);
+// Prints nothing; JSON: {"ok":true,"store":...,"key":...,"revision":...}
+// (revision 0: there was nothing to delete). With `if_revision`, as for
+// RunSet, and prints the delete's revision.
+ExitCode RunDelete(const CommandEnv& env, absl::string_view key,
+                   std::optional<uint64_t> if_revision = std::nullopt);
+// Adds `delta` to the counter; prints its new value.
+// JSON: {"store":...,"key":...,"value":N,"revision":...}.
+ExitCode RunIncr(const CommandEnv& env, absl::string_view key, int64_t delta);
+// Prints the store's Describe (describe_output.h).
+ExitCode RunDescribe(const CommandEnv& env);
 // Prints "true" or "false"; kNotFound when false.
 // JSON: {"store":...,"key":...,"exists":true}.
 ExitCode RunExists(const CommandEnv& env, absl::string_view key);

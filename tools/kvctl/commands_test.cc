@@ -180,5 +180,117 @@ TEST_F(CommandsTest, JsonUnreachableServer) {
   EXPECT_TRUE(error["error_code"].is_null());
 }
 
+TEST_F(CommandsTest, GetWithRevisionPrintsItFirst) {
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "v"}),
+            ExitCode::kSuccess);
+  ASSERT_EQ(RunGet(env_, "k", /*with_revision=*/true), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "1\nv");
+  Reset();
+  env_.json = true;
+  ASSERT_EQ(RunGet(env_, "k", /*with_revision=*/true), ExitCode::kSuccess);
+  const nlohmann::json document = nlohmann::json::parse(out());
+  EXPECT_EQ(document["revision"], 1);
+  EXPECT_EQ(document["value"], "v");
+  Reset();
+  ASSERT_EQ(RunGet(env_, "k"), ExitCode::kSuccess);
+  EXPECT_FALSE(nlohmann::json::parse(out()).contains("revision"));
+}
+
+TEST_F(CommandsTest, ConditionalSetPrintsTheRevisionWritten) {
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "a"}, 0),
+            ExitCode::kSuccess);
+  EXPECT_EQ(out(), "1\n");
+  Reset();
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "b"}, 1),
+            ExitCode::kSuccess);
+  EXPECT_EQ(out(), "2\n");
+  Reset();
+  // Unconditional: prints nothing, as it always did.
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "c"}),
+            ExitCode::kSuccess);
+  EXPECT_EQ(out(), "");
+}
+
+TEST_F(CommandsTest, FailedConditionExitsSevenWithTheCurrentRevision) {
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "a"}),
+            ExitCode::kSuccess);
+  EXPECT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "b"}, 0),
+            ExitCode::kConditionFailed);
+  EXPECT_EQ(out(), "");
+  const std::string message = err();
+  EXPECT_THAT(message,
+              HasSubstr("kvctl: set \"k\" in store \"default\" if absent: "
+                        "CONDITION_FAILED"));
+  EXPECT_THAT(message, HasSubstr("(ABORTED); current revision 1\n"));
+  EXPECT_EQ(message.find('\n'), message.size() - 1);
+
+  Reset();
+  EXPECT_EQ(RunDelete(env_, "absent", 4), ExitCode::kConditionFailed);
+  EXPECT_THAT(err(), HasSubstr("delete \"absent\" from store \"default\" if "
+                               "at revision 4: CONDITION_FAILED"));
+  EXPECT_THAT(err(), HasSubstr("; current revision 0: the key is absent\n"));
+
+  Reset();
+  env_.json = true;
+  EXPECT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "b"}, 7),
+            ExitCode::kConditionFailed);
+  const nlohmann::json error = nlohmann::json::parse(err())["error"];
+  EXPECT_EQ(error["exit_code"], 7);
+  EXPECT_EQ(error["error_code"], "CONDITION_FAILED");
+  EXPECT_EQ(error["grpc_code"], "ABORTED");
+  EXPECT_EQ(error["current_revision"], 1);
+}
+
+TEST_F(CommandsTest, ConditionalDeletePrintsItsRevision) {
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "a"}),
+            ExitCode::kSuccess);
+  ASSERT_EQ(RunDelete(env_, "k", 1), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "2\n");
+  Reset();
+  ASSERT_EQ(RunDelete(env_, "k", 0), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "0\n");
+  Reset();
+  env_.json = true;
+  ASSERT_EQ(RunDelete(env_, "k"), ExitCode::kSuccess);
+  const nlohmann::json document = nlohmann::json::parse(out());
+  EXPECT_EQ(document["ok"], true);
+  EXPECT_EQ(document["revision"], 0);
+}
+
+TEST_F(CommandsTest, IncrPrintsTheNewValue) {
+  ASSERT_EQ(RunIncr(env_, "n", 1), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "1\n");
+  Reset();
+  ASSERT_EQ(RunIncr(env_, "n", -8), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "-7\n");
+  Reset();
+  env_.json = true;
+  ASSERT_EQ(RunIncr(env_, "n", 2), ExitCode::kSuccess);
+  const nlohmann::json document = nlohmann::json::parse(out());
+  EXPECT_EQ(document["value"], -5);
+  EXPECT_EQ(document["revision"], 3);
+  EXPECT_EQ(document["key"], "n");
+  EXPECT_EQ(document["store"], "default");
+}
+
+TEST_F(CommandsTest, IncrOfTextIsRefused) {
+  ASSERT_EQ(RunSet(env_, "t", {ValueSource::Kind::kLiteral, "abc"}),
+            ExitCode::kSuccess);
+  EXPECT_EQ(RunIncr(env_, "t", 1), ExitCode::kRefused);
+  EXPECT_THAT(err(), HasSubstr("kvctl: increment \"t\" by 1 in store "
+                               "\"default\": NOT_AN_INTEGER"));
+}
+
+TEST_F(CommandsTest, Describe) {
+  ASSERT_EQ(RunDescribe(env_), ExitCode::kSuccess);
+  EXPECT_THAT(out(), HasSubstr("driver:        memory\n"));
+  Reset();
+  env_.json = true;
+  ASSERT_EQ(RunDescribe(env_), ExitCode::kSuccess);
+  const nlohmann::json document = nlohmann::json::parse(out());
+  EXPECT_EQ(document["durability"], "NONE");
+  EXPECT_EQ(document["limits"]["max_batch_entries"], 1000);
+}
+
 }  // namespace
 }  // namespace kv::kvctl

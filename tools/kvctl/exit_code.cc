@@ -10,6 +10,8 @@ ExitCode ExitCodeFor(const absl::Status& status) {
   switch (kvd::ErrorCodeOf(status)) {
     case v1::ERROR_CODE_NO_SUCH_KEY:
       return ExitCode::kNotFound;
+    case v1::ERROR_CODE_CONDITION_FAILED:
+      return ExitCode::kConditionFailed;
     case v1::ERROR_CODE_UNSPECIFIED:
       break;
     default:

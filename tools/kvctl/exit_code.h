@@ -23,11 +23,17 @@ enum class ExitCode : int {
   // `import` input that is not in the export format: a line that is not
   // JSON, lacks "key" or "value", or whose value is not base64.
   kBadInput = 6,
+  // A conditional write (`set --if-revision`, `set --create-only`, `delete
+  // --if-revision`) found the key at another revision: kvd's
+  // CONDITION_FAILED. Nothing was written.
+  kConditionFailed = 7,
 };
 
 // The exit code for a call's result, `status` as made by CallError (or OK).
-// The server's ErrorCode decides when there is one; otherwise UNAVAILABLE and
-// DEADLINE_EXCEEDED mean kvd was not reached, and anything else is a refusal.
+// The server's ErrorCode decides when there is one (NO_SUCH_KEY: kNotFound,
+// CONDITION_FAILED: kConditionFailed, any other: kRefused); otherwise
+// UNAVAILABLE and DEADLINE_EXCEEDED mean kvd was not reached, and anything
+// else is a refusal.
 ExitCode ExitCodeFor(const absl::Status& status);
 
 }  // namespace kv::kvctl

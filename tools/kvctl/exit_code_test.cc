@@ -25,6 +25,28 @@ TEST(ExitCodeForTest, NoSuchKeyIsNotFound) {
             ExitCode::kNotFound);
 }
 
+TEST(ExitCodeForTest, ConditionFailedHasItsOwnCode) {
+  EXPECT_EQ(ExitCodeFor(Failed(grpc::StatusCode::ABORTED,
+                               v1::ERROR_CODE_CONDITION_FAILED)),
+            ExitCode::kConditionFailed);
+  EXPECT_EQ(static_cast<int>(ExitCode::kConditionFailed), 7);
+}
+
+TEST(ExitCodeForTest, AbortedWithoutConditionFailedIsARefusal) {
+  EXPECT_EQ(ExitCodeFor(
+                Failed(grpc::StatusCode::ABORTED, v1::ERROR_CODE_UNSPECIFIED)),
+            ExitCode::kRefused);
+}
+
+TEST(ExitCodeForTest, CounterErrorsAreRefusals) {
+  EXPECT_EQ(ExitCodeFor(Failed(grpc::StatusCode::FAILED_PRECONDITION,
+                               v1::ERROR_CODE_NOT_AN_INTEGER)),
+            ExitCode::kRefused);
+  EXPECT_EQ(ExitCodeFor(Failed(grpc::StatusCode::OUT_OF_RANGE,
+                               v1::ERROR_CODE_OUT_OF_RANGE)),
+            ExitCode::kRefused);
+}
+
 TEST(ExitCodeForTest, OtherKvErrorsAreRefusals) {
   EXPECT_EQ(ExitCodeFor(Failed(grpc::StatusCode::NOT_FOUND,
                                v1::ERROR_CODE_NO_SUCH_STORE)),

@@ -45,6 +45,7 @@ Json ErrorJson(const absl::Status& error, ExitCode code) {
       {"error_code", nullptr},
       {"grpc_code", nullptr},
       {"server_message", nullptr},
+      {"current_revision", nullptr},
   };
   if (std::optional<std::string> server = ServerMessageOf(error)) {
     const std::string error_code =
@@ -52,6 +53,9 @@ Json ErrorJson(const absl::Status& error, ExitCode code) {
     if (!error_code.empty()) details["error_code"] = error_code;
     details["grpc_code"] = absl::StatusCodeToString(error.code());
     details["server_message"] = *std::move(server);
+    if (std::optional<uint64_t> revision = kvd::CurrentRevisionOf(error)) {
+      details["current_revision"] = *revision;
+    }
   }
   return Json{{"error", std::move(details)}};
 }

@@ -28,14 +28,17 @@ void AddValue(absl::string_view bytes, nlohmann::json& document);
 
 // The document for a failure that makes kvctl exit with `code`:
 //   {"error": {"message": ..., "exit_code": ..., "error_code": ...,
-//              "grpc_code": ..., "server_message": ...}}
+//              "grpc_code": ..., "server_message": ...,
+//              "current_revision": ...}}
 // "message" is kvctl's one-line message (what kvctl prints after "kvctl: "
 // without --json). For a call to kvd (`error` made by CallError),
 // "error_code" is the kv.v1.ErrorCode's short name ("NO_SUCH_KEY"), or null
 // when kvd sent none (e.g. kvd unreachable); "grpc_code" is the gRPC code's
 // name ("NOT_FOUND"); "server_message" is the message as the server (or
-// gRPC) gave it. For a local failure (a file, stdin, bad arguments, a bad
-// import line) those three are null.
+// gRPC) gave it. "current_revision" is the key's current revision that kvd
+// sent with a failed condition (CONDITION_FAILED), else null. For a local
+// failure (a file, stdin, bad arguments, a bad import line) those four are
+// null.
 nlohmann::json ErrorJson(const absl::Status& error, ExitCode code);
 
 }  // namespace kv::kvctl

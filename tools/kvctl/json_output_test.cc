@@ -61,6 +61,17 @@ TEST(ErrorJsonTest, CallErrorCarriesErrorCodeGrpcCodeAndServerMessage) {
   EXPECT_EQ(document["exit_code"], 1);
 }
 
+TEST(ErrorJsonTest, FailedConditionCarriesTheCurrentRevision) {
+  absl::Status from_store = absl::AbortedError("CONDITION_FAILED: k");
+  kvd::AttachErrorCode(from_store, v1::ERROR_CODE_CONDITION_FAILED);
+  kvd::AttachCurrentRevision(from_store, 12);
+  const Json document = ErrorJson(CallError("set \"k\"", from_store),
+                                  ExitCode::kConditionFailed)["error"];
+  EXPECT_EQ(document["error_code"], "CONDITION_FAILED");
+  EXPECT_EQ(document["current_revision"], 12);
+  EXPECT_EQ(document["exit_code"], 7);
+}
+
 TEST(ErrorJsonTest, TransportErrorHasNoErrorCode) {
   const absl::Status error =
       CallError("open store \"default\"", absl::UnavailableError("refused"));
@@ -79,6 +90,7 @@ TEST(ErrorJsonTest, LocalErrorHasOnlyMessageAndExitCode) {
   EXPECT_TRUE(document["error_code"].is_null());
   EXPECT_TRUE(document["grpc_code"].is_null());
   EXPECT_TRUE(document["server_message"].is_null());
+  EXPECT_TRUE(document["current_revision"].is_null());
 }
 
 }  // namespace

@@ -132,6 +132,120 @@ TEST_F(KvctlJsonTest, SetGetDeleteOfText) {
   EXPECT_EQ(ParseOneLine(del_missing.out)["ok"], true);
 }
 
+TEST_F(KvctlJsonTest, WritesCarryTheirRevision) {
+  KvctlRun set = Kvctl({"set", "rev-key", "one"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  const Json set_doc = ParseOneLine(set.out);
+  ASSERT_TRUE(set_doc["revision"].is_number_unsigned()) << set.out;
+  const uint64_t r1 = set_doc["revision"].get<uint64_t>();
+  EXPECT_GT(r1, 0u);
+
+  KvctlRun get = Kvctl({"get", "--revision", "rev-key"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  const Json get_doc = ParseOneLine(get.out);
+  EXPECT_EQ(get_doc["revision"], r1);
+  EXPECT_EQ(get_doc["value"], "one");
+  EXPECT_EQ(get_doc["key"], "rev-key");
+  // Plain get: the document it always had.
+  KvctlRun plain = Kvctl({"get", "rev-key"});
+  EXPECT_FALSE(ParseOneLine(plain.out).contains("revision")) << plain.out;
+
+  KvctlRun cas =
+      Kvctl({"set", "--if-revision", std::to_string(r1), "rev-key", "two"});
+  ASSERT_EQ(cas.exit_code, 0) << cas.err;
+  const Json cas_doc = ParseOneLine(cas.out);
+  EXPECT_EQ(cas_doc["ok"], true);
+  const uint64_t r2 = cas_doc["revision"].get<uint64_t>();
+  EXPECT_GT(r2, r1);
+
+  KvctlRun del =
+      Kvctl({"delete", "--if-revision", std::to_string(r2), "rev-key"});
+  ASSERT_EQ(del.exit_code, 0) << del.err;
+  const Json del_doc = ParseOneLine(del.out);
+  EXPECT_EQ(del_doc["ok"], true);
+  EXPECT_GT(del_doc["revision"].get<uint64_t>(), r2);
+  KvctlRun none = Kvctl({"delete", "rev-key"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(ParseOneLine(none.out)["revision"], 0);
+}
+
+TEST_F(KvctlJsonTest, FailedConditionIsExitSevenWithTheCurrentRevision) {
+  KvctlRun created = Kvctl({"set", "--create-only", "cas-key", "x"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const uint64_t revision = ParseOneLine(created.out)["revision"];
+
+  KvctlRun again = Kvctl({"set", "--create-only", "cas-key", "y"});
+  EXPECT_EQ(again.exit_code, 7);
+  const Json error = ErrorOf(again);
+  EXPECT_EQ(error["exit_code"], 7);
+  EXPECT_EQ(error["error_code"], "CONDITION_FAILED");
+  EXPECT_EQ(error["grpc_code"], "ABORTED");
+  EXPECT_EQ(error["current_revision"], revision);
+  EXPECT_THAT(error["server_message"].get<std::string>(),
+              HasSubstr("\"cas-key\""));
+  EXPECT_THAT(error["message"].get<std::string>(),
+              HasSubstr("; current revision " + std::to_string(revision)));
+
+  KvctlRun stale = Kvctl(
+      {"delete", "--if-revision", std::to_string(revision + 1000), "cas-key"});
+  EXPECT_EQ(stale.exit_code, 7);
+  EXPECT_EQ(ErrorOf(stale)["current_revision"], revision);
+  // Other errors have no current revision.
+  EXPECT_TRUE(
+      ErrorOf(Kvctl({"get", "no-such-cas-key"}))["current_revision"].is_null());
+}
+
+TEST_F(KvctlJsonTest, IncrIsTheValueAndItsRevision) {
+  KvctlRun first = Kvctl({"incr", "hits"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const Json first_doc = ParseOneLine(first.out);
+  EXPECT_EQ(first_doc["value"], 1);
+  EXPECT_EQ(first_doc["key"], "hits");
+  EXPECT_EQ(first_doc["store"], "default");
+  KvctlRun down = Kvctl({"incr", "hits", "-3"});
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  const Json down_doc = ParseOneLine(down.out);
+  EXPECT_EQ(down_doc["value"], -2);
+  EXPECT_GT(down_doc["revision"].get<uint64_t>(),
+            first_doc["revision"].get<uint64_t>());
+
+  ASSERT_EQ(Kvctl({"set", "not-a-number", "abc"}).exit_code, 0);
+  KvctlRun refused = Kvctl({"incr", "not-a-number"});
+  EXPECT_EQ(refused.exit_code, 3);
+  EXPECT_EQ(ErrorOf(refused)["error_code"], "NOT_AN_INTEGER");
+
+  KvctlRun bad = Kvctl({"incr", "hits", "two"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(ErrorOf(bad)["message"].get<std::string>(),
+              HasSubstr("DELTA: not a whole number"));
+}
+
+TEST_F(KvctlJsonTest, DescribeIsTheStoresDescription) {
+  KvctlRun sqlite = Kvctl({"describe"});
+  ASSERT_EQ(sqlite.exit_code, 0) << sqlite.err;
+  const Json doc = ParseOneLine(sqlite.out);
+  EXPECT_EQ(doc["store"], "default");
+  EXPECT_EQ(doc["name"], "default");
+  EXPECT_EQ(doc["driver"], "sqlite");
+  EXPECT_EQ(doc["durability"], "DISK");
+  EXPECT_EQ(doc["read_only"], false);
+  EXPECT_TRUE(doc["revision"].is_number_unsigned()) << sqlite.out;
+  EXPECT_THAT(doc["capabilities"].get<std::vector<std::string>>(),
+              ::testing::UnorderedElementsAre("REVISIONS", "CONDITIONAL_WRITES",
+                                              "INCREMENT", "ATOMIC_BATCHES"));
+  EXPECT_EQ(doc["limits"]["max_key_bytes"], 256);
+  EXPECT_EQ(doc["limits"]["max_value_bytes"], 1048576);
+  EXPECT_EQ(doc["limits"]["max_batch_entries"], 1000);
+  EXPECT_TRUE(doc["limits"]["max_batch_bytes"].is_number_unsigned());
+
+  KvctlRun memory = Kvctl({"--store", "mem", "describe"});
+  ASSERT_EQ(memory.exit_code, 0) << memory.err;
+  const Json mem_doc = ParseOneLine(memory.out);
+  EXPECT_EQ(mem_doc["store"], "mem");
+  EXPECT_EQ(mem_doc["driver"], "memory");
+  EXPECT_EQ(mem_doc["durability"], "NONE");
+}
+
 TEST_F(KvctlJsonTest, BinaryValuesWithZeroBytesRoundTrip) {
   // Valid UTF-8 with zero bytes: "value" is the exact text.
   const std::string utf8_with_nuls("a\0b\0\n\0", 6);

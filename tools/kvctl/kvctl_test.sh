@@ -213,6 +213,94 @@ KVD_ADDR="${UNIX}" run 0 "--addr beats KVD_ADDR" --addr "${TCP}" --store mem \
   get k1 && expect_out "--addr beats KVD_ADDR" 'one'
 run 1 "the unix server is a different server" --addr "${TCP}" get k
 
+# Counters: incr prints the new value; DELTA may be negative; a value that is
+# not an integer, or an overflow, is refused (3) and left as it was.
+run 0 "incr a new counter" --addr "${TCP}" incr visits &&
+  expect_out "incr a new counter" '1\n'
+run 0 "incr by 41" --addr "${TCP}" incr visits 41 &&
+  expect_out "incr by 41" '42\n'
+run 0 "incr by a negative DELTA" --addr "${TCP}" incr visits -50 &&
+  expect_out "incr by -50" '-8\n'
+run 0 "incr by -- -2" --addr "${TCP}" incr visits -- -2 &&
+  expect_out "incr by -- -2" '-10\n'
+run 0 "get a counter" --addr "${TCP}" get visits && expect_out "get counter" '-10'
+run 0 "set text" --addr "${TCP}" set word abc
+run 3 "incr of text" --addr "${TCP}" incr word && {
+  expect_err "incr of text" 'increment "word" by 1 in store "default": '
+  expect_err "incr of text" 'NOT_AN_INTEGER'
+}
+run 0 "text unchanged" --addr "${TCP}" get word && expect_out "text unchanged" 'abc'
+run 0 "set the largest int64" --addr "${TCP}" set big 9223372036854775807
+run 3 "incr past int64" --addr "${TCP}" incr big && expect_err "overflow" \
+  '(OUT_OF_RANGE)'
+run 0 "largest int64 unchanged" --addr "${TCP}" get big &&
+  expect_out "largest int64 unchanged" '9223372036854775807'
+run 2 "incr with a DELTA that is not a number" --addr "${TCP}" incr visits x &&
+  expect_err_has "bad DELTA" 'DELTA: not a whole number from'
+run 2 "incr with a fractional DELTA" --addr "${TCP}" incr visits 1.5
+run 2 "incr with a hex DELTA" --addr "${TCP}" incr visits 0x10
+run 2 "incr with a DELTA past int64" --addr "${TCP}" incr visits \
+  9223372036854775808
+run 2 "incr without a key" --addr "${TCP}" incr
+
+# Revisions and conditional writes: get --revision prints the revision on
+# its own line before the value; a conditional write prints the revision it
+# wrote; a failed condition exits 7, naming the current revision.
+run 0 "set --create-only of a new key" --addr "${TCP}" set --create-only \
+  cas first && rev1="$(cat "${OUT}")"
+[[ "${rev1:-}" =~ ^[1-9][0-9]*$ ]] || fail "create-only printed '${rev1:-}'"
+run 0 "get --revision" --addr "${TCP}" get --revision cas &&
+  expect_out "get --revision" "${rev1}\nfirst"
+run 7 "set --create-only of a present key" --addr "${TCP}" set --create-only \
+  cas again && {
+  expect_out "failed create-only" ''
+  expect_err "failed create-only" 'set "cas" in store "default" if absent: '
+  expect_err "failed create-only" "(ABORTED); current revision ${rev1}"
+}
+run 0 "set --if-revision, current" --addr "${TCP}" set --if-revision \
+  "${rev1}" cas second && rev2="$(cat "${OUT}")"
+[[ "${rev2:-0}" -gt "${rev1}" ]] || fail "if-revision printed '${rev2:-}'"
+run 7 "set --if-revision, stale" --addr "${TCP}" set --if-revision "${rev1}" \
+  cas third && expect_err "stale set" "; current revision ${rev2}"
+run 0 "a failed condition writes nothing" --addr "${TCP}" get cas &&
+  expect_out "value after the failed set" 'second'
+run 7 "delete --if-revision, stale" --addr "${TCP}" delete --if-revision \
+  "${rev1}" cas && expect_err "stale delete" "; current revision ${rev2}"
+run 0 "delete --if-revision, current" --addr "${TCP}" delete --if-revision \
+  "${rev2}" cas && rev3="$(cat "${OUT}")"
+[[ "${rev3:-0}" -gt "${rev2}" ]] || fail "delete printed '${rev3:-}'"
+run 1 "conditionally deleted" --addr "${TCP}" exists cas
+run 7 "set --if-revision of an absent key" --addr "${TCP}" set --if-revision \
+  5 cas x && expect_err "absent key" '; current revision 0: the key is absent'
+run 0 "delete --if-revision 0 of an absent key" --addr "${TCP}" delete \
+  --if-revision 0 cas && expect_out "nothing deleted" '0\n'
+run 0 "unconditional set prints nothing" --addr "${TCP}" set cas plain &&
+  expect_out "plain set" ''
+run 2 "--if-revision with --create-only" --addr "${TCP}" set --if-revision 3 \
+  --create-only cas x && expect_err_has "both conditions" '--create-only'
+run 2 "--if-revision that is not a number" --addr "${TCP}" set \
+  --if-revision abc cas x && expect_err_has "bad N" \
+  '--if-revision: not a whole number from 0 to 18446744073709551615: "abc"'
+run 2 "--if-revision that is negative" --addr "${TCP}" delete \
+  --if-revision=-1 cas
+run 0 "nothing was written by the usage errors" --addr "${TCP}" get cas &&
+  expect_out "value after usage errors" 'plain'
+
+# Describe: the SQLite default store and the memory store.
+if run 0 "describe" --addr "${TCP}" describe; then
+  grep -qx 'name:          default' "${OUT}" || fail "describe: name"
+  grep -qx 'driver:        sqlite' "${OUT}" || fail "describe: driver"
+  grep -q '^durability:    DISK ' "${OUT}" || fail "describe: durability"
+  grep -qx 'capabilities:  REVISIONS CONDITIONAL_WRITES INCREMENT ATOMIC_BATCHES' \
+    "${OUT}" || fail "describe: capabilities"
+  grep -qx 'max key:       256 bytes' "${OUT}" || fail "describe: max key"
+  grep -qE '^revision:      [1-9][0-9]*$' "${OUT}" || fail "describe: revision"
+fi
+run 0 "describe mem" --addr "${TCP}" --store mem describe &&
+  { grep -qx 'driver:        memory' "${OUT}" || fail "describe mem: driver"; }
+run 3 "describe an unknown store" --addr "${TCP}" --store nosuch describe &&
+  expect_err "describe nosuch" 'NO_SUCH_STORE'
+
 # Export and import: move the default (SQLite) store into a memory store
 # through JSON Lines, on a kvd of its own.
 printf '[key_value_store.copy]\ntype = "memory"\n' >"${TMP}/transfer.toml"

@@ -3,9 +3,30 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "clients/cpp/error_code.h"
 #include "tools/kvctl/call_status.h"
 
 namespace kv::kvctl {
+namespace {
+
+// How a conditional write's action reads: " if at revision N", " if absent".
+std::string ConditionText(std::optional<uint64_t> if_revision) {
+  if (!if_revision.has_value()) return "";
+  if (*if_revision == 0) return " if absent";
+  return absl::StrCat(" if at revision ", *if_revision);
+}
+
+// `error` (a CallError) with the key's current revision appended when kvd
+// sent one, so that a script or a person can retry from it.
+absl::Status WithCurrentRevision(const absl::Status& error) {
+  const std::optional<uint64_t> current = kvd::CurrentRevisionOf(error);
+  if (!current.has_value()) return error;
+  return Reworded(error,
+                  absl::StrCat(error.message(), "; current revision ", *current,
+                               *current == 0 ? ": the key is absent" : ""));
+}
+
+}  // namespace
 
 absl::StatusOr<StoreSession> StoreSession::Open(
     std::shared_ptr<grpc::ChannelInterface> channel, absl::string_view store,
@@ -65,6 +86,61 @@ absl::StatusOr<std::vector<std::string>> StoreSession::GetKeys() {
                      keys.status());
   }
   return keys;
+}
+
+absl::StatusOr<kvd::Versioned> StoreSession::GetEntry(absl::string_view key) {
+  absl::StatusOr<kvd::Versioned> entry = store_.GetEntry(key);
+  if (!entry.ok()) {
+    return CallError(
+        absl::StrCat("get ", Quote(key), " from store ", Quote(store())),
+        entry.status());
+  }
+  return entry;
+}
+
+absl::StatusOr<uint64_t> StoreSession::SetIf(
+    absl::string_view key, absl::string_view value,
+    std::optional<uint64_t> if_revision) {
+  absl::StatusOr<uint64_t> revision = store_.SetIf(key, value, if_revision);
+  if (!revision.ok()) {
+    return WithCurrentRevision(
+        CallError(absl::StrCat("set ", Quote(key), " in store ", Quote(store()),
+                               ConditionText(if_revision)),
+                  revision.status()));
+  }
+  return revision;
+}
+
+absl::StatusOr<uint64_t> StoreSession::DeleteIf(
+    absl::string_view key, std::optional<uint64_t> if_revision) {
+  absl::StatusOr<uint64_t> revision = store_.DeleteIf(key, if_revision);
+  if (!revision.ok()) {
+    return WithCurrentRevision(
+        CallError(absl::StrCat("delete ", Quote(key), " from store ",
+                               Quote(store()), ConditionText(if_revision)),
+                  revision.status()));
+  }
+  return revision;
+}
+
+absl::StatusOr<kvd::Counter> StoreSession::Increment(absl::string_view key,
+                                                     int64_t delta) {
+  absl::StatusOr<kvd::Counter> counter = store_.Increment(key, delta);
+  if (!counter.ok()) {
+    return CallError(absl::StrCat("increment ", Quote(key), " by ", delta,
+                                  " in store ", Quote(store())),
+                     counter.status());
+  }
+  return counter;
+}
+
+absl::StatusOr<kvd::StoreInfo> StoreSession::Describe() {
+  absl::StatusOr<kvd::StoreInfo> info = store_.Describe();
+  if (!info.ok()) {
+    return CallError(absl::StrCat("describe store ", Quote(store())),
+                     info.status());
+  }
+  return info;
 }
 
 absl::Status StoreSession::Close() {

@@ -6,7 +6,9 @@
 // each one's deadline and token, and reads kvd's ErrorCode; the session only
 // words its errors the way kvctl prints them.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,19 @@ class StoreSession {
   absl::Status Delete(absl::string_view key);
   absl::StatusOr<bool> Exists(absl::string_view key);
   absl::StatusOr<std::vector<std::string>> GetKeys();
+
+  // The value and its revision.
+  absl::StatusOr<kvd::Versioned> GetEntry(absl::string_view key);
+  // Set and Delete returning the revision they wrote (Delete: 0 if there was
+  // nothing to delete); with `if_revision`, only if the key is at that
+  // revision (0: absent). A failed condition's message ends with the key's
+  // current revision: "...; current revision 5".
+  absl::StatusOr<uint64_t> SetIf(absl::string_view key, absl::string_view value,
+                                 std::optional<uint64_t> if_revision);
+  absl::StatusOr<uint64_t> DeleteIf(absl::string_view key,
+                                    std::optional<uint64_t> if_revision);
+  absl::StatusOr<kvd::Counter> Increment(absl::string_view key, int64_t delta);
+  absl::StatusOr<kvd::StoreInfo> Describe();
 
   // Releases the handle. Further calls fail with INVALID_STORE from the
   // server; a second Close() does nothing.

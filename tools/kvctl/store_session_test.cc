@@ -40,6 +40,29 @@ TEST_F(StoreSessionTest, SetGetDeleteRoundTrip) {
   EXPECT_EQ(*session.Exists("k"), false);
 }
 
+TEST_F(StoreSessionTest, RevisionsAndConditions) {
+  StoreSession session = OpenDefault();
+  absl::StatusOr<uint64_t> written = session.SetIf("k", "v", std::nullopt);
+  ASSERT_TRUE(written.ok()) << written.status();
+  absl::StatusOr<kvd::Versioned> entry = session.GetEntry("k");
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->revision, *written);
+  absl::Status stale = session.SetIf("k", "w", *written + 1).status();
+  EXPECT_EQ(kvd::ErrorCodeOf(stale), v1::ERROR_CODE_CONDITION_FAILED);
+  EXPECT_EQ(kvd::CurrentRevisionOf(stale), *written);
+  EXPECT_THAT(stale.message(),
+              HasSubstr("set \"k\" in store \"default\" if at revision 2: "
+                        "CONDITION_FAILED"));
+  EXPECT_THAT(std::string(stale.message()),
+              ::testing::EndsWith("; current revision 1"));
+  absl::StatusOr<kvd::Counter> counter = session.Increment("n", -2);
+  ASSERT_TRUE(counter.ok()) << counter.status();
+  EXPECT_EQ(counter->value, -2);
+  absl::StatusOr<kvd::StoreInfo> info = session.Describe();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->revision, counter->revision);
+}
+
 TEST_F(StoreSessionTest, GetKeysListsEveryKey) {
   StoreSession session = OpenDefault();
   ASSERT_TRUE(session.Set("b", "2").ok());
