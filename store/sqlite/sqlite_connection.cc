@@ -31,6 +31,9 @@ constexpr std::array<const char*, kStatementCount> kStatementSql = {
     "INSERT INTO kv(key, revision, value) VALUES(?1, ?2, ?3) "
     "ON CONFLICT(key) DO UPDATE SET "
     "revision = excluded.revision, value = excluded.value",
+    // For a row the transaction has just read: one search of the b-tree,
+    // where the upsert's failed insert makes two.
+    "UPDATE kv SET revision = ?2, value = ?3 WHERE key = ?1",
     "DELETE FROM kv WHERE key = ?1",
     "SELECT 1 FROM kv WHERE key = ?1",
     "SELECT key FROM kv ORDER BY key",

@@ -26,6 +26,7 @@ enum StatementId {
   kGet,               // ?1 key -> value, revision
   kGetRevision,       // ?1 key -> revision
   kUpsert,            // ?1 key, ?2 revision, ?3 value
+  kUpdate,            // ?1 key, ?2 revision, ?3 value; the row exists
   kDelete,            // ?1 key
   kExists,            // ?1 key -> 1
   kListKeys,          // -> key, in byte order

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/memory/memory.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -239,10 +239,10 @@ class SqliteDriver : public Driver {
   struct Current {
     bool found = false;
     uint64_t revision = 0;  // 0 if absent.
-    // With `with_value` only, and only as much as a counter can hold: a
-    // value longer than any int64's text is no counter whatever it holds,
-    // so one byte more than that keeps the verdict without copying a large
-    // value.
+    // With `with_value` only, for an increment, so at most
+    // kLongestCounterText + 1 bytes: a longer value is no counter whatever
+    // it holds, and its truncated copy, still too long, says so too without
+    // copying a large value.
     std::string value;
   };
 
@@ -388,6 +388,8 @@ class SqliteDriver : public Driver {
   absl::Status ApplyItem(WriteItem& item, uint64_t& revision) {
     const absl::Span<const Mutation> mutations = item.mutations;
     MutationResults results(mutations.size());
+    // Which increments found their key (then stored with an UPDATE).
+    absl::InlinedVector<bool, 1> counter_found(mutations.size());
     for (size_t i = 0; i < mutations.size(); ++i) {
       const Mutation& mutation = mutations[i];
       const bool increment = mutation.kind == Mutation::Kind::kIncrement;
@@ -409,6 +411,7 @@ class SqliteDriver : public Driver {
           return absl::OkStatus();
         }
         results[i].value = *sum;
+        counter_found[i] = current.found;
       }
     }
     for (size_t i = 0; i < mutations.size(); ++i) {
@@ -420,7 +423,8 @@ class SqliteDriver : public Driver {
           break;
         case Mutation::Kind::kIncrement:
           KV_RETURN_IF_ERROR(Upsert(mutation.key, ++revision,
-                                    FormatCounter(results[i].value)));
+                                    FormatCounter(results[i].value),
+                                    counter_found[i]));
           results[i].revision = revision;
           break;
         case Mutation::Kind::kDelete: {
@@ -453,20 +457,22 @@ class SqliteDriver : public Driver {
     current.found = true;
     if (with_value) {
       current.revision = static_cast<uint64_t>(sqlite3_column_int64(stmt, 1));
-      absl::string_view value = ColumnBytes(stmt, 0);
-      current.value.assign(value.data(),
-                           std::min(value.size(), kLongestCounterText + 1));
+      current.value =
+          std::string(ColumnBytes(stmt, 0).substr(0, kLongestCounterText + 1));
     } else {
       current.revision = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
     }
     return absl::OkStatus();
   }
 
+  // Stores `value` under `key` at `revision`; `exists` says the
+  // transaction has seen the row, which makes it a cheaper UPDATE.
   absl::Status Upsert(absl::string_view key, uint64_t revision,
-                      absl::string_view value) {
-    KV_ASSIGN_OR_RETURN(
-        sqlite3_stmt * stmt,
-        writer_->Statement(sqlite_internal::kUpsert, kFailedWrite));
+                      absl::string_view value, bool exists = false) {
+    KV_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
+                        writer_->Statement(exists ? sqlite_internal::kUpdate
+                                                  : sqlite_internal::kUpsert,
+                                           kFailedWrite));
     ScopedReset reset(stmt);
     int rc = BindBytes(stmt, 1, key);
     if (rc == SQLITE_OK) {
@@ -476,6 +482,11 @@ class SqliteDriver : public Driver {
     if (rc != SQLITE_OK) return writer_->Error(rc, kFailedWrite);
     rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE) return writer_->Error(rc, kFailedWrite);
+    if (exists && writer_->Changes() != 1) {
+      return writer_->Error(SQLITE_INTERNAL, kFailedWrite,
+                            "a row read in this transaction was not there to "
+                            "update");
+    }
     return absl::OkStatus();
   }
 
