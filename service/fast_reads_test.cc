@@ -36,14 +36,18 @@ Rendezvous& Shared() {
 
 class SetWaitsForGetDriver : public Driver {
  public:
-  absl::StatusOr<std::string> Get(absl::string_view) override {
+  absl::StatusOr<Versioned> Get(absl::string_view) override {
     Rendezvous& shared = Shared();
     absl::MutexLock lock(&shared.mutex);
     shared.get_ran = true;
     shared.changed.SignalAll();
-    return std::string("value");
+    return Versioned{"value", 1};
   }
-  absl::Status Set(absl::string_view, absl::string_view) override {
+  absl::StatusOr<std::vector<absl::optional<Versioned>>> GetMany(
+      absl::Span<const absl::string_view> keys) override {
+    return std::vector<absl::optional<Versioned>>(keys.size());
+  }
+  absl::StatusOr<MutationResults> Write(absl::Span<const Mutation>) override {
     Rendezvous& shared = Shared();
     absl::MutexLock lock(&shared.mutex);
     shared.set_waiting = true;
@@ -54,10 +58,10 @@ class SetWaitsForGetDriver : public Driver {
         return absl::DeadlineExceededError("no Get ran while this Set waited");
       }
     }
-    return absl::OkStatus();
+    return MutationResults(1);
   }
-  absl::Status Delete(absl::string_view) override { return absl::OkStatus(); }
   absl::StatusOr<bool> Exists(absl::string_view) override { return true; }
+  absl::StatusOr<uint64_t> CurrentRevision() override { return 1; }
   absl::Status ListKeys(absl::FunctionRef<bool(absl::string_view)>) override {
     return absl::OkStatus();
   }

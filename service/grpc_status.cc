@@ -1,7 +1,11 @@
 #include "service/grpc_status.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/types/optional.h"
 #include "service/errors/kv_error.h"
 
 namespace kv {
@@ -45,6 +49,13 @@ void AddErrorCodeTrailer(const absl::Status& status,
   v1::ErrorCode code = ErrorCodeOf(status);
   if (code == v1::ERROR_CODE_UNSPECIFIED) return;
   context.AddTrailingMetadata(kErrorCodeMetadataKey, v1::ErrorCode_Name(code));
+  if (absl::optional<uint64_t> revision = CurrentRevisionOf(status)) {
+    context.AddTrailingMetadata(kCurrentRevisionMetadataKey,
+                                absl::StrCat(*revision));
+  }
+  if (absl::optional<size_t> index = FailedIndexOf(status)) {
+    context.AddTrailingMetadata(kFailedIndexMetadataKey, absl::StrCat(*index));
+  }
 }
 
 }  // namespace kv

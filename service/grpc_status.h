@@ -14,8 +14,9 @@ namespace kv {
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // If `status` carries a kv.v1.ErrorCode, adds it to the call's trailing
-// metadata as "kv-error-code: ERROR_CODE_...". Call before finishing the
-// call.
+// metadata as "kv-error-code: ERROR_CODE_...", and with it the
+// "kv-current-revision" and "kv-failed-index" entries the status carries
+// (see kv_error.h). Call before finishing the call.
 void AddErrorCodeTrailer(const absl::Status& status,
                          grpc::ServerContextBase& context);
 

@@ -5,6 +5,9 @@
 
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/auth_context.h"
+#include "service/batch_operations.h"
+#include "service/counter_operations.h"
+#include "service/describe_operations.h"
 #include "service/errors/kv_error.h"
 #include "service/grpc_status.h"
 #include "service/list_operations.h"
@@ -51,6 +54,13 @@ size_t KeyBytesOf(const google::protobuf::Message& /*request*/) { return 0; }
 
 size_t ValueBytesOf(const v1::SetRequest& request) {
   return request.value().size();
+}
+size_t ValueBytesOf(const v1::SetManyRequest& request) {
+  size_t bytes = 0;
+  for (const v1::SetEntry& entry : request.entries()) {
+    bytes += entry.value().size();
+  }
+  return bytes;
 }
 size_t ValueBytesOf(const google::protobuf::Message& /*request*/) { return 0; }
 
@@ -123,6 +133,27 @@ grpc::ServerUnaryReactor* KeyValueService::Delete(
 grpc::ServerUnaryReactor* KeyValueService::GetKeys(
     grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
   return Serve(context, request, response, operations::kGetKeys);
+}
+
+grpc::ServerUnaryReactor* KeyValueService::Increment(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, operations::kIncrement);
+}
+grpc::ServerUnaryReactor* KeyValueService::GetMany(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, operations::kGetMany);
+}
+grpc::ServerUnaryReactor* KeyValueService::SetMany(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, operations::kSetMany);
+}
+grpc::ServerUnaryReactor* KeyValueService::DeleteMany(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, operations::kDeleteMany);
+}
+grpc::ServerUnaryReactor* KeyValueService::Describe(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, operations::kDescribe);
 }
 
 // --- The dispatcher.

@@ -49,15 +49,26 @@ namespace kv {
 // every call it accepted to finish (its pools finish their queued work, and
 // queued writes their commits), so destroy it before the catalog closes its
 // drivers.
-class KeyValueService final
-    : public v1::KeyValue::WithRawCallbackMethod_Open<
-          v1::KeyValue::WithRawCallbackMethod_Get<
-              v1::KeyValue::WithRawCallbackMethod_Set<
-                  v1::KeyValue::WithRawCallbackMethod_Delete<
-                      v1::KeyValue::WithRawCallbackMethod_Exists<
-                          v1::KeyValue::WithRawCallbackMethod_GetKeys<
-                              v1::KeyValue::WithRawCallbackMethod_Close<
-                                  v1::KeyValue::Service>>>>>>> {
+// Every RPC of kv.v1.KeyValue, served with raw (ByteBuffer) callbacks so kvd
+// decodes requests itself (request_decoder.h).
+using RawKeyValueBase = v1::KeyValue::WithRawCallbackMethod_Open<
+    v1::KeyValue::WithRawCallbackMethod_Get<
+        v1::KeyValue::WithRawCallbackMethod_Set<
+            v1::KeyValue::WithRawCallbackMethod_Delete<
+                v1::KeyValue::WithRawCallbackMethod_Exists<
+                    v1::KeyValue::WithRawCallbackMethod_GetKeys<
+                        v1::KeyValue::WithRawCallbackMethod_Close<
+                            v1::KeyValue::WithRawCallbackMethod_Increment<
+                                v1::KeyValue::WithRawCallbackMethod_GetMany<
+                                    v1::KeyValue::WithRawCallbackMethod_SetMany<
+                                        v1::KeyValue::
+                                            WithRawCallbackMethod_DeleteMany<
+                                                v1::KeyValue::
+                                                    WithRawCallbackMethod_Describe<
+                                                        v1::KeyValue::
+                                                            Service>>>>>>>>>>>>;
+
+class KeyValueService final : public RawKeyValueBase {
  public:
   // `threads_per_store` workers serve each store. `publish_health` receives
   // every change of a store's health (see StoreHealth). `authorizer`
@@ -87,6 +98,19 @@ class KeyValueService final
                                     const Raw* request, Raw* response) override;
   grpc::ServerUnaryReactor* Close(grpc::CallbackServerContext* context,
                                   const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* Increment(grpc::CallbackServerContext* context,
+                                      const Raw* request,
+                                      Raw* response) override;
+  grpc::ServerUnaryReactor* GetMany(grpc::CallbackServerContext* context,
+                                    const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* SetMany(grpc::CallbackServerContext* context,
+                                    const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* DeleteMany(grpc::CallbackServerContext* context,
+                                       const Raw* request,
+                                       Raw* response) override;
+  grpc::ServerUnaryReactor* Describe(grpc::CallbackServerContext* context,
+                                     const Raw* request,
+                                     Raw* response) override;
 
   // Starts refusing new calls with UNAVAILABLE, then waits until the calls
   // already accepted have finished, or until `deadline`. Returns true if they

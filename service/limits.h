@@ -22,22 +22,45 @@ struct Limits {
   // Largest GetKeys response. gRPC clients reject messages over 4 MiB unless
   // configured otherwise, so by default a response stays just under that.
   size_t max_get_keys_bytes = (4 << 20) - (16 << 10);
+  // Most entries in one GetMany, SetMany or DeleteMany.
+  size_t max_batch_entries = 1000;
+  // Most key and value bytes in one batch request, or in a GetMany response.
+  // The default keeps a batch under gRPC clients' default 4 MiB message
+  // limit.
+  size_t max_batch_bytes = (4 << 20) - (16 << 10);
 };
 
 // Room for a message's framing besides its key and value.
 inline constexpr size_t kMessageOverheadBytes = 16 << 10;
 
-// The largest request the server must accept: a Set of the largest key and
-// value.
-inline size_t MaxRequestBytes(const Limits& limits) {
-  return limits.max_key_bytes + limits.max_value_bytes + kMessageOverheadBytes;
+// Framing of one batch entry besides its key and value: tags, lengths and a
+// revision.
+inline constexpr size_t kBatchEntryOverheadBytes = 32;
+
+// The largest batch message the limits allow: every entry's framing plus
+// the batch's bytes.
+inline size_t MaxBatchMessageBytes(const Limits& limits) {
+  return limits.max_batch_bytes +
+         limits.max_batch_entries * kBatchEntryOverheadBytes +
+         kMessageOverheadBytes;
 }
 
-// The largest response the server may send: a Get of the largest value, or
-// the largest GetKeys listing.
+// The largest request the server must accept: a Set of the largest key and
+// value, or the largest batch.
+inline size_t MaxRequestBytes(const Limits& limits) {
+  size_t set =
+      limits.max_key_bytes + limits.max_value_bytes + kMessageOverheadBytes;
+  size_t batch = MaxBatchMessageBytes(limits);
+  return set > batch ? set : batch;
+}
+
+// The largest response the server may send: a Get of the largest value, the
+// largest GetKeys listing, or the largest GetMany.
 inline size_t MaxResponseBytes(const Limits& limits) {
-  size_t get = limits.max_value_bytes + kMessageOverheadBytes;
-  return get > limits.max_get_keys_bytes ? get : limits.max_get_keys_bytes;
+  size_t largest = limits.max_value_bytes + kMessageOverheadBytes;
+  if (limits.max_get_keys_bytes > largest) largest = limits.max_get_keys_bytes;
+  size_t batch = MaxBatchMessageBytes(limits);
+  return batch > largest ? batch : largest;
 }
 
 }  // namespace kv

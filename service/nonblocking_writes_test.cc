@@ -25,29 +25,27 @@ constexpr int kParkedWrites = 64;
 // waiting in the driver at once.
 constexpr absl::Duration kHangGuard = absl::Seconds(30);
 
-// Parks every SetAsync and DeleteAsync until kParkedWrites are parked, then
-// completes them all. The blocking Set and Delete fail: kvd must not use
-// them for this store.
+// Parks every WriteAsync until kParkedWrites are parked, then completes them
+// all. The blocking Write fails: kvd must not use it for this store.
 class ParkingDriver : public Driver {
  public:
   static ParkingDriver* last_opened;
 
-  absl::StatusOr<std::string> Get(absl::string_view) override {
+  absl::StatusOr<Versioned> Get(absl::string_view) override {
     return absl::NotFoundError("no keys");
   }
-  absl::Status Set(absl::string_view, absl::string_view) override {
-    return absl::FailedPreconditionError("blocking Set called");
+  absl::StatusOr<std::vector<absl::optional<Versioned>>> GetMany(
+      absl::Span<const absl::string_view> keys) override {
+    return std::vector<absl::optional<Versioned>>(keys.size());
   }
-  absl::Status Delete(absl::string_view) override {
-    return absl::FailedPreconditionError("blocking Delete called");
+  absl::StatusOr<MutationResults> Write(absl::Span<const Mutation>) override {
+    return absl::FailedPreconditionError("blocking Write called");
   }
-  void SetAsync(absl::string_view, absl::string_view, WriteDone done) override {
-    Park(std::move(done));
-  }
-  void DeleteAsync(absl::string_view, WriteDone done) override {
+  void WriteAsync(absl::Span<const Mutation>, WriteDone done) override {
     Park(std::move(done));
   }
   absl::StatusOr<bool> Exists(absl::string_view) override { return false; }
+  absl::StatusOr<uint64_t> CurrentRevision() override { return 0; }
   absl::Status ListKeys(absl::FunctionRef<bool(absl::string_view)>) override {
     return absl::OkStatus();
   }
@@ -60,7 +58,13 @@ class ParkingDriver : public Driver {
       absl::MutexLock lock(&mutex_);
       parked.swap(parked_);
     }
-    for (WriteDone& done : parked) done(status);
+    for (WriteDone& done : parked) {
+      if (status.ok()) {
+        done(MutationResults(1));
+      } else {
+        done(status);
+      }
+    }
   }
 
  private:

@@ -17,7 +17,7 @@ absl::StatusOr<v1::GetResponse> Get(OperationContext& context,
                       context.Resolve(principal, request.store()));
   KV_RETURN_IF_ERROR(
       ValidateKey(request.key(), context.limits().max_key_bytes));
-  absl::StatusOr<std::string> value = store.driver->Get(request.key());
+  absl::StatusOr<Versioned> value = store.driver->Get(request.key());
   if (absl::IsNotFound(value.status())) {
     return context.Observe(store.name,
                            NoSuchKeyError(store.name, request.key()));
@@ -30,7 +30,8 @@ absl::StatusOr<v1::GetResponse> Get(OperationContext& context,
   }
   context.Observe(store.name, absl::OkStatus()).IgnoreError();
   v1::GetResponse response;
-  *response.mutable_value() = *std::move(value);
+  *response.mutable_value() = std::move(value->value);
+  response.set_revision(value->revision);
   return response;
 }
 

@@ -30,6 +30,11 @@ std::vector<std::string> StoreCatalog::Names() const {
   return names;
 }
 
+std::string StoreCatalog::TypeOf(absl::string_view name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? std::string() : it->second->spec.type;
+}
+
 bool StoreCatalog::Contains(absl::string_view name) const {
   return by_name_.contains(name);
 }

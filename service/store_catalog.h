@@ -44,6 +44,10 @@ class StoreCatalog {
   // True if a store named `name` is configured.
   bool Contains(absl::string_view name) const;
 
+  // The driver type of the store named `name` ("sqlite"), or "" if there is
+  // no such store.
+  std::string TypeOf(absl::string_view name) const;
+
   // The driver of store `name`: NoSuchStoreError if there is no such store,
   // a BackendError (IO, UNAVAILABLE) if its driver cannot be opened.
   absl::StatusOr<Driver*> Find(absl::string_view name);

@@ -1,9 +1,10 @@
 #ifndef KV_SERVICE_WRITE_OPERATIONS_H_
 #define KV_SERVICE_WRITE_OPERATIONS_H_
 
-// Set and Delete: writes of one key. Each first checks, before it reaches
-// the backend, that the handle is the caller's, that its grant allows
-// writes (else ACCESS_DENIED), and the key and value limits.
+// Set and Delete: writes of one key, unconditional or with `if_revision`.
+// Each first checks, before it reaches the backend, that the handle is the
+// caller's, that its grant allows writes (else ACCESS_DENIED), and the key
+// and value limits (service/write_path.h).
 
 #include <memory>
 #include <string>
@@ -16,7 +17,7 @@
 namespace kv {
 namespace operations {
 
-// Overwrites.
+// Overwrites; with if_revision, only if the key is at that revision.
 absl::StatusOr<v1::SetResponse> Set(OperationContext& context,
                                     const std::string& principal,
                                     const v1::SetRequest& request);
@@ -24,7 +25,7 @@ void StartSet(OperationContext& context, const std::string& principal,
               std::shared_ptr<const v1::SetRequest> request,
               Operation<v1::SetRequest, v1::SetResponse>::Done done);
 
-// Deleting a missing key is not an error.
+// Deleting a missing key is not an error (revision 0).
 absl::StatusOr<v1::DeleteResponse> Delete(OperationContext& context,
                                           const std::string& principal,
                                           const v1::DeleteRequest& request);

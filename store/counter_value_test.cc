@@ -60,7 +60,8 @@ TEST(IncrementedCounterTest, NonIntegerIsNotAnInteger) {
 TEST(IncrementedCounterTest, OverflowBothWaysIsAnError) {
   std::string max = FormatCounter(kMax);
   std::string min = FormatCounter(kMin);
-  EXPECT_TRUE(IsIncrementOverflow(IncrementedCounter(&max, 1, 0, "k").status()));
+  EXPECT_TRUE(
+      IsIncrementOverflow(IncrementedCounter(&max, 1, 0, "k").status()));
   EXPECT_TRUE(
       IsIncrementOverflow(IncrementedCounter(&min, -1, 0, "k").status()));
   EXPECT_EQ(*IncrementedCounter(nullptr, kMin, 0, "k"), kMin);

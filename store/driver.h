@@ -177,8 +177,7 @@ class Driver {
   // Conveniences over Write, for callers with one unconditional change.
   // Set returns the revision written; Delete returns it, or 0 if the key was
   // absent.
-  absl::StatusOr<uint64_t> Set(absl::string_view key,
-                               absl::string_view value) {
+  absl::StatusOr<uint64_t> Set(absl::string_view key, absl::string_view value) {
     return RevisionOf(Write({Mutation::Set(key, value)}));
   }
   absl::StatusOr<uint64_t> Delete(absl::string_view key) {

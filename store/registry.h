@@ -41,12 +41,12 @@ struct DriverType {
   // store and the field or backend at fault, without secrets.
   std::function<absl::StatusOr<std::unique_ptr<Driver>>(const StoreSpec& spec)>
       open;
-  // Whether SetAsync and DeleteAsync return without waiting for a backend
-  // (a driver that queues writes for a thread of its own, like SQLite's group
-  // commit) or take only microseconds (memory). kvd then calls them on the
-  // gRPC thread that received the call and finishes the call from `done`,
-  // so a waiting write holds no thread and one commit can carry every write
-  // in flight. Otherwise writes run Set and Delete on the store's pool.
+  // Whether WriteAsync returns without waiting for a backend (a driver that
+  // queues writes for a thread of its own, like SQLite's group commit) or
+  // takes only microseconds (memory). kvd then calls it on the gRPC thread
+  // that received the call and finishes the call from `done`, so a waiting
+  // write holds no thread and one commit can carry every write in flight.
+  // Otherwise writes run Write on the store's pool.
   bool nonblocking_writes = false;
   // Whether Get and Exists return in microseconds and never wait on a
   // network or on writers (a local WAL database, memory). kvd then runs them

@@ -30,14 +30,19 @@ class SpecDriver : public Driver {
  public:
   explicit SpecDriver(StoreSpec spec) : spec_(std::move(spec)) {}
 
-  absl::StatusOr<std::string> Get(absl::string_view key) override {
+  absl::StatusOr<Versioned> Get(absl::string_view key) override {
     return absl::NotFoundError("empty");
   }
-  absl::Status Set(absl::string_view, absl::string_view) override {
-    return absl::OkStatus();
+  absl::StatusOr<std::vector<absl::optional<Versioned>>> GetMany(
+      absl::Span<const absl::string_view> keys) override {
+    return std::vector<absl::optional<Versioned>>(keys.size());
   }
-  absl::Status Delete(absl::string_view) override { return absl::OkStatus(); }
+  absl::StatusOr<MutationResults> Write(
+      absl::Span<const Mutation> mutations) override {
+    return MutationResults(mutations.size());
+  }
   absl::StatusOr<bool> Exists(absl::string_view) override { return false; }
+  absl::StatusOr<uint64_t> CurrentRevision() override { return 0; }
   absl::Status ListKeys(absl::FunctionRef<bool(absl::string_view)>) override {
     return absl::OkStatus();
   }

@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/strings/cord.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace kv {
@@ -20,7 +20,8 @@ constexpr char kOverflowUrl[] = "type.kvd.dev/kv.store.IncrementOverflow";
 // message stays one readable line whatever the key holds.
 std::string ShortKey(absl::string_view key) {
   constexpr size_t kMaxKeyBytes = 128;
-  if (key.size() <= kMaxKeyBytes) return absl::StrCat("\"", absl::CHexEscape(key), "\"");
+  if (key.size() <= kMaxKeyBytes)
+    return absl::StrCat("\"", absl::CHexEscape(key), "\"");
   return absl::StrCat("\"", absl::CHexEscape(key.substr(0, kMaxKeyBytes)),
                       "\"... (", key.size(), " bytes)");
 }
@@ -43,15 +44,15 @@ absl::optional<uint64_t> NumberPayload(const absl::Status& status,
 
 absl::Status ConditionFailedError(size_t index, absl::string_view key,
                                   uint64_t expected, uint64_t current) {
-  std::string expected_text =
-      expected == 0 ? std::string("absent (revision 0)")
-                    : absl::StrCat("at revision ", expected);
+  std::string expected_text = expected == 0
+                                  ? std::string("absent (revision 0)")
+                                  : absl::StrCat("at revision ", expected);
   std::string current_text = current == 0
                                  ? std::string("it is absent")
                                  : absl::StrCat("it is at revision ", current);
-  absl::Status status = absl::AbortedError(absl::StrCat(
-      "key ", ShortKey(key), " was expected ", expected_text, ", but ",
-      current_text));
+  absl::Status status =
+      absl::AbortedError(absl::StrCat("key ", ShortKey(key), " was expected ",
+                                      expected_text, ", but ", current_text));
   status.SetPayload(kCurrentRevisionUrl, absl::Cord(absl::StrCat(current)));
   return WithIndex(std::move(status), index);
 }
@@ -67,8 +68,8 @@ absl::Status NotAnIntegerError(size_t index, absl::string_view key) {
 absl::Status IncrementOverflowError(size_t index, absl::string_view key) {
   absl::Status status = absl::OutOfRangeError(
       absl::StrCat("cannot increment key ", ShortKey(key),
-                   ": the result would not fit in an int64 (from ",
-                   INT64_MIN, " to ", INT64_MAX, ")"));
+                   ": the result would not fit in an int64 (from ", INT64_MIN,
+                   " to ", INT64_MAX, ")"));
   status.SetPayload(kOverflowUrl, absl::Cord("1"));
   return WithIndex(std::move(status), index);
 }

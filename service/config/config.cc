@@ -138,12 +138,14 @@ absl::Status ParseLimits(const ConfigErrors& errors, const toml::node& node,
     const std::string field(key.str());
     if (field != "max_key_bytes" && field != "max_value_bytes" &&
         field != "max_open_stores" && field != "idle_timeout" &&
-        field != "max_get_keys_bytes") {
+        field != "max_get_keys_bytes" && field != "max_batch_entries" &&
+        field != "max_batch_bytes") {
       return errors.At(
           value, absl::StrCat("[limits] has unknown field \"", field,
                               "\" (known: max_key_bytes, max_value_bytes, "
                               "max_open_stores, idle_timeout, "
-                              "max_get_keys_bytes)"));
+                              "max_get_keys_bytes, max_batch_entries, "
+                              "max_batch_bytes)"));
     }
   }
   // Spin documents 256-byte keys and 1 MiB values as minimums every store
@@ -157,6 +159,18 @@ absl::Status ParseLimits(const ConfigErrors& errors, const toml::node& node,
                                limits.max_open_stores));
   KV_RETURN_IF_ERROR(ParseSize(errors, *table, "max_get_keys_bytes", 64 << 10,
                                kMaxMessage / 2, limits.max_get_keys_bytes));
+  // A batch of one largest entry must always fit: an explicit
+  // max_batch_bytes may not be smaller, and the default grows with raised
+  // key and value limits.
+  KV_RETURN_IF_ERROR(ParseSize(errors, *table, "max_batch_entries", 1, 100000,
+                               limits.max_batch_entries));
+  const size_t largest_entry = limits.max_key_bytes + limits.max_value_bytes;
+  if (limits.max_batch_bytes < largest_entry) {
+    limits.max_batch_bytes = largest_entry;
+  }
+  KV_RETURN_IF_ERROR(ParseSize(errors, *table, "max_batch_bytes",
+                               static_cast<int64_t>(largest_entry),
+                               kMaxMessage / 2, limits.max_batch_bytes));
   if (const toml::node* idle = table->get("idle_timeout")) {
     absl::Duration duration;
     if (!idle->is_string() ||

@@ -88,6 +88,8 @@ max_value_bytes = 4194304
 max_open_stores = 16
 idle_timeout = "90s"
 max_get_keys_bytes = 1048576
+max_batch_entries = 50
+max_batch_bytes = 8388608
 )");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->listen, "unix:/run/kvd.sock");
@@ -97,6 +99,29 @@ max_get_keys_bytes = 1048576
   EXPECT_EQ(config->limits.max_open_stores, 16u);
   EXPECT_EQ(config->limits.idle_timeout, absl::Seconds(90));
   EXPECT_EQ(config->limits.max_get_keys_bytes, 1048576u);
+  EXPECT_EQ(config->limits.max_batch_entries, 50u);
+  EXPECT_EQ(config->limits.max_batch_bytes, 8388608u);
+}
+
+TEST(ConfigTest, BatchLimitsHaveDefaults) {
+  absl::StatusOr<RuntimeConfig> config = Parse("");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->limits.max_batch_entries, 1000u);
+  EXPECT_EQ(config->limits.max_batch_bytes, (4u << 20) - (16u << 10));
+}
+
+TEST(ConfigTest, DefaultBatchBytesGrowWithTheValueLimit) {
+  absl::StatusOr<RuntimeConfig> config =
+      Parse("[limits]\nmax_value_bytes = 8388608\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->limits.max_batch_bytes, 8388608u + 256u);
+}
+
+TEST(ConfigTest, BatchBytesBelowOneLargestEntryIsAnError) {
+  EXPECT_THAT(ErrorOf("[limits]\nmax_batch_bytes = 1000\n"),
+              HasSubstr("\"max_batch_bytes\" is 1000; it must be between"));
+  EXPECT_THAT(ErrorOf("[limits]\nmax_batch_entries = 0\n"),
+              HasSubstr("\"max_batch_entries\" is 0"));
 }
 
 TEST(ConfigTest, SyntaxErrorNamesFileLineAndColumn) {

@@ -5,6 +5,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
@@ -102,6 +103,60 @@ absl::Status BackendError(absl::string_view store, absl::string_view action,
   absl::ConsumePrefix(&cause, prefix);
   return MakeKvError(v1::ERROR_CODE_IO, code,
                      absl::StrCat(prefix, action, " failed: ", cause));
+}
+
+namespace {
+
+constexpr char kCurrentRevisionPayloadUrl[] =
+    "type.kvd.dev/kv.v1.CurrentRevision";
+constexpr char kFailedIndexPayloadUrl[] = "type.kvd.dev/kv.v1.FailedIndex";
+
+absl::optional<uint64_t> NumberPayload(const absl::Status& status,
+                                       absl::string_view url) {
+  absl::optional<absl::Cord> payload = status.GetPayload(url);
+  uint64_t value = 0;
+  if (!payload.has_value() ||
+      !absl::SimpleAtoi(std::string(*payload), &value)) {
+    return absl::nullopt;
+  }
+  return value;
+}
+
+}  // namespace
+
+absl::Status ConditionFailedError(absl::string_view detail,
+                                  uint64_t current_revision) {
+  absl::Status status = MakeKvError(v1::ERROR_CODE_CONDITION_FAILED,
+                                    absl::StatusCode::kAborted, detail);
+  status.SetPayload(kCurrentRevisionPayloadUrl,
+                    absl::Cord(absl::StrCat(current_revision)));
+  return status;
+}
+
+absl::Status NotAnIntegerError(absl::string_view detail) {
+  return MakeKvError(v1::ERROR_CODE_NOT_AN_INTEGER,
+                     absl::StatusCode::kFailedPrecondition, detail);
+}
+
+absl::Status OutOfRangeError(absl::string_view detail) {
+  return MakeKvError(v1::ERROR_CODE_OUT_OF_RANGE, absl::StatusCode::kOutOfRange,
+                     detail);
+}
+
+absl::Status WithFailedIndex(absl::Status status, size_t index) {
+  status.SetPayload(kFailedIndexPayloadUrl, absl::Cord(absl::StrCat(index)));
+  return status;
+}
+
+absl::optional<uint64_t> CurrentRevisionOf(const absl::Status& status) {
+  return NumberPayload(status, kCurrentRevisionPayloadUrl);
+}
+
+absl::optional<size_t> FailedIndexOf(const absl::Status& status) {
+  absl::optional<uint64_t> index =
+      NumberPayload(status, kFailedIndexPayloadUrl);
+  if (!index.has_value()) return absl::nullopt;
+  return static_cast<size_t>(*index);
 }
 
 }  // namespace kv

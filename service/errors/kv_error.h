@@ -8,9 +8,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 #include "kv/v1/kv.pb.h"
 
 namespace kv {
@@ -21,6 +23,14 @@ inline constexpr char kErrorCodeMetadataKey[] = "kv-error-code";
 
 // The absl::Status payload type URL under which the ErrorCode travels.
 inline constexpr char kErrorCodePayloadUrl[] = "type.kvd.dev/kv.v1.ErrorCode";
+
+// Trailing metadata of a failed condition: the key's current revision in
+// decimal, 0 if the key is absent.
+inline constexpr char kCurrentRevisionMetadataKey[] = "kv-current-revision";
+
+// Trailing metadata of an error about one entry of a batch: the entry's
+// 0-based index in the request, decimal.
+inline constexpr char kFailedIndexMetadataKey[] = "kv-failed-index";
 
 // Builds an error whose message is "<SHORT_NAME>: <detail>" (e.g.
 // "NO_SUCH_KEY: ..."), so grpcurl shows the ErrorCode, with `code` attached.
@@ -59,6 +69,25 @@ absl::Status InvalidRequestError(absl::string_view detail);
 // INTERNAL otherwise. `backend_status` is the driver's error.
 absl::Status BackendError(absl::string_view store, absl::string_view action,
                           const absl::Status& backend_status);
+
+// A conditional write found the key at `current_revision` (0: absent):
+// CONDITION_FAILED, ABORTED, carrying the revision for the
+// kv-current-revision trailer.
+absl::Status ConditionFailedError(absl::string_view detail,
+                                  uint64_t current_revision);
+// Increment found a value that is not a decimal int64: NOT_AN_INTEGER,
+// FAILED_PRECONDITION.
+absl::Status NotAnIntegerError(absl::string_view detail);
+// Increment's result leaves int64: OUT_OF_RANGE, OUT_OF_RANGE.
+absl::Status OutOfRangeError(absl::string_view detail);
+
+// Marks `status` as being about entry `index` of a batch request, for the
+// kv-failed-index trailer.
+absl::Status WithFailedIndex(absl::Status status, size_t index);
+
+// What ConditionFailedError and WithFailedIndex attached; nullopt if not.
+absl::optional<uint64_t> CurrentRevisionOf(const absl::Status& status);
+absl::optional<size_t> FailedIndexOf(const absl::Status& status);
 
 }  // namespace kv
 

@@ -6,15 +6,41 @@
 // one database serves many stores without them seeing each other's keys:
 //
 //   CREATE TABLE kvd_kv (store text NOT NULL, key bytea NOT NULL,
-//                        value bytea NOT NULL, PRIMARY KEY (store, key));
+//                        value bytea NOT NULL, revision bigint NOT NULL,
+//                        PRIMARY KEY (store, key));
 //   CREATE TABLE kvd_schema (table_name text PRIMARY KEY,
 //                            version integer NOT NULL);
+//   CREATE TABLE kvd_sequences (id bigserial PRIMARY KEY,
+//                               table_name text NOT NULL,
+//                               store text NOT NULL,
+//                               UNIQUE (table_name, store));
+//   CREATE SEQUENCE kvd_rev_N;  -- one per store: N is its kvd_sequences.id
 //
 // Keys are bytea, so any byte (NUL included) is stored and ORDER BY key is
-// byte order. kvd creates both tables when missing, under a transaction-level
-// advisory lock so that two kvd processes starting at once do not race, and
-// records kPostgresSchemaVersion in kvd_schema; a newer version is refused.
+// byte order. kvd creates the tables when missing, and a store's sequence
+// when it first opens the store, under a transaction-level advisory lock so
+// that kvd processes starting at once do not race, and records
+// kPostgresSchemaVersion in kvd_schema; a newer version is refused, and an
+// older one (1: no revision column) is upgraded in that transaction.
 //
+// Revisions: each store has its own sequence, so writers to different
+// stores share nothing and writers to one store share only the sequence
+// (nextval never blocks and is never rolled back), never a hot row. Store
+// names are arbitrary text; the sequence is named by a number, found in
+// kvd_sequences. Every Write is one READ COMMITTED transaction that first
+// locks the existing rows of its keys (SELECT ... ORDER BY key FOR UPDATE),
+// inserts the rows of the keys it creates (two or more) in key order too,
+// then checks conditions and computes increments against them, and calls
+// nextval only on a row it holds locked or is inserting; an insert that
+// finds the key created meanwhile (ON CONFLICT DO NOTHING) locks that row
+// and decides again. A deadlock (possible only when a key is created
+// between two such steps) is retried. So a key's revisions grow in the order
+// its writes commit, a create-only write on a key two writers create at once
+// succeeds for one of them, and no increment is lost. Across keys, revision
+// order is the order nextval ran, which may differ from commit order for writes
+// in flight at the same time. CurrentRevision is the sequence's last value:
+// at least every revision returned, and 0 before the store's first write.
+
 // Config fields of `[key_value_store.NAME]` with `type = "postgres"`:
 //   url        Required. postgresql://user:password@host:port/dbname?params
 //              (or postgres://); see postgres_url.h.
@@ -24,7 +50,10 @@
 //   pool_size  Connections kept per store, 1 to 1024 (default 8). A call
 //              waits up to `timeout` for a free one.
 //   table      The key-value table, a lowercase SQL identifier (default
-//              "kvd_kv").
+//              "kvd_kv"); not kvd_schema, kvd_sequences or kvd_rev_*.
+//
+// durability() is kDisk if the server had fsync on and synchronous_commit
+// not off when the store was opened, kProcess otherwise.
 //
 // Errors name the store, the operation and the server, never the password:
 //   store "orders": cannot write to PostgreSQL 10.0.0.5:5432/kv: DETAIL
@@ -48,7 +77,7 @@
 namespace kv {
 
 // The schema version this driver creates and understands.
-inline constexpr int kPostgresSchemaVersion = 1;
+inline constexpr int kPostgresSchemaVersion = 2;
 
 struct PostgresOptions {
   // The store's name: the `store` column of its rows, and in messages.

@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/driver.h"
+#include "store/postgres/postgres_test_env.h"
 #include "store/registry.h"
 #include "store/testing/driver_conformance.h"
 #include "store/testing/postgres_server.h"
@@ -37,11 +38,17 @@ namespace {
 // error message).
 constexpr absl::Duration kHangGuard = absl::Seconds(30);
 
+using ::kv::postgres_test::FreshSpec;
+using ::kv::postgres_test::FreshStoreName;
+using ::kv::postgres_test::PostgresSpec;
+using ::kv::postgres_test::Server;
+using ::kv::postgres_test::ValueOf;
 using ::kv::testing::DriverConformanceTest;
 using ::kv::testing::DriverFactoryParam;
 using ::kv::testing::DriverFactoryParamName;
 using ::kv::testing::IsOk;
 using ::kv::testing::IsOkAndHolds;
+using ::kv::testing::PersistentDriverConformanceTest;
 using ::kv::testing::PostgresServer;
 using ::kv::testing::StatusIs;
 using ::testing::AllOf;
@@ -56,88 +63,48 @@ auto HidesPassword() {
                Not(HasSubstr(PostgresServer::kEncodedPassword)));
 }
 
-// One server for the whole binary: startup takes seconds. Tests that stop
-// it start it again before they end.
-class PostgresEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<PostgresServer>> server =
-        PostgresServer::Create();
-    if (!server.ok()) {
-      status_ = server.status();
-      ADD_FAILURE() << "cannot start PostgreSQL: " << status_;
-      return;
-    }
-    server_ = *std::move(server);
-  }
-  void TearDown() override { server_.reset(); }
-
-  static absl::StatusOr<PostgresServer*> Server() {
-    if (instance_->server_ == nullptr) return instance_->status_;
-    return instance_->server_.get();
-  }
-
-  static PostgresEnvironment* instance_;
-
- private:
-  absl::Status status_ = absl::FailedPreconditionError("not started");
-  std::unique_ptr<PostgresServer> server_;
-};
-
-PostgresEnvironment* PostgresEnvironment::instance_ =
-    static_cast<PostgresEnvironment*>(
-        ::testing::AddGlobalTestEnvironment(new PostgresEnvironment));
-
-// A store name no other test uses.
-std::string FreshStoreName(absl::string_view prefix) {
-  static std::atomic<int> counter{0};
-  return absl::StrCat(prefix, "_", counter.fetch_add(1));
+// A conformance configuration: `open` creates a fresh store (a new store
+// name, in `table`), `reopen` opens another driver on the same server,
+// table and store name, as a restarted kvd or a second kvd process would.
+DriverFactoryParam Configuration(const std::string& name,
+                                 const std::string& table,
+                                 const std::string& pool_size) {
+  auto last = std::make_shared<StoreSpec>();
+  DriverFactoryParam param;
+  param.name = name;
+  param.open = [last, name, table,
+                pool_size]() -> absl::StatusOr<std::unique_ptr<Driver>> {
+    absl::StatusOr<StoreSpec> spec =
+        FreshSpec(absl::StrCat("conformance_", name));
+    if (!spec.ok()) return spec.status();
+    spec->options["table"] = table;
+    if (!pool_size.empty()) spec->options["pool_size"] = pool_size;
+    *last = *spec;
+    return OpenDriver(*spec);
+  };
+  param.reopen = [last]() { return OpenDriver(*last); };
+  return param;
 }
 
-StoreSpec PostgresSpec(const std::string& url, const std::string& name) {
-  StoreSpec spec;
-  spec.name = name;
-  spec.type = "postgres";
-  spec.options["url"] = url;
-  // Generous: sanitizer builds are slow. Tests of the deadline set less.
-  spec.options["timeout"] = "10s";
-  return spec;
+// The default table and pool; and one connection with its own table:
+// callers queue for the connection, and ListKeys must not hold it while
+// visiting.
+std::vector<DriverFactoryParam> Configurations() {
+  return {Configuration("postgres", "kvd_kv", ""),
+          Configuration("pool_of_one", "kvd_kv_pool1", "1")};
 }
 
-// The spec of a fresh store on the shared server; fails the test without
-// one.
-absl::StatusOr<StoreSpec> FreshSpec(absl::string_view prefix = "test") {
-  absl::StatusOr<PostgresServer*> server = PostgresEnvironment::Server();
-  if (!server.ok()) return server.status();
-  return PostgresSpec((*server)->url(), FreshStoreName(prefix));
-}
-
-absl::StatusOr<std::unique_ptr<Driver>> OpenFresh() {
-  absl::StatusOr<StoreSpec> spec = FreshSpec("conformance");
-  if (!spec.ok()) return spec.status();
-  return OpenDriver(*spec);
-}
-
-// One connection and its own table: callers queue for the connection, and
-// ListKeys must not hold it while visiting.
-absl::StatusOr<std::unique_ptr<Driver>> OpenFreshPoolOfOne() {
-  absl::StatusOr<StoreSpec> spec = FreshSpec("conformance_pool1");
-  if (!spec.ok()) return spec.status();
-  spec->options["pool_size"] = "1";
-  spec->options["table"] = "kvd_kv_pool1";
-  return OpenDriver(*spec);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Postgres, DriverConformanceTest,
-    ::testing::Values(DriverFactoryParam{"postgres", &OpenFresh},
-                      DriverFactoryParam{"pool_of_one", &OpenFreshPoolOfOne}),
-    DriverFactoryParamName);
+INSTANTIATE_TEST_SUITE_P(Postgres, DriverConformanceTest,
+                         ::testing::ValuesIn(Configurations()),
+                         DriverFactoryParamName);
+INSTANTIATE_TEST_SUITE_P(Postgres, PersistentDriverConformanceTest,
+                         ::testing::ValuesIn(Configurations()),
+                         DriverFactoryParamName);
 
 class PostgresDriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<PostgresServer*> server = PostgresEnvironment::Server();
+    absl::StatusOr<PostgresServer*> server = Server();
     ASSERT_THAT(server, IsOk());
     server_ = *server;
     ASSERT_TRUE(server_->running());
@@ -221,7 +188,8 @@ TEST(PostgresOptionsTest, BadFieldsAreRefusedByName) {
         Case{"pool_size", "0"}, Case{"pool_size", "many"},
         Case{"pool_size", "5000"}, Case{"table", "Bad-Name"},
         Case{"table", "1kv"}, Case{"table", "kv; DROP TABLE x"},
-        Case{"table", "kvd_schema"}, Case{"table", ""}}) {
+        Case{"table", "kvd_schema"}, Case{"table", "kvd_sequences"},
+        Case{"table", "kvd_rev_1"}, Case{"table", ""}}) {
     StoreSpec spec = PostgresSpec("postgresql://h/db", "orders");
     spec.options[bad.field] = bad.value;
     EXPECT_THAT(OpenDriver(spec),
@@ -251,8 +219,8 @@ TEST_F(PostgresDriverTest, StoresInOneDatabaseAreIsolated) {
   ASSERT_THAT(a->Set("k", "from a"), IsOk());
   ASSERT_THAT(a->Set("only a", "1"), IsOk());
   ASSERT_THAT(b->Set("k", "from b"), IsOk());
-  EXPECT_THAT(a->Get("k"), IsOkAndHolds("from a"));
-  EXPECT_THAT(b->Get("k"), IsOkAndHolds("from b"));
+  EXPECT_THAT(ValueOf(*a, "k"), IsOkAndHolds("from a"));
+  EXPECT_THAT(ValueOf(*b, "k"), IsOkAndHolds("from b"));
   EXPECT_THAT(b->Exists("only a"), IsOkAndHolds(false));
   EXPECT_THAT(b->Get("only a"), StatusIs(absl::StatusCode::kNotFound));
   std::vector<std::string> b_keys;
@@ -263,12 +231,12 @@ TEST_F(PostgresDriverTest, StoresInOneDatabaseAreIsolated) {
               IsOk());
   EXPECT_THAT(b_keys, ElementsAre("k"));
   ASSERT_THAT(b->Delete("k"), IsOk());
-  EXPECT_THAT(a->Get("k"), IsOkAndHolds("from a"));
+  EXPECT_THAT(ValueOf(*a, "k"), IsOkAndHolds("from a"));
 
   // A second driver on the same store (another kvd) sees the same data.
   std::unique_ptr<Driver> a_again = OpenOrDie(spec_a);
   ASSERT_NE(a_again, nullptr);
-  EXPECT_THAT(a_again->Get("only a"), IsOkAndHolds("1"));
+  EXPECT_THAT(ValueOf(*a_again, "only a"), IsOkAndHolds("1"));
   ASSERT_THAT(a_again->Delete("only a"), IsOk());
   EXPECT_THAT(a->Exists("only a"), IsOkAndHolds(false));
 
@@ -293,7 +261,7 @@ TEST_F(PostgresDriverTest, SchemaIsRecordedAndKeysAreBytea) {
                              "a.attnum) FROM pg_attribute a WHERE "
                              "a.attrelid = 'schema_check'::regclass AND "
                              "a.attnum > 0"),
-              IsOkAndHolds("store:text,key:bytea,value:bytea"));
+              IsOkAndHolds("store:text,key:bytea,value:bytea,revision:bigint"));
   EXPECT_THAT(server_->Query("SELECT encode(key, 'hex') || '=' || "
                              "encode(value, 'hex') FROM schema_check"),
               IsOkAndHolds("610062=00"));
@@ -308,16 +276,20 @@ TEST_F(PostgresDriverTest, NewerSchemaVersionIsRefused) {
   StoreSpec spec = Spec();
   spec.options["table"] = "from_the_future";
   ASSERT_NE(OpenOrDie(spec), nullptr);
-  ASSERT_THAT(server_->Query("UPDATE kvd_schema SET version = 2 WHERE "
-                             "table_name = 'from_the_future'"),
-              IsOk());
+  ASSERT_THAT(
+      server_->Query(absl::StrCat(
+          "UPDATE kvd_schema SET version = ", kPostgresSchemaVersion + 1,
+          " WHERE table_name = 'from_the_future'")),
+      IsOk());
   EXPECT_THAT(
       OpenDriver(spec),
       StatusIs(absl::StatusCode::kFailedPrecondition,
                AllOf(HasSubstr(absl::StrCat("store \"", spec.name, "\"")),
-                     HasSubstr("table from_the_future has schema "
-                               "version 2 but this kvd supports only "
-                               "up to 1"),
+                     HasSubstr(absl::StrCat(
+                         "table from_the_future has schema version ",
+                         kPostgresSchemaVersion + 1,
+                         " but this kvd supports only up to ",
+                         kPostgresSchemaVersion)),
                      HidesPassword())));
 }
 
@@ -348,7 +320,7 @@ TEST_F(PostgresDriverTest, ConcurrentSchemaCreationBothSucceed) {
         barrier.Block();
         absl::StatusOr<std::unique_ptr<Driver>> driver = OpenDriver(spec);
         results[i] = driver.status();
-        if (driver.ok()) results[i] = (*driver)->Set("k", "v");
+        if (driver.ok()) results[i] = (*driver)->Set("k", "v").status();
       });
     }
     for (std::thread& thread : threads) thread.join();
@@ -372,7 +344,7 @@ TEST_F(PostgresDriverTest, ListKeysLetsVisitCallTheDriver) {
   }
   int visited = 0;
   ASSERT_THAT(driver->ListKeys([&](absl::string_view key) {
-    EXPECT_THAT(driver->Get(key), IsOkAndHolds("v"));
+    EXPECT_THAT(ValueOf(*driver, key), IsOkAndHolds("v"));
     ++visited;
     return true;
   }),
@@ -496,7 +468,7 @@ TEST_F(PostgresDriverTest, StalledServerTimesOutAndTheDriverRecovers) {
   for (pid_t pid : backends) kill(pid, SIGCONT);
   EXPECT_GE(took, absl::Milliseconds(900));
   EXPECT_LT(took, kHangGuard);
-  EXPECT_THAT(driver->Get("k"), IsOkAndHolds("v"));
+  EXPECT_THAT(ValueOf(*driver, "k"), IsOkAndHolds("v"));
 }
 
 // The server dies while calls run: each call returns OK or Unavailable
@@ -519,7 +491,7 @@ TEST_F(PostgresDriverTest, ServerKilledDuringCallsThenRestarted) {
       for (int i = 0; !stop.load(); ++i) {
         const absl::Time start = absl::Now();
         const std::string key = absl::StrCat("t", t, "/", i % 10);
-        absl::Status status = (i % 2 == 0) ? driver->Set(key, "v")
+        absl::Status status = (i % 2 == 0) ? driver->Set(key, "v").status()
                                            : driver->Get("before").status();
         const absl::Duration took = absl::Now() - start;
         EXPECT_LT(took, kHangGuard) << status;
@@ -556,11 +528,11 @@ TEST_F(PostgresDriverTest, ServerKilledDuringCallsThenRestarted) {
   ASSERT_THAT(server_->Start(), IsOk());
   // The very first call after the restart works: connections to the dead
   // server are noticed and replaced before use.
-  EXPECT_THAT(driver->Get("before"), IsOkAndHolds("crash"));
+  EXPECT_THAT(ValueOf(*driver, "before"), IsOkAndHolds("crash"));
   for (int i = 0; i < 20; ++i) {
     ASSERT_THAT(driver->Set(absl::StrCat("after", i), "restart"), IsOk());
   }
-  EXPECT_THAT(driver->Get("after7"), IsOkAndHolds("restart"));
+  EXPECT_THAT(ValueOf(*driver, "after7"), IsOkAndHolds("restart"));
 }
 
 // Every idle connection in the pool died with the server: a burst of
@@ -588,7 +560,7 @@ TEST_F(PostgresDriverTest, WholePoolIsReplacedAfterARestart) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 5; ++i)
-        EXPECT_THAT(driver->Get("k"), IsOkAndHolds("v"));
+        EXPECT_THAT(ValueOf(*driver, "k"), IsOkAndHolds("v"));
     });
   }
   for (std::thread& thread : threads) thread.join();

@@ -1,15 +1,11 @@
 #include "store/redis/redis_driver.h"
 
 #include <hiredis/hiredis.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/time.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <initializer_list>
+#include <cstdint>
+#include <deque>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -19,17 +15,23 @@
 #include "absl/memory/memory.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "absl/types/span.h"
+#include "store/counter_value.h"
 #include "store/driver.h"
+#include "store/redis/redis_connection_pool.h"
 #include "store/redis/redis_options.h"
+#include "store/redis/redis_scripts.h"
 #include "store/registry.h"
 #include "store/status_macros.h"
+#include "store/write_errors.h"
 
 namespace kv {
 namespace {
@@ -37,67 +39,6 @@ namespace {
 // Keys SCAN examines per round trip: a hint, not a limit. Larger means fewer
 // round trips but a longer time the (single-threaded) server spends on each.
 constexpr absl::string_view kScanCount = "1000";
-
-// What a call was doing, for messages: "store "S": FAILED Redis at ADDR".
-constexpr absl::string_view kOpening = "cannot reach";
-constexpr absl::string_view kReading = "cannot read from";
-constexpr absl::string_view kWriting = "cannot write to";
-constexpr absl::string_view kDeleting = "cannot delete from";
-constexpr absl::string_view kListing = "cannot list keys in";
-
-struct ContextDeleter {
-  void operator()(redisContext* context) const { redisFree(context); }
-};
-using Context = std::unique_ptr<redisContext, ContextDeleter>;
-
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-// hiredis writes to its socket with write(2), so writing to a connection
-// the server has closed raises SIGPIPE, which kills the process by default.
-// This blocks SIGPIPE in the calling thread for the scope, and discards a
-// SIGPIPE the scope raised, so such a write only fails with EPIPE. It
-// changes nothing for the rest of the process (libpq does the same).
-class ScopedSigpipeBlock {
- public:
-  ScopedSigpipeBlock() {
-    sigemptyset(&sigpipe_);
-    sigaddset(&sigpipe_, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &sigpipe_, &previous_mask_);
-    was_pending_ = IsPending();
-  }
-  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
-  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
-  ~ScopedSigpipeBlock() {
-    if (!was_pending_ && IsPending()) {
-      const timespec no_wait = {0, 0};
-      sigtimedwait(&sigpipe_, nullptr, &no_wait);
-    }
-    pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
-  }
-
- private:
-  static bool IsPending() {
-    sigset_t pending;
-    sigemptyset(&pending);
-    return sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
-  }
-
-  sigset_t sigpipe_;
-  sigset_t previous_mask_;
-  bool was_pending_ = false;
-};
-
-// False if the server has closed `context`'s connection (or sent something
-// unasked) while it sat idle in the pool: a request/response connection has
-// nothing to read between calls. One poll(2) with no wait.
-bool IsAlive(redisContext* context) {
-  if (context->err != 0) return false;
-  pollfd poll_fd{context->fd, POLLIN, 0};
-  return poll(&poll_fd, 1, 0) == 0;
-}
 
 // Escapes the characters that Redis glob patterns (SCAN MATCH) give a
 // meaning, so `text` matches only itself.
@@ -113,13 +54,46 @@ std::string GlobEscape(absl::string_view text) {
   return escaped;
 }
 
-// Error replies that mean "the server cannot serve right now, try again":
-// it is loading its data set, running a long script, or is a replica that
-// lost its primary.
-bool IsTransientReplyError(absl::string_view message) {
-  return absl::StartsWith(message, "LOADING") ||
-         absl::StartsWith(message, "BUSY") ||
-         absl::StartsWith(message, "MASTERDOWN");
+absl::string_view Text(const redisReply& reply) {
+  return absl::string_view(reply.str, reply.len);
+}
+
+bool IsString(const redisReply& reply) {
+  return reply.type == REDIS_REPLY_STRING;
+}
+
+// A revision as the scripts store it: canonical decimal, never 0 for a key.
+absl::optional<uint64_t> ParseRevision(const redisReply& reply) {
+  uint64_t revision = 0;
+  if (!IsString(reply) || !absl::SimpleAtoi(Text(reply), &revision) ||
+      revision == 0) {
+    return absl::nullopt;
+  }
+  return revision;
+}
+
+// A key for a message: escaped and cut, so the message stays one line.
+std::string Quote(absl::string_view key) {
+  constexpr size_t kMaxKeyBytes = 128;
+  if (key.size() <= kMaxKeyBytes) {
+    return absl::StrCat("\"", absl::CHexEscape(key), "\"");
+  }
+  return absl::StrCat("\"", absl::CHexEscape(key.substr(0, kMaxKeyBytes)),
+                      "\"... (", key.size(), " bytes)");
+}
+
+// The scripts, indexed by ScriptId.
+enum ScriptId { kWriteScript, kGetManyScript, kUpgradeScript, kScriptCount };
+
+const RedisScript& Script(ScriptId id) {
+  switch (id) {
+    case kWriteScript:
+      return WriteScript();
+    case kGetManyScript:
+      return GetManyScript();
+    default:
+      return UpgradeScript();
+  }
 }
 
 class RedisDriver : public Driver {
@@ -128,59 +102,160 @@ class RedisDriver : public Driver {
       const RedisOptions& options) {
     auto driver = absl::WrapUnique(new RedisDriver(options));
     // Connect one connection now, so an unreachable or misconfigured server
-    // fails the open. It goes back to the pool for the first call.
-    KV_ASSIGN_OR_RETURN(Lease lease,
-                        driver->Acquire(kOpening, Deadline(options)));
+    // fails the open. It goes back to the pool for the first call. The
+    // scripts are loaded on first use.
+    KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
+                        driver->pool_.Acquire(kOpening, driver->Deadline()));
     return driver;
   }
 
-  absl::StatusOr<std::string> Get(absl::string_view key) override {
-    const absl::Time deadline = Deadline(options_);
-    KV_ASSIGN_OR_RETURN(Lease lease, Acquire(kReading, deadline));
-    KV_ASSIGN_OR_RETURN(Reply reply,
-                        Command(lease, kReading, deadline, {"GET", Key(key)}));
-    if (reply->type == REDIS_REPLY_NIL) {
-      return absl::NotFoundError(
-          absl::StrCat("store \"", options_.store_name, "\": key not found"));
+  // HMGET, a plain read. A key still in the old layout (a string) answers
+  // WRONGTYPE: it is upgraded by its script, and read again.
+  absl::StatusOr<Versioned> Get(absl::string_view key) override {
+    const absl::Time deadline = Deadline();
+    KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
+                        pool_.Acquire(kReading, deadline));
+    const std::string redis_key = Key(key);
+    for (int attempt = 0;; ++attempt) {
+      KV_ASSIGN_OR_RETURN(
+          RedisReply reply,
+          pool_.CommandKeepingErrors(lease, kReading, deadline,
+                                     {"HMGET", redis_key, "v", "r"}));
+      if (reply->type == REDIS_REPLY_ERROR) {
+        if (attempt == 0 && absl::StartsWith(Text(*reply), "WRONGTYPE")) {
+          // Whether it upgraded the key or another caller did first, the
+          // key is now a hash, unless it is of another type (a list):
+          // then the second HMGET reports WRONGTYPE.
+          KV_RETURN_IF_ERROR(Eval(lease, kReading, deadline, kUpgradeScript,
+                                  {options_.revision_key, redis_key}, {})
+                                 .status());
+          continue;
+        }
+        return pool_.ReplyError(kReading, "HMGET", *reply);
+      }
+      if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+        return pool_.Unexpected(kReading, "HMGET", *reply);
+      }
+      KV_ASSIGN_OR_RETURN(
+          absl::optional<Versioned> found,
+          ReadEntry(key, *reply->element[0], *reply->element[1]));
+      if (!found.has_value()) {
+        return absl::NotFoundError(
+            absl::StrCat("store \"", options_.store_name, "\": key not found"));
+      }
+      return *std::move(found);
     }
-    if (reply->type != REDIS_REPLY_STRING) {
-      return Unexpected(kReading, "GET", *reply);
-    }
-    return std::string(reply->str, reply->len);
   }
 
-  absl::Status Set(absl::string_view key, absl::string_view value) override {
-    const absl::Time deadline = Deadline(options_);
-    KV_ASSIGN_OR_RETURN(Lease lease, Acquire(kWriting, deadline));
-    KV_ASSIGN_OR_RETURN(Reply reply, Command(lease, kWriting, deadline,
-                                             {"SET", Key(key), value}));
-    if (reply->type != REDIS_REPLY_STATUS ||
-        absl::string_view(reply->str, reply->len) != "OK") {
-      return Unexpected(kWriting, "SET", *reply);
+  // One script: Redis runs it atomically, so it reads one snapshot.
+  absl::StatusOr<std::vector<absl::optional<Versioned>>> GetMany(
+      absl::Span<const absl::string_view> keys) override {
+    std::vector<absl::optional<Versioned>> found;
+    if (keys.empty()) return found;
+    std::vector<std::string> redis_keys;
+    redis_keys.reserve(keys.size() + 1);
+    redis_keys.push_back(options_.revision_key);
+    for (absl::string_view key : keys) redis_keys.push_back(Key(key));
+    const std::vector<absl::string_view> script_keys(redis_keys.begin(),
+                                                     redis_keys.end());
+    const absl::Time deadline = Deadline();
+    KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
+                        pool_.Acquire(kReading, deadline));
+    KV_ASSIGN_OR_RETURN(
+        RedisReply reply,
+        Eval(lease, kReading, deadline, kGetManyScript, script_keys, {}));
+    if (reply->type != REDIS_REPLY_ARRAY ||
+        reply->elements != 2 * keys.size()) {
+      return pool_.Unexpected(kReading, Script(kGetManyScript).name, *reply);
     }
-    return absl::OkStatus();
+    found.reserve(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      KV_ASSIGN_OR_RETURN(absl::optional<Versioned> entry,
+                          ReadEntry(keys[i], *reply->element[2 * i],
+                                    *reply->element[2 * i + 1]));
+      found.push_back(std::move(entry));
+    }
+    return found;
   }
 
-  absl::Status Delete(absl::string_view key) override {
-    const absl::Time deadline = Deadline(options_);
-    KV_ASSIGN_OR_RETURN(Lease lease, Acquire(kDeleting, deadline));
-    KV_ASSIGN_OR_RETURN(Reply reply,
-                        Command(lease, kDeleting, deadline, {"DEL", Key(key)}));
-    if (reply->type != REDIS_REPLY_INTEGER) {
-      return Unexpected(kDeleting, "DEL", *reply);
+  absl::StatusOr<MutationResults> Write(
+      absl::Span<const Mutation> mutations) override {
+    const bool only_deletes = std::all_of(
+        mutations.begin(), mutations.end(),
+        [](const Mutation& m) { return m.kind == Mutation::Kind::kDelete; });
+    const absl::string_view failed = only_deletes ? kDeleting : kWriting;
+
+    // KEYS and ARGV as redis_scripts.h describes them. The values are not
+    // copied; a deque never moves the strings the views point into. Empty
+    // arguments are "", never a null view: hiredis copies every argument.
+    std::deque<std::string> owned;
+    std::vector<absl::string_view> keys;
+    std::vector<absl::string_view> args;
+    keys.reserve(mutations.size() + 1);
+    args.reserve(4 * mutations.size());
+    keys.push_back(options_.revision_key);
+    for (const Mutation& mutation : mutations) {
+      keys.push_back(owned.emplace_back(Key(mutation.key)));
+      args.push_back(mutation.kind == Mutation::Kind::kSet      ? "set"
+                     : mutation.kind == Mutation::Kind::kDelete ? "del"
+                                                                : "incr");
+      args.push_back(mutation.if_revision.has_value()
+                         ? absl::string_view(owned.emplace_back(
+                               absl::StrCat(*mutation.if_revision)))
+                         : absl::string_view(""));
+      switch (mutation.kind) {
+        case Mutation::Kind::kSet:
+          args.push_back(mutation.value);
+          args.push_back("");
+          break;
+        case Mutation::Kind::kDelete:
+          args.push_back("");
+          args.push_back("");
+          break;
+        case Mutation::Kind::kIncrement:
+          args.push_back(owned.emplace_back(absl::StrCat(mutation.delta)));
+          args.push_back(owned.emplace_back(IncrementBound(mutation.delta)));
+          break;
+      }
     }
-    return absl::OkStatus();
+
+    const absl::Time deadline = Deadline();
+    KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
+                        pool_.Acquire(failed, deadline));
+    KV_ASSIGN_OR_RETURN(RedisReply reply, Eval(lease, failed, deadline,
+                                               kWriteScript, keys, args));
+    return WriteResults(failed, mutations, *reply);
   }
 
   absl::StatusOr<bool> Exists(absl::string_view key) override {
-    const absl::Time deadline = Deadline(options_);
-    KV_ASSIGN_OR_RETURN(Lease lease, Acquire(kReading, deadline));
+    const absl::Time deadline = Deadline();
+    KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
+                        pool_.Acquire(kReading, deadline));
     KV_ASSIGN_OR_RETURN(
-        Reply reply, Command(lease, kReading, deadline, {"EXISTS", Key(key)}));
+        RedisReply reply,
+        pool_.Command(lease, kReading, deadline, {"EXISTS", Key(key)}));
     if (reply->type != REDIS_REPLY_INTEGER) {
-      return Unexpected(kReading, "EXISTS", *reply);
+      return pool_.Unexpected(kReading, "EXISTS", *reply);
     }
     return reply->integer > 0;
+  }
+
+  absl::StatusOr<uint64_t> CurrentRevision() override {
+    const absl::Time deadline = Deadline();
+    KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
+                        pool_.Acquire(kReading, deadline));
+    KV_ASSIGN_OR_RETURN(RedisReply reply,
+                        pool_.Command(lease, kReading, deadline,
+                                      {"GET", options_.revision_key}));
+    if (reply->type == REDIS_REPLY_NIL) return 0;
+    absl::optional<uint64_t> revision = ParseRevision(*reply);
+    if (!revision.has_value()) {
+      return pool_.Error(
+          absl::StatusCode::kInternal, kReading,
+          absl::StrCat("the revision counter ", Quote(options_.revision_key),
+                       " does not hold a revision"));
+    }
+    return *revision;
   }
 
   // SCAN visits the keys in hash-table order, so the store's keys are
@@ -190,7 +265,8 @@ class RedisDriver : public Driver {
   // in one message anyway (the service holds them all too, up to
   // max_get_keys_bytes). Paged listing will replace this with an ordered
   // index. SCAN also walks the whole database, not just this store, so its
-  // cost grows with everything stored in the same Redis database.
+  // cost grows with everything stored in the same Redis database. The
+  // revision counter is outside the key prefix, so it is never listed.
   //
   // The connection is given back before the first visit, so `visit` may
   // call the driver.
@@ -198,29 +274,30 @@ class RedisDriver : public Driver {
       absl::FunctionRef<bool(absl::string_view key)> visit) override {
     std::vector<std::string> keys;
     {
-      absl::Time deadline = Deadline(options_);
-      KV_ASSIGN_OR_RETURN(Lease lease, Acquire(kListing, deadline));
+      absl::Time deadline = Deadline();
+      KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
+                          pool_.Acquire(kListing, deadline));
       const std::string pattern =
           absl::StrCat(GlobEscape(options_.key_prefix), "*");
       std::string cursor = "0";
       do {
-        KV_ASSIGN_OR_RETURN(
-            Reply reply,
-            Command(lease, kListing, deadline,
-                    {"SCAN", cursor, "MATCH", pattern, "COUNT", kScanCount}));
+        KV_ASSIGN_OR_RETURN(RedisReply reply,
+                            pool_.Command(lease, kListing, deadline,
+                                          {"SCAN", cursor, "MATCH", pattern,
+                                           "COUNT", kScanCount}));
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
             reply->element[0]->type != REDIS_REPLY_STRING ||
             reply->element[1]->type != REDIS_REPLY_ARRAY) {
-          return Unexpected(kListing, "SCAN", *reply);
+          return pool_.Unexpected(kListing, "SCAN", *reply);
         }
         cursor.assign(reply->element[0]->str, reply->element[0]->len);
         const redisReply& batch = *reply->element[1];
         for (size_t i = 0; i < batch.elements; ++i) {
           const redisReply& key = *batch.element[i];
           if (key.type != REDIS_REPLY_STRING) {
-            return Unexpected(kListing, "SCAN", *reply);
+            return pool_.Unexpected(kListing, "SCAN", *reply);
           }
-          absl::string_view redis_key(key.str, key.len);
+          absl::string_view redis_key = Text(key);
           // MATCH already filtered on the escaped prefix; this guards the
           // isolation of stores against any mistake in that escaping.
           if (absl::ConsumePrefix(&redis_key, options_.key_prefix)) {
@@ -229,7 +306,7 @@ class RedisDriver : public Driver {
         }
         // Each round trip gets the full timeout: a listing of a large
         // database takes many.
-        deadline = Deadline(options_);
+        deadline = Deadline();
       } while (cursor != "0");
     }
     std::sort(keys.begin(), keys.end());  // Byte order: std::string's.
@@ -240,240 +317,196 @@ class RedisDriver : public Driver {
     return absl::OkStatus();
   }
 
+  // What an acknowledged write survives depends on Redis's persistence
+  // settings (docs/drivers.md), which kvd cannot read reliably (CONFIG may
+  // be renamed or denied, and can change at any time).
+  Durability durability() const override { return Durability::kUnknown; }
+
   std::string Location() const override { return options_.redacted_url; }
 
  private:
-  // A pool slot, with its connection (null until connected). Gives the
-  // slot back, and the connection unless it was dropped, when destroyed.
-  class Lease {
-   public:
-    explicit Lease(RedisDriver* driver) : driver_(driver) {}
-    Lease(Lease&& other)
-        : driver_(std::exchange(other.driver_, nullptr)),
-          context_(std::move(other.context_)) {}
-    Lease& operator=(Lease&&) = delete;
-    ~Lease() {
-      if (driver_ != nullptr) driver_->Release(std::move(context_));
-    }
-
-    redisContext* context() const { return context_.get(); }
-    void set_context(Context context) { context_ = std::move(context); }
-    // Closes the connection, after an error that leaves its state unknown
-    // (a timeout may leave a reply in flight). The next user reconnects.
-    void Drop() { context_.reset(); }
-
-   private:
-    RedisDriver* driver_;
-    Context context_;
-  };
-
   explicit RedisDriver(const RedisOptions& options)
-      : options_(options), free_slots_(options.pool_size) {}
+      : options_(options), pool_(options) {}
 
-  static absl::Time Deadline(const RedisOptions& options) {
-    return absl::Now() + options.timeout;
-  }
+  absl::Time Deadline() const { return pool_.Deadline(); }
 
   std::string Key(absl::string_view key) const {
     return absl::StrCat(options_.key_prefix, key);
   }
 
-  absl::Status Error(absl::StatusCode code, absl::string_view failed,
-                     absl::string_view detail) const {
-    return absl::Status(
-        code, absl::StrCat("store \"", options_.store_name, "\": ", failed,
-                           " Redis at ", options_.address, ": ", detail));
+  // The write script's overflow bound for an increment by `delta`
+  // (redis_scripts.h), computed here because Lua cannot do it exactly.
+  static std::string IncrementBound(int64_t delta) {
+    if (delta > 0) {
+      return absl::StrCat(std::numeric_limits<int64_t>::max() - delta);
+    }
+    if (delta < 0) {
+      return absl::StrCat(std::numeric_limits<int64_t>::min() - delta);
+    }
+    return "";
   }
 
-  std::string TimeoutDetail() const {
-    return absl::StrCat("no reply within the ",
-                        absl::FormatDuration(options_.timeout), " timeout");
+  // Internal: a key the scripts did not lay out (a hash without field v or
+  // r, written by something other than kvd).
+  absl::Status LayoutError(absl::string_view failed,
+                           absl::string_view key) const {
+    return pool_.Error(
+        absl::StatusCode::kInternal, failed,
+        absl::StrCat("key ", Quote(key), " (Redis key ", Quote(Key(key)),
+                     ") is a hash without kvd's fields v and r; it was not "
+                     "written by kvd"));
   }
 
-  // The status for a failed round trip on `context` (hiredis set err).
-  absl::Status IoError(absl::string_view failed, const redisContext& context,
-                       absl::string_view command) const {
-    switch (context.err) {
-      case REDIS_ERR_IO:
-        // A socket timeout (SO_RCVTIMEO/SO_SNDTIMEO) surfaces as EAGAIN.
-        if (absl::string_view(context.errstr) == std::strerror(EAGAIN)) {
-          return Error(absl::StatusCode::kUnavailable, failed,
-                       absl::StrCat(command, ": ", TimeoutDetail()));
+  // A key's entry from the replies for its fields v and r: nullopt if both
+  // are nil (absent).
+  absl::StatusOr<absl::optional<Versioned>> ReadEntry(
+      absl::string_view key, const redisReply& value,
+      const redisReply& revision) const {
+    if (value.type == REDIS_REPLY_NIL && revision.type == REDIS_REPLY_NIL) {
+      return absl::nullopt;
+    }
+    absl::optional<uint64_t> parsed = ParseRevision(revision);
+    if (!IsString(value) || !parsed.has_value()) {
+      return LayoutError(kReading, key);
+    }
+    return Versioned{std::string(Text(value)), *parsed};
+  }
+
+  // Maps the write script's reply (redis_scripts.h) to results or to the
+  // error of the mutation that could not apply.
+  absl::StatusOr<MutationResults> WriteResults(
+      absl::string_view failed, absl::Span<const Mutation> mutations,
+      const redisReply& reply) const {
+    const absl::string_view command = Script(kWriteScript).name;
+    if (reply.type != REDIS_REPLY_ARRAY || reply.elements == 0 ||
+        !IsString(*reply.element[0])) {
+      return pool_.Unexpected(failed, command, reply);
+    }
+    const absl::string_view outcome = Text(*reply.element[0]);
+    if (outcome == "ok") {
+      if (reply.elements != 1 + 2 * mutations.size()) {
+        return pool_.Unexpected(failed, command, reply);
+      }
+      MutationResults results(mutations.size());
+      for (size_t i = 0; i < mutations.size(); ++i) {
+        const redisReply& revision = *reply.element[1 + 2 * i];
+        const redisReply& value = *reply.element[2 + 2 * i];
+        if (!IsString(revision) ||
+            !absl::SimpleAtoi(Text(revision), &results[i].revision)) {
+          return pool_.Unexpected(failed, command, reply);
         }
-        return Error(absl::StatusCode::kUnavailable, failed,
-                     absl::StrCat(command, ": ", context.errstr));
-      case REDIS_ERR_EOF:
-        return Error(absl::StatusCode::kUnavailable, failed,
-                     absl::StrCat(command,
-                                  ": the server closed the "
-                                  "connection"));
-      default:  // REDIS_ERR_PROTOCOL, REDIS_ERR_OOM, REDIS_ERR_OTHER.
-        return Error(absl::StatusCode::kInternal, failed,
-                     absl::StrCat(command, ": ", context.errstr));
+        if (mutations[i].kind == Mutation::Kind::kIncrement) {
+          absl::optional<int64_t> counter =
+              IsString(value) ? ParseCounter(Text(value)) : absl::nullopt;
+          if (!counter.has_value()) {
+            return pool_.Unexpected(failed, command, reply);
+          }
+          results[i].value = *counter;
+        }
+      }
+      return results;
     }
+    if (outcome == "counter") {
+      return pool_.Error(
+          absl::StatusCode::kInternal, failed,
+          absl::StrCat("the revision counter ", Quote(options_.revision_key),
+                       " does not hold a revision"));
+    }
+    // The other outcomes name a mutation.
+    if (reply.elements < 2 || reply.element[1]->type != REDIS_REPLY_INTEGER ||
+        reply.element[1]->integer < 0 ||
+        static_cast<size_t>(reply.element[1]->integer) >= mutations.size()) {
+      return pool_.Unexpected(failed, command, reply);
+    }
+    const size_t index = static_cast<size_t>(reply.element[1]->integer);
+    const Mutation& mutation = mutations[index];
+    if (outcome == "condition") {
+      uint64_t current = 0;
+      if (reply.elements != 3 || !mutation.if_revision.has_value() ||
+          !IsString(*reply.element[2]) ||
+          !absl::SimpleAtoi(Text(*reply.element[2]), &current)) {
+        return pool_.Unexpected(failed, command, reply);
+      }
+      return ConditionFailedError(index, mutation.key, *mutation.if_revision,
+                                  current);
+    }
+    if (outcome == "not_integer") return NotAnIntegerError(index, mutation.key);
+    if (outcome == "overflow") {
+      return IncrementOverflowError(index, mutation.key);
+    }
+    if (outcome == "layout") return LayoutError(failed, mutation.key);
+    return pool_.Unexpected(failed, command, reply);
   }
 
-  absl::Status Unexpected(absl::string_view failed, absl::string_view command,
-                          const redisReply& reply) const {
-    return Error(absl::StatusCode::kInternal, failed,
-                 absl::StrCat("unexpected reply to ", command,
-                              " (hiredis reply type ", reply.type, ")"));
-  }
-
-  // Sends `args` on `context` and reads the reply, by `deadline`. An error
-  // reply becomes a status. Sets `*broken` if the connection must be
-  // closed.
-  absl::StatusOr<Reply> RoundTrip(redisContext* context,
+  // Runs script `id` with EVALSHA on `keys` and `args`, loading it first
+  // (SCRIPT LOAD) if this driver has not yet, and again, then retrying once,
+  // if Redis answers NOSCRIPT: it restarted, failed over, or SCRIPT FLUSH
+  // emptied its script cache. An error reply becomes a status, named after
+  // the script.
+  absl::StatusOr<RedisReply> Eval(RedisConnectionPool::Lease& lease,
                                   absl::string_view failed, absl::Time deadline,
-                                  std::initializer_list<absl::string_view> args,
-                                  bool* broken) const {
-    const absl::string_view command = *args.begin();
-    *broken = false;
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) {
-      return Error(absl::StatusCode::kUnavailable, failed,
-                   absl::StrCat(command, ": ", TimeoutDetail()));
-    }
-    // At least 1 ms: a zero timeval would mean "no timeout".
-    if (redisSetTimeout(
-            context, absl::ToTimeval(std::max(left, absl::Milliseconds(1)))) !=
-        REDIS_OK) {
-      *broken = true;
-      return IoError(failed, *context, command);
-    }
-    std::vector<const char*> argv;
-    std::vector<size_t> argv_len;
-    argv.reserve(args.size());
-    argv_len.reserve(args.size());
-    for (absl::string_view arg : args) {
-      argv.push_back(arg.data());
-      argv_len.push_back(arg.size());
-    }
-    void* raw_reply;
-    {
-      ScopedSigpipeBlock no_sigpipe;
-      raw_reply = redisCommandArgv(context, static_cast<int>(argv.size()),
-                                   argv.data(), argv_len.data());
-    }
-    if (raw_reply == nullptr) {
-      *broken = true;
-      return IoError(failed, *context, command);
-    }
-    Reply reply(static_cast<redisReply*>(raw_reply));
-    if (reply->type == REDIS_REPLY_ERROR) {
-      const absl::string_view message(reply->str, reply->len);
-      return Error(IsTransientReplyError(message)
-                       ? absl::StatusCode::kUnavailable
-                       : absl::StatusCode::kInternal,
-                   failed, absl::StrCat(command, ": ", message));
-    }
-    return reply;
-  }
-
-  // RoundTrip on a leased connection, which is dropped if it broke.
-  absl::StatusOr<Reply> Command(Lease& lease, absl::string_view failed,
-                                absl::Time deadline,
-                                std::initializer_list<absl::string_view> args) {
-    bool broken = false;
-    absl::StatusOr<Reply> reply =
-        RoundTrip(lease.context(), failed, deadline, args, &broken);
-    if (broken) lease.Drop();
-    return reply;
-  }
-
-  // Opens a connection and prepares it: AUTH if there is a password, then
-  // SELECT (always, so a server that needs a password we lack fails here).
-  absl::StatusOr<Context> Connect(absl::string_view failed,
-                                  absl::Time deadline) const {
-    const absl::string_view prefix =
-        failed == kOpening ? "" : "cannot connect: ";
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) {
-      return Error(
-          absl::StatusCode::kUnavailable, failed,
-          absl::StrCat(prefix, "no time left within the ",
-                       absl::FormatDuration(options_.timeout), " timeout"));
-    }
-    const timeval connect_timeout =
-        absl::ToTimeval(std::max(left, absl::Milliseconds(1)));
-    Context context(options_.transport == RedisOptions::Transport::kTcp
-                        ? redisConnectWithTimeout(options_.host.c_str(),
-                                                  options_.port,
-                                                  connect_timeout)
-                        : redisConnectUnixWithTimeout(
-                              options_.socket_path.c_str(), connect_timeout));
-    if (context == nullptr) {
-      return Error(absl::StatusCode::kInternal, failed,
-                   absl::StrCat(prefix, "out of memory"));
-    }
-    if (context->err != 0) {
-      return Error(absl::StatusCode::kUnavailable, failed,
-                   absl::StrCat(prefix, context->errstr));
-    }
-    bool broken = false;
-    if (!options_.password.empty()) {
-      absl::StatusOr<Reply> auth =
-          options_.user.empty()
-              ? RoundTrip(context.get(), failed, deadline,
-                          {"AUTH", options_.password}, &broken)
-              : RoundTrip(context.get(), failed, deadline,
-                          {"AUTH", options_.user, options_.password}, &broken);
-      if (!auth.ok()) return auth.status();
-    }
-    const std::string db = absl::StrCat(options_.db);
-    absl::StatusOr<Reply> select =
-        RoundTrip(context.get(), failed, deadline, {"SELECT", db}, &broken);
-    if (!select.ok()) return select.status();
-    return context;
-  }
-
-  // Takes a free pool slot, waiting until `deadline` for one, and makes sure
-  // it holds a live connection.
-  absl::StatusOr<Lease> Acquire(absl::string_view failed, absl::Time deadline) {
-    Context context;
+                                  ScriptId id,
+                                  absl::Span<const absl::string_view> keys,
+                                  absl::Span<const absl::string_view> args) {
+    const RedisScript& script = Script(id);
+    const std::string command = absl::StrCat("EVALSHA ", script.name);
+    std::string sha;
     {
       absl::MutexLock lock(&mutex_);
-      while (free_slots_ == 0) {
-        if (slot_freed_.WaitWithDeadline(&mutex_, deadline) &&
-            free_slots_ == 0) {
-          return Error(absl::StatusCode::kUnavailable, failed,
-                       absl::StrCat("no free connection within the ",
-                                    absl::FormatDuration(options_.timeout),
-                                    " timeout (all ", options_.pool_size,
-                                    " in use; see pool_size)"));
-        }
-      }
-      --free_slots_;
-      // The most recently used one: the likeliest to still be open.
-      if (!idle_.empty()) {
-        context = std::move(idle_.back());
-        idle_.pop_back();
-      }
+      sha = shas_[id];
     }
-    Lease lease(this);  // From here on, every return gives the slot back.
-    if (context != nullptr && !IsAlive(context.get())) context.reset();
-    if (context == nullptr) {
-      KV_ASSIGN_OR_RETURN(context, Connect(failed, deadline));
+    const std::string num_keys = absl::StrCat(keys.size());
+    std::vector<absl::string_view> argv;
+    argv.reserve(3 + keys.size() + args.size());
+    argv.push_back("EVALSHA");
+    argv.push_back("");  // The SHA, set below.
+    argv.push_back(num_keys);
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    for (int attempt = 0;; ++attempt) {
+      if (sha.empty()) {
+        KV_ASSIGN_OR_RETURN(sha, Load(lease, failed, deadline, id));
+      }
+      argv[1] = sha;
+      KV_ASSIGN_OR_RETURN(RedisReply reply, pool_.CommandKeepingErrors(
+                                                lease, failed, deadline, argv));
+      if (reply->type != REDIS_REPLY_ERROR) return reply;
+      if (attempt == 0 && absl::StartsWith(Text(*reply), "NOSCRIPT")) {
+        sha.clear();
+        continue;
+      }
+      return pool_.ReplyError(failed, command, *reply);
     }
-    lease.set_context(std::move(context));
-    return lease;
   }
 
-  void Release(Context context) {
+  // SCRIPT LOAD of script `id`; returns its SHA and remembers it.
+  absl::StatusOr<std::string> Load(RedisConnectionPool::Lease& lease,
+                                   absl::string_view failed,
+                                   absl::Time deadline, ScriptId id) {
+    const RedisScript& script = Script(id);
+    const std::string command = absl::StrCat("SCRIPT LOAD ", script.name);
+    KV_ASSIGN_OR_RETURN(
+        RedisReply reply,
+        pool_.CommandKeepingErrors(lease, failed, deadline,
+                                   {"SCRIPT", "LOAD", script.source}));
+    if (reply->type == REDIS_REPLY_ERROR) {
+      return pool_.ReplyError(failed, command, *reply);
+    }
+    if (!IsString(*reply) || reply->len == 0) {
+      return pool_.Unexpected(failed, command, *reply);
+    }
+    std::string sha(Text(*reply));
     absl::MutexLock lock(&mutex_);
-    ++free_slots_;
-    if (context != nullptr) idle_.push_back(std::move(context));
-    slot_freed_.Signal();
+    shas_[id] = sha;
+    return sha;
   }
 
   const RedisOptions options_;
+  RedisConnectionPool pool_;
 
   absl::Mutex mutex_;
-  absl::CondVar slot_freed_;
-  // Slots not leased out; at most pool_size.
-  int free_slots_ ABSL_GUARDED_BY(mutex_);
-  // Open connections of the free slots (a free slot may have none).
-  std::vector<Context> idle_ ABSL_GUARDED_BY(mutex_);
+  // The SHA1 of each script once loaded (SCRIPT LOAD); empty before.
+  std::string shas_[kScriptCount] ABSL_GUARDED_BY(mutex_);
 };
 
 DriverType RedisDriverType() {

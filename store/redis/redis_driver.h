@@ -5,10 +5,18 @@
 // Linking this library registers the type. See redis_options.h for the
 // config fields and docs/drivers.md for operating it.
 //
-// Layout: key K of store NAME is the Redis string `kvd:{NAME}:K`, so any
-// number of stores share one Redis (and one database) without ever seeing
-// each other's keys. Set is SET, Delete is DEL, Exists is EXISTS; ListKeys
-// SCANs with MATCH on the (glob-escaped) prefix.
+// Layout: key K of store NAME is the Redis hash `kvd:{NAME}:K` with fields
+// v (the value) and r (its revision), and the store's revision counter is
+// the string `kvd:{NAME}#revision`, so any number of stores share one Redis
+// (and one database) without ever seeing each other's keys, and all of a
+// store's keys share one Redis Cluster hash slot. Get is HMGET, Exists is
+// EXISTS, CurrentRevision is GET of the counter; ListKeys SCANs with MATCH
+// on the (glob-escaped) key prefix, which the counter is outside of.
+// Write and GetMany are Lua scripts run with EVALSHA (redis_scripts.h), so
+// each is atomic however many connections and kvd processes share the
+// Redis. A key written before revisions existed (a plain string) is
+// upgraded to a hash with a fresh revision the first time a Get, GetMany or
+// Write touches it.
 //
 // Connections: a fixed pool of `pool_size`. A call waits for a free
 // connection, connects it if needed (AUTH, SELECT), and runs its command,

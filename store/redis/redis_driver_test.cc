@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -39,6 +40,7 @@ using ::kv::testing::DriverFactoryParam;
 using ::kv::testing::DriverFactoryParamName;
 using ::kv::testing::IsOk;
 using ::kv::testing::IsOkAndHolds;
+using ::kv::testing::PersistentDriverConformanceTest;
 using ::kv::testing::RedisServer;
 using ::kv::testing::RedisServerOptions;
 using ::kv::testing::StatusIs;
@@ -88,19 +90,44 @@ absl::StatusOr<std::unique_ptr<Driver>> OpenShared(
   return OpenDriver(spec);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Redis, DriverConformanceTest,
-    ::testing::Values(
-        DriverFactoryParam{
-            "tcp", [] { return OpenShared(UniqueName("conformance")); }},
-        DriverFactoryParam{
-            "unix_socket",
-            [] { return OpenShared(UniqueName("conformance"), true); }},
-        // Every caller queues for the one connection.
-        DriverFactoryParam{
-            "pool_of_one",
-            [] { return OpenShared(UniqueName("conformance"), false, "1"); }}),
-    DriverFactoryParamName);
+// A configuration of the suite: `open` makes a store of a new name, and
+// `reopen` opens another driver on the same Redis and store name, as a
+// restarted kvd or a second kvd process sharing the Redis would.
+DriverFactoryParam SharedParam(const std::string& name, bool unix_socket,
+                               const std::string& pool_size) {
+  auto store = std::make_shared<std::string>();
+  return DriverFactoryParam{
+      name,
+      [=] {
+        *store = UniqueName("conformance");
+        return OpenShared(*store, unix_socket, pool_size);
+      },
+      [=] { return OpenShared(*store, unix_socket, pool_size); }};
+}
+
+std::vector<DriverFactoryParam> ConformanceParams() {
+  return {
+      SharedParam("tcp", false, ""),
+      SharedParam("unix_socket", true, ""),
+      // Every caller queues for the one connection.
+      SharedParam("pool_of_one", false, "1"),
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Redis, DriverConformanceTest,
+                         ::testing::ValuesIn(ConformanceParams()),
+                         DriverFactoryParamName);
+
+INSTANTIATE_TEST_SUITE_P(Redis, PersistentDriverConformanceTest,
+                         ::testing::ValuesIn(ConformanceParams()),
+                         DriverFactoryParamName);
+
+// The value under `key`, without its revision.
+absl::StatusOr<std::string> ValueOf(Driver& driver, absl::string_view key) {
+  absl::StatusOr<Versioned> got = driver.Get(key);
+  if (!got.ok()) return got.status();
+  return std::move(got->value);
+}
 
 std::vector<std::string> ListAll(Driver& driver) {
   std::vector<std::string> keys;
@@ -168,21 +195,22 @@ TEST(RedisDriverTest, StoresOnOneRedisAreIsolated) {
     ASSERT_THAT((*a)->Set(key, "from a"), IsOk());
   }
   for (const std::string& key : keys) {
-    EXPECT_THAT((*b)->Get(key), StatusIs(absl::StatusCode::kNotFound)) << key;
+    EXPECT_THAT(ValueOf(**b, key), StatusIs(absl::StatusCode::kNotFound))
+        << key;
     EXPECT_THAT((*b)->Exists(key), IsOkAndHolds(false)) << key;
     EXPECT_THAT((*b)->Delete(key), IsOk()) << key;
   }
   EXPECT_THAT(ListAll(**b), IsEmpty());
 
   ASSERT_THAT((*b)->Set("k", "from b"), IsOk());
-  EXPECT_THAT((*a)->Get("k"), IsOkAndHolds("from a"));
-  EXPECT_THAT((*b)->Get("k"), IsOkAndHolds("from b"));
+  EXPECT_THAT(ValueOf(**a, "k"), IsOkAndHolds("from a"));
+  EXPECT_THAT(ValueOf(**b, "k"), IsOkAndHolds("from b"));
   EXPECT_THAT(ListAll(**b), ElementsAre("k"));
   std::vector<std::string> sorted = keys;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(ListAll(**a), sorted);
   for (const std::string& key : keys) {
-    EXPECT_THAT((*a)->Get(key), IsOkAndHolds("from a")) << key;
+    EXPECT_THAT(ValueOf(**a, key), IsOkAndHolds("from a")) << key;
   }
 }
 
@@ -203,10 +231,10 @@ TEST(RedisDriverTest, GlobCharactersInStoreNamesMatchOnlyThemselves) {
   }
   for (size_t i = 0; i < names.size(); ++i) {
     EXPECT_THAT(ListAll(*drivers[i]), ElementsAre(names[i], "k")) << names[i];
-    EXPECT_THAT(drivers[i]->Get("k"), IsOkAndHolds(names[i]));
+    EXPECT_THAT(ValueOf(*drivers[i], "k"), IsOkAndHolds(names[i]));
   }
   ASSERT_THAT(drivers[0]->Delete("k"), IsOk());
-  EXPECT_THAT(drivers[4]->Get("k"), IsOkAndHolds(names[4]));
+  EXPECT_THAT(ValueOf(*drivers[4], "k"), IsOkAndHolds(names[4]));
 }
 
 TEST(RedisDriverTest, KeysAreLaidOutUnderTheStorePrefix) {
@@ -217,14 +245,23 @@ TEST(RedisDriverTest, KeysAreLaidOutUnderTheStorePrefix) {
   std::unique_ptr<Driver> driver = OpenOrDie(spec);
   ASSERT_NE(driver, nullptr);
   const std::string key("a\0b", 3);
-  ASSERT_THAT(driver->Set(key, "value"), IsOk());
+  absl::StatusOr<uint64_t> revision = driver->Set(key, "value");
+  ASSERT_THAT(revision, IsOk());
   const std::string redis_key = absl::StrCat("kvd:{", name, "}:", key);
-  EXPECT_THAT((*server)->Command({"GET", redis_key}, /*db=*/5),
+  EXPECT_THAT((*server)->Command({"TYPE", redis_key}, /*db=*/5),
+              IsOkAndHolds("hash"));
+  EXPECT_THAT((*server)->Command({"HGET", redis_key, "v"}, 5),
               IsOkAndHolds("value"));
-  EXPECT_THAT((*server)->Command({"TYPE", redis_key}, 5),
-              IsOkAndHolds("string"));
+  EXPECT_THAT((*server)->Command({"HGET", redis_key, "r"}, 5),
+              IsOkAndHolds(absl::StrCat(*revision)));
+  EXPECT_THAT((*server)->Command({"HLEN", redis_key}, 5), IsOkAndHolds("2"));
+  EXPECT_THAT(
+      (*server)->Command({"GET", absl::StrCat("kvd:{", name, "}#revision")}, 5),
+      IsOkAndHolds(absl::StrCat(*revision)));
   EXPECT_THAT((*server)->Command({"EXISTS", redis_key}, /*db=*/0),
               IsOkAndHolds("0"));
+  // The counter is not a key of the store.
+  EXPECT_THAT(ListAll(*driver), ElementsAre(key));
   EXPECT_EQ(driver->Location(), (*server)->url(5));
 }
 
@@ -255,7 +292,7 @@ TEST(RedisDriverTest, VisitMayCallTheDriverWithAPoolOfOne) {
   ASSERT_THAT((*driver)->Set("b", "2"), IsOk());
   std::vector<std::string> values;
   EXPECT_THAT((*driver)->ListKeys([&](absl::string_view key) {
-    absl::StatusOr<std::string> value = (*driver)->Get(key);
+    absl::StatusOr<std::string> value = ValueOf(**driver, key);
     EXPECT_THAT(value, IsOk());
     values.push_back(value.ok() ? *value : "");
     return true;
@@ -280,7 +317,7 @@ TEST(RedisDriverTest, PasswordWorksAndNeverShows) {
     EXPECT_EQ(driver->Location(),
               absl::StrCat("redis://", user, ":***@", address, "/0"));
     ASSERT_THAT(driver->Set("k", "v"), IsOk());
-    EXPECT_THAT(driver->Get("k"), IsOkAndHolds("v"));
+    EXPECT_THAT(ValueOf(*driver, "k"), IsOkAndHolds("v"));
   }
 
   absl::StatusOr<std::unique_ptr<Driver>> wrong =
@@ -353,7 +390,26 @@ TEST(RedisDriverTest, ServerClosingMidWriteIsUnavailableNotSigpipe) {
     }
     const char ok[] = "+OK\r\n";
     if (write(fd, ok, sizeof(ok) - 1) < 0) return;
-    // Then the first bytes of the SET: hang up half-way through it. The
+    // The first write loads its script (SCRIPT LOAD, a bulk string of N
+    // bytes after "$N\r\n"): read all of it and answer with a SHA.
+    received.clear();
+    size_t end = std::string::npos;
+    while (end == std::string::npos || received.size() < end) {
+      const ssize_t n = read(fd, buffer, sizeof(buffer));
+      if (n <= 0) return;
+      received.append(buffer, n);
+      const size_t load = received.find("\r\nLOAD\r\n$");
+      const size_t header_end =
+          load == std::string::npos ? load : received.find("\r\n", load + 8);
+      if (header_end != std::string::npos) {
+        end = header_end + 2 +
+              std::stoul(received.substr(load + 9, header_end - load - 9)) + 2;
+      }
+    }
+    const std::string sha =
+        absl::StrCat("$40\r\n", std::string(40, 'f'), "\r\n");
+    if (write(fd, sha.data(), sha.size()) < 0) return;
+    // Then the first bytes of the EVALSHA: hang up half-way through it. The
     // FIN, then the RST for the unread rest, make the sender's next write
     // fail with EPIPE.
     if (read(fd, buffer, sizeof(buffer)) <= 0) return;
@@ -373,7 +429,7 @@ TEST(RedisDriverTest, ServerClosingMidWriteIsUnavailableNotSigpipe) {
                 StatusIs(absl::StatusCode::kUnavailable,
                          AllOf(HasSubstr("store \"hangup\": cannot write to "
                                          "Redis at 127.0.0.1:"),
-                               HasSubstr("SET: "))));
+                               HasSubstr("EVALSHA: "))));
   }
   fake_redis.join();
   close(listen_fd);
@@ -397,7 +453,7 @@ TEST(RedisDriverTest, HungServerTimesOutAndRecovers) {
   std::thread waiting([&] {
     absl::SleepFor(absl::Milliseconds(50));  // Let the main thread go first.
     const absl::Time start = absl::Now();
-    waiting_status = driver->Set("k", "w");
+    waiting_status = driver->Set("k", "w").status();
     waiting_took = absl::Now() - start;
   });
   const absl::Time start = absl::Now();
@@ -406,7 +462,7 @@ TEST(RedisDriverTest, HungServerTimesOutAndRecovers) {
                        AllOf(HasSubstr("store \"hung\": cannot read from "
                                        "Redis at "),
                              HasSubstr((*server)->address()),
-                             HasSubstr("GET: no reply within the 300ms "
+                             HasSubstr("HMGET: no reply within the 300ms "
                                        "timeout"))));
   EXPECT_LT(absl::Now() - start, kHangGuard);
   waiting.join();
@@ -416,9 +472,9 @@ TEST(RedisDriverTest, HungServerTimesOutAndRecovers) {
   EXPECT_LT(waiting_took, kHangGuard);
 
   ASSERT_THAT((*server)->Resume(), IsOk());
-  EXPECT_THAT(driver->Get("k"), IsOkAndHolds("v"));
+  EXPECT_THAT(ValueOf(*driver, "k"), IsOkAndHolds("v"));
   EXPECT_THAT(driver->Set("k", "w"), IsOk());
-  EXPECT_THAT(driver->Get("k"), IsOkAndHolds("w"));
+  EXPECT_THAT(ValueOf(*driver, "k"), IsOkAndHolds("w"));
 }
 
 // Threads keep calling while the server is killed and started again. Every
@@ -448,7 +504,7 @@ TEST(RedisDriverTest, ServerKilledMidRunThenRestarted) {
         absl::Status status;
         switch (i % 4) {
           case 0:
-            status = driver->Set(key, "v");
+            status = driver->Set(key, "v").status();
             break;
           case 1:
             status = driver->Get(key).status();
@@ -499,7 +555,7 @@ TEST(RedisDriverTest, ServerKilledMidRunThenRestarted) {
   // call fails after the restart.
   for (int i = 0; i < 20; ++i) {
     ASSERT_THAT(driver->Set(absl::StrCat("after", i), "v"), IsOk()) << i;
-    ASSERT_THAT(driver->Get(absl::StrCat("after", i)), IsOkAndHolds("v"));
+    ASSERT_THAT(ValueOf(*driver, absl::StrCat("after", i)), IsOkAndHolds("v"));
   }
 }
 
@@ -517,7 +573,7 @@ TEST(RedisDriverTest, PersistentServerKeepsAcknowledgedWritesAcrossACrash) {
   ASSERT_THAT(driver->Set("k", "kept"), IsOk());
   ASSERT_THAT((*server)->Stop(), IsOk());
   ASSERT_THAT((*server)->Start(), IsOk());
-  EXPECT_THAT(driver->Get("k"), IsOkAndHolds("kept"));
+  EXPECT_THAT(ValueOf(*driver, "k"), IsOkAndHolds("kept"));
 }
 
 }  // namespace

@@ -327,10 +327,15 @@ absl::StatusOr<std::string> RedisKeyPrefix(const std::string& store_name) {
   return absl::StrCat("kvd:{", store_name, "}:");
 }
 
+std::string RedisRevisionKey(const std::string& store_name) {
+  return absl::StrCat("kvd:{", store_name, "}#revision");
+}
+
 absl::StatusOr<RedisOptions> RedisOptionsFromSpec(const StoreSpec& spec) {
   RedisOptions options;
   options.store_name = spec.name;
   KV_ASSIGN_OR_RETURN(options.key_prefix, RedisKeyPrefix(spec.name));
+  options.revision_key = RedisRevisionKey(spec.name);
 
   auto url = spec.options.find("url");
   if (url == spec.options.end()) {

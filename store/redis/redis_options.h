@@ -59,6 +59,11 @@ struct RedisOptions {
   // since NAME cannot contain '}', no store's prefix is a prefix of
   // another's.
   std::string key_prefix;
+  // The store's revision counter: "kvd:{NAME}#revision". Outside key_prefix,
+  // so no key of the store can name it and listings never see it, but in
+  // the same hash tag, so a script may touch it and the store's keys in one
+  // Redis Cluster slot.
+  std::string revision_key;
 };
 
 // Reads the `url`, `timeout` and `pool_size` fields of `spec`. Returns
@@ -68,6 +73,10 @@ absl::StatusOr<RedisOptions> RedisOptionsFromSpec(const StoreSpec& spec);
 // The key prefix of the store named `store_name`, or InvalidArgument if the
 // name cannot be used in one (it is empty or contains '}').
 absl::StatusOr<std::string> RedisKeyPrefix(const std::string& store_name);
+
+// The revision counter key of the store named `store_name` (which
+// RedisKeyPrefix accepts).
+std::string RedisRevisionKey(const std::string& store_name);
 
 }  // namespace kv
 

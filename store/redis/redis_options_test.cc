@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -40,6 +41,7 @@ TEST(RedisOptionsTest, FullTcpUrl) {
   EXPECT_EQ(options->address, "cache.local:6390");
   EXPECT_EQ(options->redacted_url, "redis://app:***@cache.local:6390/3");
   EXPECT_EQ(options->key_prefix, "kvd:{sessions}:");
+  EXPECT_EQ(options->revision_key, "kvd:{sessions}#revision");
   EXPECT_EQ(options->timeout, absl::Seconds(2));
   EXPECT_EQ(options->pool_size, 8);
 }
@@ -223,6 +225,15 @@ TEST(RedisOptionsTest, KeyPrefix) {
   EXPECT_THAT(RedisKeyPrefix(""), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(RedisOptionsFromSpec(RedisSpec("redis://h:1", "x}")),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// The counter is outside every store's key prefix (no key can name it, no
+// listing sees it) and inside the store's hash tag (one Cluster slot).
+TEST(RedisOptionsTest, RevisionKey) {
+  EXPECT_EQ(RedisRevisionKey("orders"), "kvd:{orders}#revision");
+  const std::string prefix = *RedisKeyPrefix("orders");
+  EXPECT_FALSE(absl::StartsWith(RedisRevisionKey("orders"), prefix));
+  EXPECT_TRUE(absl::StartsWith(RedisRevisionKey("orders"), "kvd:{orders}"));
 }
 
 }  // namespace

@@ -256,10 +256,10 @@ TEST_P(DriverConformanceTest, IncrementOverflowFailsBothWays) {
 TEST_P(DriverConformanceTest, BatchAppliesEveryMutationInOrder) {
   ASSERT_THAT(driver().Set("gone", "v"), IsOk());
   ASSERT_THAT(driver().Set("n", "10"), IsOk());
-  absl::StatusOr<MutationResults> results = driver().Write(
-      {Mutation::Set("a", "1"), Mutation::Set("b", "2", 0),
-       Mutation::Delete("gone"), Mutation::Delete("never"),
-       Mutation::Increment("n", 5)});
+  absl::StatusOr<MutationResults> results =
+      driver().Write({Mutation::Set("a", "1"), Mutation::Set("b", "2", 0),
+                      Mutation::Delete("gone"), Mutation::Delete("never"),
+                      Mutation::Increment("n", 5)});
   ASSERT_THAT(results, IsOk());
   ASSERT_EQ(results->size(), 5u);
   const MutationResults& r = *results;
@@ -292,9 +292,9 @@ TEST_P(DriverConformanceTest, BatchWithFailedConditionAppliesNothing) {
 TEST_P(DriverConformanceTest, BatchReportsTheFirstFailingMutation) {
   ASSERT_THAT(driver().Set("x", "1"), IsOk());
   uint64_t y = Written(driver().Write({Mutation::Set("y", "1")}));
-  absl::StatusOr<MutationResults> results = driver().Write(
-      {Mutation::Set("w", "1"), Mutation::Set("y", "2", 0),
-       Mutation::Set("x", "2", 0)});
+  absl::StatusOr<MutationResults> results =
+      driver().Write({Mutation::Set("w", "1"), Mutation::Set("y", "2", 0),
+                      Mutation::Set("x", "2", 0)});
   ExpectConditionFailed(results.status(), 1, y);
 }
 
@@ -313,9 +313,9 @@ TEST_P(DriverConformanceTest, DeleteBatchRemovesEveryKey) {
   ASSERT_THAT(driver().Set("a", "1"), IsOk());
   ASSERT_THAT(driver().Set("b", "2"), IsOk());
   ASSERT_THAT(driver().Set("keep", "3"), IsOk());
-  absl::StatusOr<MutationResults> results = driver().Write(
-      {Mutation::Delete("a"), Mutation::Delete("missing"),
-       Mutation::Delete("b")});
+  absl::StatusOr<MutationResults> results =
+      driver().Write({Mutation::Delete("a"), Mutation::Delete("missing"),
+                      Mutation::Delete("b")});
   ASSERT_THAT(results, IsOk());
   EXPECT_GT((*results)[0].revision, 0u);
   EXPECT_EQ((*results)[1].revision, 0u);
@@ -325,7 +325,8 @@ TEST_P(DriverConformanceTest, DeleteBatchRemovesEveryKey) {
 
 TEST_P(DriverConformanceTest, ThousandMutationBatch) {
   std::vector<std::string> keys;
-  for (int i = 0; i < 1000; ++i) keys.push_back(absl::StrCat("batch/", 1000 + i));
+  for (int i = 0; i < 1000; ++i)
+    keys.push_back(absl::StrCat("batch/", 1000 + i));
   std::vector<Mutation> sets;
   for (const std::string& key : keys) sets.push_back(Mutation::Set(key, key));
   absl::StatusOr<MutationResults> results = driver().Write(sets);
@@ -333,7 +334,9 @@ TEST_P(DriverConformanceTest, ThousandMutationBatch) {
   ASSERT_EQ(results->size(), keys.size());
   std::set<uint64_t> distinct;
   for (size_t i = 0; i < results->size(); ++i) {
-    if (i > 0) EXPECT_GT((*results)[i].revision, (*results)[i - 1].revision);
+    if (i > 0) {
+      EXPECT_GT((*results)[i].revision, (*results)[i - 1].revision);
+    }
     distinct.insert((*results)[i].revision);
   }
   EXPECT_EQ(distinct.size(), keys.size());
@@ -353,7 +356,8 @@ TEST_P(DriverConformanceTest, ThousandMutationBatch) {
 
 TEST_P(DriverConformanceTest, GetManyReturnsRequestOrderAndMissingKeys) {
   uint64_t a = Written(driver().Write({Mutation::Set("a", "1")}));
-  uint64_t b = Written(driver().Write({Mutation::Set("b", std::string("\0z", 2))}));
+  uint64_t b =
+      Written(driver().Write({Mutation::Set("b", std::string("\0z", 2))}));
   absl::StatusOr<std::vector<absl::optional<Versioned>>> read =
       driver().GetMany({"b", "missing", "a"});
   ASSERT_THAT(read, IsOk());
@@ -374,15 +378,16 @@ TEST_P(DriverConformanceTest, GetManyReturnsRequestOrderAndMissingKeys) {
 // A writer keeps setting two keys to the same value in one batch; a reader
 // must never see them differ (one snapshot, no batch seen in part).
 TEST_P(DriverConformanceTest, GetManyNeverSeesABatchInPart) {
-  ASSERT_THAT(driver().Write({Mutation::Set("x", "0"), Mutation::Set("y", "0")}),
-              IsOk());
+  ASSERT_THAT(
+      driver().Write({Mutation::Set("x", "0"), Mutation::Set("y", "0")}),
+      IsOk());
   constexpr int kRounds = 300;
   std::thread writer([this] {
     for (int i = 1; i <= kRounds; ++i) {
       std::string value = absl::StrCat(i);
-      ASSERT_THAT(
-          driver().Write({Mutation::Set("x", value), Mutation::Set("y", value)}),
-          IsOk());
+      ASSERT_THAT(driver().Write(
+                      {Mutation::Set("x", value), Mutation::Set("y", value)}),
+                  IsOk());
     }
   });
   int reads = 0;
@@ -501,7 +506,8 @@ TEST_P(PersistentDriverConformanceTest, TwoDriversShareRevisionsAndCounters) {
   absl::StatusOr<Versioned> seen = (*other)->Get("shared");
   ASSERT_THAT(seen, IsOk());
   EXPECT_EQ(seen->revision, RevisionOf("shared"));
-  uint64_t next = Written(driver().Write({Mutation::Set("shared", "x", seen->revision)}));
+  uint64_t next =
+      Written(driver().Write({Mutation::Set("shared", "x", seen->revision)}));
   absl::StatusOr<MutationResults> stale =
       (*other)->Write({Mutation::Set("shared", "y", seen->revision)});
   ExpectConditionFailed(stale.status(), 0, next);

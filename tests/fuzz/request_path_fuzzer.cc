@@ -4,9 +4,10 @@
 // handles, executors and drivers all run on them.
 //
 // An input is a sequence of calls, each:
-//   header byte: bits 0-2 the method (mod 7: Open, Get, Set, Delete, Exists,
-//                GetKeys, Close); bit 3 "bind"; bit 4 which store (default,
-//                cache);
+//   header byte: bits 0-2, with bit 5 as a fourth, the method (mod 12:
+//                Open, Get, Set, Delete, Exists, GetKeys, Close, Increment,
+//                GetMany, SetMany, DeleteMany, Describe); bit 3 "bind"; bit 4
+//                which store (default, cache);
 //   length byte: how many request bytes follow (fewer if the input ends);
 //   the request bytes, sent as they are.
 // "bind" prefixes the bytes with a valid field for the chosen store: its
@@ -49,8 +50,10 @@ namespace kv::testing {
 namespace {
 
 constexpr int kMaxCallsPerInput = 16;
-const char* const kMethods[] = {"Open",   "Get",     "Set",  "Delete",
-                                "Exists", "GetKeys", "Close"};
+const char* const kMethods[] = {"Open",    "Get",     "Set",        "Delete",
+                                "Exists",  "GetKeys", "Close",      "Increment",
+                                "GetMany", "SetMany", "DeleteMany", "Describe"};
+constexpr int kMethodCount = sizeof(kMethods) / sizeof(kMethods[0]);
 const char* const kStores[] = {"default", "cache"};
 
 [[noreturn]] void Die(const std::string& what) {
@@ -123,6 +126,8 @@ void CheckAnswer(const std::string& rpc, const RawCallResult& result) {
     case grpc::NOT_FOUND:
     case grpc::FAILED_PRECONDITION:
     case grpc::RESOURCE_EXHAUSTED:
+    case grpc::ABORTED:       // A failed if_revision condition.
+    case grpc::OUT_OF_RANGE:  // An Increment past int64.
       break;
     default:
       Die(absl::StrCat(rpc, " failed with gRPC code ",
@@ -163,7 +168,7 @@ void Clear(const std::string& store) {
   });
   if (!listed.ok()) Die(listed.ToString());
   for (const std::string& key : keys) {
-    absl::Status deleted = (*driver)->Delete(key);
+    absl::Status deleted = (*driver)->Delete(key).status();
     if (!deleted.ok()) Die(deleted.ToString());
   }
 }
@@ -207,7 +212,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string bytes(reinterpret_cast<const char*>(data + at), length);
     at += length;
 
-    const int method = (header & 0x07) % 7;
+    const int method =
+        ((header & 0x07) | ((header >> 2) & 0x08)) % kMethodCount;
     const bool bind = header & 0x08;
     const int store = (header >> 4) & 1;
     std::string request;

@@ -8,6 +8,8 @@
 //   every rejection is INVALID_ARGUMENT with kvd's error code IO;
 // - DecodeRequest of any bytes gives a message or INVALID_ARGUMENT, and a
 //   decoded message re-encodes and decodes to the same message;
+// - ValidateBatch (service/batch_validation.h) accepts exactly the batches
+//   within its limits with valid, distinct keys;
 // - error messages stay under 2 KiB, whatever the input's size.
 
 #include <cstddef>
@@ -15,7 +17,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -24,7 +28,9 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/slice.h"
 #include "kv/v1/kv.pb.h"
+#include "service/batch_validation.h"
 #include "service/errors/kv_error.h"
+#include "service/limits.h"
 #include "service/request_decoder.h"
 #include "service/request_validation.h"
 
@@ -97,8 +103,11 @@ grpc::ByteBuffer BufferOf(absl::string_view bytes) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
+// The request types, one per RPC, chosen by bits 0-5 of the selector.
+constexpr int kRequestTypes = 12;
+
 std::unique_ptr<google::protobuf::Message> NewRequest(uint8_t selector) {
-  switch (selector % 7) {
+  switch ((selector & 0x3F) % kRequestTypes) {
     case 0:
       return std::make_unique<kv::v1::OpenRequest>();
     case 1:
@@ -111,9 +120,64 @@ std::unique_ptr<google::protobuf::Message> NewRequest(uint8_t selector) {
       return std::make_unique<kv::v1::ExistsRequest>();
     case 5:
       return std::make_unique<kv::v1::GetKeysRequest>();
-    default:
+    case 6:
       return std::make_unique<kv::v1::CloseRequest>();
+    case 7:
+      return std::make_unique<kv::v1::IncrementRequest>();
+    case 8:
+      return std::make_unique<kv::v1::GetManyRequest>();
+    case 9:
+      return std::make_unique<kv::v1::SetManyRequest>();
+    case 10:
+      return std::make_unique<kv::v1::DeleteManyRequest>();
+    default:
+      return std::make_unique<kv::v1::DescribeRequest>();
   }
+}
+
+// ValidateBatch accepts exactly the batches within the limits whose keys are
+// valid and distinct, and every rejection is INVALID_ARGUMENT with IO.
+void CheckBatch(const google::protobuf::Message& message,
+                size_t max_key_bytes) {
+  std::vector<std::string> keys;
+  std::vector<size_t> value_sizes;
+  if (const auto* set = dynamic_cast<const kv::v1::SetManyRequest*>(&message)) {
+    for (const kv::v1::SetEntry& entry : set->entries()) {
+      keys.push_back(entry.key());
+      value_sizes.push_back(entry.value().size());
+    }
+  } else if (const auto* get =
+                 dynamic_cast<const kv::v1::GetManyRequest*>(&message)) {
+    keys.assign(get->keys().begin(), get->keys().end());
+  } else if (const auto* del =
+                 dynamic_cast<const kv::v1::DeleteManyRequest*>(&message)) {
+    keys.assign(del->keys().begin(), del->keys().end());
+  } else {
+    return;
+  }
+  value_sizes.resize(keys.size(), 0);
+  // Small limits, so both sides of each check are reached.
+  kv::Limits limits;
+  limits.max_key_bytes = max_key_bytes;
+  limits.max_value_bytes = 64;
+  limits.max_batch_entries = 4;
+  limits.max_batch_bytes = 128;
+  const absl::Status status = kv::ValidateBatch(
+      "Batch", keys.size(),
+      [&](size_t i) -> absl::string_view { return keys[i]; },
+      [&](size_t i) { return value_sizes[i]; }, limits);
+  bool should_pass = keys.size() <= limits.max_batch_entries;
+  std::set<std::string> seen;
+  size_t bytes = 0;
+  for (size_t i = 0; should_pass && i < keys.size(); ++i) {
+    bytes += keys[i].size() + value_sizes[i];
+    should_pass = kv::ValidateKey(keys[i], max_key_bytes).ok() &&
+                  value_sizes[i] <= limits.max_value_bytes &&
+                  seen.insert(keys[i]).second &&
+                  bytes <= limits.max_batch_bytes;
+  }
+  if (status.ok() != should_pass) Fail("ValidateBatch", status);
+  if (!status.ok()) CheckRejection("ValidateBatch", status);
 }
 
 void CheckDecode(uint8_t selector, absl::string_view bytes) {
@@ -132,13 +196,14 @@ void CheckDecode(uint8_t selector, absl::string_view bytes) {
   if (!google::protobuf::util::MessageDifferencer::Equals(*message, *again)) {
     Fail("a re-encoded request decodes differently", absl::OkStatus());
   }
+  CheckBatch(*message, selector & 0x80 ? 256 : (selector & 0x40 ? 65536 : 8));
 }
 
 }  // namespace
 
-// Input: one selector byte (bits 0-2: which request type to decode into, mod
-// 7; bit 7: a key limit of 256, else bit 6: 65536, else 8), then the bytes
-// under test.
+// Input: one selector byte (bits 0-5: which request type to decode into,
+// mod 12; bit 7: a key limit of 256, else bit 6: 65536, else 8), then the
+// bytes under test.
 // Protobuf logs every string field with invalid UTF-8 it parses; the
 // fuzzers make millions of them on purpose.
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {

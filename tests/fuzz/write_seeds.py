@@ -52,8 +52,32 @@ def set_request(store, key, value):
     return uint_field(1, store) + bytes_field(2, key) + bytes_field(3, value)
 
 
-def handle_request(store):  # GetKeys, Close
+def handle_request(store):  # GetKeys, Close, Describe
     return uint_field(1, store)
+
+
+def sint_field(number, value):  # int64: two's complement as a varint
+    return uint_field(number, value & 0xFFFFFFFFFFFFFFFF)
+
+
+def increment_request(store, key, delta):
+    return uint_field(1, store) + bytes_field(2, key) + sint_field(3, delta)
+
+
+def keys_request(store, keys):  # GetMany, DeleteMany
+    return uint_field(1, store) + b"".join(bytes_field(2, k) for k in keys)
+
+
+def set_entry(key, value, if_revision=None):
+    data = bytes_field(1, key) + bytes_field(2, value)
+    if if_revision is not None:
+        data += uint_field(3, if_revision)
+    return data
+
+
+def set_many_request(store, entries):
+    return uint_field(1, store) + b"".join(
+        bytes_field(2, set_entry(*e)) for e in entries)
 
 
 CONFIGS = {
@@ -129,16 +153,27 @@ VALIDATION = {
     # Before Quote() cut long text, its error message echoed all of a long
     # invalid key, hex-escaped: 12 KB here, past gRPC's trailer limit.
     "long-invalid-key": b"\x41" + b"\xff" * 3000,
+    "increment": b"\x87" + increment_request(1, "n", -5),
+    "increment-min": b"\x87" + increment_request(1, "n", -(1 << 63)),
+    "get-many": b"\x88" + keys_request(1, ["a", "b", "a"]),
+    "set-many": b"\x89" + set_many_request(1, [("a", "1"), ("b", "2", 0)]),
+    "set-many-dup": b"\x09" + set_many_request(1, [("k", "1"), ("k", "2")]),
+    "set-many-big": b"\x89" + set_many_request(1, [("x", "v" * 100)] * 3),
+    "delete-many": b"\x8a" + keys_request(1, ["a", "", "\xff"]),
+    "describe": b"\x8b" + handle_request(1),
+    "set-if-revision": b"\x82" + set_request(1, "k", "v") + uint_field(4, 0),
 }
 for name, data in VALIDATION.items():
     write("validation_fuzzer", name, data)
 
 
-# request_path_fuzzer: calls of (header, length, bytes); header bits 0-2 the
-# method (0 Open, 1 Get, 2 Set, 3 Delete, 4 Exists, 5 GetKeys, 6 Close),
+# request_path_fuzzer: calls of (header, length, bytes); header bits 0-2 and
+# bit 5 the method (0 Open, 1 Get, 2 Set, 3 Delete, 4 Exists, 5 GetKeys,
+# 6 Close, 7 Increment, 8 GetMany, 9 SetMany, 10 DeleteMany, 11 Describe),
 # bit 3 bind to the harness's handle, bit 4 the cache store.
 def call(method, data=b"", bind=True, cache=False):
-    header = method | (0x08 if bind else 0) | (0x10 if cache else 0)
+    header = ((method & 0x07) | ((method & 0x08) << 2)
+              | (0x08 if bind else 0) | (0x10 if cache else 0))
     assert len(data) < 256
     return bytes([header, len(data)]) + data
 
@@ -171,6 +206,25 @@ PATHS = {
     "unbound": call(1, get_request(123456, "k"), bind=False)
     + call(6, handle_request(0), bind=False),
     "garbage": call(2, b"\x0a\xff\xff\xff\xff\x0f") + call(5, b"\x07"),
+    "counter": call(7, bytes_field(2, "n") + sint_field(3, 41))
+    + call(7, bytes_field(2, "n") + sint_field(3, 1)) + call(1, key_only("n"))
+    + call(2, key_value("t", "abc")) + call(7, bytes_field(2, "t")
+                                             + sint_field(3, 1))
+    + call(2, key_value("m", "9223372036854775807"))
+    + call(7, bytes_field(2, "m") + sint_field(3, 1)),
+    "conditions": call(2, key_value("k", "v") + uint_field(4, 0))
+    + call(2, key_value("k", "w") + uint_field(4, 0))
+    + call(2, key_value("k", "w") + uint_field(4, 1))
+    + call(3, key_only("k") + uint_field(3, 99)),
+    "batches": call(9, b"".join(bytes_field(2, set_entry(k, "v"))
+                                for k in ["a", "b", "c"]))
+    + call(8, b"".join(bytes_field(2, k) for k in ["c", "x", "a"]))
+    + call(9, bytes_field(2, set_entry("a", "1", 0))
+           + bytes_field(2, set_entry("d", "1")))
+    + call(10, b"".join(bytes_field(2, k) for k in ["a", "b", "zz"]))
+    + call(8, bytes_field(2, "a") + bytes_field(2, "a")),
+    "describe": call(11) + call(11, cache=True)
+    + call(11, handle_request(999), bind=False),
 }
 for name, data in PATHS.items():
     write("request_path_fuzzer", name, data)

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "tools/kv_bench/grpc_calls.h"
 
@@ -25,6 +26,11 @@ absl::Status EtcdTarget::Prepare(int slots) {
 }
 
 absl::Status EtcdTarget::Supports(Operation operation) const {
+  if (IsKvdOnly(operation)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the etcd target has no ", OperationName(operation),
+                     "; use get, set, mixed, exists, get_keys or noop"));
+  }
   return absl::OkStatus();
 }
 
@@ -89,6 +95,13 @@ void EtcdTarget::StartCall(int slot, Operation operation,
           });
       return;
     }
+    case Operation::kIncrement:
+    case Operation::kGetMany:
+    case Operation::kSetMany:
+    case Operation::kConditionalSet:
+      // Refused by Supports() before any call.
+      done(Outcome{"UNIMPLEMENTED"});
+      return;
   }
 }
 

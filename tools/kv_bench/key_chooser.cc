@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <numeric>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 
 namespace kv {
 namespace bench {
@@ -25,6 +27,15 @@ uint64_t CoprimeStride(uint64_t n) {
 
 std::string KeyName(uint64_t index) {
   return absl::StrFormat("kvbench/%010d", index);
+}
+
+absl::optional<uint64_t> KeyIndexOf(absl::string_view name) {
+  uint64_t index = 0;
+  if (!absl::ConsumePrefix(&name, "kvbench/") || name.size() != 10 ||
+      !absl::SimpleAtoi(name, &index)) {
+    return absl::nullopt;
+  }
+  return index;
 }
 
 KeyChooser::KeyChooser(KeyDistribution distribution, uint64_t key_count,

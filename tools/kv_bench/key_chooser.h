@@ -6,6 +6,8 @@
 #include <string>
 
 #include "absl/random/zipf_distribution.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 
 namespace kv {
 namespace bench {
@@ -16,6 +18,9 @@ enum class KeyDistribution { kUniform, kZipf };
 // as 10 zero-padded digits, so keys sort in index order and all have the same
 // length.
 std::string KeyName(uint64_t index);
+
+// The index `name` was made from by KeyName, or nullopt if it was not.
+absl::optional<uint64_t> KeyIndexOf(absl::string_view name);
 
 // Picks key indices in [0, key_count) from a seeded generator, so a run is
 // repeatable. kUniform: every index equally likely. kZipf: index popularity

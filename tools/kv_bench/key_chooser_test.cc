@@ -17,6 +17,15 @@ TEST(KeyNameTest, FixedWidthAndSortsByIndex) {
   EXPECT_LT(KeyName(9), KeyName(10));
 }
 
+TEST(KeyNameTest, KeyIndexOfInvertsKeyName) {
+  for (uint64_t index : {uint64_t{0}, uint64_t{42}, uint64_t{9999999999}}) {
+    EXPECT_EQ(KeyIndexOf(KeyName(index)), index);
+  }
+  EXPECT_EQ(KeyIndexOf("kvbench/12"), absl::nullopt);
+  EXPECT_EQ(KeyIndexOf("other/0000000001"), absl::nullopt);
+  EXPECT_EQ(KeyIndexOf("kvbench/00000000x1"), absl::nullopt);
+}
+
 TEST(KeyChooserTest, SameSeedSameSequence) {
   for (KeyDistribution d :
        {KeyDistribution::kUniform, KeyDistribution::kZipf}) {

@@ -2,17 +2,22 @@
 
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tools/kv_bench/grpc_calls.h"
+#include "tools/kv_bench/key_chooser.h"
 
 namespace kv {
 namespace bench {
 
-KvdTarget::KvdTarget(std::string address, std::string store, int channels)
+KvdTarget::KvdTarget(std::string address, std::string store, int channels,
+                     BatchShape batch)
     : address_(std::move(address)),
       store_(std::move(store)),
-      channel_count_(channels) {}
+      channel_count_(channels),
+      batch_(batch) {}
 
 KvdTarget::~KvdTarget() {
   for (Connection& connection : connections_) {
@@ -47,7 +52,74 @@ absl::Status KvdTarget::Prepare(int slots) {
     connection.handle = response.store();
     connections_.push_back(std::move(connection));
   }
+  slot_revisions_ = std::make_unique<std::atomic<uint64_t>[]>(slots);
+  for (int i = 0; i < slots; ++i) slot_revisions_[i] = 0;
   return absl::OkStatus();
+}
+
+void KvdTarget::StartBatch(Connection& connection, Operation operation,
+                           const std::string& key, const std::string& value,
+                           uint64_t version, Done done) {
+  const uint64_t first = KeyIndexOf(key).value_or(0);
+  auto finish = [done = std::move(done)](auto* call, const grpc::Status& s) {
+    Outcome outcome{ErrorLabel(s, call->context)};
+    delete call;
+    done(std::move(outcome));
+  };
+  if (operation == Operation::kGetMany) {
+    auto* call =
+        new PendingCall<kv::v1::GetManyRequest, kv::v1::GetManyResponse>;
+    call->request.set_store(connection.handle);
+    for (int i = 0; i < batch_.size; ++i) {
+      call->request.add_keys(KeyName((first + i) % batch_.key_count));
+    }
+    connection.kv->async()->GetMany(
+        &call->context, &call->request, &call->response,
+        [call, finish](grpc::Status s) { finish(call, s); });
+    return;
+  }
+  auto* call = new PendingCall<kv::v1::SetManyRequest, kv::v1::SetManyResponse>;
+  call->request.set_store(connection.handle);
+  for (int i = 0; i < batch_.size; ++i) {
+    kv::v1::SetEntry* entry = call->request.add_entries();
+    entry->set_key(KeyName((first + i) % batch_.key_count));
+    entry->set_value(value);
+    StampVersion(version * batch_.size + i, *entry->mutable_value());
+  }
+  connection.kv->async()->SetMany(
+      &call->context, &call->request, &call->response,
+      [call, finish](grpc::Status s) { finish(call, s); });
+}
+
+void KvdTarget::StartConditionalSet(Connection& connection, int slot,
+                                    const std::string& value, uint64_t version,
+                                    Done done) {
+  auto* call = new PendingCall<kv::v1::SetRequest, kv::v1::SetResponse>;
+  call->request.set_store(connection.handle);
+  call->request.set_key(absl::StrCat("cas/slot", slot));
+  call->request.set_value(value);
+  StampVersion(version, *call->request.mutable_value());
+  std::atomic<uint64_t>& revision = slot_revisions_[slot];
+  const uint64_t expected = revision.load(std::memory_order_acquire);
+  if (expected != 0) call->request.set_if_revision(expected);
+  connection.kv->async()->Set(
+      &call->context, &call->request, &call->response,
+      [call, &revision, done = std::move(done)](grpc::Status s) {
+        Outcome outcome{ErrorLabel(s, call->context)};
+        // On a failed condition, resynchronise from the current revision the
+        // error carries; the failure itself is counted.
+        uint64_t next = s.ok() ? call->response.revision() : 0;
+        const auto& trailers = call->context.GetServerTrailingMetadata();
+        auto current = trailers.find("kv-current-revision");
+        if (!s.ok() && current != trailers.end()) {
+          absl::SimpleAtoi(
+              absl::string_view(current->second.data(), current->second.size()),
+              &next);
+        }
+        revision.store(next, std::memory_order_release);
+        delete call;
+        done(std::move(outcome));
+      });
 }
 
 absl::Status KvdTarget::Supports(Operation operation) const {
@@ -58,6 +130,14 @@ void KvdTarget::StartCall(int slot, Operation operation, const std::string& key,
                           const std::string& value, uint64_t version,
                           Done done) {
   Connection& connection = connections_[slot % connections_.size()];
+  if (operation == Operation::kGetMany || operation == Operation::kSetMany) {
+    StartBatch(connection, operation, key, value, version, std::move(done));
+    return;
+  }
+  if (operation == Operation::kConditionalSet) {
+    StartConditionalSet(connection, slot, value, version, std::move(done));
+    return;
+  }
   auto finish = [done = std::move(done)](auto* call, const grpc::Status& s) {
     Outcome outcome{ErrorLabel(s, call->context)};
     delete call;
@@ -103,6 +183,21 @@ void KvdTarget::StartCall(int slot, Operation operation, const std::string& key,
           [call, finish](grpc::Status s) { finish(call, s); });
       return;
     }
+    case Operation::kIncrement: {
+      auto* call =
+          new PendingCall<kv::v1::IncrementRequest, kv::v1::IncrementResponse>;
+      call->request.set_store(connection.handle);
+      call->request.set_key(absl::StrCat("counter/", key));
+      call->request.set_delta(1);
+      connection.kv->async()->Increment(
+          &call->context, &call->request, &call->response,
+          [call, finish](grpc::Status s) { finish(call, s); });
+      return;
+    }
+    case Operation::kGetMany:
+    case Operation::kSetMany:
+    case Operation::kConditionalSet:
+      break;  // Started above, before `done` moved into `finish`.
     case Operation::kNoop: {
       auto* call = new PendingCall<grpc::health::v1::HealthCheckRequest,
                                    grpc::health::v1::HealthCheckResponse>;

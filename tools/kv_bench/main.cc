@@ -70,6 +70,7 @@ struct Flags {
   bool etcd_linearizable = false;
   int sqlite_batch = 1;
   std::string sqlite_sync = "full";
+  int batch_size = 100;
 };
 
 int Fail(const std::string& message) {
@@ -82,6 +83,10 @@ Operation ParseOperation(const std::string& name) {
   if (name == "exists") return Operation::kExists;
   if (name == "get_keys") return Operation::kGetKeys;
   if (name == "noop") return Operation::kNoop;
+  if (name == "increment") return Operation::kIncrement;
+  if (name == "get_many") return Operation::kGetMany;
+  if (name == "set_many") return Operation::kSetMany;
+  if (name == "conditional_set") return Operation::kConditionalSet;
   return Operation::kGet;  // get, and mixed (which ignores it)
 }
 
@@ -110,9 +115,18 @@ int Run(int argc, char** argv) {
       ->type_name("FILE");
   app.add_option("--op", f.op,
                  "Operation: get, set, mixed (get/set by --read-fraction), "
-                 "exists, get_keys (the whole store), noop (health Check)")
-      ->check(
-          CLI::IsMember({"get", "set", "mixed", "exists", "get_keys", "noop"}))
+                 "exists, get_keys (the whole store), noop (health Check); "
+                 "kvd only: increment (of \"counter/\" + the key), get_many "
+                 "and set_many (--batch-size consecutive keys per call), "
+                 "conditional_set (Set with if_revision on a key per slot)")
+      ->check(CLI::IsMember({"get", "set", "mixed", "exists", "get_keys",
+                             "noop", "increment", "get_many", "set_many",
+                             "conditional_set"}))
+      ->capture_default_str();
+  app.add_option("--batch-size", f.batch_size,
+                 "get_many, set_many: keys per call (at most KEYS and the "
+                 "server's max_batch_entries)")
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   app.add_option("--read-fraction", f.read_fraction,
                  "mixed: the fraction of calls that are Get")
@@ -203,13 +217,20 @@ int Run(int argc, char** argv) {
                              " must be greater than 1"));
   }
   const int channels = std::min(f.channels, f.in_flight);
+  const bool batch = f.op == "get_many" || f.op == "set_many";
+  if (batch && static_cast<uint64_t>(f.batch_size) > f.keys) {
+    return Fail(absl::StrCat("--batch-size=", f.batch_size,
+                             " is more than --keys=", f.keys,
+                             ": a batch may not name a key twice"));
+  }
 
   std::unique_ptr<Target> target;
   std::string address = f.address;
   std::string extra;
   if (f.target == "kvd") {
     if (address.empty()) address = "127.0.0.1:50051";
-    target = std::make_unique<KvdTarget>(address, f.store, channels);
+    target = std::make_unique<KvdTarget>(address, f.store, channels,
+                                         BatchShape{f.batch_size, f.keys});
     extra = absl::StrCat("store=", f.store);
   } else if (f.target == "etcd") {
     if (address.empty()) address = "127.0.0.1:2379";
@@ -240,7 +261,7 @@ int Run(int argc, char** argv) {
   options.duration = duration;
 
   const bool reads = f.op == "get" || f.op == "exists" || f.op == "mixed" ||
-                     f.op == "get_keys";
+                     f.op == "get_keys" || f.op == "get_many";
   const bool preload = f.preload == "yes" || f.preload == "only" ||
                        (f.preload == "auto" && reads);
   // The preload shares the target's connections, except for sqlite-raw:
@@ -298,6 +319,7 @@ int Run(int argc, char** argv) {
   run.warmup_seconds = absl::ToDoubleSeconds(warmup);
   run.duration_seconds = absl::ToDoubleSeconds(duration);
   run.extra = extra;
+  run.keys_per_call = batch ? f.batch_size : (f.op == "get_keys" ? 0 : 1);
   const std::string report = f.format == "json"
                                  ? FormatJson(run, *result) + "\n"
                                  : FormatText(run, *result);

@@ -46,6 +46,11 @@ std::string FormatText(const RunDescription& run, const LoadResult& result) {
       absl::StrFormat("  throughput  %.1f RPC/s (%d calls in %.2f s)\n",
                       result.CallsPerSecond(), result.calls,
                       absl::ToDoubleSeconds(result.measured)),
+      run.keys_per_call > 1
+          ? absl::StrFormat("  keys        %.1f keys/s (%d keys per call)\n",
+                            result.CallsPerSecond() * run.keys_per_call,
+                            run.keys_per_call)
+          : std::string(),
       absl::StrFormat(
           "  latency     p50 %s  p90 %s  p99 %s  p99.9 %s  (min %s, mean %s, "
           "max %s)\n",
@@ -77,6 +82,10 @@ std::string FormatJson(const RunDescription& run, const LoadResult& result) {
   if (!run.extra.empty()) json["extra"] = run.extra;
   json["calls"] = result.calls;
   json["rpc_per_s"] = result.CallsPerSecond();
+  if (run.keys_per_call > 1) {
+    json["keys_per_call"] = run.keys_per_call;
+    json["keys_per_s"] = result.CallsPerSecond() * run.keys_per_call;
+  }
   json["error_calls"] = result.error_calls;
   json["errors"] = nlohmann::ordered_json::object();
   for (const auto& [label, count] : result.errors) {

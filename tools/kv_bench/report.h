@@ -23,6 +23,9 @@ struct RunDescription {
   double warmup_seconds = 0;
   double duration_seconds = 0;
   std::string extra;  // target specifics, e.g. "serializable", "batch=100"
+  // Keys each call reads or writes: the batch size of get_many and
+  // set_many, else 1 (get_keys: 0, it lists the whole store).
+  int keys_per_call = 1;
 };
 
 // A few lines for a person: throughput, latency percentiles, errors.
@@ -30,7 +33,8 @@ std::string FormatText(const RunDescription& run, const LoadResult& result);
 
 // One JSON object on one line (keys documented in docs/development.md):
 // the run's parameters, "calls", "rpc_per_s", "errors" (label -> count),
-// "error_calls", "latency_us" {p50, p90, p99, p999, min, mean, max}.
+// "error_calls", "latency_us" {p50, p90, p99, p999, min, mean, max}; and for
+// batch operations "keys_per_call" and "keys_per_s".
 std::string FormatJson(const RunDescription& run, const LoadResult& result);
 
 }  // namespace bench

@@ -184,13 +184,14 @@ class Bench:
                 "label": label, "op": "preload", "in_flight_cell": 64,
                 "value_cell": value_size, "failed": error[0]})
 
-    def run(self, label, args, op, in_flight, value_size, keys=1000, **extra):
+    def run(self, label, args, op, in_flight, value_size, keys=1000,
+            flags=(), **extra):
         channels = 1 if in_flight == 1 else 4
         argv = [self.kv_bench, *args, f"--op={op}", f"--in-flight={in_flight}",
                 f"--channels={channels}", f"--value-size={value_size}",
                 f"--keys={keys}", "--preload=no", "--format=json",
                 "--allow-errors", f"--duration={self.duration}",
-                f"--warmup={self.warmup}"]
+                f"--warmup={self.warmup}", *flags]
         done = subprocess.run(argv, capture_output=True, text=True)
         if done.returncode != 0 or not done.stdout.strip():
             log(f"FAILED {label} {op} x{in_flight} {size_name(value_size)}: "
@@ -330,6 +331,42 @@ def fmt_target_ratio(x, at_least=True):
     return f"{scaled / 1000:.3f}"
 
 
+# Batch size and depths of the counter, condition and batch cells.
+BATCH = 100
+ATOMIC_DEPTHS = (1, 64)
+
+
+def add_atomic_section(add, bench):
+    """The table of kvd's own operations against Set on the same store."""
+    add("## Counters, conditional writes and batches\n")
+    add("Measured in the same run as everything else, on the same stores, "
+        "right after each other, 100 B values: `increment` adds 1 to "
+        "`counter/KEY`; `conditional_set` is a Set with `if_revision` of a key "
+        "per slot (each passes its condition); `set_many` and `get_many` "
+        f"carry {BATCH} consecutive keys per call (`--batch-size={BATCH}`). "
+        "Keys/s counts every key a call reads or writes.\n")
+    add("| store | operation | in flight | RPC/s | keys/s | p50 / p99 | "
+        "÷ Set at the same depth (keys/s) |")
+    add("|---|---|---|---|---|---|---|")
+    for label, name in (("kvd-sqlite", "SQLite (fsync)"),
+                        ("kvd-redis", "Redis")):
+        for d in ATOMIC_DEPTHS:
+            base = bench.find(label, "set", d, 100, atomic=True)
+            base_keys = base and base["rpc_per_s"]
+            for op in ("set", "increment", "conditional_set", "set_many",
+                       "get_many"):
+                r = (base if op == "set" else bench.find(label, op, d, 100))
+                if r is None:
+                    add(f"| {name} | {op} | {d} | – | – | – | – |")
+                    continue
+                keys = r.get("keys_per_s", r["rpc_per_s"])
+                add(f"| {name} | {op} | {d} | {fmt_rate(r)} | {keys:,.0f} | "
+                    f"{fmt_latency(r['latency_us']['p50'])} / "
+                    f"{fmt_latency(r['latency_us']['p99'])} | "
+                    f"{fmt_ratio(ratio(keys, base_keys))} |")
+    add("")
+
+
 def write_report(path, args, bench, redis_rows, memory, large, machine,
                  load_before, load_after, elapsed, command, depths, sizes):
     lines = []
@@ -435,9 +472,22 @@ def write_report(path, args, bench, redis_rows, memory, large, machine,
         target("kvd RSS idle (VmRSS)", shown(idle), "≤ 30 MB", idle <= 30)
         target("kvd peak RSS, 256 in flight, 4 KiB Get and Set (VmHWM)",
                shown(peak), "≤ 100 MB", peak <= 100)
+    set64 = bench.find("kvd-sqlite", "set", 64, 100, atomic=True)
+    incr64 = bench.find("kvd-sqlite", "increment", 64, 100)
+    r = ratio(set64 and set64["rpc_per_s"], incr64 and incr64["rpc_per_s"])
+    target("Increment cost ÷ Set cost (SQLite fsync, 64 in flight; Set RPC/s "
+           "÷ Increment RPC/s)", fmt_target_ratio(r, at_least=False), "≤ 1.2",
+           None if r is None else r <= 1.2)
+    set1 = bench.find("kvd-sqlite", "set", 1, 100, atomic=True)
+    many1 = bench.find("kvd-sqlite", "set_many", 1, 100)
+    r = ratio(many1 and many1.get("keys_per_s"), set1 and set1["rpc_per_s"])
+    target(f"SetMany of {BATCH} keys, 1 in flight: keys/s ÷ single Sets' "
+           "keys/s (SQLite fsync)", fmt_target_ratio(r), "≥ 10",
+           None if r is None else r >= 10)
     for row in targets:
         add("| " + " | ".join(row) + " |")
     add("")
+    add_atomic_section(add, bench)
     if large:
         add(f"The key-count comparison uses two SQLite stores in one kvd with "
             f"durability `os` (only to write {large['large_keys']:,} keys "
@@ -645,6 +695,21 @@ url = "redis://127.0.0.1:{redis_port}/0"
                     for d in depths:
                         bench.run(label, target_args, "get_keys", d, 100,
                                   args.keys)
+
+        # kvd's own operations: counters, conditional writes, and batches of
+        # BATCH keys against single calls, on args.keys keys of 100 B (written
+        # again: the size loop left larger values).
+        for label, target_args in targets[:2]:
+            bench.preload(label, target_args, args.keys, 100)
+            for d in ATOMIC_DEPTHS:
+                bench.run(label, target_args, "increment", d, 100, args.keys)
+                bench.run(label, target_args, "conditional_set", d, 100,
+                          args.keys)
+                bench.run(label, target_args, "set", d, 100, args.keys,
+                          atomic=True)
+                for op in ("set_many", "get_many"):
+                    bench.run(label, target_args, op, d, 100, args.keys,
+                              flags=(f"--batch-size={BATCH}",))
 
         redis_rows = redis_benchmark(redis_port, depths, sizes, args.quick)
         servers.stop()

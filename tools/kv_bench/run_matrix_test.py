@@ -167,6 +167,33 @@ class ReportTest(unittest.TestCase):
 
 class FormatTest(unittest.TestCase):
 
+    def test_counter_and_batch_targets(self):
+        results = BASE + [
+            dict(result("kvd-sqlite", "set", 64, 8000), atomic=True),
+            result("kvd-sqlite", "increment", 64, 7000),
+            dict(result("kvd-sqlite", "set", 1, 500), atomic=True),
+            dict(result("kvd-sqlite", "set_many", 1, 400), keys_per_s=40000),
+        ]
+        text = report(results)
+        rows = target_rows(text)
+        self.assertEqual(
+            rows["Increment cost ÷ Set cost (SQLite fsync, 64 in flight; Set "
+                 "RPC/s ÷ Increment RPC/s)"], ("1.143", "≤ 1.2", "met"))
+        self.assertEqual(
+            rows["SetMany of 100 keys, 1 in flight: keys/s ÷ single Sets' "
+                 "keys/s (SQLite fsync)"], ("80.000", "≥ 10", "met"))
+        section = text.split("## Counters, conditional writes and batches")[1]
+        self.assertIn("| SQLite (fsync) | set_many | 1 | 400 | 40,000 |",
+                      section)
+        self.assertIn("| 80.00 |", section)
+        self.assertIn("| Redis | increment | 64 | – |", section)
+
+    def test_counter_targets_not_measured(self):
+        rows = target_rows(report(BASE))
+        self.assertEqual(
+            rows["Increment cost ÷ Set cost (SQLite fsync, 64 in flight; Set "
+                 "RPC/s ÷ Increment RPC/s)"][2], "not measured")
+
     def test_sizes_and_latencies(self):
         self.assertEqual(run_matrix.size_name(100), "100 B")
         self.assertEqual(run_matrix.size_name(4096), "4 KiB")

@@ -82,10 +82,10 @@ absl::Status SqliteRawTarget::Prepare(int slots) {
 }
 
 absl::Status SqliteRawTarget::Supports(Operation operation) const {
-  if (operation == Operation::kNoop) {
+  if (operation == Operation::kNoop || IsKvdOnly(operation)) {
     return absl::InvalidArgumentError(
-        "sqlite-raw has no RPC, so no noop; use it with get, set, mixed, "
-        "exists or get_keys");
+        absl::StrCat("sqlite-raw has no ", OperationName(operation),
+                     "; use it with get, set, mixed, exists or get_keys"));
   }
   return absl::OkStatus();
 }
@@ -156,6 +156,10 @@ Outcome SqliteRawTarget::CallSync(int slot, Operation operation,
       return outcome;
     }
     case Operation::kNoop:
+    case Operation::kIncrement:
+    case Operation::kGetMany:
+    case Operation::kSetMany:
+    case Operation::kConditionalSet:
       return Outcome{"UNIMPLEMENTED"};
   }
   return outcome;

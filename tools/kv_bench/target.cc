@@ -3,6 +3,12 @@
 namespace kv {
 namespace bench {
 
+bool IsKvdOnly(Operation operation) {
+  return operation == Operation::kIncrement ||
+         operation == Operation::kGetMany || operation == Operation::kSetMany ||
+         operation == Operation::kConditionalSet;
+}
+
 const char* OperationName(Operation operation) {
   switch (operation) {
     case Operation::kGet:
@@ -15,6 +21,14 @@ const char* OperationName(Operation operation) {
       return "get_keys";
     case Operation::kNoop:
       return "noop";
+    case Operation::kIncrement:
+      return "increment";
+    case Operation::kGetMany:
+      return "get_many";
+    case Operation::kSetMany:
+      return "set_many";
+    case Operation::kConditionalSet:
+      return "conditional_set";
   }
   return "unknown";
 }

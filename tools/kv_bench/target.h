@@ -17,7 +17,15 @@ enum class Operation {
   kExists,   // ask whether one key exists
   kGetKeys,  // list every key of the store
   kNoop,     // the server's gRPC health Check: the RPC ceiling
+  // kvd's operations beyond Spin's (kvd target only):
+  kIncrement,       // add 1 to a counter ("counter/" + the key)
+  kGetMany,         // read --batch-size consecutive keys in one call
+  kSetMany,         // write --batch-size consecutive keys in one call
+  kConditionalSet,  // Set with if_revision on a key of the slot's own
 };
+
+// Whether `operation` is one of kvd's own, which only the kvd target has.
+bool IsKvdOnly(Operation operation);
 
 const char* OperationName(Operation operation);
 

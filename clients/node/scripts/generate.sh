@@ -21,5 +21,5 @@ mkdir -p "$here/src/gen"
 protoc -I "$proto_dir" \
   --plugin=protoc-gen-ts_proto="$plugin" \
   --ts_proto_out="$here/src/gen" \
-  --ts_proto_opt=outputServices=generic-definitions,env=node,esModuleInterop=true \
+  --ts_proto_opt=outputServices=generic-definitions,env=node,esModuleInterop=true,forceLong=bigint \
   kv/v1/kv.proto

@@ -112,7 +112,7 @@ describe("client", () => {
         let answered = false;
         const timer = setTimeout(() => {
           answered = true;
-          callback(null, { value: Buffer.from(key) });
+          callback(null, { value: Buffer.from(key), revision: 1n });
         }, ms);
         call.on("cancelled", () => {
           if (answered) return;

@@ -30,6 +30,15 @@ export enum ErrorCode {
    * RESOURCE_EXHAUSTED: too many keys for one GetKeys; INTERNAL otherwise.
    */
   IO = "IO",
+  /**
+   * A conditional write's `ifRevision` did not match the key's current
+   * revision; nothing was written (gRPC ABORTED). See {@link ConditionFailedError}.
+   */
+  CONDITION_FAILED = "CONDITION_FAILED",
+  /** `increment` found a value that is not a decimal int64; it is unchanged (gRPC FAILED_PRECONDITION). */
+  NOT_AN_INTEGER = "NOT_AN_INTEGER",
+  /** `increment`'s result does not fit in an int64; the value is unchanged (gRPC OUT_OF_RANGE). */
+  OUT_OF_RANGE = "OUT_OF_RANGE",
 }
 
 // Exhaustive over the generated enum: a new value in kv.proto fails the build
@@ -42,11 +51,33 @@ const FROM_WIRE: Record<WireErrorCode, ErrorCode> = {
   [WireErrorCode.ERROR_CODE_INVALID_STORE]: ErrorCode.INVALID_STORE,
   [WireErrorCode.ERROR_CODE_NO_SUCH_KEY]: ErrorCode.NO_SUCH_KEY,
   [WireErrorCode.ERROR_CODE_IO]: ErrorCode.IO,
+  [WireErrorCode.ERROR_CODE_CONDITION_FAILED]: ErrorCode.CONDITION_FAILED,
+  [WireErrorCode.ERROR_CODE_NOT_AN_INTEGER]: ErrorCode.NOT_AN_INTEGER,
+  [WireErrorCode.ERROR_CODE_OUT_OF_RANGE]: ErrorCode.OUT_OF_RANGE,
   [WireErrorCode.UNRECOGNIZED]: ErrorCode.UNSPECIFIED,
 };
 
 /** The trailing metadata entry in which kvd sends the ErrorCode's enum value name. */
 export const ERROR_CODE_TRAILER = "kv-error-code";
+/** The trailing metadata entry of CONDITION_FAILED: the key's current revision, decimal (0: absent). */
+export const CURRENT_REVISION_TRAILER = "kv-current-revision";
+/** The trailing metadata entry of a failed batch entry: its 0-based index in the request. */
+export const FAILED_INDEX_TRAILER = "kv-failed-index";
+
+// A trailer's decimal value; undefined if it is absent or not decimal.
+function unsignedTrailer(metadata: Metadata | undefined | null, key: string): bigint | undefined {
+  const values = metadata?.get(key) ?? [];
+  if (values.length === 0) return undefined;
+  const text = String(values[0]);
+  return /^[0-9]+$/.test(text) ? BigInt(text) : undefined;
+}
+
+/** What a KvError may carry besides its codes and message. */
+export interface KvErrorOptions {
+  cause?: unknown;
+  /** The batch entry the error is about ("kv-failed-index"). */
+  failedIndex?: number;
+}
 
 /**
  * The ErrorCode named by the "kv-error-code" entry of `metadata`
@@ -81,16 +112,22 @@ export class KvError extends Error {
   readonly code: ErrorCode;
   /** The canonical gRPC status code (`status.NOT_FOUND` etc. from @grpc/grpc-js). */
   readonly grpcCode: status;
+  /**
+   * For a failed `setMany` or `deleteMany`: the 0-based position of the entry
+   * kvd pinned the error on (the "kv-failed-index" trailer); else undefined.
+   */
+  readonly failedIndex: number | undefined;
 
   /**
    * `message` is kvd's status message, which starts with the ErrorCode's
    * short name and names the store and key ("NO_SUCH_KEY: key \"a\" does not
    * exist in store \"default\"").
    */
-  constructor(code: ErrorCode, grpcCode: status, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, grpcCode: status, message: string, options?: KvErrorOptions) {
     super(message, options);
     this.code = code;
     this.grpcCode = grpcCode;
+    this.failedIndex = options?.failedIndex;
   }
 
   /** The gRPC code's name, e.g. "NOT_FOUND". */
@@ -108,7 +145,9 @@ export class KvError extends Error {
     if (!isServiceError(error)) return error;
     const code = errorCodeFromMetadata(error.metadata);
     const details = error.details || error.message;
-    const options = { cause: error };
+    const index = unsignedTrailer(error.metadata, FAILED_INDEX_TRAILER);
+    const options: KvErrorOptions = { cause: error };
+    if (index !== undefined && index <= BigInt(Number.MAX_SAFE_INTEGER)) options.failedIndex = Number(index);
     const at = address === undefined ? "kvd" : `kvd at ${address}`;
     switch (code) {
       case ErrorCode.NO_SUCH_KEY:
@@ -123,6 +162,15 @@ export class KvError extends Error {
         return new StoreTableFullError(error.code, details, options);
       case ErrorCode.IO:
         return new IoError(error.code, details, options);
+      case ErrorCode.CONDITION_FAILED:
+        return new ConditionFailedError(error.code, details, {
+          ...options,
+          currentRevision: unsignedTrailer(error.metadata, CURRENT_REVISION_TRAILER),
+        });
+      case ErrorCode.NOT_AN_INTEGER:
+        return new NotAnIntegerError(error.code, details, options);
+      case ErrorCode.OUT_OF_RANGE:
+        return new OutOfRangeError(error.code, details, options);
       case ErrorCode.UNSPECIFIED:
         break;
     }
@@ -143,35 +191,35 @@ export class KvError extends Error {
 
 /** NO_SUCH_KEY: `get` of a key that does not exist (gRPC NOT_FOUND). */
 export class NoSuchKeyError extends KvError {
-  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+  constructor(grpcCode: status, message: string, options?: KvErrorOptions) {
     super(ErrorCode.NO_SUCH_KEY, grpcCode, message, options);
   }
 }
 
 /** NO_SUCH_STORE: `open` of a store kvd does not define (gRPC NOT_FOUND). */
 export class NoSuchStoreError extends KvError {
-  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+  constructor(grpcCode: status, message: string, options?: KvErrorOptions) {
     super(ErrorCode.NO_SUCH_STORE, grpcCode, message, options);
   }
 }
 
 /** ACCESS_DENIED: the caller is not granted the store (gRPC PERMISSION_DENIED). */
 export class AccessDeniedError extends KvError {
-  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+  constructor(grpcCode: status, message: string, options?: KvErrorOptions) {
     super(ErrorCode.ACCESS_DENIED, grpcCode, message, options);
   }
 }
 
 /** INVALID_STORE: a closed, reclaimed or never-issued handle (gRPC FAILED_PRECONDITION); open the store again. */
 export class InvalidStoreError extends KvError {
-  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+  constructor(grpcCode: status, message: string, options?: KvErrorOptions) {
     super(ErrorCode.INVALID_STORE, grpcCode, message, options);
   }
 }
 
 /** STORE_TABLE_FULL: the caller holds the maximum number of open handles (gRPC RESOURCE_EXHAUSTED). */
 export class StoreTableFullError extends KvError {
-  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+  constructor(grpcCode: status, message: string, options?: KvErrorOptions) {
     super(ErrorCode.STORE_TABLE_FULL, grpcCode, message, options);
   }
 }
@@ -183,8 +231,37 @@ export class StoreTableFullError extends KvError {
  * RESOURCE_EXHAUSTED or INTERNAL.
  */
 export class IoError extends KvError {
-  constructor(grpcCode: status, message: string, options?: { cause?: unknown }) {
+  constructor(grpcCode: status, message: string, options?: KvErrorOptions) {
     super(ErrorCode.IO, grpcCode, message, options);
+  }
+}
+
+/**
+ * CONDITION_FAILED (gRPC ABORTED): a write's `ifRevision` did not match the
+ * key's current revision, so nothing was written (for a batch: no entry was).
+ * `currentRevision` is the key's revision then (0n: absent), so a retry needs
+ * no read for it; `failedIndex` is, for `setMany`, the first failing entry.
+ */
+export class ConditionFailedError extends KvError {
+  /** The key's current revision, from "kv-current-revision"; undefined only if kvd sent none (it always does). */
+  readonly currentRevision: bigint | undefined;
+  constructor(grpcCode: status, message: string, options?: KvErrorOptions & { currentRevision?: bigint | undefined }) {
+    super(ErrorCode.CONDITION_FAILED, grpcCode, message, options);
+    this.currentRevision = options?.currentRevision;
+  }
+}
+
+/** NOT_AN_INTEGER (gRPC FAILED_PRECONDITION): `increment` of a value that is not decimal int64 text; it is unchanged. */
+export class NotAnIntegerError extends KvError {
+  constructor(grpcCode: status, message: string, options?: KvErrorOptions) {
+    super(ErrorCode.NOT_AN_INTEGER, grpcCode, message, options);
+  }
+}
+
+/** OUT_OF_RANGE (gRPC OUT_OF_RANGE): `increment`'s result does not fit in an int64; the value is unchanged, never wrapped. */
+export class OutOfRangeError extends KvError {
+  constructor(grpcCode: status, message: string, options?: KvErrorOptions) {
+    super(ErrorCode.OUT_OF_RANGE, grpcCode, message, options);
   }
 }
 
@@ -197,7 +274,7 @@ export class IoError extends KvError {
 export class UnavailableError extends KvError {
   /** The kvd address the call went to ("host:port" or "unix:/path"), when known. */
   readonly address: string | undefined;
-  constructor(address: string | undefined, message: string, options?: { cause?: unknown }) {
+  constructor(address: string | undefined, message: string, options?: KvErrorOptions) {
     super(ErrorCode.UNSPECIFIED, status.UNAVAILABLE, message, options);
     this.address = address;
   }
@@ -207,7 +284,7 @@ export class UnavailableError extends KvError {
 export class DeadlineExceededError extends KvError {
   /** The kvd address the call went to, when known. */
   readonly address: string | undefined;
-  constructor(address: string | undefined, message: string, options?: { cause?: unknown }) {
+  constructor(address: string | undefined, message: string, options?: KvErrorOptions) {
     super(ErrorCode.UNSPECIFIED, status.DEADLINE_EXCEEDED, message, options);
     this.address = address;
   }
@@ -222,9 +299,16 @@ export class DeadlineExceededError extends KvError {
  */
 export class AbortedError extends KvError {
   override readonly name: string = "AbortError";
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: KvErrorOptions) {
     super(ErrorCode.UNSPECIFIED, status.CANCELLED, message, options);
   }
+}
+
+/** The AbortedError of `method` ("Get", "update") cancelled by `signal`. Not re-exported by index.ts. */
+export function abortedError(method: string, signal: AbortSignal): AbortedError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : reason === undefined ? "" : String(reason);
+  return new AbortedError(`kvd: ${method} was aborted${why ? `: ${why}` : ""}`, { cause: reason });
 }
 
 function isServiceError(error: unknown): error is ServiceError {
@@ -291,6 +375,21 @@ export function isServerUnavailable(e: unknown): e is KvError {
 /** The call's deadline expired before kvd answered. */
 export function isDeadlineExceeded(e: unknown): e is KvError {
   return isKvError(e) && e.grpcCode === status.DEADLINE_EXCEEDED;
+}
+
+/** A conditional write lost: the key was not at `ifRevision` (a {@link ConditionFailedError}, with `currentRevision`). */
+export function isConditionFailed(e: unknown): e is ConditionFailedError {
+  return isKvError(e, ErrorCode.CONDITION_FAILED);
+}
+
+/** `increment` of a value that is not decimal int64 text. */
+export function isNotAnInteger(e: unknown): e is KvError {
+  return isKvError(e, ErrorCode.NOT_AN_INTEGER);
+}
+
+/** `increment` past the int64 range. */
+export function isOutOfRange(e: unknown): e is KvError {
+  return isKvError(e, ErrorCode.OUT_OF_RANGE);
 }
 
 /** The call was cancelled by its `AbortSignal` (an {@link AbortedError}). */

@@ -3,13 +3,25 @@
 //   node clients/node/dist/roundtrip.js get KEY          prints the value as hex
 //   node clients/node/dist/roundtrip.js exists KEY       prints true or false
 //   node clients/node/dist/roundtrip.js delete KEY
+//   node clients/node/dist/roundtrip.js incr KEY [DELTA [COUNT]]
+//                                                 adds DELTA (default 1) COUNT
+//                                                 times (default 1), printing
+//                                                 each new value on a line
 // on the "default" store of the kvd at $KVD_ADDR (else 127.0.0.1:50051).
 // Exit code: 0 success; 1 the key is missing (get), `exists` is false, or the
 // call failed; 2 bad usage.
 
 import { Store, isNoSuchKey } from "./index.js";
 
-const USAGE = "usage: roundtrip.js set KEY HEX_VALUE | get KEY | exists KEY | delete KEY";
+const USAGE = "usage: roundtrip.js set KEY HEX_VALUE | get KEY | exists KEY | delete KEY | incr KEY [DELTA [COUNT]]";
+
+// incr's arguments: DELTA an int64, COUNT an integer >= 1.
+function incrArgs(delta = "1", count = "1"): [bigint, number] | undefined {
+  if (!/^-?[0-9]+$/.test(delta) || !/^[1-9][0-9]*$/.test(count)) return undefined;
+  const d = BigInt(delta);
+  if (d < -(1n << 63n) || d >= 1n << 63n) return undefined;
+  return [d, Number(count)];
+}
 
 function usage(message?: string): number {
   if (message) console.error(`roundtrip: ${message}`);
@@ -19,6 +31,18 @@ function usage(message?: string): number {
 
 async function main(args: string[]): Promise<number> {
   const [command, key, hex, ...rest] = args;
+  if (command === "incr" && key && rest.length <= 1) {
+    const parsed = incrArgs(hex, rest[0]);
+    if (!parsed) return usage(`incr takes an int64 DELTA and a COUNT >= 1: ${args.slice(2).join(" ")}`);
+    const [delta, count] = parsed;
+    const store = await Store.openDefault();
+    try {
+      for (let i = 0; i < count; i++) console.log(String(await store.increment(key, delta)));
+      return 0;
+    } finally {
+      await store.close();
+    }
+  }
   if (!command || !key || rest.length > 0) return usage();
   if ((command === "set") !== (hex !== undefined)) return usage();
   if (hex !== undefined && !/^(?:[0-9a-fA-F]{2})*$/.test(hex)) return usage(`not hex: ${hex}`);

@@ -4,14 +4,22 @@
 // Rows run in order and share state, as the table says. The table runs twice:
 // with plain calls, and with every call given CallOptions (a live AbortSignal
 // and a per-call timeoutMs); then the Node rows: aborted calls against kvd.
+// Rows 22-39 delete the keys they wrote at the end, so the second run starts
+// as the first.
 
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
 import { after, describe, test } from "node:test";
+import { promisify } from "node:util";
 
 import {
   type CallOptions,
   type OpenOptions,
   AbortedError,
+  Capability,
+  ConditionFailedError,
+  Durability,
   ErrorCode,
   GrpcStatus,
   InvalidStoreError,
@@ -19,21 +27,31 @@ import {
   KvError,
   NoSuchKeyError,
   NoSuchStoreError,
+  NotAnIntegerError,
+  OutOfRangeError,
   Store,
   StoreTableFullError,
   isAborted,
   isBackendUnavailable,
+  isConditionFailed,
   isInvalidArgument,
   isInvalidStore,
   isKvError,
   isNoSuchKey,
   isNoSuchStore,
+  isNotAnInteger,
+  isOutOfRange,
   isServerUnavailable,
   isStoreTableFull,
 } from "./index.js";
 
 const P = "scenario-node/";
 const MiB = 1024 * 1024;
+// Row 38's attempts per update. Eight callers writing one key keep colliding
+// for the whole row; on a loaded machine an update has needed up to 13
+// attempts (the default is 10), and the row checks that no update is lost,
+// not how many attempts one takes.
+const RACE_ATTEMPTS = 100;
 
 if (!process.env["KVD_ADDR"]) {
   throw new Error("KVD_ADDR is not set; run under clients/testing/with_kvd.sh");
@@ -63,6 +81,15 @@ function text(value: Uint8Array): string {
   return Buffer.from(value).toString("utf8");
 }
 
+/** Checks a CONDITION_FAILED error: gRPC ABORTED, the key's current revision, the key in the message. */
+function expectConditionFailed(e: KvError, current: bigint, key: string): void {
+  expectError(e, ErrorCode.CONDITION_FAILED, GrpcStatus.ABORTED);
+  assert.ok(isConditionFailed(e));
+  assert.ok(e instanceof ConditionFailedError);
+  assert.equal(e.currentRevision, current, `current revision of ${e.message}`);
+  assert.ok(e.message.includes(key), `${e.message} names ${key}`);
+}
+
 /** The table of clients/SCENARIO.md, every call given `c` (Store.open: `oc`). */
 function scenario(title: string, c: CallOptions | undefined, oc: OpenOptions | undefined): void {
   describe(title, () => {
@@ -70,8 +97,20 @@ function scenario(title: string, c: CallOptions | undefined, oc: OpenOptions | u
     let mem: Store | undefined;
     const held: Store[] = [];
 
+    // Rows 22-39: the store of row 21, and what earlier rows wrote.
+    let rows: Store | undefined;
+    const seen: bigint[] = [];
+    let r1 = 0n;
+    let r2 = 0n;
+    let m1 = 0n;
+    let m2 = 0n;
+
     after(async () => {
       for (const s of held) await s.close(c).catch(() => {});
+      // The table runs twice on one kvd: rows 22-39 must find their keys absent.
+      const written = ["rev", "new", "counter", "text", "max", "m1", "m2", "m3", "upd", "upd-race", "upd-lost"];
+      for (const k of written) await rows?.delete(P + k, c).catch(() => {});
+      await rows?.close(c).catch(() => {});
     });
 
     test("1 open(default) gives a store whose handle is not 0", async () => {
@@ -237,9 +276,210 @@ function scenario(title: string, c: CallOptions | undefined, oc: OpenOptions | u
 
     test("21 after closing the 256, open(default) succeeds", async () => {
       while (held.length > 0) await held.pop()!.close(c);
-      await using again = await Store.open("default", oc);
-      assert.notEqual(again.handle, 0);
-      assert.equal(await again.exists(P + "big", c), true);
+      rows = await Store.open("default", oc);
+      assert.notEqual(rows.handle, 0);
+      assert.equal(await rows.exists(P + "big", c), true);
+    });
+
+    test("22 set returns a revision r1 > 0; getEntry gives the value and r1", async () => {
+      r1 = await rows!.setWithRevision(P + "rev", "a", c);
+      assert.equal(typeof r1, "bigint");
+      assert.ok(r1 > 0n);
+      const entry = await rows!.getEntry(P + "rev", c);
+      assert.equal(text(entry.value), "a");
+      assert.equal(entry.revision, r1);
+      seen.push(r1);
+    });
+
+    test("23 set with ifRevision r1 succeeds with r2 > r1", async () => {
+      r2 = await rows!.setWithRevision(P + "rev", "b", { ...c, ifRevision: r1 });
+      assert.ok(r2 > r1, `${r2} > ${r1}`);
+      seen.push(r2);
+    });
+
+    test("24 a stale ifRevision: CONDITION_FAILED, ABORTED, current revision r2; the value is unchanged", async () => {
+      const e = await kvErrorOf(rows!.set(P + "rev", "c", { ...c, ifRevision: r1 }));
+      expectConditionFailed(e, r2, P + "rev");
+      assert.equal(text(await rows!.get(P + "rev", c)), "b");
+    });
+
+    test("25 create-only (ifRevision 0), twice: a revision n, then CONDITION_FAILED at n", async () => {
+      const n = await rows!.setWithRevision(P + "new", "x", { ...c, ifRevision: 0 });
+      assert.ok(n > 0n);
+      seen.push(n);
+      const e = await kvErrorOf(rows!.setWithRevision(P + "new", "x", { ...c, ifRevision: 0n }));
+      expectConditionFailed(e, n, P + "new");
+    });
+
+    test("26 delete with a stale ifRevision fails; with r2 it deletes", async () => {
+      const e = await kvErrorOf(rows!.delete(P + "rev", { ...c, ifRevision: r1 }));
+      expectConditionFailed(e, r2, P + "rev");
+      const deleted = await rows!.deleteWithRevision(P + "rev", { ...c, ifRevision: r2 });
+      assert.ok(deleted > r2, `${deleted} > ${r2}`);
+      seen.push(deleted);
+      assert.equal(await rows!.exists(P + "rev", c), false);
+    });
+
+    test("27 delete of a key never there: revision 0", async () => {
+      assert.equal(await rows!.deleteWithRevision(P + "never-there", c), 0n);
+    });
+
+    test("28 increment 5, then -7: 5 and -2, each with a revision; get gives \"-2\"", async () => {
+      const first = await rows!.incrementEntry(P + "counter", 5, c);
+      const second = await rows!.incrementEntry(P + "counter", -7n, c);
+      assert.equal(first.value, 5n);
+      assert.equal(second.value, -2n);
+      assert.ok(first.revision > 0n && second.revision > first.revision);
+      seen.push(first.revision, second.revision);
+      assert.equal(text(await rows!.get(P + "counter", c)), "-2");
+      assert.equal(await rows!.increment(P + "counter", 0, c), -2n); // the plain form: the value
+      seen.push((await rows!.getEntry(P + "counter", c)).revision);
+    });
+
+    test("29 increment of text: NOT_AN_INTEGER, FAILED_PRECONDITION; the value is unchanged", async () => {
+      seen.push(await rows!.setWithRevision(P + "text", "abc", c));
+      const e = await kvErrorOf(rows!.increment(P + "text", 1, c));
+      expectError(e, ErrorCode.NOT_AN_INTEGER, GrpcStatus.FAILED_PRECONDITION);
+      assert.ok(isNotAnInteger(e) && e instanceof NotAnIntegerError);
+      assert.equal(text(await rows!.get(P + "text", c)), "abc");
+    });
+
+    test("30 increment past int64: OUT_OF_RANGE; the value is unchanged", async () => {
+      seen.push(await rows!.setWithRevision(P + "max", "9223372036854775807", c));
+      const e = await kvErrorOf(rows!.increment(P + "max", 1, c));
+      expectError(e, ErrorCode.OUT_OF_RANGE, GrpcStatus.OUT_OF_RANGE);
+      assert.ok(isOutOfRange(e) && e instanceof OutOfRangeError);
+      assert.equal(text(await rows!.get(P + "max", c)), "9223372036854775807");
+    });
+
+    test("31 setMany of m1, m2: two revisions, m1's < m2's", async () => {
+      const revisions = await rows!.setMany(
+        [
+          { key: P + "m1", value: "1" },
+          { key: P + "m2", value: "2" },
+        ],
+        c,
+      );
+      assert.equal(revisions.length, 2);
+      [m1, m2] = revisions as [bigint, bigint];
+      assert.ok(m1 < m2);
+      seen.push(m1, m2);
+    });
+
+    test("32 getMany in request order, with the absent key not found", async () => {
+      const entries = await rows!.getMany([P + "m2", P + "absent", P + "m1"], c);
+      assert.deepEqual(
+        entries.map((e) => [e.key, e.found, e.value === null ? null : text(e.value), e.revision]),
+        [
+          [P + "m2", true, "2", m2],
+          [P + "absent", false, null, 0n],
+          [P + "m1", true, "1", m1],
+        ],
+      );
+    });
+
+    test("33 setMany with a stale entry: CONDITION_FAILED naming m2; nothing applied", async () => {
+      const e = await kvErrorOf(
+        rows!.setMany(
+          [
+            { key: P + "m1", value: "x" },
+            { key: P + "m3", value: "3", ifRevision: 0 },
+            { key: P + "m2", value: "y", ifRevision: m1 },
+          ],
+          c,
+        ),
+      );
+      expectConditionFailed(e, m2, P + "m2");
+      assert.equal(e.failedIndex, 2);
+      const after = await rows!.getMany([P + "m1", P + "m3"], c);
+      assert.deepEqual(
+        after.map((x) => [x.found, x.value === null ? null : text(x.value)]),
+        [
+          [true, "1"],
+          [false, null],
+        ],
+      );
+    });
+
+    test("34 a key twice in setMany or getMany: IO, INVALID_ARGUMENT, the key appears twice", async () => {
+      for (const call of [
+        rows!.setMany(
+          [
+            { key: P + "dup", value: "1" },
+            { key: P + "dup", value: "2" },
+          ],
+          c,
+        ),
+        rows!.getMany([P + "dup", P + "dup"], c),
+      ]) {
+        const e = await kvErrorOf(call);
+        expectError(e, ErrorCode.IO, GrpcStatus.INVALID_ARGUMENT);
+        assert.ok(isInvalidArgument(e));
+        assert.ok(e.message.includes(P + "dup") && /twice/.test(e.message), e.message);
+      }
+      assert.equal(await rows!.exists(P + "dup", c), false);
+    });
+
+    test("35 deleteMany: revisions > 0, 0, > 0; both keys gone", async () => {
+      const revisions = await rows!.deleteMany([P + "m1", P + "absent", P + "m2"], c);
+      assert.equal(revisions.length, 3);
+      assert.ok(revisions[0]! > 0n && revisions[1] === 0n && revisions[2]! > 0n, String(revisions));
+      seen.push(...revisions);
+      assert.equal(await rows!.exists(P + "m1", c), false);
+      assert.equal(await rows!.exists(P + "m2", c), false);
+    });
+
+    test("36 describe: default, sqlite, DISK, 256/1048576/1000, a revision >= every one seen", async () => {
+      const info = await rows!.describe(c);
+      assert.equal(info.name, "default");
+      assert.equal(info.driver, "sqlite");
+      assert.equal(info.durability, Durability.DISK);
+      assert.equal(info.limits.maxKeyBytes, 256);
+      assert.equal(info.limits.maxValueBytes, 1048576);
+      assert.equal(info.limits.maxBatchEntries, 1000);
+      assert.ok(seen.length > 0, "rows 22-35 recorded no revision");
+      const highest = seen.reduce((a, b) => (a > b ? a : b));
+      assert.ok(info.revision >= highest, `${info.revision} >= ${highest}`);
+      for (const capability of [Capability.REVISIONS, Capability.CONDITIONAL_WRITES, Capability.INCREMENT, Capability.ATOMIC_BATCHES]) {
+        assert.ok(info.capabilities.includes(capability), `${capability} in ${info.capabilities.join(", ")}`);
+      }
+      assert.equal(info.readOnly, false);
+    });
+
+    test("37 update twice: \"start\", then \"start!\", revisions increasing", async () => {
+      const bang = (v: Uint8Array | null) => (v === null ? "start" : text(v) + "!");
+      const first = await rows!.update(P + "upd", bang, c);
+      assert.equal(text(await rows!.get(P + "upd", c)), "start");
+      const second = await rows!.update(P + "upd", bang, c);
+      assert.ok(second > first);
+      assert.equal(text(await rows!.get(P + "upd", c)), "start!");
+    });
+
+    test("38 update from 8 concurrent callers, 10 times each: \"80\"", async () => {
+      const addOne = (v: Uint8Array | null) => String(Number(v === null ? "0" : text(v)) + 1);
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let i = 0; i < 10; i++) await rows!.update(P + "upd-race", addOne, { ...c, maxAttempts: RACE_ATTEMPTS });
+        }),
+      );
+      assert.equal(text(await rows!.get(P + "upd-race", c)), "80");
+    });
+
+    test("39 update whose key is written behind its back: maxAttempts 1 fails, 3 succeeds", async () => {
+      const key = P + "upd-lost";
+      const interfering = (results: string[]) => async (v: Uint8Array | null) => {
+        if (results.length === 0) await rows!.set(key, "other", c); // the first call only
+        results.push(`${v === null ? "" : text(v)}+${results.length + 1}`);
+        return results.at(-1)!;
+      };
+      const once: string[] = [];
+      const e = await kvErrorOf(rows!.update(key, interfering(once), { ...c, maxAttempts: 1 }));
+      expectConditionFailed(e, (await rows!.getEntry(key, c)).revision, key);
+      assert.deepEqual(once, ["+1"]);
+      const thrice: string[] = [];
+      await rows!.update(key, interfering(thrice), { ...c, maxAttempts: 3 });
+      assert.deepEqual(thrice, ["other+1", "other+2"]);
+      assert.equal(text(await rows!.get(key, c)), thrice[1]);
     });
   });
 }
@@ -296,5 +536,27 @@ describe("Node: aborting calls to kvd", () => {
     const e = await kvErrorOf(store.get(P + "big", { deadline: Date.now() - 1000 }));
     expectError(e, ErrorCode.UNSPECIFIED, GrpcStatus.DEADLINE_EXCEEDED);
     assert.ok(e.message.includes(`kvd at ${process.env["KVD_ADDR"]}`), e.message);
+  });
+});
+
+describe("Node: roundtrip.js incr, the cross-language counter's step", () => {
+  // The tests run from the package's folder (`node --test dist/*.test.js`).
+  const roundtrip = resolve("dist/roundtrip.js");
+  const run = (...args: string[]) =>
+    promisify(execFile)(process.execPath, [roundtrip, ...args]).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+    );
+
+  test("incr KEY [DELTA [COUNT]] prints each new value; bad arguments exit 2", async () => {
+    const key = P + "roundtrip-counter";
+    assert.deepEqual(await run("incr", key), { code: 0, stdout: "1\n" });
+    assert.deepEqual(await run("incr", key, "-2", "3"), { code: 0, stdout: "-1\n-3\n-5\n" });
+    for (const bad of [["incr", key, "1.5"], ["incr", key, "1", "0"], ["incr", key, String(1n << 63n)]]) {
+      assert.equal((await run(...bad)).code, 2, bad.join(" "));
+    }
+    await using store = await Store.open("default");
+    assert.equal(text(await store.get(key)), "-5");
+    await store.delete(key);
   });
 });

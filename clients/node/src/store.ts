@@ -2,8 +2,22 @@
 
 import { Client, credentials as grpcCredentials, Metadata, status, type ChannelCredentials } from "@grpc/grpc-js";
 
-import { AbortedError, ErrorCode, InvalidStoreError, KvError } from "./errors.js";
+import { ErrorCode, InvalidStoreError, KvError, abortedError } from "./errors.js";
 import { KeyValueDefinition, type MessageFns } from "./gen/kv/v1/kv.js";
+import {
+  checkDelta,
+  checkKeys,
+  checkRevision,
+  descriptionFromWire,
+  entriesFromWire,
+  wireSetEntries,
+  type Entry,
+  type IncrementResult,
+  type SetManyEntry,
+  type StoreDescription,
+  type Versioned,
+} from "./records.js";
+import { DEFAULT_MAX_ATTEMPTS, checkMaxAttempts, runUpdate, timing, type UpdateFn } from "./update.js";
 
 const KV = KeyValueDefinition.methods;
 
@@ -57,6 +71,36 @@ export interface CallOptions {
 }
 
 /**
+ * The options of `set`, `setWithRevision` and `setJson`: {@link CallOptions}
+ * and a condition.
+ */
+export interface SetOptions extends CallOptions {
+  /**
+   * Write only if the key's current revision equals this; 0 (or 0n): only if
+   * the key is absent (create-only). Otherwise the call rejects with a
+   * ConditionFailedError and writes nothing. Absent: unconditional.
+   */
+  ifRevision?: bigint | number;
+}
+
+/** The options of `delete` and `deleteWithRevision`: {@link CallOptions} and a condition. */
+export interface DeleteOptions extends CallOptions {
+  /** Delete only if the key's current revision equals this, as for {@link SetOptions.ifRevision}. */
+  ifRevision?: bigint | number;
+}
+
+/**
+ * The options of `update`: {@link CallOptions}, which apply to each call it
+ * makes (a `deadline` therefore bounds the whole update, a `timeoutMs` each
+ * call; aborting the `signal` also ends a backoff at once), and the number of
+ * attempts.
+ */
+export interface UpdateOptions extends CallOptions {
+  /** Attempts in all, the first included; default 10. */
+  maxAttempts?: number;
+}
+
+/**
  * `Store.open`'s options: how to reach kvd ({@link StoreOptions}), plus the
  * `signal` and `deadline` of the Open call itself. `timeoutMs` is both the
  * Open call's deadline (unless `deadline` is set) and the store's default.
@@ -87,12 +131,6 @@ function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) throw new TypeError(`kvd: signal must be an AbortSignal, got ${String(signal)}`);
   return signal;
-}
-
-function abortedError(method: string, signal: AbortSignal): AbortedError {
-  const reason: unknown = signal.reason;
-  const why = reason instanceof Error ? reason.message : reason === undefined ? "" : String(reason);
-  return new AbortedError(`kvd: ${method} was aborted${why ? `: ${why}` : ""}`, { cause: reason });
 }
 
 /** The address `options` names, after the $KVD_ADDR and default fallbacks. */
@@ -262,16 +300,59 @@ export class Store implements AsyncDisposable {
     }
   }
 
-  /** Stores `value` under `key`, replacing any value; resolves once the write is committed. A string is stored as UTF-8. */
-  async set(key: string, value: Uint8Array | string, options?: CallOptions): Promise<void> {
+  /**
+   * The value under `key` and the revision of the write that last changed it.
+   * Rejects with NO_SUCH_KEY ({@link isNoSuchKey}) if there is none.
+   */
+  async getEntry(key: string, options?: CallOptions): Promise<Versioned> {
     this.live();
-    await this.connection.call(KV.set, { store: this.handle, key, value: asBuffer(value) }, options);
+    const response = await this.connection.call(KV.get, { store: this.handle, key }, options);
+    return { value: response.value, revision: response.revision };
   }
 
-  /** Removes `key`. Deleting a missing key succeeds. */
-  async delete(key: string, options?: CallOptions): Promise<void> {
+  /** {@link getEntry}, or null if the key is absent. Other errors reject as usual. */
+  async getEntryOrNull(key: string, options?: CallOptions): Promise<Versioned | null> {
+    try {
+      return await this.getEntry(key, options);
+    } catch (e) {
+      if (e instanceof KvError && e.code === ErrorCode.NO_SUCH_KEY) return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Stores `value` under `key`, replacing any value; resolves once the write
+   * is committed. A string is stored as UTF-8. With `options.ifRevision`, only
+   * if the key is at that revision (0: absent), else it rejects with a
+   * ConditionFailedError. {@link setWithRevision} also resolves the revision.
+   */
+  async set(key: string, value: Uint8Array | string, options?: SetOptions): Promise<void> {
+    await this.setWithRevision(key, value, options);
+  }
+
+  /** {@link set}, resolving the revision this write gave the key. */
+  async setWithRevision(key: string, value: Uint8Array | string, options?: SetOptions): Promise<bigint> {
     this.live();
-    await this.connection.call(KV.delete, { store: this.handle, key }, options);
+    const ifRevision = checkRevision("ifRevision", options?.ifRevision);
+    const response = await this.connection.call(KV.set, { store: this.handle, key, value: asBuffer(value), ifRevision }, options);
+    return response.revision;
+  }
+
+  /**
+   * Removes `key`. Deleting a missing key succeeds. With `options.ifRevision`,
+   * only if the key is at that revision, as for {@link set}.
+   * {@link deleteWithRevision} also resolves the revision.
+   */
+  async delete(key: string, options?: DeleteOptions): Promise<void> {
+    await this.deleteWithRevision(key, options);
+  }
+
+  /** {@link delete}, resolving the delete's revision, or 0n if there was nothing to delete. */
+  async deleteWithRevision(key: string, options?: DeleteOptions): Promise<bigint> {
+    this.live();
+    const ifRevision = checkRevision("ifRevision", options?.ifRevision);
+    const response = await this.connection.call(KV.delete, { store: this.handle, key, ifRevision }, options);
+    return response.revision;
   }
 
   /** Whether `key` has a value. */
@@ -294,11 +375,97 @@ export class Store implements AsyncDisposable {
     return JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("utf8")) as T;
   }
 
-  /** Stores `value` as UTF-8 JSON under `key`. */
-  async setJson(key: string, value: unknown, options?: CallOptions): Promise<void> {
+  /** Stores `value` as UTF-8 JSON under `key` (conditionally with `options.ifRevision`, as for {@link set}). */
+  async setJson(key: string, value: unknown, options?: SetOptions): Promise<void> {
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError(`kvd: setJson(${JSON.stringify(key)}): the value has no JSON form`);
     await this.set(key, text, options);
+  }
+
+  /**
+   * Adds `delta` (default 1; an int64, as a bigint or a safe-integer number)
+   * to the counter under `key`, atomically, and resolves its new value. A
+   * missing key counts as 0; the value is stored as decimal text (`get` gives
+   * "42"). Rejects with NOT_AN_INTEGER ({@link isNotAnInteger}) if the value
+   * is not such text, OUT_OF_RANGE ({@link isOutOfRange}) if the result does
+   * not fit in an int64; either way the value is unchanged.
+   * {@link incrementEntry} also resolves the revision.
+   */
+  async increment(key: string, delta: bigint | number = 1n, options?: CallOptions): Promise<bigint> {
+    return (await this.incrementEntry(key, delta, options)).value;
+  }
+
+  /** {@link increment}, resolving the new value and the revision the increment wrote. */
+  async incrementEntry(key: string, delta: bigint | number = 1n, options?: CallOptions): Promise<IncrementResult> {
+    this.live();
+    const response = await this.connection.call(KV.increment, { store: this.handle, key, delta: checkDelta(delta) }, options);
+    return { value: response.value, revision: response.revision };
+  }
+
+  /**
+   * Reads `keys` from one consistent snapshot: one {@link Entry} per key, in
+   * the order given; a missing key is an entry with `found` false. A key given
+   * twice, or more keys than the store's `maxBatchEntries`, reject with IO +
+   * INVALID_ARGUMENT ({@link isInvalidArgument}).
+   */
+  async getMany(keys: Iterable<string>, options?: CallOptions): Promise<Entry[]> {
+    this.live();
+    const response = await this.connection.call(KV.getMany, { store: this.handle, keys: checkKeys("getMany", keys) }, options);
+    return entriesFromWire(response.entries);
+  }
+
+  /**
+   * Writes all `entries` or none, atomically; resolves each entry's revision,
+   * in order (increasing). If an entry's `ifRevision` does not match, nothing
+   * is written and the call rejects with a ConditionFailedError naming the
+   * first failing key, with its `currentRevision` and `failedIndex`.
+   */
+  async setMany(entries: Iterable<SetManyEntry>, options?: CallOptions): Promise<bigint[]> {
+    this.live();
+    const response = await this.connection.call(KV.setMany, { store: this.handle, entries: wireSetEntries(entries, asBuffer) }, options);
+    return response.revisions;
+  }
+
+  /** Removes all `keys` or none, atomically; resolves, per key, its delete's revision, or 0n if it was absent. */
+  async deleteMany(keys: Iterable<string>, options?: CallOptions): Promise<bigint[]> {
+    this.live();
+    const response = await this.connection.call(KV.deleteMany, { store: this.handle, keys: checkKeys("deleteMany", keys) }, options);
+    return response.revisions;
+  }
+
+  /** What the store is and can do: its driver, durability, limits, current revision and capabilities. */
+  async describe(options?: CallOptions): Promise<StoreDescription> {
+    this.live();
+    return descriptionFromWire(await this.connection.call(KV.describe, { store: this.handle }, options));
+  }
+
+  /**
+   * Read-modify-write of `key` that loses no concurrent write; resolves the
+   * revision written. Reads the key and its revision, calls `fn(value)`
+   * (null if the key is absent; it may return a promise) and writes the
+   * result with `ifRevision`. If another write came in between
+   * (CONDITION_FAILED), waits a jittered backoff (10 ms, doubling up to 1 s)
+   * and starts again, at most `options.maxAttempts` (default 10) attempts in
+   * all; then rejects with the last ConditionFailedError. An error from `fn`,
+   * or any other error, ends it at once. `fn` may run several times, so it
+   * should only compute.
+   */
+  async update(key: string, fn: UpdateFn, options: UpdateOptions = {}): Promise<bigint> {
+    this.live();
+    const maxAttempts = options.maxAttempts === undefined ? DEFAULT_MAX_ATTEMPTS : checkMaxAttempts(options.maxAttempts);
+    if (typeof fn !== "function") throw new TypeError("kvd: update's fn must be a function");
+    const call: CallOptions = {};
+    if (options.signal !== undefined) call.signal = options.signal;
+    if (options.timeoutMs !== undefined) call.timeoutMs = options.timeoutMs;
+    if (options.deadline !== undefined) call.deadline = options.deadline;
+    return runUpdate({
+      read: () => this.getEntryOrNull(key, call),
+      write: (value, ifRevision) => this.setWithRevision(key, value, { ...call, ifRevision }),
+      fn,
+      maxAttempts,
+      sleep: (ms) => timing.sleep(ms, call.signal),
+      random: () => timing.random(),
+    });
   }
 
   /**

@@ -8,6 +8,11 @@ Example::
         store.set("greeting", b"hello")
         print(store.get("greeting"))           # b'hello'
 
+Beyond Spin's operations: revisions (``get_entry``; ``set`` and ``delete``
+return the revision they wrote and take ``if_revision=``), counters
+(``increment``), atomic batches (``get_many``, ``set_many``, ``delete_many``),
+``describe`` and the retry helper ``update(key, fn)``.
+
 Every failed call raises a :class:`KvError` subclass; ``.code`` is the exact
 ``kv.v1.ErrorCode`` (:class:`ErrorCode`), ``.grpc_code`` the gRPC status code.
 Every call takes ``timeout=`` (seconds), overriding the store's default.
@@ -17,6 +22,7 @@ Every call takes ``timeout=`` (seconds), overriding the store's default.
 from kvd_client.errors import (
     AccessDeniedError,
     BackendUnavailableError,
+    ConditionFailedError,
     DeadlineExceededError,
     ErrorCode,
     InvalidArgumentError,
@@ -26,9 +32,20 @@ from kvd_client.errors import (
     KvIoError,
     NoSuchKeyError,
     NoSuchStoreError,
+    NotAnIntegerError,
+    OutOfRangeError,
     StoreTableFullError,
     from_rpc_error,
     parse_error_code,
+)
+from kvd_client.records import (
+    Capability,
+    Durability,
+    Entry,
+    IncrementResult,
+    SetEntry,
+    StoreDescription,
+    StoreLimits,
 )
 from kvd_client.store import DEFAULT_ADDRESS, STORE_DEFAULT, Store, connect, default_address
 
@@ -38,9 +55,14 @@ __version__ = "0.1.0"
 __all__ = [
     "AccessDeniedError",
     "BackendUnavailableError",
+    "Capability",
+    "ConditionFailedError",
     "DEFAULT_ADDRESS",
     "DeadlineExceededError",
+    "Durability",
+    "Entry",
     "ErrorCode",
+    "IncrementResult",
     "InvalidArgumentError",
     "InvalidStoreError",
     "KvError",
@@ -48,8 +70,13 @@ __all__ = [
     "KvdUnavailableError",
     "NoSuchKeyError",
     "NoSuchStoreError",
+    "NotAnIntegerError",
+    "OutOfRangeError",
     "STORE_DEFAULT",
+    "SetEntry",
     "Store",
+    "StoreDescription",
+    "StoreLimits",
     "StoreTableFullError",
     "connect",
     "default_address",

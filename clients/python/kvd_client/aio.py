@@ -27,17 +27,20 @@ at the same time.
 
 from __future__ import annotations
 
+import asyncio
+import random
 from types import TracebackType
-from typing import Any, Awaitable, Callable, Coroutine, Generator, List, Optional, Sequence, \
-    Tuple, Type, TypeVar
+from typing import Any, Awaitable, Callable, Coroutine, Generator, Iterable, List, Optional, \
+    Sequence, Tuple, Type, TypeVar
 
 import grpc
 import grpc.aio
 
-from kvd_client import _common
+from kvd_client import _common, _requests, _update
 from kvd_client._common import STORE_DEFAULT, Timeout, default_address
-from kvd_client.errors import from_rpc_error
+from kvd_client.errors import NoSuchKeyError, from_rpc_error
 from kvd_client.kv.v1 import kv_pb2, kv_pb2_grpc
+from kvd_client.records import Entry, IncrementResult, StoreDescription
 
 __all__ = ["Store", "connect"]
 
@@ -81,6 +84,11 @@ class Store(_common.StoreState):
     """
 
     _REPR_NAME = "kvd_client.aio.Store"
+
+    # update()'s backoff sleep and jitter source; tests replace them on an
+    # instance so that nothing really sleeps.
+    _sleep: Callable[[float], Awaitable[Any]] = staticmethod(asyncio.sleep)
+    _random: Callable[[], float] = staticmethod(random.random)
 
     @classmethod
     def open(
@@ -160,16 +168,25 @@ class Store(_common.StoreState):
                                     kv_pb2.GetRequest(store=self._handle, key=key), timeout)
         return response.value
 
-    async def set(self, key: str, value: bytes, *, timeout: Timeout = STORE_DEFAULT) -> None:
-        """Stores ``value`` under ``key``; see :meth:`kvd_client.Store.set`."""
-        data = _common.check_value(value)
-        await self._call(self._stub.Set,
-                         kv_pb2.SetRequest(store=self._handle, key=key, value=data), timeout)
+    async def get_entry(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> Entry:
+        """``key``'s value with its revision; see :meth:`kvd_client.Store.get_entry`."""
+        response = await self._call(self._stub.Get,
+                                    kv_pb2.GetRequest(store=self._handle, key=key), timeout)
+        return _requests.got_entry(key, response)
 
-    async def delete(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> None:
-        """Removes ``key``; deleting a key that does not exist succeeds."""
-        await self._call(self._stub.Delete,
-                         kv_pb2.DeleteRequest(store=self._handle, key=key), timeout)
+    async def set(self, key: str, value: bytes, *, if_revision: Optional[int] = None,
+                  timeout: Timeout = STORE_DEFAULT) -> int:
+        """Stores ``value`` under ``key`` (conditionally with ``if_revision``)
+        and returns the revision written; see :meth:`kvd_client.Store.set`."""
+        request = _requests.set_request(self._handle, key, value, if_revision)
+        return (await self._call(self._stub.Set, request, timeout)).revision
+
+    async def delete(self, key: str, *, if_revision: Optional[int] = None,
+                     timeout: Timeout = STORE_DEFAULT) -> int:
+        """Removes ``key``; returns the delete's revision, 0 if there was
+        nothing to delete. See :meth:`kvd_client.Store.delete`."""
+        request = _requests.delete_request(self._handle, key, if_revision)
+        return (await self._call(self._stub.Delete, request, timeout)).revision
 
     async def exists(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> bool:
         """Whether ``key`` has a value in the store."""
@@ -187,9 +204,76 @@ class Store(_common.StoreState):
         """The value of ``key`` decoded as UTF-8 JSON (ValueError if it is not)."""
         return _common.decode_json(await self.get(key, timeout=timeout))
 
-    async def set_json(self, key: str, value: Any, *, timeout: Timeout = STORE_DEFAULT) -> None:
-        """Stores ``value`` under ``key`` as compact UTF-8 JSON."""
-        await self.set(key, _common.encode_json(value), timeout=timeout)
+    async def set_json(self, key: str, value: Any, *, if_revision: Optional[int] = None,
+                       timeout: Timeout = STORE_DEFAULT) -> int:
+        """Stores ``value`` under ``key`` as compact UTF-8 JSON; returns the
+        revision written."""
+        return await self.set(key, _common.encode_json(value), if_revision=if_revision,
+                              timeout=timeout)
+
+    async def increment(self, key: str, delta: int = 1, *,
+                        timeout: Timeout = STORE_DEFAULT) -> int:
+        """Adds ``delta`` to the counter under ``key`` atomically; returns the
+        new value. See :meth:`kvd_client.Store.increment`."""
+        return (await self.increment_entry(key, delta, timeout=timeout)).value
+
+    async def increment_entry(self, key: str, delta: int = 1, *,
+                              timeout: Timeout = STORE_DEFAULT) -> IncrementResult:
+        """:meth:`increment`, returning the new value and its revision."""
+        request = kv_pb2.IncrementRequest(store=self._handle, key=key,
+                                          delta=_requests.check_delta(delta))
+        return _requests.increment_result(
+            await self._call(self._stub.Increment, request, timeout))
+
+    async def get_many(self, keys: Iterable[str], *,
+                       timeout: Timeout = STORE_DEFAULT) -> List[Entry]:
+        """One :class:`Entry` per key, in order, from one snapshot; see
+        :meth:`kvd_client.Store.get_many`."""
+        request = kv_pb2.GetManyRequest(store=self._handle,
+                                        keys=_requests.check_keys(keys, "get_many"))
+        return _requests.entries(await self._call(self._stub.GetMany, request, timeout))
+
+    async def set_many(self, entries: _requests.SetManyEntries, *,
+                       timeout: Timeout = STORE_DEFAULT) -> List[int]:
+        """Writes entries atomically; returns their revisions. See
+        :meth:`kvd_client.Store.set_many`."""
+        request = _requests.set_many_request(self._handle, entries)
+        return list((await self._call(self._stub.SetMany, request, timeout)).revisions)
+
+    async def delete_many(self, keys: Iterable[str], *,
+                          timeout: Timeout = STORE_DEFAULT) -> List[int]:
+        """Removes keys atomically; returns each delete's revision (0: absent)."""
+        request = kv_pb2.DeleteManyRequest(store=self._handle,
+                                           keys=_requests.check_keys(keys, "delete_many"))
+        return list((await self._call(self._stub.DeleteMany, request, timeout)).revisions)
+
+    async def describe(self, *, timeout: Timeout = STORE_DEFAULT) -> StoreDescription:
+        """What the store is and can do; see :meth:`kvd_client.Store.describe`."""
+        response = await self._call(self._stub.Describe,
+                                    kv_pb2.DescribeRequest(store=self._handle), timeout)
+        return _requests.description(response)
+
+    async def update(self, key: str, fn: Callable[[Optional[bytes]], Any], *,
+                     max_attempts: int = _update.DEFAULT_MAX_ATTEMPTS,
+                     timeout: Timeout = STORE_DEFAULT) -> int:
+        """Read-modify-write of ``key`` with retries on conflict; returns the
+        revision written. See :meth:`kvd_client.Store.update`; here ``fn``
+        may also be a coroutine function (its result is awaited), and the
+        backoff is an ``asyncio.sleep``, so other tasks run meanwhile."""
+        attempts = _update.check_max_attempts(max_attempts)
+        _common.resolve_timeout(timeout, self._timeout)  # a bad timeout fails first
+
+        async def read() -> Optional[Entry]:
+            try:
+                return await self.get_entry(key, timeout=timeout)
+            except NoSuchKeyError:
+                return None
+
+        async def write(value: Any, if_revision: int) -> int:
+            return await self.set(key, value, if_revision=if_revision, timeout=timeout)
+
+        return await _update.run_update_async(read, fn, write, attempts, self._sleep,
+                                              self._random)
 
     async def close(self, *, timeout: Timeout = STORE_DEFAULT) -> None:
         """Releases the handle on kvd and closes the store's own channel.

@@ -15,7 +15,9 @@ too, so code that knows nothing of kvd catches it the usual way:
 - :class:`AccessDeniedError` is a :class:`PermissionError` (``errno`` EACCES);
 - :class:`InvalidArgumentError` (a :class:`KvIoError`) is a :class:`ValueError`;
 - :class:`KvdUnavailableError` is a :class:`ConnectionError`;
-- :class:`DeadlineExceededError` is a :class:`TimeoutError` (``errno`` ETIMEDOUT).
+- :class:`DeadlineExceededError` is a :class:`TimeoutError` (``errno`` ETIMEDOUT);
+- :class:`NotAnIntegerError` is a :class:`ValueError`;
+- :class:`OutOfRangeError` is an :class:`OverflowError` (an :class:`ArithmeticError`).
 
 :class:`PermissionError`, :class:`ConnectionError` and :class:`TimeoutError`
 are :class:`OSError` subclasses, so ``except OSError`` catches those three
@@ -35,6 +37,11 @@ from kvd_client.kv.v1 import kv_pb2
 
 #: The trailing metadata key that carries the ErrorCode's name.
 ERROR_CODE_TRAILER = "kv-error-code"
+#: The trailing metadata key of CONDITION_FAILED: the key's current revision
+#: (decimal; 0 if the key is absent).
+CURRENT_REVISION_TRAILER = "kv-current-revision"
+#: The trailing metadata key of a failed batch entry: its 0-based index.
+FAILED_INDEX_TRAILER = "kv-failed-index"
 
 
 class ErrorCode(enum.IntEnum):
@@ -60,6 +67,15 @@ class ErrorCode(enum.IntEnum):
     #: request (INVALID_ARGUMENT), too many keys (RESOURCE_EXHAUSTED), or an
     #: internal failure (INTERNAL).
     IO = 6
+    #: A conditional write's ``if_revision`` did not match the key's current
+    #: revision; nothing was written (gRPC ABORTED).
+    CONDITION_FAILED = 7
+    #: Increment found a value that is not a canonical decimal int64 (gRPC
+    #: FAILED_PRECONDITION); the value is unchanged.
+    NOT_AN_INTEGER = 8
+    #: Increment's result does not fit in an int64 (gRPC OUT_OF_RANGE); the
+    #: value is unchanged.
+    OUT_OF_RANGE = 9
 
 
 _PROTO_PREFIX = "ERROR_CODE_"
@@ -99,11 +115,15 @@ class KvError(Exception):
             ``unix:/path``), or ``None`` when it is not known (a channel the
             caller made without :func:`kvd_client.connect`, or an error made by
             :func:`from_rpc_error` without ``address``).
+        failed_index: for a failed ``set_many`` or ``delete_many``, the
+            0-based position of the entry that failed (the ``kv-failed-index``
+            trailer); ``None`` otherwise.
         args: ``(code, grpc_code, message)``, for every subclass.
     """
 
     def __init__(self, code: ErrorCode, grpc_code: grpc.StatusCode, message: str,
-                 *, address: Optional[str] = None) -> None:
+                 *, address: Optional[str] = None,
+                 failed_index: Optional[int] = None) -> None:
         super().__init__(code, grpc_code, message)
         # OSError's __init__ keeps only two arguments in args and reads them
         # as errno and strerror; give every class the same args and fields
@@ -117,6 +137,7 @@ class KvError(Exception):
         self.grpc_code: grpc.StatusCode = grpc_code
         self.message: str = message
         self.address: Optional[str] = address
+        self.failed_index: Optional[int] = failed_index
 
     #: ``errno`` of the subclasses that are also an :class:`OSError`.
     _errno: Optional[int] = None
@@ -202,6 +223,43 @@ class DeadlineExceededError(KvError, TimeoutError):
     _errno = errno.ETIMEDOUT
 
 
+class ConditionFailedError(KvError):
+    """CONDITION_FAILED (gRPC ABORTED): a write's ``if_revision`` did not
+    match the key's current revision, so nothing was written (for a batch:
+    no entry was).
+
+    Attributes:
+        current_revision: the key's current revision when the write was
+            refused (the ``kv-current-revision`` trailer; 0: the key is
+            absent), so a retry needs no read for it. ``None`` only if the
+            server sent no such trailer (kvd always does).
+        failed_index: for ``set_many``, the position of the first entry whose
+            condition failed.
+    """
+
+    def __init__(self, code: ErrorCode, grpc_code: grpc.StatusCode, message: str,
+                 *, address: Optional[str] = None, failed_index: Optional[int] = None,
+                 current_revision: Optional[int] = None) -> None:
+        super().__init__(code, grpc_code, message, address=address,
+                         failed_index=failed_index)
+        self.current_revision: Optional[int] = current_revision
+
+
+class NotAnIntegerError(KvError, ValueError):
+    """NOT_AN_INTEGER (gRPC FAILED_PRECONDITION): ``increment`` found a value
+    that is not the canonical decimal text of an int64 (``"42"``, ``"-7"``;
+    not ``"+1"``, ``"01"`` or ``"1.0"``). The value is unchanged.
+
+    Also a :class:`ValueError`, as ``int("abc")`` raises."""
+
+
+class OutOfRangeError(KvError, OverflowError):
+    """OUT_OF_RANGE (gRPC OUT_OF_RANGE): ``increment``'s result does not fit
+    in an int64. The value is unchanged; kvd never wraps around.
+
+    Also an :class:`OverflowError` (an :class:`ArithmeticError`)."""
+
+
 _BY_CODE: Dict[ErrorCode, Type[KvError]] = {
     ErrorCode.STORE_TABLE_FULL: StoreTableFullError,
     ErrorCode.NO_SUCH_STORE: NoSuchStoreError,
@@ -209,15 +267,21 @@ _BY_CODE: Dict[ErrorCode, Type[KvError]] = {
     ErrorCode.INVALID_STORE: InvalidStoreError,
     ErrorCode.NO_SUCH_KEY: NoSuchKeyError,
     ErrorCode.IO: KvIoError,
+    ErrorCode.CONDITION_FAILED: ConditionFailedError,
+    ErrorCode.NOT_AN_INTEGER: NotAnIntegerError,
+    ErrorCode.OUT_OF_RANGE: OutOfRangeError,
 }
 
 
 def make_error(code: ErrorCode, grpc_code: grpc.StatusCode, message: str,
-               *, address: Optional[str] = None) -> KvError:
+               *, address: Optional[str] = None, failed_index: Optional[int] = None,
+               current_revision: Optional[int] = None) -> KvError:
     """Builds the most specific :class:`KvError` subclass for these codes.
 
     With ``address``, the errors kvd sent no message for (unreachable,
-    deadline) say which address the client called.
+    deadline) say which address the client called. ``failed_index`` and
+    ``current_revision`` are those of the trailers (``current_revision``
+    only goes to a :class:`ConditionFailedError`).
     """
     cls: Type[KvError]
     if code == ErrorCode.IO and grpc_code == grpc.StatusCode.UNAVAILABLE:
@@ -236,7 +300,18 @@ def make_error(code: ErrorCode, grpc_code: grpc.StatusCode, message: str,
             message = f"no answer from kvd at {address} within the timeout: {message}"
     else:
         cls = KvError
-    return cls(code, grpc_code, message, address=address)
+    if cls is ConditionFailedError:
+        return ConditionFailedError(code, grpc_code, message, address=address,
+                                    failed_index=failed_index,
+                                    current_revision=current_revision)
+    return cls(code, grpc_code, message, address=address, failed_index=failed_index)
+
+
+def _parse_unsigned(text: Optional[str]) -> Optional[int]:
+    """A trailer's decimal value, or None if it is absent or not decimal."""
+    if text is None or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
 
 
 def from_rpc_error(error: grpc.RpcError, *, address: Optional[str] = None) -> KvError:
@@ -250,7 +325,7 @@ def from_rpc_error(error: grpc.RpcError, *, address: Optional[str] = None) -> Kv
     """
     grpc_code = grpc.StatusCode.UNKNOWN
     message = str(error)
-    name: Optional[str] = None
+    trailers: Dict[str, str] = {}
     # grpc.Call for the blocking API; AioRpcError has the same three methods
     # but is not a grpc.Call.
     if callable(getattr(error, "code", None)) and callable(getattr(error, "details", None)):
@@ -258,7 +333,13 @@ def from_rpc_error(error: grpc.RpcError, *, address: Optional[str] = None) -> Kv
         message = error.details() or ""  # type: ignore[attr-defined]
         trailing = getattr(error, "trailing_metadata", None)
         for key, value in (trailing() if callable(trailing) else None) or ():
-            if key == ERROR_CODE_TRAILER:
-                name = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-                break
-    return make_error(parse_error_code(name), grpc_code, message, address=address)
+            if key in _TRAILERS and key not in trailers:  # the first of each counts
+                trailers[key] = (value.decode("utf-8", "replace")
+                                 if isinstance(value, bytes) else value)
+    return make_error(parse_error_code(trailers.get(ERROR_CODE_TRAILER)), grpc_code, message,
+                      address=address,
+                      failed_index=_parse_unsigned(trailers.get(FAILED_INDEX_TRAILER)),
+                      current_revision=_parse_unsigned(trailers.get(CURRENT_REVISION_TRAILER)))
+
+
+_TRAILERS = (ERROR_CODE_TRAILER, CURRENT_REVISION_TRAILER, FAILED_INDEX_TRAILER)

@@ -7,10 +7,13 @@ Usage::
     python3 -m kvd_client.roundtrip [--store NAME] get KEY      # prints the value in hex
     python3 -m kvd_client.roundtrip [--store NAME] exists KEY   # prints true or false
     python3 -m kvd_client.roundtrip [--store NAME] delete KEY
+    python3 -m kvd_client.roundtrip [--store NAME] [--count N] incr KEY [DELTA]
 
 The address is ``$KVD_ADDR`` (else ``127.0.0.1:50051``); the store is
 ``default`` unless ``--store`` names another. Values are hex on the command
 line (``00ff10``; spaces allowed), so any bytes pass through a shell.
+``incr`` adds DELTA (default 1) to the counter KEY, ``--count`` times (default
+once), and prints each new value on a line of its own.
 
 Exit codes: 0 success (and ``exists`` true); 1 the key does not exist (``get``)
 or ``exists`` is false; 2 bad usage; 3 any other error (printed to stderr).
@@ -36,15 +39,29 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs one command; returns the exit code."""
     parser = _Parser(prog="python3 -m kvd_client.roundtrip",
-                     description="set/get/exists/delete one key of a kvd store")
+                     description="set/get/exists/delete/incr one key of a kvd store")
     parser.add_argument("--store", default="default", help="store name (default: default)")
-    parser.add_argument("command", choices=["set", "get", "exists", "delete"])
+    parser.add_argument("--count", type=int, default=1,
+                        help="incr only: how many increments (default: 1)")
+    parser.add_argument("command", choices=["set", "get", "exists", "delete", "incr"])
     parser.add_argument("key")
-    parser.add_argument("hex_value", nargs="?", help="the value, in hex (set only)")
+    parser.add_argument("hex_value", nargs="?",
+                        help="set: the value, in hex; incr: the delta (default 1)")
     args = parser.parse_args(argv)
 
     value = b""
-    if args.command == "set":
+    delta = 1
+    if args.count < 1 or (args.count != 1 and args.command != "incr"):
+        parser.error("--count takes a number >= 1, and only with incr")
+    if args.command == "incr":
+        if args.hex_value is not None:
+            try:
+                delta = int(args.hex_value, 10)
+            except ValueError:
+                parser.error(f"DELTA is not a decimal integer: {args.hex_value!r}")
+            if not -(1 << 63) <= delta < (1 << 63):
+                parser.error(f"DELTA is outside int64: {delta}")
+    elif args.command == "set":
         if args.hex_value is None:
             parser.error("set needs HEX_VALUE")
         try:
@@ -61,6 +78,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 print(f"set {args.key} ({len(value)} bytes)")
             elif args.command == "get":
                 print(store.get(args.key).hex())
+            elif args.command == "incr":
+                for _ in range(args.count):
+                    print(store.increment(args.key, delta), flush=True)
             elif args.command == "exists":
                 exists = store.exists(args.key)
                 print("true" if exists else "false")

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import random
+import time
 from types import TracebackType
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Type, TypeVar
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar
 
 import grpc
 
-from kvd_client import _common
+from kvd_client import _common, _requests, _update
 from kvd_client._common import (  # re-exported (see __all__), as before
     DEFAULT_ADDRESS,
     STORE_DEFAULT,
     Timeout,
     default_address,
 )
-from kvd_client.errors import from_rpc_error
+from kvd_client.errors import NoSuchKeyError, from_rpc_error
 from kvd_client.kv.v1 import kv_pb2, kv_pb2_grpc
+from kvd_client.records import Entry, IncrementResult, StoreDescription
 
 __all__ = ["DEFAULT_ADDRESS", "STORE_DEFAULT", "Store", "Timeout", "connect", "default_address"]
 
@@ -72,6 +75,11 @@ class Store(_common.StoreState):
     """
 
     _REPR_NAME = "kvd_client.Store"
+
+    # update()'s backoff sleep and jitter source; tests replace them on an
+    # instance so that nothing really sleeps.
+    _sleep: Callable[[float], Any] = staticmethod(time.sleep)
+    _random: Callable[[], float] = staticmethod(random.random)
 
     @classmethod
     def open(
@@ -153,21 +161,47 @@ class Store(_common.StoreState):
         return self._call(self._stub.Get, kv_pb2.GetRequest(store=self._handle, key=key),
                           timeout).value
 
-    def set(self, key: str, value: bytes, *, timeout: Timeout = STORE_DEFAULT) -> None:
-        """Stores ``value`` under ``key``, replacing any previous value.
+    def get_entry(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> Entry:
+        """Returns ``key``'s value with its revision, as an :class:`Entry`
+        (``.value``, ``.revision``).
+
+        Raises:
+            NoSuchKeyError: the key does not exist (also a KeyError).
+        """
+        response = self._call(self._stub.Get, kv_pb2.GetRequest(store=self._handle, key=key),
+                              timeout)
+        return _requests.got_entry(key, response)
+
+    def set(self, key: str, value: bytes, *, if_revision: Optional[int] = None,
+            timeout: Timeout = STORE_DEFAULT) -> int:
+        """Stores ``value`` under ``key``, replacing any previous value, and
+        returns the revision this write gave the key.
 
         Returns once the write is durable. ``key`` is non-empty UTF-8 of at
         most 256 bytes and ``value`` at most 1 MiB, unless kvd raises the
         limits; larger ones raise :class:`InvalidArgumentError` (a
         :class:`KvIoError` with gRPC INVALID_ARGUMENT, and a ValueError).
-        """
-        data = _common.check_value(value)
-        self._call(self._stub.Set, kv_pb2.SetRequest(store=self._handle, key=key, value=data),
-                   timeout)
 
-    def delete(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> None:
-        """Removes ``key``; deleting a key that does not exist succeeds."""
-        self._call(self._stub.Delete, kv_pb2.DeleteRequest(store=self._handle, key=key), timeout)
+        With ``if_revision``, the write applies only if the key's current
+        revision equals it; ``if_revision=0`` only if the key is absent
+        (create-only). Otherwise nothing is written and
+        :class:`ConditionFailedError` is raised, whose ``current_revision``
+        is the key's revision (0: absent).
+        """
+        request = _requests.set_request(self._handle, key, value, if_revision)
+        return self._call(self._stub.Set, request, timeout).revision
+
+    def delete(self, key: str, *, if_revision: Optional[int] = None,
+               timeout: Timeout = STORE_DEFAULT) -> int:
+        """Removes ``key``; deleting a key that does not exist succeeds.
+
+        Returns the revision of the delete, or 0 if there was nothing to
+        delete. With ``if_revision``, it applies only if the key's current
+        revision equals it (else :class:`ConditionFailedError`), as for
+        :meth:`set`.
+        """
+        request = _requests.delete_request(self._handle, key, if_revision)
+        return self._call(self._stub.Delete, request, timeout).revision
 
     def exists(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> bool:
         """Whether ``key`` has a value in the store."""
@@ -188,9 +222,102 @@ class Store(_common.StoreState):
         """
         return _common.decode_json(self.get(key, timeout=timeout))
 
-    def set_json(self, key: str, value: Any, *, timeout: Timeout = STORE_DEFAULT) -> None:
-        """Stores ``value`` under ``key`` as compact UTF-8 JSON."""
-        self.set(key, _common.encode_json(value), timeout=timeout)
+    def set_json(self, key: str, value: Any, *, if_revision: Optional[int] = None,
+                 timeout: Timeout = STORE_DEFAULT) -> int:
+        """Stores ``value`` under ``key`` as compact UTF-8 JSON; returns the
+        revision written. ``if_revision`` as for :meth:`set`."""
+        return self.set(key, _common.encode_json(value), if_revision=if_revision,
+                        timeout=timeout)
+
+    def increment(self, key: str, delta: int = 1, *, timeout: Timeout = STORE_DEFAULT) -> int:
+        """Adds ``delta`` (an int64, may be negative) to the counter under
+        ``key``, atomically, and returns its new value. A missing key counts
+        as 0; the value is stored as decimal text (``get`` returns
+        ``b"42"``). :meth:`increment_entry` also returns the revision.
+
+        Raises:
+            NotAnIntegerError: the value is not a decimal int64 (unchanged).
+            OutOfRangeError: the result does not fit in an int64 (the value
+                is unchanged).
+        """
+        return self.increment_entry(key, delta, timeout=timeout).value
+
+    def increment_entry(self, key: str, delta: int = 1, *,
+                        timeout: Timeout = STORE_DEFAULT) -> IncrementResult:
+        """:meth:`increment`, returning the new value and the revision the
+        increment gave the key."""
+        request = kv_pb2.IncrementRequest(store=self._handle, key=key,
+                                          delta=_requests.check_delta(delta))
+        return _requests.increment_result(self._call(self._stub.Increment, request, timeout))
+
+    def get_many(self, keys: Iterable[str], *, timeout: Timeout = STORE_DEFAULT) -> List[Entry]:
+        """Reads ``keys`` from one consistent snapshot: one :class:`Entry` per
+        key, in the order given; a missing key is an Entry with ``found``
+        False. A key given twice, or more keys than the store's
+        ``max_batch_entries``, raise :class:`InvalidArgumentError`."""
+        request = kv_pb2.GetManyRequest(store=self._handle,
+                                        keys=_requests.check_keys(keys, "get_many"))
+        return _requests.entries(self._call(self._stub.GetMany, request, timeout))
+
+    def set_many(self, entries: _requests.SetManyEntries, *,
+                 timeout: Timeout = STORE_DEFAULT) -> List[int]:
+        """Writes several entries atomically: all of them or none. Returns
+        the revision of each, in order (increasing).
+
+        ``entries``: a mapping of keys to values, or an iterable of
+        :class:`SetEntry` or ``(key, value)`` / ``(key, value, if_revision)``
+        tuples. If any entry's ``if_revision`` does not match, nothing is
+        written and :class:`ConditionFailedError` is raised, naming the first
+        failing key, with its ``current_revision`` and ``failed_index``. A key
+        given twice raises :class:`InvalidArgumentError`.
+        """
+        request = _requests.set_many_request(self._handle, entries)
+        return list(self._call(self._stub.SetMany, request, timeout).revisions)
+
+    def delete_many(self, keys: Iterable[str], *,
+                    timeout: Timeout = STORE_DEFAULT) -> List[int]:
+        """Removes several keys atomically. Returns, per key in order, the
+        revision of its delete, or 0 if it did not exist."""
+        request = kv_pb2.DeleteManyRequest(store=self._handle,
+                                           keys=_requests.check_keys(keys, "delete_many"))
+        return list(self._call(self._stub.DeleteMany, request, timeout).revisions)
+
+    def describe(self, *, timeout: Timeout = STORE_DEFAULT) -> StoreDescription:
+        """What the store is and can do: its driver, durability, limits,
+        current revision and capabilities (a :class:`StoreDescription`)."""
+        response = self._call(self._stub.Describe,
+                              kv_pb2.DescribeRequest(store=self._handle), timeout)
+        return _requests.description(response)
+
+    def update(self, key: str, fn: Callable[[Optional[bytes]], bytes], *,
+               max_attempts: int = _update.DEFAULT_MAX_ATTEMPTS,
+               timeout: Timeout = STORE_DEFAULT) -> int:
+        """Read-modify-write of ``key`` without losing a concurrent write;
+        returns the revision written.
+
+        Reads the key and its revision, calls ``fn(value)`` (``value`` is
+        ``None`` if the key is absent) and writes its result (bytes) with
+        ``if_revision``. If another write came in between
+        (CONDITION_FAILED), waits a jittered backoff (10 ms, doubling up to
+        1 s) and starts again, at most ``max_attempts`` times in all; then
+        raises the last :class:`ConditionFailedError`. ``fn`` may be called
+        several times, so it should only compute. An exception from ``fn``,
+        or any other error, ends the update at once. ``timeout`` applies to
+        each call.
+        """
+        attempts = _update.check_max_attempts(max_attempts)
+        _common.resolve_timeout(timeout, self._timeout)  # a bad timeout fails first
+
+        def read() -> Optional[Entry]:
+            try:
+                return self.get_entry(key, timeout=timeout)
+            except NoSuchKeyError:
+                return None
+
+        def write(value: Any, if_revision: int) -> int:
+            return self.set(key, value, if_revision=if_revision, timeout=timeout)
+
+        return _update.run_update(read, fn, write, attempts, self._sleep, self._random)
 
     def close(self, *, timeout: Timeout = STORE_DEFAULT) -> None:
         """Releases the handle on kvd and closes the store's own channel.

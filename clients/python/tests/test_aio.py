@@ -94,8 +94,8 @@ class AioStoreTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(self.fake.calls, ["Open", "Close"])
 
     async def test_per_call_timeout_overrides_the_store_default(self) -> None:
-        self.fake.delay = 0.5
-        async with aio.Store.open("default", address=self.address, timeout=0.05) as store:
+        self.fake.delay = 2.0
+        async with aio.Store.open("default", address=self.address, timeout=0.5) as store:
             with self.assertRaises(DeadlineExceededError):
                 await store.get("k")
             self.assertEqual(await store.get("k", timeout=30), b"v:k")

@@ -6,8 +6,8 @@ user's "$KVD_REPO" checkout) and runs the README's shell blocks marked
 ``<!-- consumer_test: NAME -->`` as they are, with bash: install-here (a fresh
 venv, pip install of the source folder), build (python3 -m build: sdist and
 wheel) and install-wheel (another fresh venv, pip install of the wheel). Each
-venv's app.py is the README's two examples, one after the other, so each run
-must print the README's two output blocks. pip runs with no configuration
+venv's app.py is the README's three examples, one after the other, so each run
+must print the README's three output blocks. pip runs with no configuration
 file and no PIP_* variables of the machine, so nothing but the README's
 flags decides where packages come from.
 
@@ -46,14 +46,16 @@ def readme_block(name: str) -> str:
     return match.group(1)
 
 
+EXAMPLES = ["example.py", "example_async.py", "example_revisions.py"]  # in README order
+
+
 def readme_outputs() -> str:
-    """What app.py prints: the README's text blocks of its two examples."""
-    return "".join(re.findall(r"```text\n(.*?)```", readme(), re.S)[:2])
+    """What app.py prints: the README's text blocks of its examples."""
+    return "".join(re.findall(r"```text\n(.*?)```", readme(), re.S)[:len(EXAMPLES)])
 
 
 def app_source() -> str:
-    return ((HERE / "example.py").read_text(encoding="utf-8") + "\n"
-            + (HERE / "example_async.py").read_text(encoding="utf-8"))
+    return "\n".join((HERE / name).read_text(encoding="utf-8") for name in EXAMPLES)
 
 
 class ConsumerTest(unittest.TestCase):
@@ -133,8 +135,9 @@ class ConsumerTest(unittest.TestCase):
         with zipfile.ZipFile(dist / WHEEL) as wheel:
             names = set(wheel.namelist())
             metadata = wheel.read(f"kvd_client-{VERSION}.dist-info/METADATA").decode()
-        for module in ("__init__.py", "aio.py", "_common.py", "errors.py", "store.py",
-                       "roundtrip.py", "py.typed", "kv/v1/kv_pb2.py", "kv/v1/kv_pb2_grpc.py"):
+        for module in ("__init__.py", "aio.py", "_common.py", "_requests.py", "_update.py",
+                       "errors.py", "records.py", "store.py", "roundtrip.py", "py.typed",
+                       "kv/v1/kv_pb2.py", "kv/v1/kv_pb2_grpc.py"):
             self.assertIn("kvd_client/" + module, names)
         self.assertFalse([n for n in names if n.startswith("tests/")], names)
         headers = metadata.split("\n\n", 1)[0].splitlines()

@@ -20,6 +20,7 @@ import kvd_client
 from kvd_client import (
     AccessDeniedError,
     BackendUnavailableError,
+    ConditionFailedError,
     DeadlineExceededError,
     ErrorCode,
     InvalidArgumentError,
@@ -29,6 +30,8 @@ from kvd_client import (
     KvIoError,
     NoSuchKeyError,
     NoSuchStoreError,
+    NotAnIntegerError,
+    OutOfRangeError,
     Store,
     StoreTableFullError,
 )
@@ -40,6 +43,8 @@ class FakeKeyValue(kv_pb2_grpc.KeyValueServicer):
 
     def __init__(self) -> None:
         self.failure: Optional[Tuple[grpc.StatusCode, str, Optional[str]]] = None
+        # More trailing metadata of a failure, after kv-error-code.
+        self.trailers: Tuple[Tuple[str, str], ...] = ()
         self.delay = 0.0
         self.metadata: List[Sequence[Tuple[str, str]]] = []
         self.calls: List[str] = []
@@ -60,8 +65,9 @@ class FakeKeyValue(kv_pb2_grpc.KeyValueServicer):
             time.sleep(self.delay)
         if self.failure is not None:
             code, message, trailer = self.failure
-            if trailer is not None:
-                context.set_trailing_metadata((("kv-error-code", trailer),))
+            if trailer is not None or self.trailers:
+                sent = (("kv-error-code", trailer),) if trailer is not None else ()
+                context.set_trailing_metadata(sent + self.trailers)
             context.abort(code, message)
         return kv_pb2.GetResponse(value=b"v:" + request.key.encode())
 
@@ -90,6 +96,7 @@ class ErrorMappingTest(unittest.TestCase):
 
     def setUp(self) -> None:
         self.fake.failure = None
+        self.fake.trailers = ()
         self.fake.delay = 0.0
         with self.fake.lock:
             self.fake.calls.clear()
@@ -118,6 +125,9 @@ class ErrorMappingTest(unittest.TestCase):
             ("ERROR_CODE_IO", grpc.StatusCode.INTERNAL, KvIoError),
             ("ERROR_CODE_IO", grpc.StatusCode.INVALID_ARGUMENT, InvalidArgumentError),
             ("ERROR_CODE_IO", grpc.StatusCode.UNAVAILABLE, BackendUnavailableError),
+            ("ERROR_CODE_CONDITION_FAILED", grpc.StatusCode.ABORTED, ConditionFailedError),
+            ("ERROR_CODE_NOT_AN_INTEGER", grpc.StatusCode.FAILED_PRECONDITION, NotAnIntegerError),
+            ("ERROR_CODE_OUT_OF_RANGE", grpc.StatusCode.OUT_OF_RANGE, OutOfRangeError),
         ]
         for trailer, grpc_code, cls in cases:
             with self.subTest(trailer=trailer, grpc_code=grpc_code):
@@ -126,6 +136,61 @@ class ErrorMappingTest(unittest.TestCase):
                 self.assertEqual(error.code, ErrorCode[trailer[len("ERROR_CODE_"):]])
                 self.assertEqual(error.grpc_code, grpc_code)
                 self.assertEqual(error.message, f"{trailer}: details")
+
+    def test_condition_failed_carries_the_current_revision_and_index(self) -> None:
+        self.fake.trailers = (("kv-current-revision", "18446744073709551615"),
+                              ("kv-failed-index", "2"))
+        error = self.failing_get(grpc.StatusCode.ABORTED, 'CONDITION_FAILED: key "m2"',
+                                 "ERROR_CODE_CONDITION_FAILED")
+        self.assertIsInstance(error, ConditionFailedError)
+        assert isinstance(error, ConditionFailedError)
+        self.assertEqual(error.current_revision, 2**64 - 1)
+        self.assertEqual(error.failed_index, 2)
+        self.fake.trailers = (("kv-current-revision", "0"),)
+        absent = self.failing_get(grpc.StatusCode.ABORTED, "m", "ERROR_CODE_CONDITION_FAILED")
+        self.assertEqual((absent.current_revision, absent.failed_index), (0, None))  # type: ignore[attr-defined]
+
+    def test_missing_or_garbled_revision_trailers_are_none(self) -> None:
+        for trailers in ((), (("kv-current-revision", "-1"), ("kv-failed-index", "x")),
+                         (("kv-current-revision", ""), ("kv-failed-index", "1.5"))):
+            with self.subTest(trailers=trailers):
+                self.fake.trailers = trailers
+                error = self.failing_get(grpc.StatusCode.ABORTED, "m",
+                                         "ERROR_CODE_CONDITION_FAILED")
+                self.assertIsInstance(error, ConditionFailedError)
+                self.assertIsNone(error.current_revision)  # type: ignore[attr-defined]
+                self.assertIsNone(error.failed_index)
+
+    def test_failed_index_reaches_any_error(self) -> None:
+        self.fake.trailers = (("kv-failed-index", "4"),)
+        error = self.failing_get(grpc.StatusCode.INVALID_ARGUMENT, "IO: key 4 too long",
+                                 "ERROR_CODE_IO")
+        self.assertIsInstance(error, InvalidArgumentError)
+        self.assertEqual(error.failed_index, 4)
+        self.fake.trailers = ()
+        self.assertIsNone(self.failing_get(grpc.StatusCode.INTERNAL, "m", "ERROR_CODE_IO")
+                          .failed_index)
+
+    def test_counter_errors_derive_from_the_builtins(self) -> None:
+        not_int = self.failing_get(grpc.StatusCode.FAILED_PRECONDITION, "NOT_AN_INTEGER: x",
+                                   "ERROR_CODE_NOT_AN_INTEGER")
+        self.assertIsInstance(not_int, ValueError)
+        self.assertNotIsInstance(not_int, (KvIoError, ArithmeticError))
+        out = self.failing_get(grpc.StatusCode.OUT_OF_RANGE, "OUT_OF_RANGE: x",
+                               "ERROR_CODE_OUT_OF_RANGE")
+        self.assertIsInstance(out, OverflowError)
+        self.assertIsInstance(out, ArithmeticError)
+        self.assertNotIsInstance(out, ValueError)
+        failed = self.failing_get(grpc.StatusCode.ABORTED, "m", "ERROR_CODE_CONDITION_FAILED")
+        self.assertNotIsInstance(failed, (ValueError, LookupError, OSError, ArithmeticError))
+
+    def test_condition_failed_pickles_with_its_revision(self) -> None:
+        self.fake.trailers = (("kv-current-revision", "42"), ("kv-failed-index", "1"))
+        error = self.failing_get(grpc.StatusCode.ABORTED, "m", "ERROR_CODE_CONDITION_FAILED")
+        copy = pickle.loads(pickle.dumps(error))
+        self.assertIs(type(copy), ConditionFailedError)
+        self.assertEqual((copy.current_revision, copy.failed_index, copy.message),
+                         (42, 1, "m"))
 
     def test_not_found_tells_key_from_store(self) -> None:
         key = self.failing_get(grpc.StatusCode.NOT_FOUND, "x", "ERROR_CODE_NO_SUCH_KEY")
@@ -175,8 +240,8 @@ class ErrorMappingTest(unittest.TestCase):
         self.assertIn("NoSuchKeyError(code=ErrorCode.NO_SUCH_KEY", repr(error))
 
     def test_timeout_is_deadline_exceeded(self) -> None:
-        self.fake.delay = 1.0
-        with Store.open("default", address=self.address, timeout=0.1) as store:
+        self.fake.delay = 2.0
+        with Store.open("default", address=self.address, timeout=0.5) as store:
             with self.assertRaises(DeadlineExceededError) as caught:
                 store.get("k")
         self.assertEqual(caught.exception.code, ErrorCode.UNSPECIFIED)
@@ -229,8 +294,8 @@ class ErrorMappingTest(unittest.TestCase):
                                   "ERROR_CODE_ACCESS_DENIED")
         self.assertEqual((denied.errno, denied.strerror, denied.filename),
                          (errno.EACCES, "ACCESS_DENIED: no", None))
-        self.fake.delay = 1.0
-        with Store.open("default", address=self.address, timeout=0.05) as store:
+        self.fake.delay = 2.0
+        with Store.open("default", address=self.address, timeout=0.5) as store:
             with self.assertRaises(TimeoutError) as caught:
                 store.get("k")
         self.assertEqual(caught.exception.errno, errno.ETIMEDOUT)
@@ -244,9 +309,9 @@ class ErrorMappingTest(unittest.TestCase):
                          (error.code, error.grpc_code, error.message, self.address, errno.EACCES))
 
     def test_per_call_timeout_overrides_the_store_default(self) -> None:
-        self.fake.delay = 0.5
-        with Store.open("default", address=self.address, timeout=0.05) as store:
-            self.assertEqual(store.timeout, 0.05)
+        self.fake.delay = 2.0
+        with Store.open("default", address=self.address, timeout=0.5) as store:
+            self.assertEqual(store.timeout, 0.5)
             with self.assertRaises(DeadlineExceededError):
                 store.get("k")
             self.assertEqual(store.get("k", timeout=30), b"v:k")

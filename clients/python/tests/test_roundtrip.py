@@ -10,6 +10,8 @@ import sys
 import unittest
 from typing import List, Tuple
 
+from kvd_client import Store
+
 HERE = pathlib.Path(__file__).absolute().parent.parent
 KEY = "roundtrip-python/key"
 
@@ -42,9 +44,22 @@ class RoundtripTest(unittest.TestCase):
         self.assertEqual(roundtrip("exists", KEY)[0], 1)  # default store: absent
         self.assertEqual(roundtrip("--store", "mem", "delete", KEY)[0], 0)
 
+    def test_incr(self) -> None:
+        counter = "roundtrip-python/counter"
+        self.assertEqual(roundtrip("incr", counter), (0, "1\n", ""))
+        self.assertEqual(roundtrip("--count", "3", "incr", counter, "-2"),
+                         (0, "-1\n-3\n-5\n", ""))
+        with Store.open("default") as store:
+            self.assertEqual(store.get(counter), b"-5")
+            store.set(counter, b"x")
+        code, out, err = roundtrip("incr", counter)
+        self.assertEqual((code, out), (3, ""))
+        self.assertIn("NOT_AN_INTEGER", err)
+
     def test_usage_and_errors(self) -> None:
         bad: List[Tuple[str, ...]] = [("set", KEY), ("set", KEY, "zz"), ("get", KEY, "00"),
-                                      ("frob", KEY), ()]
+                                      ("frob", KEY), (), ("incr", KEY, str(1 << 63)),
+                                      ("--count", "0", "incr", KEY)]
         for args in bad:
             with self.subTest(args=args):
                 self.assertEqual(roundtrip(*args)[0], 2)

@@ -51,6 +51,31 @@ class KeyValueStub(object):
                 request_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.CloseRequest.SerializeToString,
                 response_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.CloseResponse.FromString,
                 )
+        self.Increment = channel.unary_unary(
+                '/kv.v1.KeyValue/Increment',
+                request_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.IncrementRequest.SerializeToString,
+                response_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.IncrementResponse.FromString,
+                )
+        self.GetMany = channel.unary_unary(
+                '/kv.v1.KeyValue/GetMany',
+                request_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.GetManyRequest.SerializeToString,
+                response_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.GetManyResponse.FromString,
+                )
+        self.SetMany = channel.unary_unary(
+                '/kv.v1.KeyValue/SetMany',
+                request_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.SetManyRequest.SerializeToString,
+                response_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.SetManyResponse.FromString,
+                )
+        self.DeleteMany = channel.unary_unary(
+                '/kv.v1.KeyValue/DeleteMany',
+                request_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DeleteManyRequest.SerializeToString,
+                response_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DeleteManyResponse.FromString,
+                )
+        self.Describe = channel.unary_unary(
+                '/kv.v1.KeyValue/Describe',
+                request_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeRequest.SerializeToString,
+                response_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeResponse.FromString,
+                )
 
 
 class KeyValueServicer(object):
@@ -80,13 +105,18 @@ class KeyValueServicer(object):
     def Set(self, request, context):
         """Set stores a value under a key, replacing any previous value. It returns
         only after the write is durable by the store's configured durability.
+        With `if_revision`, it applies only if the key's current revision equals
+        it (0: only if the key is absent); otherwise it fails with
+        CONDITION_FAILED and changes nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Delete(self, request, context):
-        """Delete removes a key. Deleting a key that does not exist succeeds.
+        """Delete removes a key. Deleting a key that does not exist succeeds. With
+        `if_revision`, it applies only if the key's current revision equals it,
+        as for Set.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -112,6 +142,56 @@ class KeyValueServicer(object):
         """Close releases a handle. Closing a handle that is not open (already
         closed, reclaimed after idling, or never issued) succeeds and does
         nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Increment(self, request, context):
+        """Increment adds `delta` to the integer stored under a key, atomically, and
+        returns the result. A missing key counts as 0. The value is stored as its
+        canonical decimal ASCII text ("-12", "0", "42"), so Get returns readable
+        text. Errors: NOT_AN_INTEGER if the stored value is not such text,
+        OUT_OF_RANGE if the result does not fit in an int64; either way the value
+        is left unchanged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMany(self, request, context):
+        """GetMany reads several keys from one consistent snapshot of the store:
+        one entry per requested key, in request order. Missing keys are entries
+        with `found` false, not errors. Errors: IO with INVALID_ARGUMENT for a
+        duplicate key or a batch over the limits (the message names the limit),
+        RESOURCE_EXHAUSTED if the values do not fit in one response.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetMany(self, request, context):
+        """SetMany stores several entries atomically: either every entry applies, or
+        none does and the error names the first entry that failed and why (a
+        failed condition is CONDITION_FAILED, with the key's current revision and
+        the entry's index in the trailers). A duplicate key, or a batch over the
+        limits, is IO with INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteMany(self, request, context):
+        """DeleteMany removes several keys atomically. Keys that do not exist are
+        skipped, as by Delete. Errors as for SetMany.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Describe(self, request, context):
+        """Describe tells a client what a store is and can do: its driver, its
+        durability, its limits, its current revision and its capabilities.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -154,6 +234,31 @@ def add_KeyValueServicer_to_server(servicer, server):
                     servicer.Close,
                     request_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.CloseRequest.FromString,
                     response_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.CloseResponse.SerializeToString,
+            ),
+            'Increment': grpc.unary_unary_rpc_method_handler(
+                    servicer.Increment,
+                    request_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.IncrementRequest.FromString,
+                    response_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.IncrementResponse.SerializeToString,
+            ),
+            'GetMany': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMany,
+                    request_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.GetManyRequest.FromString,
+                    response_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.GetManyResponse.SerializeToString,
+            ),
+            'SetMany': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMany,
+                    request_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.SetManyRequest.FromString,
+                    response_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.SetManyResponse.SerializeToString,
+            ),
+            'DeleteMany': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteMany,
+                    request_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DeleteManyRequest.FromString,
+                    response_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DeleteManyResponse.SerializeToString,
+            ),
+            'Describe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Describe,
+                    request_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeRequest.FromString,
+                    response_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -283,5 +388,90 @@ class KeyValue(object):
         return grpc.experimental.unary_unary(request, target, '/kv.v1.KeyValue/Close',
             kvd__client_dot_kv_dot_v1_dot_kv__pb2.CloseRequest.SerializeToString,
             kvd__client_dot_kv_dot_v1_dot_kv__pb2.CloseResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Increment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kv.v1.KeyValue/Increment',
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.IncrementRequest.SerializeToString,
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.IncrementResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kv.v1.KeyValue/GetMany',
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.GetManyRequest.SerializeToString,
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.GetManyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SetMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kv.v1.KeyValue/SetMany',
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.SetManyRequest.SerializeToString,
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.SetManyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DeleteMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kv.v1.KeyValue/DeleteMany',
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.DeleteManyRequest.SerializeToString,
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.DeleteManyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Describe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kv.v1.KeyValue/Describe',
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeRequest.SerializeToString,
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

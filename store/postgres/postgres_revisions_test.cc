@@ -1,0 +1,464 @@
+// Revisions, conditional writes under races between kvd processes, and the
+// upgrade of a table written by the kvd before revisions, checked against
+// what PostgreSQL holds (rows, sequences, settings). The behaviour every
+// driver shares is in the conformance suite (postgres_driver_test).
+
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/barrier.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/optional.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "store/driver.h"
+#include "store/postgres/postgres_driver.h"
+#include "store/postgres/postgres_test_env.h"
+#include "store/registry.h"
+#include "store/testing/postgres_server.h"
+#include "store/testing/status_matchers.h"
+#include "store/write_errors.h"
+
+namespace kv {
+namespace {
+
+using ::kv::postgres_test::FreshStoreName;
+using ::kv::postgres_test::PostgresSpec;
+using ::kv::postgres_test::Server;
+using ::kv::postgres_test::ValueOf;
+using ::kv::testing::IsOk;
+using ::kv::testing::IsOkAndHolds;
+using ::kv::testing::PostgresServer;
+using ::kv::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::Optional;
+
+// `text` as an SQL string literal.
+std::string Literal(absl::string_view text) {
+  return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "''"}}), "'");
+}
+
+class PostgresRevisionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<PostgresServer*> server = Server();
+    ASSERT_THAT(server, IsOk());
+    server_ = *server;
+    ASSERT_TRUE(server_->running());
+  }
+
+  StoreSpec Spec(absl::string_view prefix, absl::string_view table = "") {
+    StoreSpec spec = PostgresSpec(server_->url(), FreshStoreName(prefix));
+    if (!table.empty()) spec.options["table"] = std::string(table);
+    return spec;
+  }
+
+  std::unique_ptr<Driver> OpenOrDie(const StoreSpec& spec) {
+    absl::StatusOr<std::unique_ptr<Driver>> driver = OpenDriver(spec);
+    EXPECT_THAT(driver, IsOk());
+    return driver.ok() ? *std::move(driver) : nullptr;
+  }
+
+  // The revision sequence kvd_sequences names for `store` in `table`.
+  std::string SequenceOf(absl::string_view store,
+                         absl::string_view table = "kvd_kv") {
+    absl::StatusOr<std::string> name = server_->Query(absl::StrCat(
+        "SELECT 'kvd_rev_' || id FROM kvd_sequences WHERE table_name = ",
+        Literal(table), " AND store = ", Literal(store)));
+    EXPECT_THAT(name, IsOk());
+    return name.ok() ? *name : "";
+  }
+
+  PostgresServer* server_ = nullptr;
+};
+
+uint64_t Revision(absl::StatusOr<MutationResults> results) {
+  EXPECT_THAT(results, IsOk());
+  return results.ok() ? results->front().revision : 0;
+}
+
+TEST_F(PostgresRevisionsTest, DeletingAnAbsentKeyTakesNoRevision) {
+  const StoreSpec spec = Spec("fresh");
+  std::unique_ptr<Driver> driver = OpenOrDie(spec);
+  ASSERT_NE(driver, nullptr);
+  const std::string sequence = SequenceOf(spec.name);
+  ASSERT_THAT(sequence, ::testing::StartsWith("kvd_rev_"));
+  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(0u));
+  EXPECT_THAT(driver->Delete("absent"), IsOkAndHolds(0u));
+  EXPECT_EQ(Revision(driver->Write({Mutation::Delete("absent", 0)})), 0u);
+  // nextval was never called: the sequence is as created.
+  EXPECT_THAT(server_->Query(absl::StrCat("SELECT is_called FROM ", sequence)),
+              IsOkAndHolds("f"));
+  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(0u));
+
+  absl::StatusOr<uint64_t> set = driver->Set("k", "v");
+  ASSERT_THAT(set, IsOk());
+  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(*set));
+  EXPECT_THAT(driver->Delete("absent"), IsOkAndHolds(0u));
+  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(*set));
+  EXPECT_THAT(server_->Query(absl::StrCat("SELECT last_value FROM ", sequence)),
+              IsOkAndHolds(absl::StrCat(*set)));
+  EXPECT_THAT(
+      server_->Query(absl::StrCat("SELECT revision FROM kvd_kv WHERE store = ",
+                                  Literal(spec.name), " AND key = 'k'")),
+      IsOkAndHolds(absl::StrCat(*set)));
+}
+
+// Store names are arbitrary text; each gets a sequence of its own, named by
+// number, and writes to one store never move another's revision.
+TEST_F(PostgresRevisionsTest, EachStoreHasItsOwnSequenceWhateverItsName) {
+  const std::vector<std::string> names = {
+      FreshStoreName("o'rders"),
+      FreshStoreName("a\"b; DROP TABLE kvd_kv; --"),
+      FreshStoreName("\xe6\x97\xa5\xe6\x9c\xac"),
+      FreshStoreName(std::string(300, 'x')),
+      FreshStoreName("kvd_rev_1"),
+      FreshStoreName("Upper Case"),
+  };
+  std::vector<std::unique_ptr<Driver>> drivers;
+  std::set<std::string> sequences;
+  for (const std::string& name : names) {
+    StoreSpec spec = PostgresSpec(server_->url(), name);
+    drivers.push_back(OpenOrDie(spec));
+    ASSERT_NE(drivers.back(), nullptr) << name;
+    // Opening the store again finds the same sequence.
+    ASSERT_NE(OpenOrDie(spec), nullptr) << name;
+    sequences.insert(SequenceOf(name));
+    EXPECT_THAT(server_->Query(absl::StrCat(
+                    "SELECT count(*) FROM kvd_sequences WHERE store = ",
+                    Literal(name))),
+                IsOkAndHolds("1"));
+  }
+  EXPECT_EQ(sequences.size(), names.size());
+  for (size_t i = 0; i < drivers.size(); ++i) {
+    ASSERT_THAT(drivers[i]->Set("k", names[i]), IsOk());
+  }
+  std::vector<uint64_t> before;
+  for (auto& driver : drivers) {
+    absl::StatusOr<uint64_t> revision = driver->CurrentRevision();
+    ASSERT_THAT(revision, IsOk());
+    before.push_back(*revision);
+  }
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_THAT(drivers[0]->Write({Mutation::Increment("n", 1)}), IsOk());
+  }
+  EXPECT_THAT(drivers[0]->CurrentRevision(), IsOkAndHolds(before[0] + 20));
+  for (size_t i = 1; i < drivers.size(); ++i) {
+    EXPECT_THAT(drivers[i]->CurrentRevision(), IsOkAndHolds(before[i]));
+    EXPECT_THAT(ValueOf(*drivers[i], "k"), IsOkAndHolds(names[i]));
+  }
+}
+
+// Several kvd processes (drivers with pools of their own) create one key at
+// once with if_revision 0: exactly one wins, and every other is told the
+// winner's revision.
+TEST_F(PostgresRevisionsTest, CreateOnlyRaceHasExactlyOneWinner) {
+  constexpr int kDrivers = 6;
+  constexpr int kRounds = 10;
+  const StoreSpec spec = Spec("create_race");
+  std::vector<std::unique_ptr<Driver>> drivers;
+  for (int i = 0; i < kDrivers; ++i) {
+    drivers.push_back(OpenOrDie(spec));
+    ASSERT_NE(drivers.back(), nullptr);
+  }
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string key = absl::StrCat("key", round);
+    absl::Barrier barrier(kDrivers);
+    std::vector<absl::StatusOr<MutationResults>> results(
+        kDrivers, absl::UnknownError("not run"));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kDrivers; ++i) {
+      threads.emplace_back([&, i] {
+        const std::string value = absl::StrCat("from ", i);
+        barrier.Block();
+        results[i] = drivers[i]->Write({Mutation::Set(key, value, 0)});
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    int winner = -1;
+    for (int i = 0; i < kDrivers; ++i) {
+      if (results[i].ok()) {
+        EXPECT_EQ(winner, -1) << "two winners in round " << round;
+        winner = i;
+      }
+    }
+    ASSERT_NE(winner, -1) << "no winner in round " << round;
+    const uint64_t won = results[winner]->front().revision;
+    for (int i = 0; i < kDrivers; ++i) {
+      if (i == winner) continue;
+      EXPECT_THAT(results[i].status(), StatusIs(absl::StatusCode::kAborted));
+      EXPECT_THAT(ConditionFailedRevision(results[i].status()), Optional(won));
+      EXPECT_THAT(FailedMutationIndex(results[i].status()), Optional(0u));
+    }
+    absl::StatusOr<Versioned> stored = drivers[0]->Get(key);
+    ASSERT_THAT(stored, IsOk());
+    EXPECT_EQ(stored->value, absl::StrCat("from ", winner));
+    EXPECT_EQ(stored->revision, won);
+  }
+}
+
+// Unconditional sets and increments that race to create one key all apply:
+// the losers of the insert overwrite (or add to) what the winner wrote.
+TEST_F(PostgresRevisionsTest, RacesToCreateAKeyLoseNoWrite) {
+  constexpr int kDrivers = 6;
+  constexpr int kRounds = 10;
+  const StoreSpec spec = Spec("insert_race");
+  std::vector<std::unique_ptr<Driver>> drivers;
+  for (int i = 0; i < kDrivers; ++i) {
+    drivers.push_back(OpenOrDie(spec));
+    ASSERT_NE(drivers.back(), nullptr);
+  }
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string set_key = absl::StrCat("set", round);
+    const std::string counter_key = absl::StrCat("counter", round);
+    absl::Barrier barrier(kDrivers);
+    absl::Mutex mutex;
+    uint64_t last_set = 0;
+    std::string last_value;
+    std::set<uint64_t> revisions;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kDrivers; ++i) {
+      threads.emplace_back([&, i] {
+        const std::string value = absl::StrCat("from ", i);
+        barrier.Block();
+        absl::StatusOr<MutationResults> set =
+            drivers[i]->Write({Mutation::Set(set_key, value)});
+        absl::StatusOr<MutationResults> added =
+            drivers[i]->Write({Mutation::Increment(counter_key, 1)});
+        ASSERT_THAT(set, IsOk());
+        ASSERT_THAT(added, IsOk());
+        absl::MutexLock lock(&mutex);
+        EXPECT_TRUE(revisions.insert(set->front().revision).second);
+        EXPECT_TRUE(revisions.insert(added->front().revision).second);
+        if (set->front().revision > last_set) {
+          last_set = set->front().revision;
+          last_value = value;
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    // The key holds the write with the highest revision: a key's revisions
+    // grow in the order its writes commit.
+    absl::StatusOr<Versioned> stored = drivers[0]->Get(set_key);
+    ASSERT_THAT(stored, IsOk());
+    EXPECT_EQ(stored->revision, last_set);
+    EXPECT_EQ(stored->value, last_value);
+    EXPECT_THAT(ValueOf(*drivers[0], counter_key),
+                IsOkAndHolds(absl::StrCat(kDrivers)));
+  }
+}
+
+// Batches that create the same keys in different orders: each takes its
+// new keys in key order, so they wait for one another instead of
+// deadlocking (a deadlock left, when a key appears between two steps, is
+// retried). None fails and none is applied twice.
+TEST_F(PostgresRevisionsTest, BatchesCreatingKeysInOppositeOrdersAllApply) {
+  constexpr int kDrivers = 4;
+  constexpr int kRounds = 10;
+  constexpr int kKeys = 4;
+  const StoreSpec spec = Spec("batch_orders");
+  std::vector<std::unique_ptr<Driver>> drivers;
+  for (int i = 0; i < kDrivers; ++i) {
+    drivers.push_back(OpenOrDie(spec));
+    ASSERT_NE(drivers.back(), nullptr);
+  }
+  std::mt19937 random(7);
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::string> keys;
+    for (int k = 0; k < kKeys; ++k) {
+      keys.push_back(absl::StrCat("r", round, "/k", k));
+    }
+    std::vector<std::vector<Mutation>> batches(kDrivers);
+    for (int i = 0; i < kDrivers; ++i) {
+      for (const std::string& key : keys) {
+        batches[i].push_back(Mutation::Increment(key, 1));
+      }
+      if (i == 1) std::reverse(batches[i].begin(), batches[i].end());
+      if (i >= 2) std::shuffle(batches[i].begin(), batches[i].end(), random);
+    }
+    absl::Barrier barrier(kDrivers);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kDrivers; ++i) {
+      threads.emplace_back([&, i] {
+        barrier.Block();
+        EXPECT_THAT(drivers[i]->Write(batches[i]), IsOk());
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    for (const std::string& key : keys) {
+      EXPECT_THAT(ValueOf(*drivers[0], key),
+                  IsOkAndHolds(absl::StrCat(kDrivers)))
+          << key;
+    }
+  }
+}
+
+// A table in the layout of schema version 1 (kvd before revisions), with
+// rows of two stores, is upgraded when a new kvd opens it: values stay
+// readable, every row gets a revision from its store's sequence, and
+// conditional writes work on them.
+TEST_F(PostgresRevisionsTest, UpgradesATableOfSchemaVersion1) {
+  const std::string table = "legacy_kv";
+  ASSERT_THAT(server_->Query("CREATE TABLE IF NOT EXISTS kvd_schema "
+                             "(table_name text PRIMARY KEY, "
+                             "version integer NOT NULL)"),
+              IsOk());
+  // Exactly what kvd with schema version 1 created and wrote.
+  ASSERT_THAT(server_->Query(absl::StrCat(
+                  "CREATE TABLE ", table,
+                  " (store text NOT NULL, key bytea NOT NULL, "
+                  "value bytea NOT NULL, PRIMARY KEY (store, key))")),
+              IsOk());
+  ASSERT_THAT(server_->Query(absl::StrCat(
+                  "INSERT INTO kvd_schema (table_name, version) VALUES (",
+                  Literal(table), ", 1)")),
+              IsOk());
+  ASSERT_THAT(server_->Query(
+                  absl::StrCat("INSERT INTO ", table,
+                               " (store, key, value) VALUES "
+                               "('old_a', 'x', 'one'), "
+                               "('old_a', '\\x00ff'::bytea, '\\x00'::bytea), "
+                               "('old_a', 'n', '41'), "
+                               "('old_b', 'x', 'of b')")),
+              IsOk());
+
+  StoreSpec spec_a = PostgresSpec(server_->url(), "old_a");
+  spec_a.options["table"] = table;
+  StoreSpec spec_b = PostgresSpec(server_->url(), "old_b");
+  spec_b.options["table"] = table;
+  // Three kvd processes start at once: one upgrades, the others wait for
+  // it under the schema lock and find version 2.
+  std::vector<absl::StatusOr<std::unique_ptr<Driver>>> opened;
+  for (int i = 0; i < 3; ++i) opened.emplace_back(absl::UnknownError(""));
+  {
+    absl::Barrier barrier(3);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 3; ++i) {
+      threads.emplace_back([&, i] {
+        barrier.Block();
+        opened[i] = OpenDriver(i == 2 ? spec_b : spec_a);
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+  }
+  for (auto& driver : opened) ASSERT_THAT(driver, IsOk());
+  Driver& a = **opened[0];
+  Driver& b = **opened[2];
+  EXPECT_THAT(server_->Query(absl::StrCat(
+                  "SELECT version FROM kvd_schema WHERE table_name = ",
+                  Literal(table))),
+              IsOkAndHolds(absl::StrCat(kPostgresSchemaVersion)));
+  EXPECT_THAT(server_->Query(absl::StrCat(
+                  "SELECT attnotnull FROM pg_attribute WHERE attrelid = ",
+                  Literal(table), "::regclass AND attname = 'revision'")),
+              IsOkAndHolds("t"));
+
+  const std::string binary_key("\0\xff", 2);
+  absl::StatusOr<std::vector<absl::optional<Versioned>>> rows =
+      a.GetMany({"x", binary_key, "n"});
+  ASSERT_THAT(rows, IsOk());
+  std::set<uint64_t> revisions;
+  for (const absl::optional<Versioned>& row : *rows) {
+    ASSERT_TRUE(row.has_value());
+    EXPECT_GT(row->revision, 0u);
+    revisions.insert(row->revision);
+  }
+  EXPECT_EQ(revisions.size(), 3u);
+  EXPECT_EQ((*rows)[0]->value, "one");
+  EXPECT_EQ((*rows)[1]->value, std::string("\0", 1));
+  EXPECT_EQ((*rows)[2]->value, "41");
+  absl::StatusOr<uint64_t> current = a.CurrentRevision();
+  ASSERT_THAT(current, IsOk());
+  EXPECT_GE(*current, *revisions.rbegin());
+  std::vector<std::string> keys;
+  ASSERT_THAT(a.ListKeys([&](absl::string_view key) {
+    keys.emplace_back(key);
+    return true;
+  }),
+              IsOk());
+  EXPECT_THAT(keys, ElementsAre(binary_key, "n", "x"));
+
+  // Conditional writes against the revisions the upgrade gave.
+  const uint64_t x = (*rows)[0]->revision;
+  absl::StatusOr<MutationResults> swapped =
+      a.Write({Mutation::Set("x", "two", x)});
+  ASSERT_THAT(swapped, IsOk());
+  EXPECT_GT(swapped->front().revision, *current);
+  absl::StatusOr<MutationResults> stale =
+      a.Write({Mutation::Set("x", "three", x)});
+  EXPECT_THAT(ConditionFailedRevision(stale.status()),
+              Optional(swapped->front().revision));
+  EXPECT_THAT(
+      ConditionFailedRevision(a.Write({Mutation::Set("n", "0", 0)}).status()),
+      Optional((*rows)[2]->revision));
+  absl::StatusOr<MutationResults> added =
+      a.Write({Mutation::Increment("n", 1)});
+  ASSERT_THAT(added, IsOk());
+  EXPECT_EQ(added->front().value, 42);
+  EXPECT_THAT(a.Write({Mutation::Set("new", "v", 0)}), IsOk());
+
+  // The other store's rows were upgraded too, with its own sequence.
+  absl::StatusOr<Versioned> of_b = b.Get("x");
+  ASSERT_THAT(of_b, IsOk());
+  EXPECT_EQ(of_b->value, "of b");
+  EXPECT_GT(of_b->revision, 0u);
+  EXPECT_NE(SequenceOf("old_a", table), SequenceOf("old_b", table));
+  EXPECT_THAT(b.CurrentRevision(), IsOkAndHolds(of_b->revision));
+
+  // Opening again upgrades nothing: revisions stay as they are.
+  std::unique_ptr<Driver> again = OpenOrDie(spec_a);
+  ASSERT_NE(again, nullptr);
+  absl::StatusOr<Versioned> x_again = again->Get("x");
+  ASSERT_THAT(x_again, IsOk());
+  EXPECT_EQ(x_again->revision, swapped->front().revision);
+  EXPECT_EQ(x_again->value, "two");
+}
+
+// An operator who drops a store's sequence does not make revisions repeat:
+// the next open creates it again above the store's highest revision.
+TEST_F(PostgresRevisionsTest, DroppedSequenceRestartsAboveTheStoresRevisions) {
+  const StoreSpec spec = Spec("dropped");
+  uint64_t highest = 0;
+  {
+    std::unique_ptr<Driver> driver = OpenOrDie(spec);
+    ASSERT_NE(driver, nullptr);
+    for (int i = 0; i < 5; ++i) {
+      absl::StatusOr<uint64_t> set = driver->Set(absl::StrCat("k", i), "v");
+      ASSERT_THAT(set, IsOk());
+      highest = *set;
+    }
+  }
+  ASSERT_THAT(
+      server_->Query(absl::StrCat("DROP SEQUENCE ", SequenceOf(spec.name))),
+      IsOk());
+  std::unique_ptr<Driver> driver = OpenOrDie(spec);
+  ASSERT_NE(driver, nullptr);
+  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(highest));
+  absl::StatusOr<uint64_t> next = driver->Set("k0", "w");
+  ASSERT_THAT(next, IsOk());
+  EXPECT_GT(*next, highest);
+}
+
+// The test server runs with fsync = off (set on its command line, which
+// ALTER SYSTEM cannot override), so a commit survives a crash of kvd but
+// not of the machine. synchronous_commit is on there: the driver's answer
+// comes from fsync.
+TEST_F(PostgresRevisionsTest, DurabilityFollowsTheServerSettings) {
+  ASSERT_THAT(server_->Query("SHOW fsync"), IsOkAndHolds("off"));
+  ASSERT_THAT(server_->Query("SHOW synchronous_commit"), IsOkAndHolds("on"));
+  std::unique_ptr<Driver> driver = OpenOrDie(Spec("durability"));
+  ASSERT_NE(driver, nullptr);
+  EXPECT_EQ(driver->durability(), Driver::Durability::kProcess);
+}
+
+}  // namespace
+}  // namespace kv

@@ -1,0 +1,37 @@
+#ifndef KV_STORE_POSTGRES_POSTGRES_TEST_ENV_H_
+#define KV_STORE_POSTGRES_POSTGRES_TEST_ENV_H_
+
+// What the postgres driver's tests share: one private PostgreSQL server per
+// test binary (a gtest Environment that linking this library registers),
+// and specs of fresh stores on it.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "store/driver.h"
+#include "store/registry.h"
+#include "store/testing/postgres_server.h"
+
+namespace kv::postgres_test {
+
+// The binary's server, started before the first test; the error it failed
+// with otherwise. Tests that stop it start it again before they end.
+absl::StatusOr<::kv::testing::PostgresServer*> Server();
+
+// A store name no other test uses: `prefix`, "_", a number.
+std::string FreshStoreName(absl::string_view prefix);
+
+// A "postgres" spec for store `name` at `url`, with a timeout generous
+// enough for sanitizer builds (tests of the deadline set less).
+StoreSpec PostgresSpec(const std::string& url, const std::string& name);
+
+// The spec of a fresh store on Server().
+absl::StatusOr<StoreSpec> FreshSpec(absl::string_view prefix = "test");
+
+// The value of `key` without its revision.
+absl::StatusOr<std::string> ValueOf(Driver& driver, absl::string_view key);
+
+}  // namespace kv::postgres_test
+
+#endif  // KV_STORE_POSTGRES_POSTGRES_TEST_ENV_H_

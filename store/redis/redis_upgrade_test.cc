@@ -1,0 +1,269 @@
+// A store written before revisions existed: every key a plain Redis string
+// at kvd:{NAME}:K, and no revision counter. The tests write that layout
+// straight into Redis (with hiredis, as the old driver did), then use the
+// new driver on it: every key reads, gets a revision when first touched
+// (the lazy upgrade), and takes every kind of write.
+
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "store/driver.h"
+#include "store/redis/redis_test_util.h"
+#include "store/testing/redis_server.h"
+#include "store/testing/status_matchers.h"
+#include "store/write_errors.h"
+
+namespace kv {
+namespace {
+
+using ::kv::redis_test::CounterKey;
+using ::kv::redis_test::ListAll;
+using ::kv::redis_test::OpenStore;
+using ::kv::redis_test::RedisKey;
+using ::kv::redis_test::ValueOf;
+using ::kv::testing::IsOk;
+using ::kv::testing::IsOkAndHolds;
+using ::kv::testing::RedisServer;
+using ::kv::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+
+class OldLayoutTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Launch();
+    ASSERT_THAT(server, IsOk());
+    server_ = *std::move(server);
+  }
+
+  // Writes `key` = `value` in the old layout, as the old driver's Set did.
+  void WriteOld(const std::string& key, const std::string& value) {
+    ASSERT_THAT(server_->Command({"SET", RedisKey(kStore, key), value}),
+                IsOkAndHolds("OK"));
+  }
+
+  std::string TypeOf(const std::string& key) {
+    absl::StatusOr<std::string> type =
+        server_->Command({"TYPE", RedisKey(kStore, key)});
+    EXPECT_THAT(type, IsOk());
+    return type.ok() ? *type : "";
+  }
+
+  uint64_t RevisionOf(Driver& driver, const std::string& key) {
+    absl::StatusOr<Versioned> got = driver.Get(key);
+    EXPECT_THAT(got, IsOk());
+    return got.ok() ? got->revision : 0;
+  }
+
+  static constexpr char kStore[] = "legacy";
+  std::unique_ptr<RedisServer> server_;
+};
+
+TEST_F(OldLayoutTest, OldKeysReadAndGetRevisions) {
+  const std::string binary("a\0b\xff", 4);
+  WriteOld("a", "1");
+  WriteOld("b", "two");
+  WriteOld("bin", binary);
+  WriteOld("empty", "");
+  std::unique_ptr<Driver> driver = OpenStore(*server_, kStore);
+  ASSERT_NE(driver, nullptr);
+
+  // Exists and ListKeys read either layout and change nothing.
+  EXPECT_THAT(driver->Exists("a"), IsOkAndHolds(true));
+  EXPECT_THAT(ListAll(*driver), ElementsAre("a", "b", "bin", "empty"));
+  EXPECT_EQ(TypeOf("a"), "string");
+  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(0u));
+
+  // Get upgrades the key: a fresh revision, kept from then on.
+  absl::StatusOr<Versioned> a = driver->Get("a");
+  ASSERT_THAT(a, IsOk());
+  EXPECT_EQ(a->value, "1");
+  EXPECT_GT(a->revision, 0u);
+  EXPECT_EQ(TypeOf("a"), "hash");
+  EXPECT_EQ(RevisionOf(*driver, "a"), a->revision);
+  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(a->revision));
+  EXPECT_THAT(ValueOf(*driver, "bin"), IsOkAndHolds(binary));
+  EXPECT_THAT(ValueOf(*driver, "empty"), IsOkAndHolds(""));
+
+  // GetMany upgrades too, in one snapshot, and reports missing keys.
+  absl::StatusOr<std::vector<absl::optional<Versioned>>> many =
+      driver->GetMany({"b", "missing", "a"});
+  ASSERT_THAT(many, IsOk());
+  ASSERT_EQ(many->size(), 3u);
+  ASSERT_TRUE((*many)[0].has_value());
+  EXPECT_EQ((*many)[0]->value, "two");
+  EXPECT_GT((*many)[0]->revision, a->revision);
+  EXPECT_FALSE((*many)[1].has_value());
+  ASSERT_TRUE((*many)[2].has_value());
+  EXPECT_EQ((*many)[2]->revision, a->revision);
+  EXPECT_EQ(TypeOf("b"), "hash");
+  EXPECT_EQ(RevisionOf(*driver, "b"), (*many)[0]->revision);
+
+  // The counter is internal: never listed.
+  EXPECT_THAT(server_->Command({"EXISTS", CounterKey(kStore)}),
+              IsOkAndHolds("1"));
+  EXPECT_THAT(ListAll(*driver), ElementsAre("a", "b", "bin", "empty"));
+}
+
+TEST_F(OldLayoutTest, OldKeysTakeEveryKindOfWrite) {
+  WriteOld("create_only", "x");
+  WriteOld("cas", "x");
+  WriteOld("counter", "41");
+  WriteOld("text", "hello");
+  WriteOld("deleted", "x");
+  WriteOld("stale_delete", "x");
+  WriteOld("overwritten", "x");
+  std::unique_ptr<Driver> driver = OpenStore(*server_, kStore);
+  ASSERT_NE(driver, nullptr);
+
+  // Create-only on an old key fails, and names the revision the upgrade
+  // gave it, which a retry can then use.
+  absl::StatusOr<MutationResults> create =
+      driver->Write({Mutation::Set("create_only", "y", 0)});
+  absl::optional<uint64_t> current = ConditionFailedRevision(create.status());
+  ASSERT_TRUE(current.has_value()) << create.status();
+  EXPECT_GT(*current, 0u);
+  EXPECT_THAT(ValueOf(*driver, "create_only"), IsOkAndHolds("x"));
+  EXPECT_EQ(RevisionOf(*driver, "create_only"), *current);
+  absl::StatusOr<MutationResults> retried =
+      driver->Write({Mutation::Set("create_only", "y", *current)});
+  ASSERT_THAT(retried, IsOk());
+  EXPECT_GT(retried->front().revision, *current);
+  EXPECT_THAT(ValueOf(*driver, "create_only"), IsOkAndHolds("y"));
+
+  // Compare-and-swap with the revision a Get gave.
+  const uint64_t cas = RevisionOf(*driver, "cas");
+  ASSERT_THAT(driver->Write({Mutation::Set("cas", "z", cas)}), IsOk());
+  EXPECT_THAT(ValueOf(*driver, "cas"), IsOkAndHolds("z"));
+
+  // Increment of an old counter, and of old text.
+  absl::StatusOr<MutationResults> incremented =
+      driver->Write({Mutation::Increment("counter", 1)});
+  ASSERT_THAT(incremented, IsOk());
+  EXPECT_EQ(incremented->front().value, 42);
+  EXPECT_THAT(ValueOf(*driver, "counter"), IsOkAndHolds("42"));
+  absl::StatusOr<MutationResults> text =
+      driver->Write({Mutation::Increment("text", 1)});
+  EXPECT_TRUE(IsNotAnInteger(text.status())) << text.status();
+  EXPECT_THAT(ValueOf(*driver, "text"), IsOkAndHolds("hello"));
+
+  // Delete, unconditional and with a stale revision.
+  absl::StatusOr<uint64_t> deleted = driver->Delete("deleted");
+  ASSERT_THAT(deleted, IsOk());
+  EXPECT_GT(*deleted, 0u);
+  EXPECT_THAT(driver->Exists("deleted"), IsOkAndHolds(false));
+  absl::StatusOr<MutationResults> stale =
+      driver->Write({Mutation::Delete("stale_delete", 1)});
+  EXPECT_TRUE(ConditionFailedRevision(stale.status()).has_value())
+      << stale.status();
+  EXPECT_THAT(ValueOf(*driver, "stale_delete"), IsOkAndHolds("x"));
+
+  // An unconditional Set leaves the new layout and nothing else.
+  absl::StatusOr<uint64_t> overwritten = driver->Set("overwritten", "new");
+  ASSERT_THAT(overwritten, IsOk());
+  EXPECT_THAT(server_->Command({"HGETALL", RedisKey(kStore, "overwritten")}),
+              IsOkAndHolds(absl::StrCat("v\nnew\nr\n", *overwritten)));
+
+  EXPECT_THAT(ListAll(*driver),
+              ElementsAre("cas", "counter", "create_only", "overwritten",
+                          "stale_delete", "text"));
+}
+
+// A batch that fails leaves every value as it was; keys it upgraded on the
+// way keep their values and read as before.
+TEST_F(OldLayoutTest, FailedBatchOverOldKeysChangesNoValue) {
+  WriteOld("a", "1");
+  WriteOld("b", "2");
+  std::unique_ptr<Driver> driver = OpenStore(*server_, kStore);
+  ASSERT_NE(driver, nullptr);
+  absl::StatusOr<MutationResults> results =
+      driver->Write({Mutation::Set("a", "new"), Mutation::Increment("b", 1),
+                     Mutation::Set("c", "new", 12345)});
+  ASSERT_TRUE(ConditionFailedRevision(results.status()).has_value())
+      << results.status();
+  EXPECT_THAT(FailedMutationIndex(results.status()), Optional(2u));
+  EXPECT_THAT(ValueOf(*driver, "a"), IsOkAndHolds("1"));
+  EXPECT_THAT(ValueOf(*driver, "b"), IsOkAndHolds("2"));
+  EXPECT_THAT(driver->Exists("c"), IsOkAndHolds(false));
+  EXPECT_THAT(ListAll(*driver), ElementsAre("a", "b"));
+}
+
+// Many readers, through two drivers (two kvd processes), reach one old key
+// at once: it is upgraded once, and all of them see the same revision.
+TEST_F(OldLayoutTest, ConcurrentFirstReadsAgreeOnTheRevision) {
+  constexpr int kKeys = 20;
+  constexpr int kThreads = 8;
+  std::vector<std::string> keys;
+  for (int i = 0; i < kKeys; ++i) {
+    keys.push_back(absl::StrCat("k", i));
+    WriteOld(keys.back(), absl::StrCat("value ", i));
+  }
+  std::unique_ptr<Driver> first = OpenStore(*server_, kStore);
+  std::unique_ptr<Driver> second = OpenStore(*server_, kStore);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  absl::Mutex mutex;
+  std::vector<std::set<uint64_t>> seen(kKeys);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    Driver* driver = t % 2 == 0 ? first.get() : second.get();
+    threads.emplace_back([&, driver, t] {
+      for (int i = 0; i < kKeys; ++i) {
+        absl::StatusOr<uint64_t> revision;
+        if (t % 4 < 2) {
+          absl::StatusOr<Versioned> got = driver->Get(keys[i]);
+          ASSERT_THAT(got, IsOk());
+          EXPECT_EQ(got->value, absl::StrCat("value ", i));
+          revision = got->revision;
+        } else {
+          absl::StatusOr<std::vector<absl::optional<Versioned>>> got =
+              driver->GetMany({keys[i]});
+          ASSERT_THAT(got, IsOk());
+          ASSERT_TRUE((*got)[0].has_value());
+          revision = (*got)[0]->revision;
+        }
+        absl::MutexLock lock(&mutex);
+        seen[i].insert(*revision);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::set<uint64_t> distinct;
+  for (int i = 0; i < kKeys; ++i) {
+    EXPECT_EQ(seen[i].size(), 1u) << keys[i] << " got several revisions";
+    distinct.insert(*seen[i].begin());
+  }
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(kKeys));
+  EXPECT_THAT(first->CurrentRevision(), IsOkAndHolds(kKeys));
+}
+
+// A key of another Redis type is not mistaken for an old string: it stays
+// as it is and calls on it fail with WRONGTYPE.
+TEST_F(OldLayoutTest, OtherRedisTypesAreNotUpgraded) {
+  ASSERT_THAT(server_->Command({"RPUSH", RedisKey(kStore, "list"), "x"}),
+              IsOk());
+  std::unique_ptr<Driver> driver = OpenStore(*server_, kStore);
+  ASSERT_NE(driver, nullptr);
+  EXPECT_THAT(driver->Get("list"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("WRONGTYPE")));
+  EXPECT_THAT(driver->GetMany({"list"}),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("WRONGTYPE")));
+  EXPECT_THAT(driver->Set("list", "v"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("WRONGTYPE")));
+  EXPECT_EQ(TypeOf("list"), "list");
+  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(0u));
+}
+
+}  // namespace
+}  // namespace kv
