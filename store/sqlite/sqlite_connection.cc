@@ -31,6 +31,11 @@ constexpr std::array<const char*, kStatementCount> kStatementSql = {
     "INSERT INTO kv(key, revision, value) VALUES(?1, ?2, ?3) "
     "ON CONFLICT(key) DO UPDATE SET "
     "revision = excluded.revision, value = excluded.value",
+    // For a row the transaction has just read: one search of the b-tree,
+    // where the upsert's failed insert makes two.
+    "UPDATE kv SET revision = ?2, value = ?3 WHERE key = ?1",
+    // sqlite_increment.h: a lone Increment in one statement and one search.
+    "UPDATE kv SET revision = ?2, value = kv_add(value, ?3) WHERE key = ?1",
     "DELETE FROM kv WHERE key = ?1",
     "SELECT 1 FROM kv WHERE key = ?1",
     "SELECT key FROM kv ORDER BY key",
@@ -44,6 +49,8 @@ constexpr std::array<const char*, kStatementCount> kStatementSql = {
     "COMMIT",
     "ROLLBACK",
 };
+static_assert(kStatementSql[kStatementCount - 1] != nullptr,
+              "one SQL text per StatementId");
 
 }  // namespace
 
@@ -145,6 +152,16 @@ absl::Status Connection::Run(StatementId id, absl::string_view failed) {
   ScopedReset reset(stmt);
   int rc = sqlite3_step(stmt);
   if (rc != SQLITE_DONE) return Error(rc, failed);
+  return absl::OkStatus();
+}
+
+absl::Status Connection::CreateFunction(const char* name, int args, int flags,
+                                        void* user_data,
+                                        void (*function)(sqlite3_context*, int,
+                                                         sqlite3_value**)) {
+  int rc = sqlite3_create_function_v2(db_, name, args, flags, user_data,
+                                      function, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Error(rc, "cannot configure");
   return absl::OkStatus();
 }
 

@@ -26,6 +26,8 @@ enum StatementId {
   kGet,               // ?1 key -> value, revision
   kGetRevision,       // ?1 key -> revision
   kUpsert,            // ?1 key, ?2 revision, ?3 value
+  kUpdate,            // ?1 key, ?2 revision, ?3 value; the row exists
+  kIncrementInPlace,  // ?1 key, ?2 revision, ?3 delta; kv_add (writer only)
   kDelete,            // ?1 key
   kExists,            // ?1 key -> 1
   kListKeys,          // -> key, in byte order
@@ -114,6 +116,13 @@ class Connection {
 
   // Rows changed by the last INSERT, UPDATE or DELETE on this connection.
   int64_t Changes() const { return sqlite3_changes64(db_); }
+
+  // Defines the SQL function `name` of `args` arguments on this connection,
+  // with sqlite3_create_function_v2's `flags` and `user_data`.
+  absl::Status CreateFunction(const char* name, int args, int flags,
+                              void* user_data,
+                              void (*function)(sqlite3_context*, int,
+                                               sqlite3_value**));
 
   // Runs `sql`, which may hold several statements, ignoring any rows.
   absl::Status Exec(const char* sql, absl::string_view failed);

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/memory/memory.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -28,6 +28,7 @@
 #include "store/driver.h"
 #include "store/registry.h"
 #include "store/sqlite/sqlite_connection.h"
+#include "store/sqlite/sqlite_increment.h"
 #include "store/sqlite/sqlite_schema.h"
 #include "store/sqlite/write_batcher.h"
 #include "store/status_macros.h"
@@ -239,10 +240,10 @@ class SqliteDriver : public Driver {
   struct Current {
     bool found = false;
     uint64_t revision = 0;  // 0 if absent.
-    // With `with_value` only, and only as much as a counter can hold: a
-    // value longer than any int64's text is no counter whatever it holds,
-    // so one byte more than that keeps the verdict without copying a large
-    // value.
+    // With `with_value` only, for an increment, so at most
+    // kLongestCounterText + 1 bytes: a longer value is no counter whatever
+    // it holds, and its truncated copy, still too long, says so too without
+    // copying a large value.
     std::string value;
   };
 
@@ -387,7 +388,14 @@ class SqliteDriver : public Driver {
   // applied: the caller must roll the transaction back.
   absl::Status ApplyItem(WriteItem& item, uint64_t& revision) {
     const absl::Span<const Mutation> mutations = item.mutations;
+    if (mutations.size() == 1 &&
+        mutations[0].kind == Mutation::Kind::kIncrement &&
+        !mutations[0].if_revision.has_value()) {
+      return ApplyLoneIncrement(item, revision);
+    }
     MutationResults results(mutations.size());
+    // Which increments found their key (then stored with an UPDATE).
+    absl::InlinedVector<bool, 1> counter_found(mutations.size());
     for (size_t i = 0; i < mutations.size(); ++i) {
       const Mutation& mutation = mutations[i];
       const bool increment = mutation.kind == Mutation::Kind::kIncrement;
@@ -409,6 +417,7 @@ class SqliteDriver : public Driver {
           return absl::OkStatus();
         }
         results[i].value = *sum;
+        counter_found[i] = current.found;
       }
     }
     for (size_t i = 0; i < mutations.size(); ++i) {
@@ -420,7 +429,8 @@ class SqliteDriver : public Driver {
           break;
         case Mutation::Kind::kIncrement:
           KV_RETURN_IF_ERROR(Upsert(mutation.key, ++revision,
-                                    FormatCounter(results[i].value)));
+                                    FormatCounter(results[i].value),
+                                    counter_found[i]));
           results[i].revision = revision;
           break;
         case Mutation::Kind::kDelete: {
@@ -431,6 +441,48 @@ class SqliteDriver : public Driver {
         }
       }
     }
+    item.outcome = std::move(results);
+    return absl::OkStatus();
+  }
+
+  // ApplyItem for the commonest counter write, a Write of one Increment:
+  // with nothing else in the item to keep all-or-nothing with, the check
+  // and the write are one statement (sqlite_increment.h), as cheap as a
+  // Set. kv_add refusing the value fails that statement before it writes
+  // anything, and the transaction goes on; a missing key counts as 0.
+  absl::Status ApplyLoneIncrement(WriteItem& item, uint64_t& revision) {
+    const Mutation& mutation = item.mutations[0];
+    counter_call_ = sqlite_internal::CounterCall();
+    counter_call_.key = mutation.key;
+    {
+      KV_ASSIGN_OR_RETURN(
+          sqlite3_stmt * stmt,
+          writer_->Statement(sqlite_internal::kIncrementInPlace, kFailedWrite));
+      ScopedReset reset(stmt);
+      int rc = BindBytes(stmt, 1, mutation.key);
+      if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_int64(stmt, 2, static_cast<int64_t>(revision + 1));
+      }
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 3, mutation.delta);
+      if (rc != SQLITE_OK) return writer_->Error(rc, kFailedWrite);
+      rc = sqlite3_step(stmt);
+      if (rc != SQLITE_DONE) {
+        if (counter_call_.refused.ok()) return writer_->Error(rc, kFailedWrite);
+        item.outcome = std::move(counter_call_.refused);
+        return absl::OkStatus();
+      }
+    }
+    MutationResults results(1);
+    if (writer_->Changes() == 1) {
+      results[0].value = counter_call_.result;
+    } else {
+      KV_ASSIGN_OR_RETURN(
+          results[0].value,
+          IncrementedCounter(nullptr, mutation.delta, 0, mutation.key));
+      KV_RETURN_IF_ERROR(
+          Upsert(mutation.key, revision + 1, FormatCounter(results[0].value)));
+    }
+    results[0].revision = ++revision;
     item.outcome = std::move(results);
     return absl::OkStatus();
   }
@@ -453,20 +505,22 @@ class SqliteDriver : public Driver {
     current.found = true;
     if (with_value) {
       current.revision = static_cast<uint64_t>(sqlite3_column_int64(stmt, 1));
-      absl::string_view value = ColumnBytes(stmt, 0);
-      current.value.assign(value.data(),
-                           std::min(value.size(), kLongestCounterText + 1));
+      current.value =
+          std::string(ColumnBytes(stmt, 0).substr(0, kLongestCounterText + 1));
     } else {
       current.revision = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
     }
     return absl::OkStatus();
   }
 
+  // Stores `value` under `key` at `revision`; `exists` says the
+  // transaction has seen the row, which makes it a cheaper UPDATE.
   absl::Status Upsert(absl::string_view key, uint64_t revision,
-                      absl::string_view value) {
-    KV_ASSIGN_OR_RETURN(
-        sqlite3_stmt * stmt,
-        writer_->Statement(sqlite_internal::kUpsert, kFailedWrite));
+                      absl::string_view value, bool exists = false) {
+    KV_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
+                        writer_->Statement(exists ? sqlite_internal::kUpdate
+                                                  : sqlite_internal::kUpsert,
+                                           kFailedWrite));
     ScopedReset reset(stmt);
     int rc = BindBytes(stmt, 1, key);
     if (rc == SQLITE_OK) {
@@ -476,6 +530,11 @@ class SqliteDriver : public Driver {
     if (rc != SQLITE_OK) return writer_->Error(rc, kFailedWrite);
     rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE) return writer_->Error(rc, kFailedWrite);
+    if (exists && writer_->Changes() != 1) {
+      return writer_->Error(SQLITE_INTERNAL, kFailedWrite,
+                            "a row read in this transaction was not there to "
+                            "update");
+    }
     return absl::OkStatus();
   }
 
@@ -530,6 +589,9 @@ class SqliteDriver : public Driver {
   // thread at a time (and orders those calls with its mutex). SQLite allows
   // one writer per database anyway.
   std::unique_ptr<Connection> writer_;
+  // What the writer's kv_add reports into; used on the committer thread
+  // only, like the writer.
+  sqlite_internal::CounterCall counter_call_;
   WriteBatcher batcher_;
 
   absl::Mutex pool_mutex_;
@@ -569,7 +631,10 @@ absl::StatusOr<std::unique_ptr<SqliteDriver>> SqliteDriver::Open(
                                   "cannot configure"));
   KV_RETURN_IF_ERROR(sqlite_internal::MigrateSchema(*writer));
 
+  // Before the batcher can run a statement that calls it.
   auto driver = absl::WrapUnique(new SqliteDriver(options, std::move(writer)));
+  KV_RETURN_IF_ERROR(sqlite_internal::RegisterCounterFunction(
+      *driver->writer_, &driver->counter_call_));
   // Open one reader now, so a database readers cannot use fails here rather
   // than on the first Get.
   KV_ASSIGN_OR_RETURN(ReaderLease reader, driver->AcquireReader());

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "store/registry.h"
 #include "store/testing/driver_conformance.h"
 #include "store/testing/status_matchers.h"
+#include "store/write_errors.h"
 
 namespace kv {
 namespace {
@@ -36,6 +38,7 @@ using ::kv::testing::PersistentDriverConformanceTest;
 using ::kv::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Optional;
 
 // A new, empty directory under the test's private temp dir.
 std::string MakeTempDir() {
@@ -414,6 +417,42 @@ TEST(SqliteDriverTest, GetManyLeavesNoSnapshotBehind) {
     EXPECT_FALSE((*read)[2].has_value());
     EXPECT_THAT(ValueOf(**driver, "x"), IsOkAndHolds(value));
   }
+}
+
+// An increment reads at most a counter's length of the stored value; a
+// value longer than any int64's text is refused whatever its bytes, alone
+// (one statement) or in a batch (check, then write), and left as it was.
+TEST(SqliteDriverTest, IncrementRefusesLongValuesOfDigits) {
+  StoreSpec spec = SqliteSpec(MakeTempDir());
+  absl::StatusOr<std::unique_ptr<Driver>> driver = OpenDriver(spec);
+  ASSERT_THAT(driver, IsOk());
+  for (const std::string& value :
+       {std::string(21, '1'), std::string(1 << 20, '7'),
+        "-" + std::string(20, '1'), std::string("12345678901234567890")}) {
+    SCOPED_TRACE(value.size());
+    ASSERT_THAT((*driver)->Set("n", value), IsOk());
+    absl::StatusOr<MutationResults> alone =
+        (*driver)->Write({Mutation::Increment("n", 1)});
+    EXPECT_TRUE(IsNotAnInteger(alone.status()) ||
+                IsIncrementOverflow(alone.status()))
+        << alone.status();
+    absl::StatusOr<MutationResults> batched = (*driver)->Write(
+        {Mutation::Set("other", "x"), Mutation::Increment("n", 1)});
+    EXPECT_EQ(batched.status().code(), alone.status().code())
+        << batched.status();
+    EXPECT_THAT(FailedMutationIndex(batched.status()), Optional(1u));
+    absl::StatusOr<std::string> stored = ValueOf(**driver, "n");
+    ASSERT_THAT(stored, IsOk());
+    EXPECT_TRUE(*stored == value);
+    EXPECT_THAT((*driver)->Exists("other"), IsOkAndHolds(false));
+  }
+  // The longest counters are still counters.
+  ASSERT_THAT((*driver)->Set("n", "-9223372036854775807"), IsOk());
+  absl::StatusOr<MutationResults> down =
+      (*driver)->Write({Mutation::Increment("n", -1)});
+  ASSERT_THAT(down, IsOk());
+  EXPECT_EQ(down->front().value, std::numeric_limits<int64_t>::min());
+  EXPECT_THAT(ValueOf(**driver, "n"), IsOkAndHolds("-9223372036854775808"));
 }
 
 // --- Migration from schema version 1 (kvd before revisions) ---

@@ -370,12 +370,17 @@ TEST(SqliteGroupCommitTest, RefusedWritesInASharedBatchLeaveTheOthersApplied) {
                         Mutation::Increment("text", 1)});
   writes.Start("overflow",
                {Mutation::Set("d", "1"), Mutation::Increment("max", 1)});
+  // A lone Increment takes a path of its own (one statement); refused, it
+  // too leaves the transaction to the others.
+  writes.Start("lone text", {Mutation::Increment("text", 1)});
+  writes.Start("lone overflow", {Mutation::Increment("max", 1)});
+  writes.Start("lone good", {Mutation::Increment("m", -3)});
   // Sees "good1" (queued before it) and not what the refused ones wanted.
   writes.Start("good3", {Mutation::Increment("n", 1),
                          Mutation::Set("guarded", "mine", *guarded)});
-  AwaitQueued(*driver, 6);
+  AwaitQueued(*driver, 9);
   gate.Release();
-  outcomes.AwaitCompleted(7);
+  outcomes.AwaitCompleted(10);
   EXPECT_EQ(StatsOf(*driver).batches - before.batches, 2u);
 
   absl::StatusOr<MutationResults> stale = outcomes.outcome("stale");
@@ -388,6 +393,15 @@ TEST(SqliteGroupCommitTest, RefusedWritesInASharedBatchLeaveTheOthersApplied) {
   absl::StatusOr<MutationResults> overflow = outcomes.outcome("overflow");
   EXPECT_TRUE(IsIncrementOverflow(overflow.status())) << overflow.status();
   EXPECT_THAT(FailedMutationIndex(overflow.status()), Optional(1u));
+  absl::StatusOr<MutationResults> lone_text = outcomes.outcome("lone text");
+  EXPECT_TRUE(IsNotAnInteger(lone_text.status())) << lone_text.status();
+  EXPECT_THAT(FailedMutationIndex(lone_text.status()), Optional(0u));
+  absl::StatusOr<MutationResults> lone_overflow =
+      outcomes.outcome("lone overflow");
+  EXPECT_TRUE(IsIncrementOverflow(lone_overflow.status()))
+      << lone_overflow.status();
+  EXPECT_THAT(ValueOf(*driver, "max"),
+              IsOkAndHolds(absl::StrCat(std::numeric_limits<int64_t>::max())));
 
   // Nothing of the refused writes applied.
   EXPECT_THAT(driver->Exists("b"), IsOkAndHolds(false));
@@ -404,17 +418,22 @@ TEST(SqliteGroupCommitTest, RefusedWritesInASharedBatchLeaveTheOthersApplied) {
   ASSERT_THAT(good1, IsOk());
   ASSERT_THAT(good2, IsOk());
   ASSERT_THAT(good3, IsOk());
+  absl::StatusOr<MutationResults> lone_good = outcomes.outcome("lone good");
+  ASSERT_THAT(lone_good, IsOk());
   const uint64_t first = held->front().revision;
   EXPECT_EQ((*good1)[0].revision, first + 1);
   EXPECT_EQ((*good1)[1].revision, first + 2);
   EXPECT_EQ((*good2)[0].revision, first + 3);
-  EXPECT_EQ((*good3)[0].revision, first + 4);
-  EXPECT_EQ((*good3)[1].revision, first + 5);
+  EXPECT_EQ((*lone_good)[0].revision, first + 4);
+  EXPECT_EQ((*lone_good)[0].value, -3);
+  EXPECT_EQ((*good3)[0].revision, first + 5);
+  EXPECT_EQ((*good3)[1].revision, first + 6);
   EXPECT_EQ((*good3)[0].value, 2);
+  EXPECT_THAT(ValueOf(*driver, "m"), IsOkAndHolds("-3"));
   EXPECT_THAT(ValueOf(*driver, "n"), IsOkAndHolds("2"));
   EXPECT_THAT(ValueOf(*driver, "guarded"), IsOkAndHolds("mine"));
   EXPECT_THAT(ValueOf(*driver, "c"), IsOkAndHolds("1"));
-  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(first + 5));
+  EXPECT_THAT(driver->CurrentRevision(), IsOkAndHolds(first + 6));
 }
 
 // A trigger created behind the driver's back refuses one key, as a real
