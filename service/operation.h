@@ -3,7 +3,8 @@
 
 // How the KeyValue dispatcher (service/kv_service.h) runs one RPC. Each
 // operation family (session_operations.h, read_operations.h,
-// write_operations.h, list_operations.h) defines one Operation per RPC; the
+// write_operations.h, list_operations.h, counter_operations.h,
+// batch_operations.h, describe_operations.h) defines one Operation per RPC; the
 // dispatcher serves an RPC with one line that names it.
 
 #include <memory>
