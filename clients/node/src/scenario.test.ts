@@ -402,17 +402,20 @@ function scenario(title: string, c: CallOptions | undefined, oc: OpenOptions | u
     });
 
     test("34 a key twice in setMany or getMany: IO, INVALID_ARGUMENT, the key appears twice", async () => {
+      // Thunks, so each call starts only when awaited: a second call already
+      // in flight would reject unhandled while the first is awaited.
       for (const call of [
-        rows!.setMany(
-          [
-            { key: P + "dup", value: "1" },
-            { key: P + "dup", value: "2" },
-          ],
-          c,
-        ),
-        rows!.getMany([P + "dup", P + "dup"], c),
+        () =>
+          rows!.setMany(
+            [
+              { key: P + "dup", value: "1" },
+              { key: P + "dup", value: "2" },
+            ],
+            c,
+          ),
+        () => rows!.getMany([P + "dup", P + "dup"], c),
       ]) {
-        const e = await kvErrorOf(call);
+        const e = await kvErrorOf(call());
         expectError(e, ErrorCode.IO, GrpcStatus.INVALID_ARGUMENT);
         assert.ok(isInvalidArgument(e));
         assert.ok(e.message.includes(P + "dup") && /twice/.test(e.message), e.message);
