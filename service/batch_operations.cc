@@ -46,10 +46,8 @@ struct SetManyPlan {
     write_path::Mutations mutations;
     mutations.reserve(request.entries_size());
     for (const v1::SetEntry& entry : request.entries()) {
-      absl::optional<uint64_t> if_revision;
-      if (entry.has_if_revision()) if_revision = entry.if_revision();
-      mutations.push_back(
-          Mutation::Set(entry.key(), entry.value(), if_revision));
+      mutations.push_back(Mutation::Set(entry.key(), entry.value(),
+                                        write_path::IfRevisionOf(entry)));
     }
     return mutations;
   }

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/types/optional.h"
 #include "service/errors/kv_error.h"
 #include "service/request_validation.h"
 #include "service/write_path.h"
@@ -12,15 +11,6 @@
 namespace kv {
 namespace operations {
 namespace {
-
-absl::optional<uint64_t> IfRevisionOf(const v1::SetRequest& request) {
-  if (!request.has_if_revision()) return absl::nullopt;
-  return request.if_revision();
-}
-absl::optional<uint64_t> IfRevisionOf(const v1::DeleteRequest& request) {
-  if (!request.has_if_revision()) return absl::nullopt;
-  return request.if_revision();
-}
 
 struct SetPlan {
   using Request = v1::SetRequest;
@@ -35,8 +25,8 @@ struct SetPlan {
                          limits.max_value_bytes);
   }
   static write_path::Mutations ToMutations(const Request& request) {
-    return {
-        Mutation::Set(request.key(), request.value(), IfRevisionOf(request))};
+    return {Mutation::Set(request.key(), request.value(),
+                          write_path::IfRevisionOf(request))};
   }
   static Response Respond(const Request& /*request*/,
                           const MutationResults& results) {
@@ -57,7 +47,7 @@ struct DeletePlan {
     return ValidateKey(request.key(), limits.max_key_bytes);
   }
   static write_path::Mutations ToMutations(const Request& request) {
-    return {Mutation::Delete(request.key(), IfRevisionOf(request))};
+    return {Mutation::Delete(request.key(), write_path::IfRevisionOf(request))};
   }
   static Response Respond(const Request& /*request*/,
                           const MutationResults& results) {

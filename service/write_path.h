@@ -32,6 +32,7 @@
 //   };
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -41,6 +42,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 #include "service/errors/kv_error.h"
 #include "service/operation_context.h"
 #include "store/driver.h"
@@ -51,6 +53,14 @@ namespace write_path {
 
 // A write's mutations. One is held inline: most writes change one key.
 using Mutations = absl::InlinedVector<Mutation, 1>;
+
+// The optional `if_revision` of a SetRequest, DeleteRequest or SetEntry, as
+// a Mutation's condition.
+template <typename Message>
+absl::optional<uint64_t> IfRevisionOf(const Message& message) {
+  if (!message.has_if_revision()) return absl::nullopt;
+  return message.if_revision();
+}
 
 // The API error for a driver's failed Write of a request described by
 // `action`: CONDITION_FAILED, NOT_AN_INTEGER and OUT_OF_RANGE for the
