@@ -11,15 +11,20 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "absl/types/span.h"
 
 namespace kv {
 
-// A key's value and the revision of the write that last changed it.
+// A key's value, the revision of the write that last changed it, and when it
+// expires.
 struct Versioned {
   std::string value;
   uint64_t revision = 0;
+  // absl::InfiniteFuture() for a key that does not expire. Millisecond
+  // precision.
+  absl::Time expire_time = absl::InfiniteFuture();
 };
 
 // One change in a Driver::Write. The views must stay valid until the write
@@ -37,14 +42,20 @@ struct Mutation {
   // kSet and kDelete: apply only if the key's current revision equals this;
   // 0 means only if the key is absent. nullopt: unconditional.
   absl::optional<uint64_t> if_revision;
+  // kSet only: the key expires `ttl` after the write, by the driver's clock
+  // (see Driver's contract); a whole number of milliseconds, at least 1 ms.
+  // absl::InfiniteDuration(): never, which clears an earlier expiry.
+  absl::Duration ttl = absl::InfiniteDuration();
 
   static Mutation Set(absl::string_view key, absl::string_view value,
-                      absl::optional<uint64_t> if_revision = absl::nullopt) {
+                      absl::optional<uint64_t> if_revision = absl::nullopt,
+                      absl::Duration ttl = absl::InfiniteDuration()) {
     Mutation m;
     m.kind = Kind::kSet;
     m.key = key;
     m.value = value;
     m.if_revision = if_revision;
+    m.ttl = ttl;
     return m;
   }
   static Mutation Delete(absl::string_view key,
@@ -76,6 +87,27 @@ struct MutationResult {
 // One result per mutation of a Write, in the same order.
 using MutationResults = absl::InlinedVector<MutationResult, 1>;
 
+// Which keys ListKeyPage returns.
+struct KeyPageRequest {
+  // Only keys that start with these bytes; empty: every key.
+  absl::string_view prefix;
+  // Only keys after this one in byte order; empty: from the first key.
+  absl::string_view after;
+  // Most keys to return; at least 1.
+  size_t limit = 1;
+};
+
+// One page of keys.
+struct KeyPage {
+  // Ascending byte order; at most the request's limit.
+  std::vector<std::string> keys;
+  // False only if no key beyond the last one returned matched when the page
+  // was read (drivers read limit + 1 keys to tell). True makes the caller
+  // ask for another page; `keys` is then never empty, so the caller has a
+  // key to resume after.
+  bool more = false;
+};
+
 // A Driver is the backend of one named store: a map from keys to values,
 // each with a revision.
 //
@@ -102,6 +134,15 @@ using MutationResults = absl::InlinedVector<MutationResult, 1>;
 //   returns OK.
 // - Integers (kIncrement): the value must be the canonical decimal text of
 //   an int64 (store/counter_value.h); the result is stored the same way.
+//   kIncrement keeps the key's expiry; a key it creates does not expire.
+// - Expiry: a kSet with a finite ttl makes the key expire at (time of the
+//   write + ttl), truncated to the millisecond, by one clock for every
+//   Driver over the same backend: the server's for a shared server (Redis,
+//   PostgreSQL), else the Clock the driver was opened with (StoreSpec). From
+//   that instant every method treats the key as absent: Get, GetMany,
+//   Exists, ListKeyPage, conditions (its revision counts as 0) and
+//   kIncrement (which starts from 0, with no expiry). Expiry is not a
+//   write: it moves no revision. ReclaimExpired frees the space.
 // - Errors (store/write_errors.h builds the ones with meaning): Get of a
 //   missing key returns absl::NotFoundError. A failed condition is
 //   ConditionFailedError, a non-integer NotAnIntegerError, an overflow
@@ -150,12 +191,31 @@ class Driver {
   // writes spend revisions, as PostgreSQL's sequences do). Never decreases.
   virtual absl::StatusOr<uint64_t> CurrentRevision() = 0;
 
-  // Calls `visit` with each key in ascending byte order until `visit` returns
-  // false or the keys run out. The view is valid only during the call. Keys
-  // set or deleted concurrently may or may not be visited. Implementations
-  // stream keys from the backend and never hold the whole store in memory.
-  virtual absl::Status ListKeys(
-      absl::FunctionRef<bool(absl::string_view key)> visit) = 0;
+  // Returns up to `request.limit` present, unexpired keys that start with
+  // `request.prefix` and come after `request.after`, in ascending byte order.
+  // Memory and time are bounded by the page, not by the size of the store
+  // (an index range scan, never a scan of the whole store or database), and
+  // nothing is kept between calls. So a listing that resumes after the last
+  // key of each page returns every key present throughout exactly once,
+  // whatever is written in between.
+  virtual absl::StatusOr<KeyPage> ListKeyPage(
+      const KeyPageRequest& request) = 0;
+
+  // Removes up to `max_keys` keys whose expiry has passed (and, for drivers
+  // that keep one, their index entries) and returns how many it removed; a
+  // result below `max_keys` means none is left for now. Each call is one
+  // short transaction, so reclaiming a million expired keys in calls of a
+  // thousand never blocks writers for long. What reads return is unchanged:
+  // expired keys are already absent. Called periodically by kvd's sweeper.
+  virtual absl::StatusOr<size_t> ReclaimExpired(size_t max_keys) = 0;
+
+  // Calls `visit` with each key that starts with `prefix`, in ascending byte
+  // order, until `visit` returns false or the keys run out, reading pages of
+  // `page_size` keys from ListKeyPage; memory stays bounded by a page. The
+  // view is valid only during the call. Keys set or deleted concurrently may
+  // or may not be visited; others are visited exactly once.
+  absl::Status ListKeys(absl::FunctionRef<bool(absl::string_view key)> visit,
+                        absl::string_view prefix = "", size_t page_size = 1000);
 
   // What an acknowledged write survives, for Describe.
   enum class Durability {

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "store/clock.h"
 #include "store/driver.h"
 
 namespace kv {
@@ -28,6 +29,9 @@ struct StoreSpec {
   // Directory that relative paths in `options` are resolved against: the
   // runtime config file's directory, or the working directory without one.
   std::string base_dir;
+  // The clock that judges expiry, for a driver without a server clock
+  // (SQLite, memory); outlives the driver. Tests pass a FakeClock.
+  const Clock* clock = &Clock::Real();
 };
 
 // A kind of backend that stores can be configured with.

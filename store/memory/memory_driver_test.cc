@@ -13,23 +13,39 @@
 namespace kv {
 namespace {
 
+using ::kv::testing::ClockControlledExpiryTest;
 using ::kv::testing::DriverConformanceTest;
 using ::kv::testing::DriverFactoryParam;
 using ::kv::testing::DriverFactoryParamName;
+using ::kv::testing::FakeClock;
 using ::kv::testing::IsOk;
 using ::kv::testing::IsOkAndHolds;
 using ::kv::testing::StatusIs;
+
+FakeClock& TestClock() {
+  static FakeClock* const clock = new FakeClock;
+  return *clock;
+}
 
 absl::StatusOr<std::unique_ptr<Driver>> OpenMemory() {
   StoreSpec spec;
   spec.name = "conformance";
   spec.type = "memory";
+  spec.clock = &TestClock();
   return OpenDriver(spec);
 }
 
+DriverFactoryParam MemoryParam() {
+  DriverFactoryParam param{"memory", &OpenMemory};
+  param.clock = &TestClock();
+  return param;
+}
+
 INSTANTIATE_TEST_SUITE_P(Memory, DriverConformanceTest,
-                         ::testing::Values(DriverFactoryParam{"memory",
-                                                              &OpenMemory}),
+                         ::testing::Values(MemoryParam()),
+                         DriverFactoryParamName);
+INSTANTIATE_TEST_SUITE_P(Memory, ClockControlledExpiryTest,
+                         ::testing::Values(MemoryParam()),
                          DriverFactoryParamName);
 
 TEST(MemoryDriverTest, IsRegisteredWithoutFields) {

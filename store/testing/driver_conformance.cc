@@ -31,6 +31,7 @@
 // external backend that is not configured); that is not an error.
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DriverConformanceTest);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PersistentDriverConformanceTest);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ClockControlledExpiryTest);
 
 namespace kv::testing {
 
@@ -60,6 +61,64 @@ std::vector<std::string> DriverConformanceTest::ListAllKeys() {
   });
   EXPECT_THAT(status, IsOk());
   return keys;
+}
+
+KeyPage DriverConformanceTest::Page(absl::string_view prefix,
+                                    absl::string_view after, size_t limit) {
+  KeyPageRequest request;
+  request.prefix = prefix;
+  request.after = after;
+  request.limit = limit;
+  absl::StatusOr<KeyPage> page = driver().ListKeyPage(request);
+  EXPECT_THAT(page, IsOk())
+      << "prefix \"" << absl::CHexEscape(prefix) << "\" after \""
+      << absl::CHexEscape(after) << "\" limit " << limit;
+  if (!page.ok()) return KeyPage();
+  EXPECT_LE(page->keys.size(), limit);
+  EXPECT_TRUE(std::is_sorted(page->keys.begin(), page->keys.end()));
+  EXPECT_TRUE(std::adjacent_find(page->keys.begin(), page->keys.end()) ==
+              page->keys.end())
+      << "a key appears twice in one page";
+  for (const std::string& key : page->keys) {
+    EXPECT_TRUE(absl::StartsWith(key, prefix)) << absl::CHexEscape(key);
+    EXPECT_GT(key, after);
+  }
+  if (page->more) EXPECT_FALSE(page->keys.empty()) << "more with no key";
+  return *std::move(page);
+}
+
+std::vector<std::string> DriverConformanceTest::ListByPages(
+    absl::string_view prefix, size_t page_size) {
+  std::vector<std::string> keys;
+  std::string after;
+  for (int pages = 0; pages < 1000000; ++pages) {
+    KeyPage page = Page(prefix, after, page_size);
+    keys.insert(keys.end(), page.keys.begin(), page.keys.end());
+    if (!page.more || page.keys.empty()) return keys;
+    after = page.keys.back();
+  }
+  ADD_FAILURE() << "the listing never ended";
+  return keys;
+}
+
+absl::Duration DriverConformanceTest::ShortTtl() const {
+  return GetParam().clock != nullptr ? absl::Seconds(10)
+                                     : absl::Milliseconds(50);
+}
+
+void DriverConformanceTest::LetExpire(absl::string_view key) {
+  if (GetParam().clock != nullptr) {
+    GetParam().clock->Advance(ShortTtl());
+    return;
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<bool> exists = driver().Exists(key);
+    ASSERT_THAT(exists, IsOk());
+    if (!*exists) return;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ADD_FAILURE() << "key \"" << key << "\" did not expire within 30 s";
 }
 
 absl::StatusOr<std::string> DriverConformanceTest::GetValue(

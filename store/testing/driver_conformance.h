@@ -34,8 +34,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "store/driver.h"
+#include "store/testing/fake_clock.h"
 
 namespace kv::testing {
 
@@ -57,6 +59,14 @@ struct DriverFactoryParam {
   // for a driver whose data does not outlive it (memory); such a driver is
   // not instantiated in PersistentDriverConformanceTest.
   std::function<absl::StatusOr<std::unique_ptr<Driver>>()> reopen;
+
+  // The clock the factory's drivers judge expiry by (their StoreSpec::clock),
+  // for a driver whose own clock decides (SQLite, memory); the expiry tests
+  // then move it by hand and never sleep, and ClockControlledExpiryTest
+  // checks expiry to the millisecond. Null for a driver whose server's clock
+  // decides (Redis, PostgreSQL): the tests then use short ttls and wait, up
+  // to a bound, for the server to expire the key. Lives for the process.
+  FakeClock* clock = nullptr;
 };
 
 // Makes gtest print a parameter by its name instead of as raw bytes.
@@ -94,6 +104,23 @@ class DriverConformanceTest
   // Replaces the driver with one reopened over the same store, as a restart.
   void Restart();
 
+  // One ListKeyPage call. Fails the test on error.
+  KeyPage Page(absl::string_view prefix, absl::string_view after, size_t limit);
+
+  // Every key with `prefix`, read in pages of `page_size`, checking each
+  // page against the KeyPage contract. Fails the test on error.
+  std::vector<std::string> ListByPages(absl::string_view prefix,
+                                       size_t page_size);
+
+  // A ttl for keys a test lets expire: 10 s on a controlled clock, else
+  // 50 ms (the server's clock must pass it).
+  absl::Duration ShortTtl() const;
+
+  // Makes time pass until `key`, written with ShortTtl(), has expired: moves
+  // the controlled clock on by ShortTtl(), or else waits (at most 30 s) until
+  // the driver reports the key absent. Fails the test if it never expires.
+  void LetExpire(absl::string_view key);
+
  private:
   std::unique_ptr<Driver> driver_;
 };
@@ -102,6 +129,10 @@ class DriverConformanceTest
 // two drivers over one backend. Instantiated like DriverConformanceTest, with
 // the params whose `reopen` is set.
 class PersistentDriverConformanceTest : public DriverConformanceTest {};
+
+// The expiry tests that need a controlled clock: instantiated with the params
+// whose `clock` is set.
+class ClockControlledExpiryTest : public DriverConformanceTest {};
 
 }  // namespace kv::testing
 
