@@ -36,6 +36,22 @@ v1::SetEntry MakeSetEntry(const std::string& key, const std::string& value,
   return entry;
 }
 
+v1::SetEntry MakeSetEntryWithTtl(const std::string& key,
+                                 const std::string& value,
+                                 std::chrono::nanoseconds ttl) {
+  v1::SetEntry entry = MakeSetEntry(key, value);
+  *entry.mutable_ttl() = DurationOf(ttl);
+  return entry;
+}
+
+google::protobuf::Duration DurationOf(std::chrono::nanoseconds ttl) {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(ttl);
+  google::protobuf::Duration duration;
+  duration.set_seconds(seconds.count());
+  duration.set_nanos(static_cast<int32_t>((ttl - seconds).count()));
+  return duration;
+}
+
 // Runs `call` with a fresh context and reads the kvd trailers.
 template <typename Call>
 CallResult KvTestClient::Invoke(Call call) {
@@ -229,6 +245,57 @@ CallResult KvTestClient::Describe(uint32_t store,
     return stub_->Describe(context, request, &response);
   });
   if (description != nullptr) *description = std::move(response);
+  return result;
+}
+
+CallResult KvTestClient::GetResponse(uint32_t store, const std::string& key,
+                                     v1::GetResponse* response) {
+  v1::GetRequest request;
+  request.set_store(store);
+  request.set_key(key);
+  v1::GetResponse received;
+  CallResult result = Invoke([&](grpc::ClientContext* context) {
+    return stub_->Get(context, request, &received);
+  });
+  if (response != nullptr) *response = std::move(received);
+  return result;
+}
+
+CallResult KvTestClient::SetWithTtl(uint32_t store, const std::string& key,
+                                    const std::string& value,
+                                    std::chrono::nanoseconds ttl,
+                                    uint64_t* revision) {
+  v1::SetRequest request;
+  request.set_store(store);
+  request.set_key(key);
+  request.set_value(value);
+  *request.mutable_ttl() = DurationOf(ttl);
+  v1::SetResponse response;
+  CallResult result = Invoke([&](grpc::ClientContext* context) {
+    return stub_->Set(context, request, &response);
+  });
+  if (revision != nullptr) *revision = response.revision();
+  return result;
+}
+
+CallResult KvTestClient::ListKeys(uint32_t store, const std::string& prefix,
+                                  int32_t page_size,
+                                  const std::string& page_token,
+                                  std::vector<std::string>* keys,
+                                  std::string* next_page_token) {
+  v1::ListKeysRequest request;
+  request.set_store(store);
+  request.set_prefix(prefix);
+  request.set_page_size(page_size);
+  request.set_page_token(page_token);
+  v1::ListKeysResponse response;
+  CallResult result = Invoke([&](grpc::ClientContext* context) {
+    return stub_->ListKeys(context, request, &response);
+  });
+  if (keys != nullptr) {
+    keys->assign(response.keys().begin(), response.keys().end());
+  }
+  if (next_page_token != nullptr) *next_page_token = response.next_page_token();
   return result;
 }
 

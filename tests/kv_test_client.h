@@ -1,6 +1,7 @@
 #ifndef KV_TESTS_KV_TEST_CLIENT_H_
 #define KV_TESTS_KV_TEST_CLIENT_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -32,6 +33,16 @@ struct CallResult {
 // One entry of a SetMany, as the tests build it.
 v1::SetEntry MakeSetEntry(const std::string& key, const std::string& value,
                           std::optional<uint64_t> if_revision = std::nullopt);
+
+// One entry of a SetMany with a ttl (which may be any duration, to test
+// validation: zero, negative, sub-millisecond or huge).
+v1::SetEntry MakeSetEntryWithTtl(const std::string& key,
+                                 const std::string& value,
+                                 std::chrono::nanoseconds ttl);
+
+// `ttl` as the google.protobuf.Duration a request carries: seconds and
+// nanos with the same sign, as the Duration type requires.
+google::protobuf::Duration DurationOf(std::chrono::nanoseconds ttl);
 
 // A minimal blocking client over the generated stub, for end-to-end tests.
 // Each call has a 30 s deadline. A non-empty `token` is sent with every call
@@ -67,6 +78,19 @@ class KvTestClient {
   CallResult DeleteMany(uint32_t store, const std::vector<std::string>& keys,
                         std::vector<uint64_t>* revisions);
   CallResult Describe(uint32_t store, v1::DescribeResponse* description);
+
+  // Get with the whole response: value, revision and expire_time.
+  CallResult GetResponse(uint32_t store, const std::string& key,
+                         v1::GetResponse* response);
+  // An unconditional Set with `ttl` (any value, valid or not).
+  CallResult SetWithTtl(uint32_t store, const std::string& key,
+                        const std::string& value, std::chrono::nanoseconds ttl,
+                        uint64_t* revision = nullptr);
+  // One page of ListKeys.
+  CallResult ListKeys(uint32_t store, const std::string& prefix,
+                      int32_t page_size, const std::string& page_token,
+                      std::vector<std::string>* keys,
+                      std::string* next_page_token);
 
  private:
   template <typename Call>
