@@ -99,6 +99,7 @@ void EtcdTarget::StartCall(int slot, Operation operation,
     case Operation::kGetMany:
     case Operation::kSetMany:
     case Operation::kConditionalSet:
+    case Operation::kList:
       // Refused by Supports() before any call.
       done(Outcome{"UNIMPLEMENTED"});
       return;

@@ -11,13 +11,45 @@
 
 namespace kv {
 namespace bench {
+namespace {
+
+// Sets `duration` (whole milliseconds) on `ttl` unless it is infinite.
+void SetTtl(absl::Duration duration, google::protobuf::Duration* ttl) {
+  const int64_t millis = absl::ToInt64Milliseconds(duration);
+  ttl->set_seconds(millis / 1000);
+  ttl->set_nanos(static_cast<int32_t>(millis % 1000) * 1000000);
+}
+
+}  // namespace
+
+bool InExpiringFraction(uint64_t index, double fraction) {
+  // A multiplicative hash spreads consecutive indices over [0, 1).
+  const uint64_t scrambled = (index + 1) * 0x9E3779B97F4A7C15ull;
+  return static_cast<double>(scrambled >> 11) * 0x1.0p-53 < fraction;
+}
 
 KvdTarget::KvdTarget(std::string address, std::string store, int channels,
-                     BatchShape batch)
+                     BatchShape batch, KvdCallOptions options)
     : address_(std::move(address)),
       store_(std::move(store)),
       channel_count_(channels),
-      batch_(batch) {}
+      batch_(batch),
+      options_(options) {}
+
+void KvdTarget::SetExpiring(double fraction, absl::Duration ttl) {
+  expiring_fraction_ = fraction;
+  expiring_ttl_ = ttl;
+}
+
+absl::Duration KvdTarget::TtlFor(const std::string& key) const {
+  if (expiring_fraction_ > 0) {
+    const absl::optional<uint64_t> index = KeyIndexOf(key);
+    if (index.has_value() && InExpiringFraction(*index, expiring_fraction_)) {
+      return expiring_ttl_;
+    }
+  }
+  return options_.ttl;
+}
 
 KvdTarget::~KvdTarget() {
   for (Connection& connection : connections_) {
@@ -54,6 +86,7 @@ absl::Status KvdTarget::Prepare(int slots) {
   }
   slot_revisions_ = std::make_unique<std::atomic<uint64_t>[]>(slots);
   for (int i = 0; i < slots; ++i) slot_revisions_[i] = 0;
+  slot_tokens_.assign(slots, std::string());
   return absl::OkStatus();
 }
 
@@ -85,6 +118,9 @@ void KvdTarget::StartBatch(Connection& connection, Operation operation,
     entry->set_key(KeyName((first + i) % batch_.key_count));
     entry->set_value(value);
     StampVersion(version * batch_.size + i, *entry->mutable_value());
+    if (options_.ttl != absl::InfiniteDuration()) {
+      SetTtl(options_.ttl, entry->mutable_ttl());
+    }
   }
   connection.kv->async()->SetMany(
       &call->context, &call->request, &call->response,
@@ -122,6 +158,25 @@ void KvdTarget::StartConditionalSet(Connection& connection, int slot,
       });
 }
 
+void KvdTarget::StartList(Connection& connection, int slot, Done done) {
+  auto* call =
+      new PendingCall<kv::v1::ListKeysRequest, kv::v1::ListKeysResponse>;
+  call->request.set_store(connection.handle);
+  call->request.set_page_size(options_.page_size);
+  std::string& token = slot_tokens_[slot];
+  call->request.set_page_token(token);
+  connection.kv->async()->ListKeys(
+      &call->context, &call->request, &call->response,
+      [call, &token, done = std::move(done)](grpc::Status s) {
+        Outcome outcome{ErrorLabel(s, call->context)};
+        outcome.keys = static_cast<uint64_t>(call->response.keys_size());
+        // After the last page (or a failed call), start the store again.
+        token = s.ok() ? call->response.next_page_token() : std::string();
+        delete call;
+        done(std::move(outcome));
+      });
+}
+
 absl::Status KvdTarget::Supports(Operation operation) const {
   return absl::OkStatus();
 }
@@ -136,6 +191,10 @@ void KvdTarget::StartCall(int slot, Operation operation, const std::string& key,
   }
   if (operation == Operation::kConditionalSet) {
     StartConditionalSet(connection, slot, value, version, std::move(done));
+    return;
+  }
+  if (operation == Operation::kList) {
+    StartList(connection, slot, std::move(done));
     return;
   }
   auto finish = [done = std::move(done)](auto* call, const grpc::Status& s) {
@@ -159,6 +218,10 @@ void KvdTarget::StartCall(int slot, Operation operation, const std::string& key,
       call->request.set_key(key);
       call->request.set_value(value);
       StampVersion(version, *call->request.mutable_value());
+      const absl::Duration ttl = TtlFor(key);
+      if (ttl != absl::InfiniteDuration()) {
+        SetTtl(ttl, call->request.mutable_ttl());
+      }
       connection.kv->async()->Set(
           &call->context, &call->request, &call->response,
           [call, finish](grpc::Status s) { finish(call, s); });
@@ -197,6 +260,7 @@ void KvdTarget::StartCall(int slot, Operation operation, const std::string& key,
     case Operation::kGetMany:
     case Operation::kSetMany:
     case Operation::kConditionalSet:
+    case Operation::kList:
       break;  // Started above, before `done` moved into `finish`.
     case Operation::kNoop: {
       auto* call = new PendingCall<grpc::health::v1::HealthCheckRequest,

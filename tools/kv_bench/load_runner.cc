@@ -146,7 +146,8 @@ class MeasurePolicy : public SlotPolicy {
       call.operation = workload.operation;
     }
     if (call.operation == Operation::kGetKeys ||
-        call.operation == Operation::kNoop) {
+        call.operation == Operation::kNoop ||
+        call.operation == Operation::kList) {
       call.key.clear();
     } else {
       call.key = KeyName(state.chooser.Next());
@@ -164,6 +165,7 @@ class MeasurePolicy : public SlotPolicy {
     SlotState& state = *slots_[slot];
     state.latency.Record(static_cast<uint64_t>(end_nanos - start_nanos));
     ++state.calls;
+    state.keys_listed += outcome.keys;
     if (!outcome.error.empty()) {
       ++state.error_calls;
       ++state.errors[outcome.error];
@@ -175,6 +177,7 @@ class MeasurePolicy : public SlotPolicy {
       result.latency.Merge(state->latency);
       result.calls += state->calls;
       result.error_calls += state->error_calls;
+      result.keys_listed += state->keys_listed;
       for (const auto& [label, count] : state->errors) {
         result.errors[label] += count;
       }
@@ -191,6 +194,7 @@ class MeasurePolicy : public SlotPolicy {
     uint64_t issued = 0;
     uint64_t calls = 0;
     uint64_t error_calls = 0;
+    uint64_t keys_listed = 0;
     std::map<std::string, uint64_t> errors;
   };
 

@@ -42,6 +42,7 @@ struct LoadResult {
   absl::Duration measured;   // the measurement window
   uint64_t calls = 0;        // calls completed in the window, errors included
   uint64_t error_calls = 0;  // of which failed
+  uint64_t keys_listed = 0;  // keys returned by the window's kList calls
   Histogram latency;         // every call completed in the window
   std::map<std::string, uint64_t> errors;  // label -> count
   double CallsPerSecond() const;

@@ -9,6 +9,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "tools/kv_bench/etcd_target.h"
 #include "tools/kv_bench/kvd_target.h"
@@ -31,7 +32,8 @@ constexpr char kDescription[] =
     "set = Put, noop = health Check\n"
     "  sqlite-raw  the SQL kvd's SQLite driver runs, in this process, on "
     "--db (one thread and connection per in-flight slot)\n"
-    "Read operations (get, exists, mixed, get_keys) first write the KEYS keys "
+    "Read operations (get, exists, mixed, get_keys, get_many, list) first "
+    "write the KEYS keys "
     "\"kvbench/0000000000\"... (the preload), unless --preload=no.";
 
 constexpr char kExamples[] =
@@ -43,7 +45,10 @@ constexpr char kExamples[] =
     "  kv_bench --target=etcd --address=127.0.0.1:2379 --op=get "
     "--in-flight=64\n"
     "  kv_bench --target=sqlite-raw --db=/tmp/raw.db --op=set "
-    "--sqlite-batch=100\n\n"
+    "--sqlite-batch=100\n"
+    "  kv_bench --op=list --page-size=1000 --keys=1000000\n"
+    "  kv_bench --op=set --ttl=1h --in-flight=64\n"
+    "  kv_bench --op=get --expired-fraction=0.5 --in-flight=64\n\n"
     "Exit status: 0 success; 1 some calls failed (unless --allow-errors); "
     "2 bad flags or the target could not be set up or preloaded.";
 
@@ -71,6 +76,10 @@ struct Flags {
   int sqlite_batch = 1;
   std::string sqlite_sync = "full";
   int batch_size = 100;
+  int page_size = 1000;
+  std::string ttl;
+  double expired_fraction = 0;
+  std::string expired_ttl = "500ms";
 };
 
 int Fail(const std::string& message) {
@@ -87,6 +96,7 @@ Operation ParseOperation(const std::string& name) {
   if (name == "get_many") return Operation::kGetMany;
   if (name == "set_many") return Operation::kSetMany;
   if (name == "conditional_set") return Operation::kConditionalSet;
+  if (name == "list") return Operation::kList;
   return Operation::kGet;  // get, and mixed (which ignores it)
 }
 
@@ -118,15 +128,36 @@ int Run(int argc, char** argv) {
                  "exists, get_keys (the whole store), noop (health Check); "
                  "kvd only: increment (of \"counter/\" + the key), get_many "
                  "and set_many (--batch-size consecutive keys per call), "
-                 "conditional_set (Set with if_revision on a key per slot)")
+                 "conditional_set (Set with if_revision on a key per slot), "
+                 "list (one ListKeys page of --page-size per call; each slot "
+                 "pages through the store and starts again at its end)")
       ->check(CLI::IsMember({"get", "set", "mixed", "exists", "get_keys",
                              "noop", "increment", "get_many", "set_many",
-                             "conditional_set"}))
+                             "conditional_set", "list"}))
       ->capture_default_str();
   app.add_option("--batch-size", f.batch_size,
                  "get_many, set_many: keys per call (at most KEYS and the "
                  "server's max_batch_entries)")
       ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--page-size", f.page_size,
+                 "list: the page_size of each ListKeys call (kvd caps it at "
+                 "its max_page_size)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--ttl", f.ttl,
+                 "kvd only: every Set and SetMany entry (the preload's "
+                 "too) carries this ttl, e.g. 1h; default none")
+      ->type_name("DURATION");
+  app.add_option("--expired-fraction", f.expired_fraction,
+                 "kvd only: the preload writes this fraction of the keys "
+                 "(spread over the key space) with ttl --expired-ttl, then "
+                 "waits until they have expired before measuring")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--expired-ttl", f.expired_ttl,
+                 "--expired-fraction: the ttl of the keys meant to expire")
+      ->type_name("DURATION")
       ->capture_default_str();
   app.add_option("--read-fraction", f.read_fraction,
                  "mixed: the fraction of calls that are Get")
@@ -216,6 +247,26 @@ int Run(int argc, char** argv) {
     return Fail(absl::StrCat("--zipf-exponent=", f.zipf_exponent,
                              " must be greater than 1"));
   }
+  absl::Duration ttl = absl::InfiniteDuration();
+  if (!f.ttl.empty() &&
+      (!absl::ParseDuration(f.ttl, &ttl) || ttl < absl::Milliseconds(1))) {
+    return Fail(absl::StrCat("--ttl=", f.ttl,
+                             " is not a duration of at least 1ms, such as 1h"));
+  }
+  absl::Duration expired_ttl;
+  if (!absl::ParseDuration(f.expired_ttl, &expired_ttl) ||
+      expired_ttl < absl::Milliseconds(1)) {
+    return Fail(absl::StrCat("--expired-ttl=", f.expired_ttl,
+                             " is not a duration of at least 1ms"));
+  }
+  if (f.target != "kvd" && (!f.ttl.empty() || f.expired_fraction > 0)) {
+    return Fail("--ttl and --expired-fraction need --target=kvd");
+  }
+  if (f.expired_fraction > 0 && f.preload == "no") {
+    return Fail(
+        "--expired-fraction writes its expiring keys in the preload; it "
+        "cannot be used with --preload=no");
+  }
   const int channels = std::min(f.channels, f.in_flight);
   const bool batch = f.op == "get_many" || f.op == "set_many";
   if (batch && static_cast<uint64_t>(f.batch_size) > f.keys) {
@@ -225,13 +276,25 @@ int Run(int argc, char** argv) {
   }
 
   std::unique_ptr<Target> target;
+  KvdTarget* kvd_target = nullptr;
   std::string address = f.address;
   std::string extra;
   if (f.target == "kvd") {
     if (address.empty()) address = "127.0.0.1:50051";
-    target = std::make_unique<KvdTarget>(address, f.store, channels,
-                                         BatchShape{f.batch_size, f.keys});
+    KvdCallOptions call_options;
+    call_options.page_size = f.page_size;
+    call_options.ttl = ttl;
+    auto kvd = std::make_unique<KvdTarget>(address, f.store, channels,
+                                           BatchShape{f.batch_size, f.keys},
+                                           call_options);
+    kvd_target = kvd.get();
+    target = std::move(kvd);
     extra = absl::StrCat("store=", f.store);
+    if (!f.ttl.empty()) absl::StrAppend(&extra, " ttl=", f.ttl);
+    if (f.expired_fraction > 0) {
+      absl::StrAppend(&extra, " expired-fraction=", f.expired_fraction,
+                      " (ttl ", f.expired_ttl, ")");
+    }
   } else if (f.target == "etcd") {
     if (address.empty()) address = "127.0.0.1:2379";
     target =
@@ -261,7 +324,7 @@ int Run(int argc, char** argv) {
   options.duration = duration;
 
   const bool reads = f.op == "get" || f.op == "exists" || f.op == "mixed" ||
-                     f.op == "get_keys" || f.op == "get_many";
+                     f.op == "get_keys" || f.op == "get_many" || f.op == "list";
   const bool preload = f.preload == "yes" || f.preload == "only" ||
                        (f.preload == "auto" && reads);
   // The preload shares the target's connections, except for sqlite-raw:
@@ -288,6 +351,9 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "kv_bench: preloading %llu keys of %llu bytes\n",
                  static_cast<unsigned long long>(f.keys),
                  static_cast<unsigned long long>(f.value_size));
+    if (f.expired_fraction > 0) {
+      kvd_target->SetExpiring(f.expired_fraction, expired_ttl);
+    }
     absl::Status s =
         Preload(*preloader, f.keys, options.value, preload_in_flight,
                 [&](uint64_t written) {
@@ -296,6 +362,14 @@ int Run(int argc, char** argv) {
                                static_cast<unsigned long long>(f.keys));
                 });
     if (!s.ok()) return Fail(std::string(s.message()));
+    if (f.expired_fraction > 0) {
+      kvd_target->SetExpiring(0, absl::InfiniteDuration());
+      // The last expiring key was written before Preload returned.
+      std::fprintf(stderr,
+                   "kv_bench: waiting %s for the expiring keys to expire\n",
+                   f.expired_ttl.c_str());
+      absl::SleepFor(expired_ttl + absl::Milliseconds(10));
+    }
     if (f.preload == "only") return 0;
   }
 
@@ -320,6 +394,9 @@ int Run(int argc, char** argv) {
   run.duration_seconds = absl::ToDoubleSeconds(duration);
   run.extra = extra;
   run.keys_per_call = batch ? f.batch_size : (f.op == "get_keys" ? 0 : 1);
+  if (f.op == "list") run.page_size = f.page_size;
+  run.ttl = f.ttl;
+  run.expired_fraction = f.expired_fraction;
   const std::string report = f.format == "json"
                                  ? FormatJson(run, *result) + "\n"
                                  : FormatText(run, *result);

@@ -10,6 +10,11 @@ namespace {
 
 double Micros(uint64_t nanos) { return static_cast<double>(nanos) / 1000.0; }
 
+double KeysListedPerSecond(const LoadResult& result) {
+  const double seconds = absl::ToDoubleSeconds(result.measured);
+  return seconds > 0 ? static_cast<double>(result.keys_listed) / seconds : 0.0;
+}
+
 std::string FormatLatency(uint64_t nanos) {
   if (nanos >= 1000000) return absl::StrFormat("%.2f ms", nanos / 1e6);
   return absl::StrFormat("%.1f us", nanos / 1e3);
@@ -51,6 +56,10 @@ std::string FormatText(const RunDescription& run, const LoadResult& result) {
                             result.CallsPerSecond() * run.keys_per_call,
                             run.keys_per_call)
           : std::string(),
+      run.operation == "list"
+          ? absl::StrFormat("  keys        %.1f keys/s (pages of %d)\n",
+                            KeysListedPerSecond(result), run.page_size)
+          : std::string(),
       absl::StrFormat(
           "  latency     p50 %s  p90 %s  p99 %s  p99.9 %s  (min %s, mean %s, "
           "max %s)\n",
@@ -86,6 +95,12 @@ std::string FormatJson(const RunDescription& run, const LoadResult& result) {
     json["keys_per_call"] = run.keys_per_call;
     json["keys_per_s"] = result.CallsPerSecond() * run.keys_per_call;
   }
+  if (run.operation == "list") {
+    json["page_size"] = run.page_size;
+    json["keys_per_s"] = KeysListedPerSecond(result);
+  }
+  if (!run.ttl.empty()) json["ttl"] = run.ttl;
+  if (run.expired_fraction > 0) json["expired_fraction"] = run.expired_fraction;
   json["error_calls"] = result.error_calls;
   json["errors"] = nlohmann::ordered_json::object();
   for (const auto& [label, count] : result.errors) {

@@ -26,6 +26,13 @@ struct RunDescription {
   // Keys each call reads or writes: the batch size of get_many and
   // set_many, else 1 (get_keys: 0, it lists the whole store).
   int keys_per_call = 1;
+  // list: the page_size asked for (keys/s counts the keys returned).
+  int page_size = 0;
+  // set: the ttl every Set carried, e.g. "1h"; empty for none.
+  std::string ttl;
+  // The fraction of the preloaded keys written with a short ttl and waited
+  // out before measuring (--expired-fraction).
+  double expired_fraction = 0;
 };
 
 // A few lines for a person: throughput, latency percentiles, errors.
@@ -34,7 +41,8 @@ std::string FormatText(const RunDescription& run, const LoadResult& result);
 // One JSON object on one line (keys documented in docs/development.md):
 // the run's parameters, "calls", "rpc_per_s", "errors" (label -> count),
 // "error_calls", "latency_us" {p50, p90, p99, p999, min, mean, max}; and for
-// batch operations "keys_per_call" and "keys_per_s".
+// batch operations "keys_per_call" and "keys_per_s"; for list "page_size"
+// and "keys_per_s" (keys returned); "ttl" and "expired_fraction" when set.
 std::string FormatJson(const RunDescription& run, const LoadResult& result);
 
 }  // namespace bench

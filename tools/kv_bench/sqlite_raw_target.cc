@@ -160,6 +160,7 @@ Outcome SqliteRawTarget::CallSync(int slot, Operation operation,
     case Operation::kGetMany:
     case Operation::kSetMany:
     case Operation::kConditionalSet:
+    case Operation::kList:
       return Outcome{"UNIMPLEMENTED"};
   }
   return outcome;

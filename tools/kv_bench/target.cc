@@ -6,7 +6,8 @@ namespace bench {
 bool IsKvdOnly(Operation operation) {
   return operation == Operation::kIncrement ||
          operation == Operation::kGetMany || operation == Operation::kSetMany ||
-         operation == Operation::kConditionalSet;
+         operation == Operation::kConditionalSet ||
+         operation == Operation::kList;
 }
 
 const char* OperationName(Operation operation) {
@@ -29,6 +30,8 @@ const char* OperationName(Operation operation) {
       return "set_many";
     case Operation::kConditionalSet:
       return "conditional_set";
+    case Operation::kList:
+      return "list";
   }
   return "unknown";
 }

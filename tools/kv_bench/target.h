@@ -22,6 +22,7 @@ enum class Operation {
   kGetMany,         // read --batch-size consecutive keys in one call
   kSetMany,         // write --batch-size consecutive keys in one call
   kConditionalSet,  // Set with if_revision on a key of the slot's own
+  kList,            // one ListKeys page; each slot pages through the store
 };
 
 // Whether `operation` is one of kvd's own, which only the kvd target has.
@@ -37,6 +38,8 @@ void StampVersion(uint64_t version, std::string& value);
 // for counting, such as "NOT_FOUND" or "NOT_FOUND/ERROR_CODE_NO_SUCH_KEY".
 struct Outcome {
   std::string error;
+  // Keys the call returned (kList), for keys/s.
+  uint64_t keys = 0;
 };
 
 // Something to benchmark: kvd, etcd, or SQLite in process.
