@@ -14,7 +14,12 @@ Called by tools/kv_bench/run_benchmarks.sh, which builds the binaries with
   3. measures a 1,000,000-key store against a 1,000-key store, and kvd's
      memory (VmRSS idle, VmHWM under 256 in flight with 4 KiB values);
   4. runs redis-benchmark as a reference for a non-gRPC protocol;
-  5. writes the report: absolute figures, ratios to the no-op ceiling and to
+  5. measures expiry and listing (run_expiry_listing): ListKeys keys/s on a
+     10,000- and a 1,000,000-key store, Set with a ttl against a plain Set,
+     and Get on a store where half the keys have expired against one where
+     none have; --only=expiry-listing runs just this and replaces its
+     section in an existing report;
+  6. writes the report: absolute figures, ratios to the no-op ceiling and to
      etcd, the targets table, machine details and the exact command.
 
 Only the Python standard library; run with Debian's /usr/bin/python3.
@@ -170,12 +175,12 @@ class Bench:
         self.warmup = warmup
         self.results = []
 
-    def preload(self, label, args, keys, value_size):
+    def preload(self, label, args, keys, value_size, flags=()):
         """Writes the keys; a failure is recorded (and its cells will fail)."""
         log(f"preload {label}: {keys} keys of {size_name(value_size)}")
         done = subprocess.run(
             [self.kv_bench, *args, "--op=set", "--preload=only",
-             f"--keys={keys}", f"--value-size={value_size}"],
+             f"--keys={keys}", f"--value-size={value_size}", *flags],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode != 0:
             error = done.stderr.strip().splitlines()[-1:] or ["?"]
@@ -367,8 +372,174 @@ def add_atomic_section(add, bench):
     add("")
 
 
+# The expiry and listing section: where its lines go in a report, so that
+# --only=expiry-listing can replace them in place.
+EXPIRY_BEGIN = "<!-- expiry-listing: begin -->"
+EXPIRY_END = "<!-- expiry-listing: end -->"
+LIST_PAGE = 1000
+SET_TTL = "1h"
+EXPIRED_TTL = "500ms"
+EXPIRY_DEPTH = 64
+
+
+def run_expiry_listing(servers, bench, quick):
+    """Runs the expiry and listing cells on a kvd of their own; returns the
+    key counts of the listing stores."""
+    small_keys = 10_000
+    large_keys = 100_000 if quick else 1_000_000
+    redis_port = servers.start_redis()
+    _, kvd = servers.start_kvd("kvd-expiry", f"""
+[key_value_store.list_small]
+type = "sqlite"
+durability = "os"
+
+[key_value_store.list_large]
+type = "sqlite"
+durability = "os"
+
+[key_value_store.ttl_sqlite]
+type = "sqlite"
+durability = "fsync"
+
+[key_value_store.ttl_redis]
+type = "redis"
+url = "redis://127.0.0.1:{redis_port}/0"
+
+[key_value_store.expired_none]
+type = "sqlite"
+durability = "os"
+
+[key_value_store.expired_half]
+type = "sqlite"
+durability = "os"
+""")
+    store = lambda name: ["--target=kvd", f"--address={kvd}",
+                          f"--store={name}"]
+    page = (f"--page-size={LIST_PAGE}",)
+    # Listing: one listing at a time, as a client pages through a store.
+    for label, name, keys in (("list-small", "list_small", small_keys),
+                              ("list-large", "list_large", large_keys)):
+        bench.preload(label, store(name), keys, 100)
+        bench.run(label, store(name), "list", 1, 100, keys, flags=page)
+    # Set with a ttl against a plain Set, on the same store, alternating.
+    for label, name in (("ttl-sqlite", "ttl_sqlite"),
+                        ("ttl-redis", "ttl_redis")):
+        for ttl in ("", SET_TTL, "", SET_TTL):
+            flags = (f"--ttl={ttl}",) if ttl else ()
+            bench.run(label, store(name), "set", EXPIRY_DEPTH, 100,
+                      small_keys, flags=flags, ttl=ttl or None)
+    # Get where half the keys have expired against none.
+    bench.preload("expired-none", store("expired_none"), small_keys, 100)
+    bench.preload("expired-half", store("expired_half"), small_keys, 100,
+                  flags=("--expired-fraction=0.5",
+                         f"--expired-ttl={EXPIRED_TTL}"))
+    for label in ("expired-none", "expired-half"):
+        bench.run(label, store(label.replace("-", "_")), "get", EXPIRY_DEPTH,
+                  100, small_keys)
+    servers.stop()
+    return {"small_keys": small_keys, "large_keys": large_keys}
+
+
+def best(bench, label, op, in_flight, key="rpc_per_s", **extra):
+    """The highest of the repeated cells (the least disturbed by the rest
+    of the machine), or None."""
+    found = [r for r in bench.results
+             if r["label"] == label and r["op"] == op
+             and r["in_flight_cell"] == in_flight and "failed" not in r
+             and all(r.get(k) == v for k, v in extra.items())]
+    return max(found, key=lambda r: r.get(key, 0), default=None)
+
+
+def expiry_listing_lines(bench, sizes, load, command):
+    """The report's expiry and listing section, between its markers."""
+    lines = [EXPIRY_BEGIN]
+    add = lines.append
+    small, large = sizes["small_keys"], sizes["large_keys"]
+    add("## Expiry and listing\n")
+    add(f"Measured in one run, on one kvd of their own: `list` reads "
+        f"ListKeys pages of {LIST_PAGE:,} (`--op=list --page-size="
+        f"{LIST_PAGE}`, 1 in flight: one client paging through the store, "
+        f"over and over) from SQLite stores of {small:,} and {large:,} keys "
+        "(durability `os`, only to write them quickly); keys/s counts the "
+        "keys returned. Set with a ttl (`--ttl=" + SET_TTL + "`) and a plain "
+        f"Set run alternately, twice each, {EXPIRY_DEPTH} in flight, on the "
+        "same store (SQLite with durability `fsync`, and Redis); the best of "
+        "each pair is shown. Get runs at "
+        f"{EXPIRY_DEPTH} in flight over {small:,} keys on a store where none "
+        "has expired and on one where half were written with a "
+        f"{EXPIRED_TTL} ttl (`--expired-fraction=0.5 --expired-ttl="
+        f"{EXPIRED_TTL}`) and waited out: a Get of an expired key is a "
+        "NO_SUCH_KEY, counted as a miss. Load average before / after: "
+        f"{load[0]} / {load[1]}.\n")
+    add("```sh\n" + command + "\n```\n")
+    add("| measurement | result | goal | met |")
+    add("|---|---|---|---|")
+    list_small = best(bench, "list-small", "list", 1, key="keys_per_s")
+    list_large = best(bench, "list-large", "list", 1, key="keys_per_s")
+    keys = lambda r: r and r.get("keys_per_s")
+    met = lambda ok: "–" if ok is None else ("yes" if ok else "**no**")
+    for r, n in ((list_small, small), (list_large, large)):
+        shown = "–" if r is None else (
+            f"{keys(r):,.0f} keys/s (page p50 "
+            f"{fmt_latency(r['latency_us']['p50'])}, p99 "
+            f"{fmt_latency(r['latency_us']['p99'])})")
+        add(f"| ListKeys, {n:,}-key store | {shown} | | |")
+    r = ratio(keys(list_large), keys(list_small))
+    add(f"| ListKeys keys/s, {large:,} ÷ {small:,} keys | "
+        f"{fmt_target_ratio(r)} | ≥ 0.90 | "
+        f"{met(None if r is None else r >= 0.90)} |")
+    for label, name in (("ttl-sqlite", "SQLite (fsync)"),
+                        ("ttl-redis", "Redis")):
+        plain = best(bench, label, "set", EXPIRY_DEPTH, ttl=None)
+        with_ttl = best(bench, label, "set", EXPIRY_DEPTH, ttl=SET_TTL)
+        add(f"| Set, {name}, {EXPIRY_DEPTH} in flight: plain / ttl "
+            f"{SET_TTL} | {fmt_rate(plain)} / {fmt_rate(with_ttl)} RPC/s | "
+            "| |")
+        r = ratio(with_ttl and with_ttl["rpc_per_s"],
+                  plain and plain["rpc_per_s"])
+        add(f"| Set with ttl ÷ plain Set, {name} | {fmt_target_ratio(r)} | "
+            f"≥ 0.90 | {met(None if r is None else r >= 0.90)} |")
+    none = bench.find("expired-none", "get", EXPIRY_DEPTH, 100)
+    half = bench.find("expired-half", "get", EXPIRY_DEPTH, 100)
+    for r, name in ((none, "no key expired"), (half, "half expired")):
+        if r is None:
+            add(f"| Get, {name} | – | | |")
+            continue
+        misses = r["error_calls"] / r["calls"] if r["calls"] else 0
+        add(f"| Get, {name}, {EXPIRY_DEPTH} in flight | {fmt_rate(r)} RPC/s, "
+            f"p50 {fmt_latency(r['latency_us']['p50'])}, "
+            f"{misses:.0%} NO_SUCH_KEY | | |")
+    r = ratio(half and half["rpc_per_s"], none and none["rpc_per_s"])
+    add(f"| Get RPC/s, half expired ÷ none expired | {fmt_ratio(r)} | "
+        "(none set) | |")
+    add("")
+    add(EXPIRY_END)
+    add("")
+    return lines
+
+
+def splice_expiry_listing(path, section):
+    """Replaces the expiry and listing section of the report at `path` (or
+    adds it before its "## Results")."""
+    with open(path) as f:
+        text = f.read()
+    block = "\n".join(section)
+    if EXPIRY_BEGIN in text and EXPIRY_END in text:
+        head, rest = text.split(EXPIRY_BEGIN, 1)
+        tail = rest.split(EXPIRY_END, 1)[1].lstrip("\n")
+        text = head + block + tail
+    elif "\n## Results\n" in text:
+        head, tail = text.split("\n## Results\n", 1)
+        text = head + "\n" + block + "## Results\n" + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def write_report(path, args, bench, redis_rows, memory, large, machine,
-                 load_before, load_after, elapsed, command, depths, sizes):
+                 load_before, load_after, elapsed, command, depths, sizes,
+                 expiry=None):
     lines = []
     add = lines.append
     title = "kvd benchmarks"
@@ -488,6 +659,9 @@ def write_report(path, args, bench, redis_rows, memory, large, machine,
         add("| " + " | ".join(row) + " |")
     add("")
     add_atomic_section(add, bench)
+    if expiry:
+        lines.extend(expiry_listing_lines(bench, expiry,
+                                          (load_before, load_after), command))
     if large:
         add(f"The key-count comparison uses two SQLite stores in one kvd with "
             f"durability `os` (only to write {large['large_keys']:,} keys "
@@ -620,7 +794,11 @@ def main():
     parser.add_argument("--duration", default=None)
     parser.add_argument("--warmup", default=None)
     parser.add_argument("--results", help="also write every JSON report here")
+    parser.add_argument("--only", choices=["expiry-listing"],
+                        help="run only this section and replace it in --out")
     args = parser.parse_args()
+    if args.only:
+        return main_expiry_listing(args)
 
     if args.quick:
         depths, sizes = [1, 64], [100, 4 * KIB]
@@ -641,7 +819,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="kvd-bench.")
     servers = Servers(tmp, args.kvd)
     bench = Bench(args.kv_bench, args.duration, args.warmup)
-    memory = large = None
+    memory = large = expiry = None
     redis_rows = []
     try:
         log(f"data in {tmp}")
@@ -763,6 +941,8 @@ durability = "os"
                   "hwm": status["VmHWM"], "keys": memory_keys,
                   "peak": max(max_rss[0], status["VmHWM"])}
         servers.stop()
+
+        expiry = run_expiry_listing(servers, bench, args.quick)
         load_after = " ".join(open("/proc/loadavg").read().split()[:3])
         machine = machine_details(tmp)
     finally:
@@ -774,8 +954,41 @@ durability = "os"
                 f.write(json.dumps(r) + "\n")
     write_report(args.out, args, bench, redis_rows, memory, large, machine,
                  load_before, load_after, time.time() - started, args.command,
-                 depths, sizes)
+                 depths, sizes, expiry)
     log(f"wrote {args.out} ({(time.time() - started) / 60:.1f} minutes)")
+    failed = [r for r in bench.results if "failed" in r]
+    return 1 if failed else 0
+
+
+def main_expiry_listing(args):
+    """--only=expiry-listing: the expiry and listing cells alone, spliced
+    into the report at --out (which keeps its other sections)."""
+    args.duration = args.duration or ("1s" if args.quick else "3s")
+    args.warmup = args.warmup or ("500ms" if args.quick else "1s")
+    started = time.time()
+    load_before = " ".join(open("/proc/loadavg").read().split()[:3])
+    tmp = tempfile.mkdtemp(prefix="kvd-bench.")
+    servers = Servers(tmp, args.kvd)
+    bench = Bench(args.kv_bench, args.duration, args.warmup)
+    try:
+        log(f"data in {tmp}")
+        sizes = run_expiry_listing(servers, bench, args.quick)
+        load_after = " ".join(open("/proc/loadavg").read().split()[:3])
+    finally:
+        servers.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    if args.results:
+        with open(args.results, "w") as f:
+            for r in bench.results:
+                f.write(json.dumps(r) + "\n")
+    section = expiry_listing_lines(bench, sizes, (load_before, load_after),
+                                   args.command)
+    if not os.path.exists(args.out):
+        with open(args.out, "w") as f:
+            f.write("# kvd benchmarks\n\n")
+    splice_expiry_listing(args.out, section)
+    log(f"wrote the expiry and listing section of {args.out} "
+        f"({(time.time() - started) / 60:.1f} minutes)")
     failed = [r for r in bench.results if "failed" in r]
     return 1 if failed else 0
 

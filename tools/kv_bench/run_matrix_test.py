@@ -203,5 +203,96 @@ class FormatTest(unittest.TestCase):
         self.assertEqual(run_matrix.fmt_latency(2500), "2.50 ms")
 
 
+def expiry_results(list_large=95000.0, ttl_rate=950.0):
+    def with_fields(r, **fields):
+        r.update(fields)
+        return r
+    return [
+        with_fields(result("list-small", "list", 1, 100), keys_per_s=100000.0),
+        with_fields(result("list-large", "list", 1, 95),
+                    keys_per_s=list_large),
+        with_fields(result("ttl-sqlite", "set", 64, 1000), ttl=None),
+        with_fields(result("ttl-sqlite", "set", 64, 900), ttl=None),
+        with_fields(result("ttl-sqlite", "set", 64, ttl_rate), ttl="1h"),
+        with_fields(result("ttl-redis", "set", 64, 5000), ttl=None),
+        with_fields(result("ttl-redis", "set", 64, 4000), ttl="1h"),
+        result("expired-none", "get", 64, 8000),
+        with_fields(result("expired-half", "get", 64, 8800, errors=4400),
+                    calls=8800),
+    ]
+
+
+def expiry_rows(lines):
+    rows = {}
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and line.startswith("|"):
+            rows[cells[0]] = tuple(cells[1:])
+    return rows
+
+
+class ExpiryListingSectionTest(unittest.TestCase):
+    SIZES = {"small_keys": 10000, "large_keys": 1000000}
+
+    def section(self, results):
+        bench = run_matrix.Bench("kv_bench", "3s", "1s")
+        bench.results = results
+        return run_matrix.expiry_listing_lines(
+            bench, self.SIZES, ("0.50 0.40 0.30", "0.60 0.50 0.40"),
+            "tools/kv_bench/run_benchmarks.sh --only=expiry-listing")
+
+    def test_ratios_and_verdicts(self):
+        lines = self.section(expiry_results())
+        rows = expiry_rows(lines)
+        self.assertEqual(
+            rows["ListKeys keys/s, 1,000,000 ÷ 10,000 keys"],
+            ("0.950", "≥ 0.90", "yes"))
+        # The best plain Set (1,000) against the best with ttl (950).
+        self.assertEqual(rows["Set with ttl ÷ plain Set, SQLite (fsync)"],
+                         ("0.950", "≥ 0.90", "yes"))
+        self.assertEqual(rows["Set with ttl ÷ plain Set, Redis"],
+                         ("0.800", "≥ 0.90", "**no**"))
+        self.assertIn("50% NO_SUCH_KEY",
+                      rows["Get, half expired, 64 in flight"][0])
+        self.assertEqual(rows["Get RPC/s, half expired ÷ none expired"][0],
+                         "1.10")
+        text = "\n".join(lines)
+        self.assertIn("0.50 0.40 0.30 / 0.60 0.50 0.40", text)
+        self.assertIn("--only=expiry-listing", text)
+        self.assertEqual(lines[0], run_matrix.EXPIRY_BEGIN)
+        self.assertIn(run_matrix.EXPIRY_END, lines)
+
+    def test_slow_large_listing_is_not_met(self):
+        rows = expiry_rows(self.section(expiry_results(list_large=80000.0)))
+        self.assertEqual(rows["ListKeys keys/s, 1,000,000 ÷ 10,000 keys"],
+                         ("0.800", "≥ 0.90", "**no**"))
+
+    def test_missing_cells(self):
+        rows = expiry_rows(self.section([]))
+        self.assertEqual(rows["ListKeys keys/s, 1,000,000 ÷ 10,000 keys"],
+                         ("–", "≥ 0.90", "–"))
+
+    def test_splice_replaces_the_section_and_keeps_the_rest(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "benchmarks.md")
+            with open(path, "w") as f:
+                f.write("# kvd benchmarks\n\n## Targets\n\nT\n\n"
+                        "## Results\n\nR\n")
+            first = self.section(expiry_results())
+            run_matrix.splice_expiry_listing(path, first)
+            second = self.section(expiry_results(list_large=80000.0))
+            run_matrix.splice_expiry_listing(path, second)
+            with open(path) as f:
+                text = f.read()
+        self.assertEqual(text.count(run_matrix.EXPIRY_BEGIN), 1)
+        self.assertIn("0.800", text)
+        self.assertNotIn("| 0.950 | ≥ 0.90 | yes |\n| Set, SQLite", text)
+        self.assertLess(text.index("## Targets"),
+                        text.index("## Expiry and listing"))
+        self.assertLess(text.index("## Expiry and listing"),
+                        text.index("## Results"))
+        self.assertIn("\nR\n", text)
+
+
 if __name__ == "__main__":
     unittest.main()
