@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -821,6 +822,190 @@ TEST_P(HostileBackendTest, ConditionsOnHugeRevisionsFailCleanly) {
   EXPECT_GT(next, description.revision());
 }
 
+// Every key of the hostile store that starts with `prefix`, through
+// ListKeys pages of `page_size`.
+std::vector<std::string> ListAll(KvTestClient& client, uint32_t store,
+                                 const std::string& prefix, int page_size) {
+  std::vector<std::string> all;
+  std::string token;
+  for (int page = 0; page < 100000; ++page) {
+    std::vector<std::string> keys;
+    std::string next;
+    CallResult listed =
+        client.ListKeys(store, prefix, page_size, token, &keys, &next);
+    EXPECT_TRUE(listed.ok()) << listed.status.error_message();
+    if (!listed.ok()) break;
+    EXPECT_LE(keys.size(), static_cast<size_t>(page_size));
+    all.insert(all.end(), keys.begin(), keys.end());
+    if (next.empty()) break;
+    token = std::move(next);
+  }
+  return all;
+}
+
+// Prefixes made of hostile keys (%, _, *, [, \, NUL, quotes, bytes above
+// 0x7f) select exactly the keys that start with those bytes, in byte order,
+// across pages of 2: no character is a pattern.
+TEST_P(HostileBackendTest, ListKeysPrefixesMatchBytesNotPatterns) {
+  std::vector<std::string> all = NeighborKeys();
+  all.insert(all.end(), HostileKeys().begin(), HostileKeys().end());
+  for (const std::string extra :
+       {"\xC3\xA9t\xC3\xA9", "\xC3\xA9", "\xC3\xA8", "\xF0\x9F\x98\x81",
+        "\xF0\x9F\x98\x80x", "%%", "%a", "__", "*a", "[ab", "\\\\"}) {
+    all.push_back(extra);
+  }
+  std::vector<v1::SetEntry> entries = EntriesFor(all, "v");
+  ASSERT_TRUE(client_->SetMany(store_, entries, nullptr).ok());
+  std::sort(all.begin(), all.end());
+  std::vector<std::string> prefixes = all;
+  prefixes.push_back("\xC3\xA9t");
+  prefixes.push_back("\xF0\x9F\x98\x80");
+  for (const std::string& prefix : prefixes) {
+    SCOPED_TRACE(absl::StrCat("prefix \"", absl::CHexEscape(prefix), "\""));
+    std::vector<std::string> expected;
+    for (const std::string& key : all) {
+      if (absl::StartsWith(key, prefix)) expected.push_back(key);
+    }
+    EXPECT_EQ(ListAll(*client_, store_, prefix, 2), expected);
+  }
+  EXPECT_EQ(ListAll(*client_, store_, "", 7), all);
+}
+
+// Encodes a google.protobuf.Duration by hand, so that durations protobuf's
+// own checks would refuse (out of range, mixed signs) reach kvd as they are.
+std::string DurationBytes(int64_t seconds, int32_t nanos) {
+  std::string bytes;
+  if (seconds != 0) {
+    absl::StrAppend(&bytes, VarintField(1, static_cast<uint64_t>(seconds)));
+  }
+  if (nanos != 0) {
+    absl::StrAppend(&bytes,
+                    VarintField(2, static_cast<uint64_t>(int64_t{nanos})));
+  }
+  return bytes;
+}
+
+// Absurd ttls in Set and in a SetMany entry: zero (a present, empty
+// Duration), under a millisecond, negative, past 10 years, the int64
+// extremes, nanos out of range and mixed signs. Each is IO with
+// INVALID_ARGUMENT naming the ttl, and nothing is written.
+TEST_P(HostileBackendTest, AbsurdTtlsAreRefusedNamingTheTtl) {
+  struct Ttl {
+    std::string name;
+    int64_t seconds;
+    int32_t nanos;
+  };
+  const int64_t kYear = 365 * 86400;
+  for (const Ttl& ttl : std::vector<Ttl>{
+           {"zero", 0, 0},
+           {"1 ns", 0, 1},
+           {"-1 ns", 0, -1},
+           {"0.5 ms", 0, 500000},
+           {"999999 ns", 0, 999999},
+           {"-1 s", -1, 0},
+           {"-0.5 s", 0, -500000000},
+           {"11 years", 11 * kYear, 0},
+           {"10,000 years", 10000 * kYear, 0},
+           {"int64 max seconds", INT64_MAX, 0},
+           {"int64 max seconds and nanos", INT64_MAX, 999999999},
+           {"int64 min seconds", INT64_MIN, 0},
+           {"int32 min nanos", 0, INT32_MIN},
+           {"nanos past a second", 1, 1000000000},
+           {"int32 max nanos", 0, INT32_MAX},
+           {"mixed signs", 1, -500000000},
+           {"mixed signs, negative seconds", -1, 500000000},
+       }) {
+    SCOPED_TRACE(ttl.name);
+    const std::string duration = DurationBytes(ttl.seconds, ttl.nanos);
+    ExpectError(Raw("Set", absl::StrCat(VarintField(1, store_),
+                                        LengthDelimitedField(2, "absurd"),
+                                        LengthDelimitedField(3, "v"),
+                                        LengthDelimitedField(5, duration))),
+                grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO, {"ttl"});
+    const std::string entry = absl::StrCat(LengthDelimitedField(1, "absurd"),
+                                           LengthDelimitedField(2, "v"),
+                                           LengthDelimitedField(4, duration));
+    ExpectError(Raw("SetMany", absl::StrCat(VarintField(1, store_),
+                                            LengthDelimitedField(2, entry))),
+                grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO, {"ttl"});
+  }
+  EXPECT_TRUE(KeysOf(store_).empty());
+}
+
+// ListKeys with hostile arguments: negative page sizes are refused naming
+// page_size; huge ones are lowered to max_page_size; garbage, overlong and
+// non-UTF-8 tokens are refused naming page_token without echoing them; a
+// prefix over the key limit, or not UTF-8, is refused naming the prefix.
+TEST_P(HostileBackendTest, HostileListKeysRequestsAreRefusedPrecisely) {
+  v1::DescribeResponse description;
+  ASSERT_TRUE(client_->Describe(store_, &description).ok());
+  const int max_page = static_cast<int>(description.limits().max_page_size());
+  ASSERT_GT(max_page, 0);
+  const std::vector<std::string> keys = NumberedKeys("page", max_page + 5);
+  for (size_t start = 0; start < keys.size(); start += kMaxBatchEntries) {
+    const std::vector<std::string> batch(
+        keys.begin() + start,
+        keys.begin() + std::min(keys.size(), start + kMaxBatchEntries));
+    ASSERT_TRUE(client_->SetMany(store_, EntriesFor(batch, "v"), nullptr).ok());
+  }
+
+  std::vector<std::string> page;
+  std::string next;
+  for (int32_t size : {max_page + 1, INT32_MAX}) {
+    SCOPED_TRACE(size);
+    CallResult listed = client_->ListKeys(store_, "", size, "", &page, &next);
+    ASSERT_TRUE(listed.ok()) << listed.status.error_message();
+    EXPECT_EQ(page.size(), static_cast<size_t>(max_page));
+    EXPECT_FALSE(next.empty());
+  }
+  // The default page.
+  ASSERT_TRUE(client_->ListKeys(store_, "", 0, "", &page, &next).ok());
+  EXPECT_EQ(page.size(), std::min<size_t>(1000, max_page));
+  for (int32_t size : {-1, -1000, INT32_MIN}) {
+    SCOPED_TRACE(size);
+    ExpectError(client_->ListKeys(store_, "", size, "", &page, &next),
+                grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO, {"page_size"});
+  }
+  for (const std::string& token :
+       {std::string("garbage"), std::string(10000, 'x'),
+        std::string(size_t{1} << 20, 'A'), std::string("\x01\x02\x7f"),
+        std::string("page-00005"), std::string("' OR '1'='1"),
+        std::string("%s%n%x"), std::string(1, '\0')}) {
+    SCOPED_TRACE(absl::CHexEscape(token.substr(0, 20)));
+    CallResult result = client_->ListKeys(store_, "", 10, token, &page, &next);
+    ExpectError(result, grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+                {"page_token"});
+    EXPECT_LT(result.status.error_message().size(), 4096u);
+  }
+  ExpectError(client_->ListKeys(store_, std::string(kMaxKeyBytes + 1, 'p'), 10,
+                                "", &page, &next),
+              grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+              {"prefix", "257 bytes", "256"});
+  // The longest prefix is fine, and matches nothing here.
+  CallResult longest = client_->ListKeys(store_, std::string(kMaxKeyBytes, 'p'),
+                                         10, "", &page, &next);
+  ASSERT_TRUE(longest.ok()) << longest.status.error_message();
+  EXPECT_TRUE(page.empty());
+  for (const std::string bad : {"\xFF", "page\xC3", "\xED\xA0\x80"}) {
+    SCOPED_TRACE(absl::CHexEscape(bad));
+    ExpectError(
+        Raw("ListKeys",
+            absl::StrCat(VarintField(1, store_), LengthDelimitedField(2, bad))),
+        grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
+        {"field \"prefix\" of kv.v1.ListKeysRequest", "is not valid UTF-8"});
+    ExpectError(Raw("ListKeys", absl::StrCat(VarintField(1, store_),
+                                             LengthDelimitedField(4, bad))),
+                grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO, {"page_token"});
+  }
+
+  for (size_t start = 0; start < keys.size(); start += kMaxBatchEntries) {
+    const std::vector<std::string> batch(
+        keys.begin() + start,
+        keys.begin() + std::min(keys.size(), start + kMaxBatchEntries));
+    ASSERT_TRUE(client_->DeleteMany(store_, batch, nullptr).ok());
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HostileBackendTest,
                          ::testing::ValuesIn(Backends()),
                          [](const ::testing::TestParamInfo<Backend>& info) {
@@ -919,7 +1104,8 @@ TEST_F(HostileTest, MalformedProtobufIsRefusedNamingTheMessage) {
   };
   for (const std::string rpc :
        {"Open", "Get", "Set", "Delete", "Exists", "GetKeys", "Close",
-        "Increment", "GetMany", "SetMany", "DeleteMany", "Describe"}) {
+        "Increment", "GetMany", "SetMany", "DeleteMany", "Describe",
+        "ListKeys"}) {
     for (const std::string& bytes : garbage) {
       SCOPED_TRACE(absl::StrCat(rpc, " \"", absl::CHexEscape(bytes), "\""));
       ExpectError(Raw(rpc, bytes), grpc::INVALID_ARGUMENT, v1::ERROR_CODE_IO,
@@ -979,7 +1165,9 @@ TEST_F(HostileTest, ForgedHandlesAreInvalidStores) {
           client_->SetMany(handle, {MakeSetEntry("k", "v")}, nullptr),
           client_->DeleteMany(handle, {"k"}, nullptr),
           client_->Describe(handle, nullptr),
-          client_->Set(handle, "k", "v", UINT64_MAX)}) {
+          client_->Set(handle, "k", "v", UINT64_MAX),
+          client_->ListKeys(handle, "", 0, "", &keys, nullptr),
+          client_->SetWithTtl(handle, "k", "v", std::chrono::seconds(1))}) {
       ExpectError(result, grpc::FAILED_PRECONDITION,
                   v1::ERROR_CODE_INVALID_STORE,
                   {absl::StrCat("store handle ", handle, " ")});
@@ -1002,8 +1190,9 @@ constexpr char kSeederToken[] = "seeder-5e0b7c2a9d164f83";
 
 const std::vector<std::string>& AllRpcs() {
   static const auto* rpcs = new std::vector<std::string>{
-      "Open",  "Get",       "Set",     "Delete",  "Exists",     "GetKeys",
-      "Close", "Increment", "GetMany", "SetMany", "DeleteMany", "Describe"};
+      "Open",       "Get",      "Set",       "Delete",  "Exists",
+      "GetKeys",    "Close",    "Increment", "GetMany", "SetMany",
+      "DeleteMany", "Describe", "ListKeys"};
   return *rpcs;
 }
 
@@ -1194,6 +1383,11 @@ CallResult CallWithAuthorization(
     request.set_store(store);
     v1::DescribeResponse response;
     result.status = stub->Describe(&context, request, &response);
+  } else if (rpc == "ListKeys") {
+    v1::ListKeysRequest request;
+    request.set_store(store);
+    v1::ListKeysResponse response;
+    result.status = stub->ListKeys(&context, request, &response);
   } else {
     ADD_FAILURE() << "no such rpc " << rpc;
   }
@@ -1378,7 +1572,7 @@ TEST_F(HostileAuthTest, AnotherClientsHandleLooksNeverIssued) {
   const uint32_t never_issued = theirs + 100000;
   for (const std::string rpc :
        {"Get", "Set", "Delete", "Exists", "GetKeys", "Increment", "GetMany",
-        "SetMany", "DeleteMany", "Describe"}) {
+        "SetMany", "DeleteMany", "Describe", "ListKeys"}) {
     SCOPED_TRACE(rpc);
     CallResult stolen = CallWithAuthorization(
         channel_, rpc, "Bearer " + std::string(kBetaToken), theirs);
