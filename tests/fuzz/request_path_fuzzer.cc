@@ -52,7 +52,8 @@ namespace {
 constexpr int kMaxCallsPerInput = 16;
 const char* const kMethods[] = {"Open",    "Get",     "Set",        "Delete",
                                 "Exists",  "GetKeys", "Close",      "Increment",
-                                "GetMany", "SetMany", "DeleteMany", "Describe"};
+                                "GetMany", "SetMany", "DeleteMany", "Describe",
+                                "ListKeys"};
 constexpr int kMethodCount = sizeof(kMethods) / sizeof(kMethods[0]);
 const char* const kStores[] = {"default", "cache"};
 

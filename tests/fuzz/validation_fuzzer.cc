@@ -10,6 +10,12 @@
 //   decoded message re-encodes and decodes to the same message;
 // - ValidateBatch (service/batch_validation.h) accepts exactly the batches
 //   within its limits with valid, distinct keys;
+// - RequestedTtl (service/expiry_fields.h) accepts exactly the valid
+//   Durations of 1 ms to 10 years (after truncation to the millisecond) on
+//   a decoded Set or SetMany entry, and returns them in whole milliseconds;
+// - DecodePageToken (service/page_token.h) of a decoded ListKeys request's
+//   token accepts only what EncodePageToken makes: a token it accepts
+//   re-encodes to itself and resumes after a key with the prefix;
 // - error messages stay under 2 KiB, whatever the input's size.
 
 #include <cstddef>
@@ -23,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -30,7 +37,9 @@
 #include "kv/v1/kv.pb.h"
 #include "service/batch_validation.h"
 #include "service/errors/kv_error.h"
+#include "service/expiry_fields.h"
 #include "service/limits.h"
+#include "service/page_token.h"
 #include "service/request_decoder.h"
 #include "service/request_validation.h"
 
@@ -104,7 +113,7 @@ grpc::ByteBuffer BufferOf(absl::string_view bytes) {
 }
 
 // The request types, one per RPC, chosen by bits 0-5 of the selector.
-constexpr int kRequestTypes = 12;
+constexpr int kRequestTypes = 13;
 
 std::unique_ptr<google::protobuf::Message> NewRequest(uint8_t selector) {
   switch ((selector & 0x3F) % kRequestTypes) {
@@ -130,8 +139,95 @@ std::unique_ptr<google::protobuf::Message> NewRequest(uint8_t selector) {
       return std::make_unique<kv::v1::SetManyRequest>();
     case 10:
       return std::make_unique<kv::v1::DeleteManyRequest>();
-    default:
+    case 11:
       return std::make_unique<kv::v1::DescribeRequest>();
+    default:
+      return std::make_unique<kv::v1::ListKeysRequest>();
+  }
+}
+
+// RequestedTtl accepts exactly the valid Durations whose whole milliseconds
+// are within [1 ms, max], and returns those milliseconds.
+void CheckTtl(bool has_ttl, const google::protobuf::Duration& ttl) {
+  const absl::Duration max = absl::Hours(24 * 3650);
+  const absl::StatusOr<absl::Duration> got =
+      kv::RequestedTtl(has_ttl, ttl, max, "ttl");
+  if (!has_ttl) {
+    if (!got.ok() || *got != absl::InfiniteDuration()) {
+      Fail("RequestedTtl of an unset ttl", got.status());
+    }
+    return;
+  }
+  const int64_t seconds = ttl.seconds();
+  const int32_t nanos = ttl.nanos();
+  const bool valid = nanos > -1000000000 && nanos < 1000000000 &&
+                     !(seconds > 0 && nanos < 0) && !(seconds < 0 && nanos > 0);
+  // In 128 bits: seconds * 10^9 overflows 64.
+  const __int128 total = static_cast<__int128>(seconds) * 1000000000 + nanos;
+  const __int128 millis = total / 1000000;  // Toward zero: truncation.
+  const __int128 max_millis = absl::ToInt64Milliseconds(max);
+  const bool should_pass = valid && millis >= 1 && millis <= max_millis;
+  if (got.ok() != should_pass) Fail("RequestedTtl", got.status());
+  if (!got.ok()) {
+    CheckRejection("RequestedTtl", got.status());
+    return;
+  }
+  if (absl::ToInt64Milliseconds(*got) != static_cast<int64_t>(millis) ||
+      *got != absl::Milliseconds(static_cast<int64_t>(millis))) {
+    Fail("RequestedTtl returned another duration", absl::OkStatus());
+  }
+}
+
+// DecodePageToken refuses, with a bounded INVALID_ARGUMENT, every token
+// EncodePageToken did not make for this store and prefix; one it accepts
+// re-encodes to itself and resumes after a non-empty key with the prefix.
+void CheckPageToken(const kv::v1::ListKeysRequest& request) {
+  const std::string& token = request.page_token();
+  const std::string& prefix = request.prefix();
+  const absl::StatusOr<std::string> after =
+      kv::DecodePageToken(token, "default", prefix);
+  if (!after.ok()) {
+    CheckRejection("DecodePageToken", after.status());
+    return;
+  }
+  if (after->empty() || after->compare(0, prefix.size(), prefix) != 0) {
+    Fail("DecodePageToken resumed after a key without the prefix",
+         absl::OkStatus());
+  }
+  if (kv::EncodePageToken("default", prefix, *after) != token) {
+    Fail("an accepted page token is not the one EncodePageToken makes",
+         absl::OkStatus());
+  }
+  // The token is bound to its store.
+  const absl::StatusOr<std::string> elsewhere =
+      kv::DecodePageToken(token, "other", prefix);
+  if (elsewhere.ok()) {
+    Fail("a page token of store \"default\" continues store \"other\"",
+         absl::OkStatus());
+  }
+  CheckRejection("DecodePageToken (another store)", elsewhere.status());
+}
+
+// The ttl and page-token checks of a decoded request, if it has one.
+void CheckExpiryAndPaging(const google::protobuf::Message& message) {
+  if (const auto* set = dynamic_cast<const kv::v1::SetRequest*>(&message)) {
+    CheckTtl(set->has_ttl(), set->ttl());
+  } else if (const auto* many =
+                 dynamic_cast<const kv::v1::SetManyRequest*>(&message)) {
+    for (const kv::v1::SetEntry& entry : many->entries()) {
+      CheckTtl(entry.has_ttl(), entry.ttl());
+    }
+  } else if (const auto* list =
+                 dynamic_cast<const kv::v1::ListKeysRequest*>(&message)) {
+    CheckPageToken(*list);
+    // And a token made for it decodes to the key it was made with.
+    const std::string key = list->prefix() + "k";
+    const std::string made = kv::EncodePageToken("s", list->prefix(), key);
+    const absl::StatusOr<std::string> back =
+        kv::DecodePageToken(made, "s", list->prefix());
+    if (!back.ok() || *back != key) {
+      Fail("a page token does not decode to its key", back.status());
+    }
   }
 }
 
@@ -197,12 +293,13 @@ void CheckDecode(uint8_t selector, absl::string_view bytes) {
     Fail("a re-encoded request decodes differently", absl::OkStatus());
   }
   CheckBatch(*message, selector & 0x80 ? 256 : (selector & 0x40 ? 65536 : 8));
+  CheckExpiryAndPaging(*message);
 }
 
 }  // namespace
 
 // Input: one selector byte (bits 0-5: which request type to decode into,
-// mod 12; bit 7: a key limit of 256, else bit 6: 65536, else 8), then the
+// mod 13; bit 7: a key limit of 256, else bit 6: 65536, else 8), then the
 // bytes under test.
 // Protobuf logs every string field with invalid UTF-8 it parses; the
 // fuzzers make millions of them on purpose.

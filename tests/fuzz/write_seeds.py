@@ -6,6 +6,7 @@ SHA-1) or, for a crash that was fixed, crash-*. Rerun after changing a seed:
   tests/fuzz/write_seeds.py
 """
 
+import base64
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,6 +81,55 @@ def set_many_request(store, entries):
         bytes_field(2, set_entry(*e)) for e in entries)
 
 
+def duration(seconds, nanos=0):
+    """A google.protobuf.Duration's bytes, any values (even invalid ones)."""
+    data = b""
+    if seconds:
+        data += sint_field(1, seconds)
+    if nanos:
+        data += sint_field(2, nanos)
+    return data
+
+
+def ttl_field(number, seconds, nanos=0):
+    return bytes_field(number, duration(seconds, nanos))
+
+
+def set_ttl_request(store, key, value, seconds, nanos=0):
+    return set_request(store, key, value) + ttl_field(5, seconds, nanos)
+
+
+def set_ttl_entry(key, value, seconds, nanos=0):
+    return bytes_field(1, key) + bytes_field(2, value) + ttl_field(
+        4, seconds, nanos)
+
+
+def list_keys_request(store, prefix="", page_size=0, page_token=""):
+    data = uint_field(1, store) if store else b""
+    if prefix:
+        data += bytes_field(2, prefix)
+    if page_size:
+        data += sint_field(3, page_size)
+    if page_token:
+        data += bytes_field(4, page_token)
+    return data
+
+
+def page_token(store, prefix, after):
+    """The token kvd's service/page_token.cc makes: URL-safe base64 (no
+    padding) of version 1, the store and the prefix each with a 4-byte
+    big-endian length, then the last key returned."""
+    def length_prefixed(text):
+        data = text.encode("utf-8")
+        return len(data).to_bytes(4, "big") + data
+    raw = (b"\x01" + length_prefixed(store) + length_prefixed(prefix)
+           + after.encode("utf-8"))
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+TEN_YEARS = 3650 * 86400
+
+
 CONFIGS = {
     "empty": "",
     "full": """[server]
@@ -131,8 +181,9 @@ table = "kv_orders"
 for name, text in CONFIGS.items():
     write("config_fuzzer", name, text)
 
-# validation_fuzzer: a selector byte (request type mod 7; bit 7: a 256-byte
-# key limit, else bit 6: 65536, else 8), then the bytes.
+# validation_fuzzer: a selector byte (bits 0-5: the request type mod 13, in
+# the order of request_path_fuzzer's methods below; bit 7: a 256-byte key
+# limit, else bit 6: 65536, else 8), then the bytes.
 VALIDATION = {
     "ascii-key": b"\x81" + b"greeting",
     "utf8-key": b"\x81" + "clé-日本-😀".encode("utf-8"),
@@ -162,6 +213,40 @@ VALIDATION = {
     "delete-many": b"\x8a" + keys_request(1, ["a", "", "\xff"]),
     "describe": b"\x8b" + handle_request(1),
     "set-if-revision": b"\x82" + set_request(1, "k", "v") + uint_field(4, 0),
+    # ttl on Set (field 5) and SetMany entries (field 4).
+    "set-ttl": b"\x82" + set_ttl_request(1, "k", "v", 0, 200000000),
+    "set-ttl-1ms": b"\x82" + set_ttl_request(1, "k", "v", 0, 1000000),
+    "set-ttl-zero": b"\x82" + set_ttl_request(1, "k", "v", 0),
+    "set-ttl-half-ms": b"\x82" + set_ttl_request(1, "k", "v", 0, 500000),
+    "set-ttl-negative": b"\x82" + set_ttl_request(1, "k", "v", -1),
+    "set-ttl-max": b"\x82" + set_ttl_request(1, "k", "v", TEN_YEARS),
+    "set-ttl-over-max": b"\x82" + set_ttl_request(1, "k", "v", TEN_YEARS, 1),
+    "set-ttl-int64-max": b"\x82" + set_ttl_request(1, "k", "v", (1 << 63) - 1,
+                                                    999999999),
+    "set-ttl-int64-min": b"\x82" + set_ttl_request(1, "k", "v", -(1 << 63)),
+    "set-ttl-mixed-signs": b"\x82" + set_ttl_request(1, "k", "v", 1,
+                                                      -500000000),
+    "set-ttl-nanos-range": b"\x82" + set_ttl_request(1, "k", "v", 0,
+                                                      1000000000),
+    "set-many-ttl": b"\x89" + uint_field(1, 1)
+    + bytes_field(2, set_ttl_entry("a", "1", 60))
+    + bytes_field(2, set_entry("b", "2"))
+    + bytes_field(2, set_ttl_entry("c", "3", 0, -1)),
+    # ListKeys (request type 12).
+    "list-keys": b"\x8c" + list_keys_request(1, "a/", 10),
+    "list-keys-empty": b"\x8c",
+    "list-keys-token": b"\x8c" + list_keys_request(
+        1, "a/", 10, page_token("default", "a/", "a/009")),
+    "list-keys-other-store": b"\x8c" + list_keys_request(
+        1, "a/", 10, page_token("other", "a/", "a/009")),
+    "list-keys-other-prefix": b"\x8c" + list_keys_request(
+        1, "b/", 10, page_token("default", "a/", "a/009")),
+    "list-keys-garbage-token": b"\x8c" + list_keys_request(1, "", 0, "garbage"),
+    "list-keys-negative-page": b"\x8c" + list_keys_request(1, "", -1),
+    "list-keys-huge-page": b"\x8c" + list_keys_request(1, "", (1 << 31) - 1),
+    "list-keys-long-prefix": b"\x8c" + list_keys_request(1, "p" * 300),
+    "list-keys-bad-utf8-prefix": b"\x8c" + uint_field(1, 1)
+    + bytes_field(2, b"\xc3"),
 }
 for name, data in VALIDATION.items():
     write("validation_fuzzer", name, data)
@@ -169,7 +254,8 @@ for name, data in VALIDATION.items():
 
 # request_path_fuzzer: calls of (header, length, bytes); header bits 0-2 and
 # bit 5 the method (0 Open, 1 Get, 2 Set, 3 Delete, 4 Exists, 5 GetKeys,
-# 6 Close, 7 Increment, 8 GetMany, 9 SetMany, 10 DeleteMany, 11 Describe),
+# 6 Close, 7 Increment, 8 GetMany, 9 SetMany, 10 DeleteMany, 11 Describe,
+# 12 ListKeys),
 # bit 3 bind to the harness's handle, bit 4 the cache store.
 def call(method, data=b"", bind=True, cache=False):
     header = ((method & 0x07) | ((method & 0x08) << 2)
@@ -225,6 +311,30 @@ PATHS = {
     + call(8, bytes_field(2, "a") + bytes_field(2, "a")),
     "describe": call(11) + call(11, cache=True)
     + call(11, handle_request(999), bind=False),
+    # The bound handle comes first, so the bytes start at field 2.
+    "list-keys": call(2, key_value("a/1", "v")) + call(2, key_value("a/2", "v"))
+    + call(2, key_value("b", "v")) + call(12)
+    + call(12, bytes_field(2, "a/") + sint_field(3, 1))
+    + call(12, bytes_field(2, "a/") + sint_field(3, 1)
+           + bytes_field(4, page_token("default", "a/", "a/1")))
+    + call(12, bytes_field(2, "b/")
+           + bytes_field(4, page_token("default", "a/", "a/1")))
+    + call(12, bytes_field(2, "a/")
+           + bytes_field(4, page_token("cache", "a/", "a/1")))
+    + call(12, bytes_field(4, "garbage")) + call(12, sint_field(3, -1))
+    + call(12, bytes_field(2, "%")) + call(12, cache=True)
+    + call(12, list_keys_request(424242), bind=False),
+    "ttl": call(2, key_value("t", "v") + ttl_field(5, 0, 1000000))
+    + call(1, key_only("t")) + call(8, bytes_field(2, "t"))
+    + call(2, key_value("u", "1") + ttl_field(5, 3600))
+    + call(7, bytes_field(2, "u") + sint_field(3, 1)) + call(1, key_only("u"))
+    + call(2, key_value("u", "2")) + call(2, key_value("z", "v")
+                                           + ttl_field(5, 0))
+    + call(2, key_value("z", "v") + ttl_field(5, -5))
+    + call(2, key_value("z", "v") + ttl_field(5, TEN_YEARS + 1))
+    + call(9, bytes_field(2, set_ttl_entry("m", "1", 60))
+           + bytes_field(2, set_ttl_entry("n", "1", 0, 1)))
+    + call(2, key_value("c", "v") + uint_field(4, 0) + ttl_field(5, 1)),
 }
 for name, data in PATHS.items():
     write("request_path_fuzzer", name, data)
