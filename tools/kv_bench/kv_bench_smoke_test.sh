@@ -83,6 +83,35 @@ run_bench kvd_zipf --address="${KVD_ADDR}" --op=get --keys=200 \
   --distribution=zipf --in-flight=2
 run_bench kvd_4k --address="${KVD_ADDR}" --op=set --value-size=4KiB --keys=50
 
+# list: keys/s counts the keys returned, pages of --page-size; 200 keys in
+# pages of 64 give pages of 64, 64, 64 and 8, so keys per page is below 64.
+run_bench kvd_list --address="${KVD_ADDR}" --op=list --keys=200 \
+  --page-size=64 --in-flight=2
+"${PYTHON}" -c "
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r['page_size'] == 64, r
+assert r['keys_per_s'] > 0, r
+assert r['keys_per_s'] < 64 * r['rpc_per_s'], r
+" "${TMP}/kvd_list.json" || fail "list report: $(cat "${TMP}/kvd_list.json")"
+# set --ttl: every Set carries the ttl, and succeeds.
+run_bench kvd_set_ttl --address="${KVD_ADDR}" --op=set --keys=200 --ttl=1h \
+  --in-flight=2
+"${PYTHON}" -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['ttl']=='1h', r" \
+  "${TMP}/kvd_set_ttl.json" || fail "set --ttl report"
+# --expired-fraction=1: every preloaded key expires before the Gets, so
+# every Get is a NO_SUCH_KEY (counted as errors).
+"${KV_BENCH}" --address="${KVD_ADDR}" --op=get --keys=100 --seed=3 \
+  --expired-fraction=1 --expired-ttl=50ms --format=json --duration=300ms \
+  --warmup=0s --allow-errors >"${TMP}/expired.json" 2>"${TMP}/expired.err" ||
+  fail "--expired-fraction: exit $?: $(cat "${TMP}/expired.err")"
+grep -q 'waiting 50ms for the expiring keys' "${TMP}/expired.err" ||
+  fail "--expired-fraction did not wait: $(cat "${TMP}/expired.err")"
+"${KV_BENCH}" --address="${KVD_ADDR}" --op=get --keys=10 --preload=no \
+  --expired-fraction=0.5 >/dev/null 2>"${TMP}/expired_no_preload.err"
+status=$?
+[[ ${status} -eq 2 ]] || fail "--expired-fraction with --preload=no: exit ${status}, want 2"
+
 # kv_bench closes its store handles: more runs than the 256 handles a
 # client may hold, each opening 2, all succeed.
 for i in $(seq 1 140); do
