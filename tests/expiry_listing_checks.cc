@@ -473,7 +473,8 @@ void ExpectListingUnderWritersReturnsStableKeysOnce(const KvdProcess& kvd) {
   EXPECT_TRUE(token.empty()) << "the listing did not end";
   EXPECT_EQ(failures.load(), 0) << "a writer's call failed";
   for (int w = 0; w < kWriters; ++w) {
-    EXPECT_GE(seen[w], 2 * pages / 10) << "writer " << w;
+    // At least one write per wait, by construction, unless it stalled.
+    EXPECT_GE(seen[w], pages / 10) << "writer " << w << " stalled";
   }
 
   // Strictly ascending: in order, and nothing twice.
