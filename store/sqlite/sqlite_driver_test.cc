@@ -644,7 +644,8 @@ TEST(SqliteDriverTest, ReclaimIsBoundedAndWritesGoOnBetweenCalls) {
   ASSERT_THAT(revision_before, IsOk());
 
   absl::Mutex mutex;
-  int written = 0;  // Guarded by mutex.
+  absl::CondVar wrote;  // Signaled at each write.
+  int written = 0;      // Guarded by mutex.
   std::atomic<bool> stop{false};
   std::thread writer([&] {
     for (int i = 0; !stop.load(); ++i) {
@@ -658,6 +659,7 @@ TEST(SqliteDriverTest, ReclaimIsBoundedAndWritesGoOnBetweenCalls) {
       if (!status.ok()) return;
       absl::MutexLock lock(&mutex);
       ++written;
+      wrote.Signal();
     }
   });
 
@@ -670,14 +672,12 @@ TEST(SqliteDriverTest, ReclaimIsBoundedAndWritesGoOnBetweenCalls) {
       // A write completed since the last call (a bounded wait, not a
       // measurement).
       absl::MutexLock lock(&mutex);
-      struct Progress {
-        const int* written;
-        int seen;
-      } progress{&written, written_before_call};
-      const bool advanced = mutex.AwaitWithTimeout(
-          absl::Condition(
-              +[](Progress* p) { return *p->written > p->seen; }, &progress),
-          absl::Seconds(60));
+      const absl::Time deadline = absl::Now() + absl::Seconds(60);
+      bool advanced = true;
+      while (advanced && written == written_before_call) {
+        const bool timed_out = wrote.WaitWithDeadline(&mutex, deadline);
+        advanced = !timed_out || written != written_before_call;
+      }
       EXPECT_TRUE(advanced) << "no write completed between reclaims";
       if (!advanced) break;
       written_before_call = written;

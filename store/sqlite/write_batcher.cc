@@ -63,7 +63,8 @@ absl::Status WriteBatcher::RunTask(absl::AnyInvocable<absl::Status()> task) {
   pending.item.task = std::move(task);
   pending.done = [&outcome,
                   &completed](absl::StatusOr<MutationResults> result) {
-    outcome = result.status();
+    // Moved out, so that nothing `result` shares outlives the Notify.
+    outcome = std::move(result).status();
     completed.Notify();
   };
   Enqueue(std::move(pending));
