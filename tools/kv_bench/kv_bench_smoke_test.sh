@@ -107,6 +107,13 @@ run_bench kvd_set_ttl --address="${KVD_ADDR}" --op=set --keys=200 --ttl=1h \
   fail "--expired-fraction: exit $?: $(cat "${TMP}/expired.err")"
 grep -q 'waiting 50ms for the expiring keys' "${TMP}/expired.err" ||
   fail "--expired-fraction did not wait: $(cat "${TMP}/expired.err")"
+"${PYTHON}" -c "
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r['expired_fraction'] == 1, r
+assert r['calls'] > 0, r
+assert r['errors'] == {'NOT_FOUND/ERROR_CODE_NO_SUCH_KEY': r['calls']}, r
+" "${TMP}/expired.json" || fail "--expired-fraction=1: $(cat "${TMP}/expired.json")"
 "${KV_BENCH}" --address="${KVD_ADDR}" --op=get --keys=10 --preload=no \
   --expired-fraction=0.5 >/dev/null 2>"${TMP}/expired_no_preload.err"
 status=$?
