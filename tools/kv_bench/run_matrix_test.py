@@ -207,19 +207,29 @@ def expiry_results(list_large=95000.0, ttl_rate=950.0):
     def with_fields(r, **fields):
         r.update(fields)
         return r
-    return [
+    results = [
         with_fields(result("list-small", "list", 1, 100), keys_per_s=100000.0),
         with_fields(result("list-large", "list", 1, 95),
                     keys_per_s=list_large),
-        with_fields(result("ttl-sqlite", "set", 64, 1000), ttl=None),
-        with_fields(result("ttl-sqlite", "set", 64, 900), ttl=None),
-        with_fields(result("ttl-sqlite", "set", 64, ttl_rate), ttl="1h"),
-        with_fields(result("ttl-redis", "set", 64, 5000), ttl=None),
-        with_fields(result("ttl-redis", "set", 64, 4000), ttl="1h"),
-        result("expired-none", "get", 64, 8000),
-        with_fields(result("expired-half", "get", 64, 8800, errors=4400),
-                    calls=8800),
     ]
+    # Rounds of (plain, ttl): ratios 0.95, 0.978, 0.9 for SQLite (median
+    # 0.95), 0.8 in every round for Redis.
+    for n, (plain, ttl) in enumerate(((1000, ttl_rate), (900, 880),
+                                      (1000, 900))):
+        results.append(with_fields(result("ttl-sqlite", "set", 64, plain),
+                                   ttl=None, round=n))
+        results.append(with_fields(result("ttl-sqlite", "set", 64, ttl),
+                                   ttl="1h", round=n))
+        results.append(with_fields(result("ttl-redis", "set", 64, 5000),
+                                   ttl=None, round=n))
+        results.append(with_fields(result("ttl-redis", "set", 64, 4000),
+                                   ttl="1h", round=n))
+        results.append(with_fields(result("expired-none", "get", 64, 8000),
+                                   round=n))
+        results.append(with_fields(
+            result("expired-half", "get", 64, 8800, errors=4400),
+            calls=8800, round=n))
+    return results
 
 
 def expiry_rows(lines):
@@ -247,15 +257,23 @@ class ExpiryListingSectionTest(unittest.TestCase):
         self.assertEqual(
             rows["ListKeys keys/s, 1,000,000 ÷ 10,000 keys"],
             ("0.950", "≥ 0.90", "yes"))
-        # The best plain Set (1,000) against the best with ttl (950).
-        self.assertEqual(rows["Set with ttl ÷ plain Set, SQLite (fsync)"],
-                         ("0.950", "≥ 0.90", "yes"))
-        self.assertEqual(rows["Set with ttl ÷ plain Set, Redis"],
-                         ("0.800", "≥ 0.90", "**no**"))
-        self.assertIn("50% NO_SUCH_KEY",
-                      rows["Get, half expired, 64 in flight"][0])
-        self.assertEqual(rows["Get RPC/s, half expired ÷ none expired"][0],
-                         "1.10")
+        # The median of the rounds' ratios: 0.9, 0.95 and 0.978.
+        self.assertEqual(
+            rows["Set with ttl ÷ plain Set, SQLite (fsync) (median of rounds)"],
+            ("0.950", "≥ 0.90", "yes"))
+        self.assertEqual(
+            rows["Set with ttl ÷ plain Set, Redis (median of rounds)"],
+            ("0.800", "≥ 0.90", "**no**"))
+        self.assertEqual(
+            rows["Set, SQLite (fsync), 64 in flight, RPC/s plain / ttl 1h, "
+                 "by round"][0],
+            "1,000 / 950, 900 / 880, 1,000 / 900")
+        self.assertEqual(
+            rows["Get on the half-expired store: NO_SUCH_KEY share"][0],
+            "50% to 50%")
+        self.assertEqual(
+            rows["Get RPC/s, half expired ÷ none expired (median of rounds)"]
+            [0], "1.10")
         text = "\n".join(lines)
         self.assertIn("0.50 0.40 0.30 / 0.60 0.50 0.40", text)
         self.assertIn("--only=expiry-listing", text)
@@ -271,6 +289,9 @@ class ExpiryListingSectionTest(unittest.TestCase):
         rows = expiry_rows(self.section([]))
         self.assertEqual(rows["ListKeys keys/s, 1,000,000 ÷ 10,000 keys"],
                          ("–", "≥ 0.90", "–"))
+        self.assertEqual(
+            rows["Set with ttl ÷ plain Set, Redis (median of rounds)"],
+            ("–", "≥ 0.90", "–"))
 
     def test_splice_replaces_the_section_and_keeps_the_rest(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -286,7 +307,7 @@ class ExpiryListingSectionTest(unittest.TestCase):
                 text = f.read()
         self.assertEqual(text.count(run_matrix.EXPIRY_BEGIN), 1)
         self.assertIn("0.800", text)
-        self.assertNotIn("| 0.950 | ≥ 0.90 | yes |\n| Set, SQLite", text)
+        self.assertEqual(text.count("## Expiry and listing"), 1)
         self.assertLess(text.index("## Targets"),
                         text.index("## Expiry and listing"))
         self.assertLess(text.index("## Expiry and listing"),
