@@ -207,11 +207,12 @@ def expiry_results(list_large=95000.0, ttl_rate=950.0):
     def with_fields(r, **fields):
         r.update(fields)
         return r
-    results = [
-        with_fields(result("list-small", "list", 1, 100), keys_per_s=100000.0),
-        with_fields(result("list-large", "list", 1, 95),
-                    keys_per_s=list_large),
-    ]
+    results = []
+    for n in range(3):
+        results.append(with_fields(result("list-small", "list", 1, 100),
+                                   keys_per_s=100000.0, round=n))
+        results.append(with_fields(result("list-large", "list", 1, 95),
+                                   keys_per_s=list_large, round=n))
     # Rounds of (plain, ttl): ratios 0.95, 0.978, 0.9 for SQLite (median
     # 0.95), 0.8 in every round for Redis.
     for n, (plain, ttl) in enumerate(((1000, ttl_rate), (900, 880),
@@ -255,7 +256,7 @@ class ExpiryListingSectionTest(unittest.TestCase):
         lines = self.section(expiry_results())
         rows = expiry_rows(lines)
         self.assertEqual(
-            rows["ListKeys keys/s, 1,000,000 ÷ 10,000 keys"],
+            rows["ListKeys keys/s, 1,000,000 ÷ 10,000 keys (median of rounds)"],
             ("0.950", "≥ 0.90", "yes"))
         # The median of the rounds' ratios: 0.9, 0.95 and 0.978.
         self.assertEqual(
@@ -282,12 +283,12 @@ class ExpiryListingSectionTest(unittest.TestCase):
 
     def test_slow_large_listing_is_not_met(self):
         rows = expiry_rows(self.section(expiry_results(list_large=80000.0)))
-        self.assertEqual(rows["ListKeys keys/s, 1,000,000 ÷ 10,000 keys"],
+        self.assertEqual(rows["ListKeys keys/s, 1,000,000 ÷ 10,000 keys (median of rounds)"],
                          ("0.800", "≥ 0.90", "**no**"))
 
     def test_missing_cells(self):
         rows = expiry_rows(self.section([]))
-        self.assertEqual(rows["ListKeys keys/s, 1,000,000 ÷ 10,000 keys"],
+        self.assertEqual(rows["ListKeys keys/s, 1,000,000 ÷ 10,000 keys (median of rounds)"],
                          ("–", "≥ 0.90", "–"))
         self.assertEqual(
             rows["Set with ttl ÷ plain Set, Redis (median of rounds)"],
