@@ -81,7 +81,7 @@
 namespace kv {
 
 // The schema version this driver creates and understands.
-inline constexpr int kPostgresSchemaVersion = 2;
+inline constexpr int kPostgresSchemaVersion = 3;
 
 struct PostgresOptions {
   // The store's name: the `store` column of its rows, and in messages.
