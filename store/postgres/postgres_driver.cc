@@ -408,9 +408,9 @@ class PostgresDriver : public Driver {
   }
 
   // The body of Write's transaction. Errors leave the transaction for the
-  // caller to roll back. Expiry is judged by the server's now(), which is
-  // the transaction's start for every statement in it: one instant for the
-  // whole Write.
+  // caller to roll back. Each key's expiry is judged once, by the server's
+  // clock as its row is locked (postgres_statements.cc), and everything
+  // after acts on that judgement while the lock holds.
   absl::Status WriteInTransaction(Connection& connection,
                                   absl::Span<const Mutation> mutations,
                                   absl::Time deadline, absl::string_view failed,
@@ -503,7 +503,7 @@ class PostgresDriver : public Driver {
           return absl::OkStatus();
         }
         KV_ASSIGN_OR_RETURN(Result deleted, connection.RunPrepared(
-                                                postgres::kDelete,
+                                                postgres::kDeleteLocked,
                                                 {context_.store, mutation.key},
                                                 deadline, failed));
         KV_ASSIGN_OR_RETURN(result->revision,

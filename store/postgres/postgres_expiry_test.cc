@@ -169,39 +169,138 @@ class PostgresExpiryTest : public ::testing::Test {
   PostgresServer* server_ = nullptr;
 };
 
-// The expiry kvd stores is the server's now() + ttl, in Unix milliseconds;
-// one Write's keys share one now().
-TEST_F(PostgresExpiryTest, ExpiryIsTheServersNowPlusTheTtl) {
+// The expiry kvd stores is the server's clock at the write + the ttl, in
+// Unix milliseconds, on both write paths; a plain Set stores NULL.
+TEST_F(PostgresExpiryTest, ExpiryIsTheServersClockPlusTheTtl) {
   const StoreSpec spec = Spec("server_now", "kvd_kv");
   std::unique_ptr<Driver> driver = OpenOrDie(spec);
   ASSERT_NE(driver, nullptr);
-  const int64_t before = ServerNow();
+  auto stored_millis = [&](absl::string_view key) -> int64_t {
+    absl::StatusOr<std::string> stored = StoredExpiry("kvd_kv", spec.name, key);
+    EXPECT_THAT(stored, IsOk());
+    int64_t millis = -1;
+    EXPECT_TRUE(stored.ok() && absl::SimpleAtoi(*stored, &millis))
+        << key << ": " << stored.value_or("(error)");
+    return millis;
+  };
+  constexpr int64_t kHour = 3600 * 1000;
+  int64_t before = ServerNow();
+  // A batch: one transaction.
   ASSERT_THAT(
       driver->Write({Mutation::Set("a", "1", absl::nullopt, absl::Hours(1)),
                      Mutation::Set("b", "2", absl::nullopt, absl::Hours(1)),
                      Mutation::Set("c", "3")}),
       IsOk());
-  const int64_t after = ServerNow();
-  absl::StatusOr<std::string> stored = StoredExpiry("kvd_kv", spec.name, "a");
-  ASSERT_THAT(stored, IsOk());
-  int64_t expires_at = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(*stored, &expires_at)) << *stored;
-  EXPECT_GE(expires_at, before + 3600 * 1000);
-  EXPECT_LE(expires_at, after + 3600 * 1000);
-  EXPECT_THAT(StoredExpiry("kvd_kv", spec.name, "b"), IsOkAndHolds(*stored));
+  int64_t after = ServerNow();
+  for (absl::string_view key : {"a", "b"}) {
+    SCOPED_TRACE(key);
+    const int64_t expires_at = stored_millis(key);
+    EXPECT_GE(expires_at, before + kHour);
+    EXPECT_LE(expires_at, after + kHour);
+  }
   EXPECT_THAT(StoredExpiry("kvd_kv", spec.name, "c"), IsOkAndHolds(""));
   absl::StatusOr<Versioned> got = driver->Get("a");
   ASSERT_THAT(got, IsOk());
-  EXPECT_EQ(got->expire_time, absl::FromUnixMillis(expires_at));
+  EXPECT_EQ(got->expire_time, absl::FromUnixMillis(stored_millis("a")));
 
-  // The one-statement Set path too; a plain Set stores NULL again.
+  // One key: one statement.
+  before = ServerNow();
   ASSERT_THAT(driver->Write({Mutation::Set("c", "4", absl::nullopt,
                                            absl::Milliseconds(1500))}),
               IsOk());
-  ASSERT_THAT(StoredExpiry("kvd_kv", spec.name, "c"), IsOk());
-  EXPECT_THAT(StoredExpiry("kvd_kv", spec.name, "c"), Not(IsOkAndHolds("")));
+  after = ServerNow();
+  const int64_t expires_at = stored_millis("c");
+  EXPECT_GE(expires_at, before + 1500);
+  EXPECT_LE(expires_at, after + 1500);
   ASSERT_THAT(driver->Set("c", "5"), IsOk());
   EXPECT_THAT(StoredExpiry("kvd_kv", spec.name, "c"), IsOkAndHolds(""));
+}
+
+// A write that waits for another writer's row lock judges the key by the
+// server's clock when it gets the row, not when it started: a key that
+// expired while it waited is absent to it. (Judged at the write's start, an
+// increment would add to a counter that has already expired, a stale
+// condition would pass, and a delete would take a revision.)
+TEST_F(PostgresExpiryTest, AWriteThatWaitedJudgesTheKeyWhenItGetsIt) {
+  const StoreSpec spec = Spec("lock_wait", "kvd_kv");
+  std::unique_ptr<Driver> driver = OpenOrDie(spec);
+  ASSERT_NE(driver, nullptr);
+  // Expire 3 s from now: time enough for the writes below to queue.
+  for (absl::string_view key : {"n", "k", "d"}) {
+    ASSERT_THAT(driver->Write({Mutation::Set(key, "41", absl::nullopt,
+                                             absl::Seconds(3))}),
+                IsOk());
+  }
+  const uint64_t k_revision = driver->Get("k")->revision;
+  const int64_t expires_at = ServerNow() + 3000;
+  const uint64_t revision_before = driver->CurrentRevision().value_or(0);
+
+  // Another kvd's transaction holds the three rows: it has written n and d
+  // (as an increment would: the expiry kept) and only locked k (as a
+  // conditional write that will fail does).
+  std::unique_ptr<PGconn, void (*)(PGconn*)> holder(
+      PQconnectdb(server_->url().c_str()), &PQfinish);
+  ASSERT_EQ(PQstatus(holder.get()), CONNECTION_OK)
+      << PQerrorMessage(holder.get());
+  auto exec = [&](const std::string& sql) {
+    std::unique_ptr<PGresult, void (*)(PGresult*)> result(
+        PQexec(holder.get(), sql.c_str()), &PQclear);
+    const ExecStatusType status = PQresultStatus(result.get());
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  };
+  ASSERT_TRUE(exec("BEGIN"));
+  ASSERT_TRUE(exec(absl::StrCat(
+      "UPDATE kvd_kv SET value = value WHERE store = ", Literal(spec.name),
+      " AND key IN ('n', 'd')")));
+  ASSERT_TRUE(exec(
+      absl::StrCat("SELECT 1 FROM kvd_kv WHERE store = ", Literal(spec.name),
+                   " AND key = 'k' FOR UPDATE")));
+
+  // An increment (one statement), a stale conditional set (a transaction)
+  // and a delete (one statement) queue for the rows.
+  absl::StatusOr<MutationResults> incremented = absl::UnknownError("");
+  absl::Status conditional = absl::UnknownError("");
+  absl::StatusOr<uint64_t> deleted = absl::UnknownError("");
+  std::vector<std::thread> writers;
+  writers.emplace_back(
+      [&] { incremented = driver->Write({Mutation::Increment("n", 1)}); });
+  writers.emplace_back([&] {
+    conditional = driver->Write({Mutation::Set("k", "x", k_revision)}).status();
+  });
+  writers.emplace_back([&] { deleted = driver->Delete("d"); });
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  std::string waiting;
+  while (absl::Now() < deadline) {
+    absl::StatusOr<std::string> count = server_->Query(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+        "'kvd' AND wait_event_type = 'Lock'");
+    ASSERT_THAT(count, IsOk());
+    waiting = *count;
+    if (waiting == "3") break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  // All three started before the keys expired (else this test shows
+  // nothing); then let the server's clock pass the expiry, and release.
+  const bool queued_in_time = waiting == "3" && ServerNow() < expires_at;
+  while (absl::Now() < deadline && ServerNow() <= expires_at) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(exec("COMMIT"));
+  for (std::thread& writer : writers) writer.join();
+  ASSERT_TRUE(queued_in_time) << waiting << " writes were waiting in time";
+
+  ASSERT_THAT(incremented, IsOk());
+  EXPECT_EQ(incremented->front().value, 1);
+  absl::StatusOr<Versioned> n = driver->Get("n");
+  ASSERT_THAT(n, IsOk());
+  EXPECT_EQ(n->value, "1");
+  EXPECT_EQ(n->expire_time, absl::InfiniteFuture());
+  EXPECT_THAT(ConditionFailedRevision(conditional), Optional(uint64_t{0}));
+  EXPECT_THAT(deleted, IsOkAndHolds(uint64_t{0}));
+  // Only the increment wrote.
+  EXPECT_THAT(driver->CurrentRevision(),
+              IsOkAndHolds(incremented->front().revision));
+  EXPECT_GT(incremented->front().revision, revision_before);
 }
 
 // Only the stored expiry and the server's clock decide: a row whose

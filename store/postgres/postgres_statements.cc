@@ -11,19 +11,34 @@ namespace kv::postgres {
 namespace {
 
 // Placeholders in the SQL below: `$table` is the quoted table name, `$seq`
-// the store's sequence (a plain identifier, so it needs no quoting), `$now`
-// the server's time in Unix milliseconds (kNowMillisSql) and `$live` says a
-// row has not expired: expires_at (Unix milliseconds, NULL for never) is
-// after $now. Every read and every write judges expiry with these, so the
-// server's clock alone decides, for every kvd sharing the table.
+// the store's sequence (a plain identifier, so it needs no quoting).
+//
+// Expiry: expires_at holds Unix milliseconds by the server's clock (NULL
+// for never), and only the server's clock judges it, so every kvd sharing
+// the table agrees. `$now` is the server's time as of the statement's start
+// (kNowMillisSql: now(), one instant for the whole statement, so a GetMany
+// or a page is judged at one instant), and `$live` says a row has not
+// expired by then. Writes judge by `$clock` instead (kClockMillisSql, the
+// time when it is evaluated), with `$live_by_clock`, so that a write that
+// waited for another writer's row lock judges the key as it is once it has
+// the row, not as it was when the write started:
+// - kvd_lock_many and kvd_lock_one judge each row above the FOR UPDATE
+//   (in an outer SELECT), so after its lock is taken, however long that
+//   took. The transaction acts on that judgement, once per key, while the
+//   lock holds; no later statement of it judges again.
+// - The one-statement writes (kvd_update for a Set, kvd_increment_one,
+//   kvd_delete) judge in their WHERE, which PostgreSQL evaluates again,
+//   after the wait, when the other writer changed or deleted the row; when
+//   the other writer only locked it and rolled back, the judgement stands
+//   from before the wait (at most the call's timeout).
 //
 // Writes run in a transaction (PostgresDriver::Write): kLockMany locks the
 // rows of every key in key order, expired ones too, and kInsertPlaceholders
 // then takes the keys that have no row in key order, so two writes rarely
 // wait for each other in a cycle (only when a key is created between the
 // two); nextval is called only on a row this transaction holds locked
-// (kUpdate, kUpdateValue, kDelete) or is inserting (kInsert), so a key's
-// revisions grow in the order its writes commit.
+// (kUpdate, kUpdateValue, kDeleteLocked) or is inserting (kInsert), so a
+// key's revisions grow in the order its writes commit.
 constexpr std::array<StatementDef, kStatementCount> kStatements = {{
     {"kvd_get",
      "SELECT value, revision, expires_at FROM $table "
@@ -38,15 +53,17 @@ constexpr std::array<StatementDef, kStatementCount> kStatements = {{
      {kTextOid, kByteaArrayOid}},
     // FOR UPDATE locks in the order rows leave the sort: key order. Expired
     // rows are locked too (a write replaces them); `live` tells them apart,
-    // evaluated on the row as locked.
+    // judged above the lock (see above).
     {"kvd_lock_many",
-     "SELECT key, value, revision, expires_at, $live AS live FROM $table "
-     "WHERE store = $1 AND key = ANY($2) ORDER BY key FOR UPDATE",
+     "SELECT key, value, revision, expires_at, $live_by_clock AS live "
+     "FROM (SELECT key, value, revision, expires_at FROM $table "
+     "WHERE store = $1 AND key = ANY($2) ORDER BY key FOR UPDATE) AS locked",
      2,
      {kTextOid, kByteaArrayOid}},
     {"kvd_lock_one",
-     "SELECT key, value, revision, expires_at, $live AS live FROM $table "
-     "WHERE store = $1 AND key = $2 FOR UPDATE",
+     "SELECT key, value, revision, expires_at, $live_by_clock AS live "
+     "FROM (SELECT key, value, revision, expires_at FROM $table "
+     "WHERE store = $1 AND key = $2 FOR UPDATE) AS locked",
      2,
      {kTextOid, kByteaOid}},
     // A set: the new value, and the expiry of its ttl $4 (milliseconds; -1
@@ -54,7 +71,7 @@ constexpr std::array<StatementDef, kStatementCount> kStatements = {{
     // if it were absent.
     {"kvd_update",
      "UPDATE $table SET value = $3, revision = nextval('$seq'), "
-     "expires_at = CASE WHEN $4 >= 0 THEN $now + $4 END "
+     "expires_at = CASE WHEN $4 >= 0 THEN $clock + $4 END "
      "WHERE store = $1 AND key = $2 RETURNING revision",
      4,
      {kTextOid, kByteaOid, kByteaOid, kBigintOid}},
@@ -74,7 +91,7 @@ constexpr std::array<StatementDef, kStatementCount> kStatements = {{
     {"kvd_increment_one",
      "UPDATE $table SET value = convert_to((encode(value, 'escape')::numeric "
      "+ $3)::text, 'UTF8'), revision = nextval('$seq') "
-     "WHERE store = $1 AND key = $2 AND $live AND "
+     "WHERE store = $1 AND key = $2 AND $live_by_clock AND "
      "CASE WHEN encode(value, 'escape') ~ "
      "'^(0|-?[1-9][0-9]{0,18})$' THEN encode(value, 'escape')::numeric + $3 "
      "BETWEEN -9223372036854775808 AND 9223372036854775807 AND "
@@ -89,7 +106,7 @@ constexpr std::array<StatementDef, kStatementCount> kStatements = {{
     {"kvd_insert",
      "INSERT INTO $table (store, key, value, revision, expires_at) "
      "VALUES ($1, $2, $3, nextval('$seq'), "
-     "CASE WHEN $4 >= 0 THEN $now + $4 END) "
+     "CASE WHEN $4 >= 0 THEN $clock + $4 END) "
      "ON CONFLICT (store, key) DO NOTHING RETURNING revision",
      4,
      {kTextOid, kByteaOid, kByteaOid, kBigintOid}},
@@ -105,10 +122,17 @@ constexpr std::array<StatementDef, kStatementCount> kStatements = {{
      "ON CONFLICT (store, key) DO NOTHING RETURNING key",
      2,
      {kTextOid, kByteaArrayOid}},
-    // nextval runs only for a row deleted: an absent or expired key moves
-    // nothing (an expired row is left to kvd_reclaim_expired).
+    // One statement: nextval runs only for a row deleted, so an absent or
+    // expired key moves nothing (an expired row is left to
+    // kvd_reclaim_expired).
     {"kvd_delete",
-     "DELETE FROM $table WHERE store = $1 AND key = $2 AND $live "
+     "DELETE FROM $table WHERE store = $1 AND key = $2 AND $live_by_clock "
+     "RETURNING nextval('$seq')",
+     2,
+     {kTextOid, kByteaOid}},
+    // In a transaction, of a row it holds locked and judged live.
+    {"kvd_delete_locked",
+     "DELETE FROM $table WHERE store = $1 AND key = $2 "
      "RETURNING nextval('$seq')",
      2,
      {kTextOid, kByteaOid}},
@@ -159,13 +183,15 @@ const StatementDef& Statement(StatementId id) { return kStatements[id]; }
 
 std::string StatementSql(StatementId id, absl::string_view quoted_table,
                          absl::string_view sequence) {
-  // Two passes: $live contains $now.
+  // Two passes: $live contains $now, $live_by_clock $clock.
   const std::string live = absl::StrReplaceAll(
       kStatements[id].sql,
-      {{"$live", "(expires_at IS NULL OR expires_at > $now)"}});
-  return absl::StrReplaceAll(
-      live,
-      {{"$table", quoted_table}, {"$seq", sequence}, {"$now", kNowMillisSql}});
+      {{"$live_by_clock", "(expires_at IS NULL OR expires_at > $clock)"},
+       {"$live", "(expires_at IS NULL OR expires_at > $now)"}});
+  return absl::StrReplaceAll(live, {{"$table", quoted_table},
+                                    {"$seq", sequence},
+                                    {"$now", kNowMillisSql},
+                                    {"$clock", kClockMillisSql}});
 }
 
 }  // namespace kv::postgres

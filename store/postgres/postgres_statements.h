@@ -19,12 +19,18 @@ inline constexpr Oid kByteaOid = 17;
 inline constexpr Oid kBigintOid = 20;
 inline constexpr Oid kByteaArrayOid = 1001;
 
-// The server's clock as whole Unix milliseconds, truncated: the "now" every
-// expiry is judged by and computed from (never kvd's clock). now() is the
-// start of the current transaction, so it is one instant for all the
-// statements of a Write.
+// The server's clock as whole Unix milliseconds, truncated: expiry is
+// judged by it and computed from it, never by kvd's clock. Reads use now(),
+// the start of the statement's transaction (for a read, of the statement):
+// one instant for every row it reads.
 inline constexpr absl::string_view kNowMillisSql =
     "(extract(epoch FROM date_trunc('milliseconds', now())) * 1000)::bigint";
+
+// The same at the moment it is evaluated (clock_timestamp()): writes judge
+// and set expiry by it, as they take each key's row (see the .cc).
+inline constexpr absl::string_view kClockMillisSql =
+    "(extract(epoch FROM date_trunc('milliseconds', clock_timestamp())) * "
+    "1000)::bigint";
 
 // Parameters are sent and results received in binary, so bytea needs no
 // escaping. See kStatements in the .cc for the SQL of each.
@@ -39,6 +45,7 @@ enum StatementId {
   kInsert,
   kInsertPlaceholders,
   kDelete,
+  kDeleteLocked,
   kExists,
   kListPage,
   kListPageToEnd,
