@@ -32,6 +32,12 @@ uint64_t ExpirySweeper::reclaimed() const {
   return reclaimed_;
 }
 
+std::vector<std::pair<std::string, uint64_t>> ExpirySweeper::ReclaimedByStore()
+    const {
+  absl::MutexLock lock(&mutex_);
+  return {reclaimed_by_store_.begin(), reclaimed_by_store_.end()};
+}
+
 uint64_t ExpirySweeper::SweepOnce(bool* more) {
   uint64_t total = 0;
   if (more != nullptr) *more = false;
@@ -58,6 +64,7 @@ uint64_t ExpirySweeper::SweepOnce(bool* more) {
         spdlog::info("store \"{}\": reclaiming expired keys works again", name);
       }
       reclaimed_ += *reclaimed;
+      if (*reclaimed > 0) reclaimed_by_store_[name] += *reclaimed;
       total += *reclaimed;
       if (*reclaimed < options_.batch_size) break;
       if (batch + 1 == options_.max_batches && more != nullptr) *more = true;

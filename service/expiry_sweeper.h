@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -54,6 +56,9 @@ class ExpirySweeper {
 
   // Keys reclaimed since construction, by every round.
   uint64_t reclaimed() const;
+  // The same per store, for every store reclaimed from at least once (the
+  // kvd_expired_keys_reclaimed_total metric).
+  std::vector<std::pair<std::string, uint64_t>> ReclaimedByStore() const;
 
  private:
   void Loop();
@@ -63,6 +68,7 @@ class ExpirySweeper {
   mutable absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   uint64_t reclaimed_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::map<std::string, uint64_t> reclaimed_by_store_ ABSL_GUARDED_BY(mutex_);
   // The last error logged, per store, so a broken backend is not logged
   // every second.
   std::map<std::string, std::string> last_errors_ ABSL_GUARDED_BY(mutex_);

@@ -79,6 +79,9 @@ TEST_F(ExpirySweeperTest, RoundsReclaimEveryStoreInBoundedBatches) {
   EXPECT_EQ(sweeper.SweepOnce(&more), 50u);
   EXPECT_FALSE(more);
   EXPECT_EQ(sweeper.reclaimed(), 280u);
+  EXPECT_THAT(sweeper.ReclaimedByStore(),
+              ::testing::ElementsAre(::testing::Pair("a", 250u),
+                                     ::testing::Pair("b", 30u)));
   EXPECT_THAT(Store("a").ReclaimExpired(10), IsOkAndHolds(size_t{0}));
   EXPECT_THAT(Store("a").Exists("permanent"), IsOkAndHolds(true));
   EXPECT_THAT(Store("b").Exists("permanent"), IsOkAndHolds(true));

@@ -41,8 +41,14 @@ absl::StatusOr<size_t> PageSizeOf(int32_t page_size, const Limits& limits) {
                      kDefaultPageSize, " keys) or a positive number (at most ",
                      limits.max_page_size, " is used)"));
   }
-  if (page_size == 0) return std::min(kDefaultPageSize, limits.max_page_size);
-  return std::min(static_cast<size_t>(page_size), limits.max_page_size);
+  // Never more keys than can fit in a response even if each is as long as a
+  // key may be, so the driver's page is bounded in bytes too (this only
+  // bites where max_key_bytes has been raised far above its default).
+  const size_t fit = std::max<size_t>(
+      1, limits.max_get_keys_bytes / (limits.max_key_bytes + kPerKeyFraming));
+  const size_t asked =
+      page_size == 0 ? kDefaultPageSize : static_cast<size_t>(page_size);
+  return std::min({asked, limits.max_page_size, fit});
 }
 
 }  // namespace
@@ -111,18 +117,8 @@ absl::StatusOr<v1::ListKeysResponse> ListKeys(
   }
   context.Observe(store.name, absl::OkStatus()).IgnoreError();
   v1::ListKeysResponse response;
-  bool more = page->more;
-  size_t response_bytes = 0;
-  for (std::string& key : page->keys) {
-    response_bytes += key.size() + kPerKeyFraming;
-    if (response_bytes > limits.max_get_keys_bytes &&
-        response.keys_size() > 0) {
-      more = true;  // The rest goes in the next page.
-      break;
-    }
-    response.add_keys(std::move(key));
-  }
-  if (more) {
+  for (std::string& key : page->keys) response.add_keys(std::move(key));
+  if (page->more) {
     response.set_next_page_token(EncodePageToken(
         store.name, request.prefix(), response.keys(response.keys_size() - 1)));
   }

@@ -24,8 +24,9 @@ inline constexpr Operation<v1::GetKeysRequest, v1::GetKeysResponse> kGetKeys{
     "GetKeys", Scheduling::kStoreWorker, &GetKeys};
 
 // One page of the keys with a prefix (AIP-158): at most page_size keys (0:
-// kDefaultPageSize; above limits.max_page_size: that), fewer if they would
-// not fit in limits.max_get_keys_bytes, and a stateless next_page_token
+// kDefaultPageSize; above limits.max_page_size: that), fewer if that many
+// keys of the longest allowed size would not fit in
+// limits.max_get_keys_bytes, and a stateless next_page_token
 // (service/page_token.h). Errors: IO with INVALID_ARGUMENT for a negative
 // page_size, an oversize or non-UTF-8 prefix, or a page_token that is not
 // kvd's or belongs to another store or prefix.

@@ -188,7 +188,8 @@ int Run(int argc, char** argv) {
     KvServer* kv_server = server->get();
     metrics->SetGaugeSources(
         {[kv_server] { return kv_server->OpenHandleCounts(); },
-         [&catalog] { return catalog.SizeBytes(); }});
+         [&catalog] { return catalog.SizeBytes(); },
+         [&sweeper] { return sweeper.ReclaimedByStore(); }});
     absl::StatusOr<std::unique_ptr<MetricsServer>> started =
         MetricsServer::Start(flags.metrics_listen, *metrics);
     if (!started.ok()) return Fail(std::string(started.status().message()));
