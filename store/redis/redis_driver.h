@@ -29,13 +29,13 @@
 // Connections: a fixed pool of `pool_size`. A call waits for a free
 // connection, connects it if needed (AUTH, SELECT), and runs its command,
 // all within `timeout` (each script call of a page of keys, and each SCAN
-// of a layout upgrade, gets a `timeout` of its own). The command's share is enforced with socket timeouts, which bound
-// each read and write: a server that trickles a reply out can stretch a
-// call, one that stops answering cannot. Host names are resolved without a
-// timeout. A connection that failed with an I/O error or a timeout is closed,
-// and one the server has closed while idle is noticed before use; either
-// way the next call connects again, so the driver recovers from a Redis
-// restart by itself.
+// of a layout upgrade, gets a `timeout` of its own). The command's share is
+// enforced with socket timeouts, which bound each read and write: a server that
+// trickles a reply out can stretch a call, one that stops answering cannot.
+// Host names are resolved without a timeout. A connection that failed with an
+// I/O error or a timeout is closed, and one the server has closed while idle is
+// noticed before use; either way the next call connects again, so the driver
+// recovers from a Redis restart by itself.
 //
 // Errors: every message names the store, what failed and the server
 // address, never the password, e.g.
