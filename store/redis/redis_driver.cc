@@ -44,6 +44,10 @@ namespace {
 // keeps each call short; the page then continues with another call.
 constexpr size_t kListSlack = 1000;
 
+// The most stale #expiry entries (of keys rewritten around kvd) one reclaim
+// call examines beyond the keys it may remove (at most as many as those).
+constexpr size_t kMaxStaleEntries = 10000;
+
 absl::string_view Text(const redisReply& reply) {
   return absl::string_view(reply.str, reply.len);
 }
@@ -288,6 +292,10 @@ class RedisDriver : public Driver {
         return page;
       }
       if (reply->element[0]->integer == 1) return page;
+      // Not ended: the script examined at least one entry, to resume after.
+      if (reply->element[1]->len == 0) {
+        return pool_.Unexpected(kListing, command, *reply);
+      }
       from = absl::StrCat("(", Text(*reply->element[1]));
       deadline = Deadline();  // Each call gets the full timeout.
     }
@@ -297,9 +305,12 @@ class RedisDriver : public Driver {
   // own expiry); this removes their entries from #keys and #expiry.
   absl::StatusOr<size_t> ReclaimExpired(size_t max_keys) override {
     if (max_keys == 0) return 0;
+    // Far beyond any store; keeps the sum below from wrapping.
+    max_keys = std::min<size_t>(max_keys, size_t{1} << 40);
     const std::string max = absl::StrCat(max_keys);
     // Room for stale entries (keys rewritten around kvd) besides the keys.
-    const std::string budget = absl::StrCat(2 * max_keys + 100);
+    const size_t room = std::min(max_keys, kMaxStaleEntries);
+    const std::string budget = absl::StrCat(max_keys + room + 100);
     const absl::Time deadline = Deadline();
     KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
                         pool_.Acquire(kReclaiming, deadline));
