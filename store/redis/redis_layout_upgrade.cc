@@ -33,8 +33,8 @@ bool IsUpgraded(const redisReply& marker) {
          version >= kRedisLayoutVersion;
 }
 
-}  // namespace
-
+// Escapes the characters that Redis glob patterns (SCAN MATCH) give a
+// meaning, so `text` matches only itself.
 std::string GlobEscape(absl::string_view text) {
   std::string escaped;
   escaped.reserve(text.size());
@@ -46,6 +46,8 @@ std::string GlobEscape(absl::string_view text) {
   }
   return escaped;
 }
+
+}  // namespace
 
 absl::Status UpgradeRedisLayout(RedisConnectionPool& pool,
                                 RedisConnectionPool::Lease& lease,

@@ -17,8 +17,6 @@
 // raise the marker to the same version. Values are not rewritten: plain
 // strings stay for the lazy upgrade of the write and read scripts.
 
-#include <string>
-
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,10 +44,6 @@ absl::Status UpgradeRedisLayout(RedisConnectionPool& pool,
                                 RedisConnectionPool::Lease& lease,
                                 const RedisOptions& options,
                                 RedisIndexScriptRunner run_index_script);
-
-// Escapes the characters that Redis glob patterns (SCAN MATCH) give a
-// meaning, so `text` matches only itself.
-std::string GlobEscape(absl::string_view text);
 
 }  // namespace kv
 

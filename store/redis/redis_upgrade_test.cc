@@ -432,6 +432,27 @@ TEST_F(PreviousLayoutTest, MarkerMakesTheNextOpenSkipTheScan) {
   EXPECT_THAT(Redis({"GET", LayoutKey(kStore)}), IsOkAndHolds("2"));
 }
 
+// The upgrade's SCAN matches the store's own keys only: unescaped, "g[x]"'s
+// pattern would match the keys of store "gx", and "g*"'s those of every
+// "g..." store.
+TEST_F(PreviousLayoutTest, UpgradeIndexesOnlyTheStoresOwnKeys) {
+  const std::vector<std::string> names = {"g*", "g?", "g[x]", "g\\x", "gx"};
+  for (const std::string& name : names) {
+    ASSERT_THAT(Redis({"HSET", RedisKey(name, "k"), "v", name, "r", "1"}),
+                IsOk());
+    ASSERT_THAT(Redis({"HSET", RedisKey(name, name), "v", name, "r", "2"}),
+                IsOk());
+  }
+  for (const std::string& name : names) {
+    std::unique_ptr<Driver> driver = OpenStore(*server_, name);
+    ASSERT_NE(driver, nullptr);
+    std::vector<std::string> expected = {name, "k"};
+    std::sort(expected.begin(), expected.end());
+    EXPECT_THAT(ListAll(*driver), ElementsAreArray(expected)) << name;
+    EXPECT_THAT(Redis({"ZCARD", IndexKey(name)}), IsOkAndHolds("2")) << name;
+  }
+}
+
 // Two drivers upgrade the store at once (two kvd processes starting
 // together) while a third, already upgraded, deletes and adds keys: the
 // index ends up exactly the store's keys. A key deleted during a scan is
