@@ -324,6 +324,21 @@ TEST_F(RedisLayoutTest, ReclaimDropsStaleExpiryEntries) {
   EXPECT_THAT(ListAll(*driver_), ElementsAre("moved", "persisted"));
 }
 
+// The list script checks each key exists, so a key deleted around kvd (a
+// DEL, an eviction) is not listed even though its index entry remains.
+TEST_F(RedisLayoutTest, KeyDeletedAroundKvdIsNotListed) {
+  for (const char* key : {"a", "b", "c"}) {
+    ASSERT_THAT(driver_->Set(key, "v"), IsOk());
+  }
+  ASSERT_THAT(Redis({"DEL", RedisKey(kStore, "b")}), IsOk());
+  EXPECT_THAT(Redis({"ZCARD", IndexKey(kStore)}), IsOkAndHolds("3"));
+  EXPECT_THAT(ListAll(*driver_), ElementsAre("a", "c"));
+  // A delete through kvd of the key already gone clears the entry.
+  EXPECT_THAT(driver_->Delete("b"), IsOkAndHolds(0u));
+  EXPECT_THAT(Redis({"ZRANGE", IndexKey(kStore), "0", "-1"}),
+              IsOkAndHolds("a\nc"));
+}
+
 // More unreclaimed entries than one list script call examines between two
 // live keys: the page goes on in further calls and is still exact.
 TEST_F(RedisLayoutTest, PagesCrossALongRunOfExpiredEntries) {
