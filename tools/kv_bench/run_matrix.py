@@ -443,10 +443,15 @@ durability = "os"
     bench.preload("expired-half", store("expired_half"), small_keys, 100,
                   flags=("--expired-fraction=0.5",
                          f"--expired-ttl={EXPIRED_TTL}"))
+    # The control: the unexpired store with Gets over twice its keys, so
+    # half are misses too, of keys that were never written.
+    gets = (("expired-none", "expired_none", small_keys),
+            ("expired-half", "expired_half", small_keys),
+            ("missing-half", "expired_none", 2 * small_keys))
     for round_number in range(AB_ROUNDS):
-        for label in ("expired-none", "expired-half"):
-            bench.run(label, store(label.replace("-", "_")), "get",
-                      EXPIRY_DEPTH, 100, small_keys, round=round_number)
+        for label, name, keys in gets:
+            bench.run(label, store(name), "get", EXPIRY_DEPTH, 100, keys,
+                      round=round_number)
     servers.stop()
     return {"small_keys": small_keys, "large_keys": large_keys}
 
@@ -494,9 +499,10 @@ def expiry_listing_lines(bench, sizes, load, command):
         f"{EXPIRY_DEPTH} in flight over {small:,} keys on a store where none "
         "has expired and on one where half were written with a "
         f"{EXPIRED_TTL} ttl (`--expired-fraction=0.5 --expired-ttl="
-        f"{EXPIRED_TTL}`) and waited out, alternately, {AB_ROUNDS} rounds: a "
-        "Get of an expired key is a NO_SUCH_KEY, counted as a miss. Load "
-        "average before / after: "
+        f"{EXPIRED_TTL}`) and waited out, and, as a control, over twice the "
+        "unexpired store's keys (half never written), alternately, "
+        f"{AB_ROUNDS} rounds: a Get of an expired or missing key is a "
+        "NO_SUCH_KEY, counted as a miss. Load average before / after: "
         f"{load[0]} / {load[1]}.\n")
     add("```sh\n" + command + "\n```\n")
     add("| measurement | result | goal | met |")
@@ -538,6 +544,21 @@ def expiry_listing_lines(bench, sizes, load, command):
     r = median_ratio(pairs)
     add(f"| Get RPC/s, half expired ÷ none expired (median of rounds) | "
         f"{fmt_ratio(r)} | (none set) | |")
+    # What half misses cost without expiry, and expiry beyond that.
+    control = ab_rounds(
+        bench, (("expired-none", "get", EXPIRY_DEPTH, 100), {}),
+        (("missing-half", "get", EXPIRY_DEPTH, 100), {}))
+    rounds = ", ".join(fmt_rate(b) for _, b in control)
+    add(f"| Control: Get over {2 * small:,} keys of the unexpired store "
+        f"(half never written), RPC/s by round | {rounds or '–'} | | |")
+    add(f"| Get RPC/s, half never written ÷ none expired (median of rounds) "
+        f"| {fmt_ratio(median_ratio(control))} | (none set) | |")
+    beyond = ab_rounds(
+        bench, (("missing-half", "get", EXPIRY_DEPTH, 100), {}),
+        (("expired-half", "get", EXPIRY_DEPTH, 100), {}))
+    add(f"| Get RPC/s, half expired ÷ half never written (median of rounds): "
+        f"the cost of expiry itself | {fmt_ratio(median_ratio(beyond))} | "
+        "(none set) | |")
     add("")
     add(EXPIRY_END)
     add("")

@@ -230,6 +230,9 @@ def expiry_results(list_large=95000.0, ttl_rate=950.0):
         results.append(with_fields(
             result("expired-half", "get", 64, 8800, errors=4400),
             calls=8800, round=n))
+        results.append(with_fields(
+            result("missing-half", "get", 64, 8000, errors=4000),
+            calls=8000, round=n))
     return results
 
 
@@ -275,6 +278,12 @@ class ExpiryListingSectionTest(unittest.TestCase):
         self.assertEqual(
             rows["Get RPC/s, half expired ÷ none expired (median of rounds)"]
             [0], "1.10")
+        self.assertEqual(
+            rows["Get RPC/s, half expired ÷ half never written (median of "
+                 "rounds): the cost of expiry itself"][0], "1.10")
+        self.assertEqual(
+            rows["Get RPC/s, half never written ÷ none expired (median of "
+                 "rounds)"][0], "1.00")
         text = "\n".join(lines)
         self.assertIn("0.50 0.40 0.30 / 0.60 0.50 0.40", text)
         self.assertIn("--only=expiry-listing", text)
