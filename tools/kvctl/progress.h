@@ -1,8 +1,8 @@
 #ifndef KV_TOOLS_KVCTL_PROGRESS_H_
 #define KV_TOOLS_KVCTL_PROGRESS_H_
 
-// Progress of a long `export` or `import`, on stderr: a line every couple of
-// seconds while it runs,
+// Progress of a long `export`, `import` or `keys`, on stderr: a line every
+// couple of seconds while it runs,
 //
 //   exported 120000 keys (35.2 MiB)
 //
@@ -14,7 +14,10 @@
 //
 //   {"progress":"exported","keys":120000,"bytes":36909875}
 //
-// and the caller prints the summary document (transfer.cc).
+// and the caller prints the summary document (transfer.cc). With
+// `show_rate` (`keys`), each line and the summary also give the keys per
+// second so far: "listed 120000 keys (2.3 MiB, 60000 keys/s)", and JSON lines
+// "keys_per_second".
 
 #include <cstdint>
 #include <cstdio>
@@ -37,6 +40,8 @@ struct ProgressOptions {
   bool json = false;
   // Time between two progress lines.
   absl::Duration interval = absl::Seconds(2);
+  // Whether lines and the summary give the keys per second.
+  bool show_rate = false;
   // The clock; tests replace it.
   std::function<absl::Time()> now = [] { return absl::Now(); };
 };
@@ -61,6 +66,9 @@ class Progress {
   absl::Duration elapsed() const { return options_.now() - start_; }
 
  private:
+  // Keys per second since the start, at `now`.
+  double Rate(absl::Time now) const;
+
   std::FILE* err_;
   std::string verb_;
   ProgressOptions options_;
