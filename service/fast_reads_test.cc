@@ -62,9 +62,10 @@ class SetWaitsForGetDriver : public Driver {
   }
   absl::StatusOr<bool> Exists(absl::string_view) override { return true; }
   absl::StatusOr<uint64_t> CurrentRevision() override { return 1; }
-  absl::Status ListKeys(absl::FunctionRef<bool(absl::string_view)>) override {
-    return absl::OkStatus();
+  absl::StatusOr<KeyPage> ListKeyPage(const KeyPageRequest&) override {
+    return KeyPage();
   }
+  absl::StatusOr<size_t> ReclaimExpired(size_t) override { return 0; }
 };
 
 const bool kRegistered = [] {

@@ -43,9 +43,10 @@ class SpecDriver : public Driver {
   }
   absl::StatusOr<bool> Exists(absl::string_view) override { return false; }
   absl::StatusOr<uint64_t> CurrentRevision() override { return 0; }
-  absl::Status ListKeys(absl::FunctionRef<bool(absl::string_view)>) override {
-    return absl::OkStatus();
+  absl::StatusOr<KeyPage> ListKeyPage(const KeyPageRequest&) override {
+    return KeyPage();
   }
+  absl::StatusOr<size_t> ReclaimExpired(size_t) override { return 0; }
   std::string Location() const override { return spec_.options.at("where"); }
 
   const StoreSpec& spec() const { return spec_; }
