@@ -55,7 +55,7 @@ constexpr char kTokenTag[] = "fake-page:";
 // kvd's defaults: a page of 1,000 keys, at most 10,000; ttls up to 10 years.
 constexpr int kDefaultPageSize = 1000;
 constexpr int kMaxPageSize = 10000;
-constexpr absl::Duration kMaxTtl = absl::Hours(24 * 3653);
+constexpr absl::Duration kMaxTtl = absl::Hours(24 * 3650);
 
 std::string PageToken(const std::string& prefix, const std::string& last) {
   return absl::StrCat(kTokenTag, prefix.size(), ":", prefix, last);

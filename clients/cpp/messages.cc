@@ -21,7 +21,7 @@ absl::Status CountMismatch(absl::string_view method, size_t sent,
 kv::v1::SetRequest SetRequestFor(uint32_t handle, absl::string_view key,
                                  absl::string_view value,
                                  std::optional<uint64_t> if_revision,
-                                 std::optional<std::chrono::milliseconds> ttl) {
+                                 std::optional<Ttl> ttl) {
   kv::v1::SetRequest request;
   request.set_store(handle);
   request.set_key(std::string(key));
@@ -107,13 +107,12 @@ KeyPage KeyPageFrom(kv::v1::ListKeysResponse& response) {
   return page;
 }
 
-void SetDuration(std::chrono::milliseconds ttl,
-                 google::protobuf::Duration* duration) {
+void SetDuration(Ttl ttl, google::protobuf::Duration* duration) {
   // Both parts truncate toward zero, so they share the sign, as Duration
   // requires.
-  const int64_t ms = ttl.count();
-  duration->set_seconds(ms / 1000);
-  duration->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
+  const int64_t ns = ttl.count();
+  duration->set_seconds(ns / 1000000000);
+  duration->set_nanos(static_cast<int32_t>(ns % 1000000000));
 }
 
 std::chrono::milliseconds MillisecondsFrom(

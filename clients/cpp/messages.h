@@ -19,10 +19,10 @@
 namespace kvd {
 namespace internal {
 
-kv::v1::SetRequest SetRequestFor(
-    uint32_t handle, absl::string_view key, absl::string_view value,
-    std::optional<uint64_t> if_revision,
-    std::optional<std::chrono::milliseconds> ttl = std::nullopt);
+kv::v1::SetRequest SetRequestFor(uint32_t handle, absl::string_view key,
+                                 absl::string_view value,
+                                 std::optional<uint64_t> if_revision,
+                                 std::optional<Ttl> ttl = std::nullopt);
 kv::v1::DeleteRequest DeleteRequestFor(uint32_t handle, absl::string_view key,
                                        std::optional<uint64_t> if_revision);
 kv::v1::IncrementRequest IncrementRequestFor(uint32_t handle,
@@ -44,8 +44,7 @@ KeyPage KeyPageFrom(kv::v1::ListKeysResponse& response);
 
 // A ttl as a google.protobuf.Duration, exactly (a negative one stays
 // negative, for kvd to refuse).
-void SetDuration(std::chrono::milliseconds ttl,
-                 google::protobuf::Duration* duration);
+void SetDuration(Ttl ttl, google::protobuf::Duration* duration);
 // A Duration in whole milliseconds (a finer part is dropped).
 std::chrono::milliseconds MillisecondsFrom(
     const google::protobuf::Duration& duration);

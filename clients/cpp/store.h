@@ -179,11 +179,12 @@ class Store {
   absl::Status Set(absl::string_view key, absl::string_view value,
                    const CallOptions& call = {});
   // Set with a ttl: the key expires `ttl` after the write, by the backend's
-  // clock (whole milliseconds; at least 1 ms and at most Describe's max_ttl,
-  // else IO with INVALID_ARGUMENT). A Set without a ttl makes the key
-  // permanent again. E.g. Set("session", token, std::chrono::minutes(30)).
-  absl::Status Set(absl::string_view key, absl::string_view value,
-                   std::chrono::milliseconds ttl, const CallOptions& call = {});
+  // clock (any std::chrono duration; kvd counts whole milliseconds, and
+  // refuses under 1 ms or over Describe's max_ttl with IO and
+  // INVALID_ARGUMENT). A Set without a ttl makes the key permanent again.
+  // E.g. Set("session", token, std::chrono::minutes(30)).
+  absl::Status Set(absl::string_view key, absl::string_view value, Ttl ttl,
+                   const CallOptions& call = {});
   // Deleting a missing key succeeds.
   absl::Status Delete(absl::string_view key, const CallOptions& call = {});
   absl::StatusOr<bool> Exists(absl::string_view key,
@@ -210,8 +211,7 @@ class Store {
   // SetIf with a ttl, as Set's. An expired key counts as absent (revision
   // 0) for the condition.
   absl::StatusOr<uint64_t> SetIf(absl::string_view key, absl::string_view value,
-                                 std::optional<uint64_t> if_revision,
-                                 std::chrono::milliseconds ttl,
+                                 std::optional<uint64_t> if_revision, Ttl ttl,
                                  const CallOptions& call = {});
   // Create-only: SetIf(key, value, 0).
   absl::StatusOr<uint64_t> SetIfAbsent(absl::string_view key,
@@ -219,8 +219,7 @@ class Store {
                                        const CallOptions& call = {});
   // Create-only with a ttl (a lock or a lease that frees itself).
   absl::StatusOr<uint64_t> SetIfAbsent(absl::string_view key,
-                                       absl::string_view value,
-                                       std::chrono::milliseconds ttl,
+                                       absl::string_view value, Ttl ttl,
                                        const CallOptions& call = {});
   // Delete, returning the delete's revision, or 0 if there was nothing to
   // delete. `if_revision` as for SetIf.
@@ -301,9 +300,8 @@ class Store {
                 const CallOptions& call = {});
   void SetAsync(absl::string_view key, absl::string_view value,
                 StatusCallback done, const CallOptions& call = {});
-  void SetAsync(absl::string_view key, absl::string_view value,
-                std::chrono::milliseconds ttl, StatusCallback done,
-                const CallOptions& call = {});
+  void SetAsync(absl::string_view key, absl::string_view value, Ttl ttl,
+                StatusCallback done, const CallOptions& call = {});
   void DeleteAsync(absl::string_view key, StatusCallback done,
                    const CallOptions& call = {});
   void ExistsAsync(absl::string_view key, Callback<bool> done,
@@ -317,14 +315,12 @@ class Store {
                   std::optional<uint64_t> if_revision, Callback<uint64_t> done,
                   const CallOptions& call = {});
   void SetIfAsync(absl::string_view key, absl::string_view value,
-                  std::optional<uint64_t> if_revision,
-                  std::chrono::milliseconds ttl, Callback<uint64_t> done,
-                  const CallOptions& call = {});
+                  std::optional<uint64_t> if_revision, Ttl ttl,
+                  Callback<uint64_t> done, const CallOptions& call = {});
   void SetIfAbsentAsync(absl::string_view key, absl::string_view value,
                         Callback<uint64_t> done, const CallOptions& call = {});
-  void SetIfAbsentAsync(absl::string_view key, absl::string_view value,
-                        std::chrono::milliseconds ttl, Callback<uint64_t> done,
-                        const CallOptions& call = {});
+  void SetIfAbsentAsync(absl::string_view key, absl::string_view value, Ttl ttl,
+                        Callback<uint64_t> done, const CallOptions& call = {});
   void DeleteIfAsync(absl::string_view key, std::optional<uint64_t> if_revision,
                      Callback<uint64_t> done, const CallOptions& call = {});
   void IncrementAsync(absl::string_view key, int64_t delta,
@@ -376,10 +372,11 @@ class Store {
   // Takes the handle (leaving 0) and closes it in the background.
   void ReleaseInBackground();
   // Every blocking Set form: a ttl of std::nullopt sends none.
-  absl::StatusOr<uint64_t> SetWithTtl(
-      absl::string_view key, absl::string_view value,
-      std::optional<uint64_t> if_revision,
-      std::optional<std::chrono::milliseconds> ttl, const CallOptions& call);
+  absl::StatusOr<uint64_t> SetWithTtl(absl::string_view key,
+                                      absl::string_view value,
+                                      std::optional<uint64_t> if_revision,
+                                      std::optional<Ttl> ttl,
+                                      const CallOptions& call);
 
   // Never reassigned except by moves, so concurrent calls read them freely.
   std::shared_ptr<kv::v1::KeyValue::Stub> stub_;

@@ -30,8 +30,7 @@ absl::StatusOr<Versioned> Store::GetEntry(absl::string_view key,
   return internal::VersionedFrom(response);
 }
 
-absl::Status Store::Set(absl::string_view key, absl::string_view value,
-                        std::chrono::milliseconds ttl,
+absl::Status Store::Set(absl::string_view key, absl::string_view value, Ttl ttl,
                         const CallOptions& call) {
   return SetIf(key, value, std::nullopt, ttl, call).status();
 }
@@ -46,15 +45,15 @@ absl::StatusOr<uint64_t> Store::SetIf(absl::string_view key,
 absl::StatusOr<uint64_t> Store::SetIf(absl::string_view key,
                                       absl::string_view value,
                                       std::optional<uint64_t> if_revision,
-                                      std::chrono::milliseconds ttl,
-                                      const CallOptions& call) {
+                                      Ttl ttl, const CallOptions& call) {
   return SetWithTtl(key, value, if_revision, ttl, call);
 }
 
-absl::StatusOr<uint64_t> Store::SetWithTtl(
-    absl::string_view key, absl::string_view value,
-    std::optional<uint64_t> if_revision,
-    std::optional<std::chrono::milliseconds> ttl, const CallOptions& call) {
+absl::StatusOr<uint64_t> Store::SetWithTtl(absl::string_view key,
+                                           absl::string_view value,
+                                           std::optional<uint64_t> if_revision,
+                                           std::optional<Ttl> ttl,
+                                           const CallOptions& call) {
   const kv::v1::SetRequest request =
       internal::SetRequestFor(handle(), key, value, if_revision, ttl);
   kv::v1::SetResponse response;
@@ -73,8 +72,7 @@ absl::StatusOr<uint64_t> Store::SetIfAbsent(absl::string_view key,
 }
 
 absl::StatusOr<uint64_t> Store::SetIfAbsent(absl::string_view key,
-                                            absl::string_view value,
-                                            std::chrono::milliseconds ttl,
+                                            absl::string_view value, Ttl ttl,
                                             const CallOptions& call) {
   return SetIf(key, value, 0, ttl, call);
 }

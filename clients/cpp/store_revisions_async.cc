@@ -42,7 +42,7 @@ void GetEntryOn(const Connection& c, absl::string_view key,
 void SetIfOn(const Connection& c, absl::string_view key,
              absl::string_view value, std::optional<uint64_t> if_revision,
              Store::Callback<uint64_t> done, const CallOptions& call,
-             std::optional<std::chrono::milliseconds> ttl = std::nullopt) {
+             std::optional<Ttl> ttl = std::nullopt) {
   InvokeAsync<kv::v1::SetRequest, kv::v1::SetResponse>(
       c.stub, c.options, call, c.address,
       internal::SetRequestFor(c.handle, key, value, if_revision, ttl),
@@ -70,9 +70,8 @@ void Store::SetIfAsync(absl::string_view key, absl::string_view value,
 }
 
 void Store::SetIfAsync(absl::string_view key, absl::string_view value,
-                       std::optional<uint64_t> if_revision,
-                       std::chrono::milliseconds ttl, Callback<uint64_t> done,
-                       const CallOptions& call) {
+                       std::optional<uint64_t> if_revision, Ttl ttl,
+                       Callback<uint64_t> done, const CallOptions& call) {
   SetIfOn(Connection{stub_, options_, address_, handle()}, key, value,
           if_revision, std::move(done), call, ttl);
 }
@@ -83,14 +82,13 @@ void Store::SetIfAbsentAsync(absl::string_view key, absl::string_view value,
 }
 
 void Store::SetIfAbsentAsync(absl::string_view key, absl::string_view value,
-                             std::chrono::milliseconds ttl,
-                             Callback<uint64_t> done, const CallOptions& call) {
+                             Ttl ttl, Callback<uint64_t> done,
+                             const CallOptions& call) {
   SetIfAsync(key, value, 0, ttl, std::move(done), call);
 }
 
-void Store::SetAsync(absl::string_view key, absl::string_view value,
-                     std::chrono::milliseconds ttl, StatusCallback done,
-                     const CallOptions& call) {
+void Store::SetAsync(absl::string_view key, absl::string_view value, Ttl ttl,
+                     StatusCallback done, const CallOptions& call) {
   SetIfAsync(
       key, value, std::nullopt, ttl,
       [done = std::move(done)](absl::StatusOr<uint64_t> revision) {

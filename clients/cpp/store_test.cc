@@ -569,11 +569,13 @@ TEST(StoreTest, EverySetFormTakesATtl) {
                                      ::testing::Field(&Entry::found, true)));
 }
 
-TEST(StoreTest, ATtlUnderAMillisecondIsRefusedByKvd) {
+TEST(StoreTest, ATtlOutOfRangeIsRefusedByKvd) {
   FakeKeyValueServer server;
   absl::StatusOr<Store> store = Store::Open("default", server.channel());
   ASSERT_TRUE(store.ok()) << store.status();
-  for (milliseconds ttl : {milliseconds(0), milliseconds(-5)}) {
+  for (Ttl ttl : {Ttl(milliseconds(0)), Ttl(milliseconds(-5)),
+                  Ttl(std::chrono::microseconds(500)),
+                  Ttl(std::chrono::hours(24 * 3651))}) {
     absl::Status status = store->Set("k", "v", ttl);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
     EXPECT_EQ(ErrorCodeOf(status), kv::v1::ERROR_CODE_IO) << status;
@@ -613,7 +615,7 @@ TEST(StoreTest, DescribeReportsTheTtlAndPageLimits) {
   ASSERT_TRUE(store.ok()) << store.status();
   absl::StatusOr<StoreInfo> info = store->Describe();
   ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->max_ttl, std::chrono::hours(24 * 3653));
+  EXPECT_EQ(info->max_ttl, std::chrono::hours(24 * 3650));
   EXPECT_EQ(info->max_page_size, 10000u);
   EXPECT_TRUE(info->Has(kv::v1::CAPABILITY_TTL));
   EXPECT_TRUE(info->Has(kv::v1::CAPABILITY_LIST_PAGES));

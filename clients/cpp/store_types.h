@@ -5,8 +5,8 @@
 // calls take and return (store.h). Revisions are uint64_t, as on the wire: a
 // store-wide number that grows with every write and is never reused, so a
 // key's revision names one version of it. Expiry is std::chrono: a ttl is
-// std::chrono::milliseconds (kvd counts whole milliseconds), an expire time
-// a std::chrono::system_clock::time_point.
+// a kvd::Ttl (any std::chrono duration), an expire time a
+// std::chrono::system_clock::time_point.
 
 #include <chrono>
 #include <cstdint>
@@ -20,6 +20,12 @@
 #include "kv/v1/kv.pb.h"
 
 namespace kvd {
+
+// How long a key lives after a write. Any std::chrono duration converts to
+// it (std::chrono::seconds(30), 1500ms, std::chrono::hours(24)) and is sent
+// as it is: kvd counts whole milliseconds (it drops a finer part) and
+// refuses less than 1 ms or more than the store's max_ttl.
+using Ttl = std::chrono::nanoseconds;
 
 // When a key expires (by the backend's clock); std::nullopt: it does not.
 using ExpireTime = std::optional<std::chrono::system_clock::time_point>;
@@ -54,7 +60,7 @@ struct SetEntry {
   // 1 ms, at most StoreInfo::max_ttl; else the batch fails with IO and
   // INVALID_ARGUMENT). Unset: it never expires, and an earlier expiry is
   // cleared.
-  std::optional<std::chrono::milliseconds> ttl;
+  std::optional<Ttl> ttl;
 };
 
 // One page of ListKeysPage.
