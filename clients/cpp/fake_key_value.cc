@@ -141,6 +141,17 @@ void FakeKeyValue::FailNextCall(grpc::Status status, std::string error_code,
   failure_method_ = std::move(method);
 }
 
+void FakeKeyValue::Unimplement(std::string method) {
+  absl::MutexLock lock(&mu_);
+  unimplemented_.insert(std::move(method));
+}
+
+void FakeKeyValue::DeleteBeforeNextCall(std::string method, std::string key) {
+  absl::MutexLock lock(&mu_);
+  delete_before_method_ = std::move(method);
+  delete_before_key_ = std::move(key);
+}
+
 int FakeKeyValue::set_calls() const {
   absl::MutexLock lock(&mu_);
   return set_calls_;
@@ -179,6 +190,14 @@ grpc::Status FakeKeyValue::TakeFailure(grpc::ServerContext* context,
                             ? ""
                             : std::string(authorization->second.data(),
                                           authorization->second.size());
+  if (!delete_before_method_.empty() && delete_before_method_ == method) {
+    values_.erase(delete_before_key_);
+    delete_before_method_.clear();
+  }
+  if (unimplemented_.count(std::string(method)) != 0) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        absl::StrCat("unknown method ", method));
+  }
   if (!failure_.has_value()) return grpc::Status::OK;
   if (!failure_method_.empty() && failure_method_ != method) {
     return grpc::Status::OK;

@@ -35,6 +35,12 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   // instead, and other calls go through.
   void FailNextCall(grpc::Status status, std::string error_code,
                     std::string method = "");
+  // Answers every call of `method` with UNIMPLEMENTED, as a kvd from before
+  // that method does (only "ListKeys" is supported).
+  void Unimplement(std::string method);
+  // Deletes `key` just before the next call of `method` is served: a
+  // concurrent writer between two calls of a client.
+  void DeleteBeforeNextCall(std::string method, std::string key);
   // Calls of Set received (failed ones included).
   int set_calls() const;
   // Calls of ListKeys received (failed ones included), and the latest
@@ -143,6 +149,9 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   std::optional<grpc::Status> failure_ ABSL_GUARDED_BY(mu_);
   std::string failure_code_ ABSL_GUARDED_BY(mu_);
   std::string failure_method_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> unimplemented_ ABSL_GUARDED_BY(mu_);
+  std::string delete_before_method_ ABSL_GUARDED_BY(mu_);
+  std::string delete_before_key_ ABSL_GUARDED_BY(mu_);
   int set_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int list_keys_calls_ ABSL_GUARDED_BY(mu_) = 0;
   kv::v1::ListKeysRequest last_list_keys_request_ ABSL_GUARDED_BY(mu_);

@@ -426,12 +426,14 @@ int RunKvctl(int argc, char** argv) {
       app, "export", "write every key and value as JSON Lines",
       "One line per key, in key order:\n"
       "  {\"key\":\"greeting\",\"value\":\"aGVsbG8=\"}\n"
-      "The value is standard base64, as in grpcurl's and buf curl's JSON.\n"
-      "Lists the keys with one GetKeys call, then reads each key; a key "
-      "deleted\nmeanwhile is skipped and counted. Writes made during the "
-      "export may be\nmissed: stop writers first. --output is written under "
-      "a temporary name and\nrenamed when complete. Progress goes to stderr "
-      "every 2 s.\n\n"
+      "The value is standard base64, as in grpcurl's and buf curl's JSON. A "
+      "key that\nexpires also has \"expire_time\":\"2026-12-02T01:32:00.123Z\""
+      " (import restores it).\nStreams: lists a ListKeys page of keys at a "
+      "time and reads its values with\nGetMany, so memory holds one page "
+      "whatever the store's size; a key deleted\nmeanwhile is skipped and "
+      "counted. Writes made during the export may be missed:\nstop writers "
+      "first. --output is written under a temporary name and renamed\nwhen "
+      "complete. Progress goes to stderr every 2 s.\n\n"
       "Examples:\n"
       "  kvctl export > dump.jsonl\n"
       "  kvctl --store default export --output dump.jsonl");
@@ -445,10 +447,12 @@ int RunKvctl(int argc, char** argv) {
   CLI::App* importer = AddCommand(
       app, "import", "set every key of a JSON Lines export",
       "Reads what export writes and sets each key, in order, replacing "
-      "existing\nvalues (other keys of the store are kept). Stops at the "
-      "first line that is\nnot a valid record (exit 6) or whose set fails, "
-      "naming the line; the lines\nbefore it stay imported. --dry-run "
-      "checks every line and contacts no server.\n\n"
+      "existing\nvalues (other keys of the store are kept). A key with an "
+      "expire_time gets the\nttl left until then (a key already expired is "
+      "skipped and counted). Stops at\nthe first line that is not a valid "
+      "record (exit 6) or whose set fails, naming\nthe line; the lines "
+      "before it stay imported. --dry-run checks every line and\ncontacts "
+      "no server.\n\n"
       "Examples:\n"
       "  kvctl --store orders import --input dump.jsonl\n"
       "  kvctl import --dry-run < dump.jsonl");
