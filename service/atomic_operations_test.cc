@@ -363,7 +363,8 @@ TEST_F(AtomicOperationsTest, DescribeTellsWhatTheStoreIsAndCanDo) {
   EXPECT_THAT(
       described->capabilities(),
       ElementsAre(v1::CAPABILITY_REVISIONS, v1::CAPABILITY_CONDITIONAL_WRITES,
-                  v1::CAPABILITY_INCREMENT, v1::CAPABILITY_ATOMIC_BATCHES));
+                  v1::CAPABILITY_INCREMENT, v1::CAPABILITY_ATOMIC_BATCHES,
+                  v1::CAPABILITY_TTL, v1::CAPABILITY_LIST_PAGES));
   EXPECT_FALSE(described->read_only());
   request.set_store(store_ + 1000);
   EXPECT_EQ(

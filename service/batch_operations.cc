@@ -8,6 +8,7 @@
 #include "absl/types/optional.h"
 #include "service/batch_validation.h"
 #include "service/errors/kv_error.h"
+#include "service/expiry_fields.h"
 #include "service/write_path.h"
 #include "store/status_macros.h"
 
@@ -37,17 +38,26 @@ struct SetManyPlan {
     return EntryDescription("SetMany", index, request.entries(index).key());
   }
   static absl::Status Validate(const Request& request, const Limits& limits) {
-    return ValidateBatch(
+    KV_RETURN_IF_ERROR(ValidateBatch(
         "SetMany", request.entries_size(),
         [&](size_t i) -> absl::string_view { return request.entries(i).key(); },
-        [&](size_t i) { return request.entries(i).value().size(); }, limits);
+        [&](size_t i) { return request.entries(i).value().size(); }, limits));
+    for (int i = 0; i < request.entries_size(); ++i) {
+      const v1::SetEntry& entry = request.entries(i);
+      KV_RETURN_IF_ERROR(RequestedTtl(entry.has_ttl(), entry.ttl(),
+                                      limits.max_ttl,
+                                      absl::StrCat("entries[", i, "].ttl"))
+                             .status());
+    }
+    return absl::OkStatus();
   }
   static write_path::Mutations ToMutations(const Request& request) {
     write_path::Mutations mutations;
     mutations.reserve(request.entries_size());
     for (const v1::SetEntry& entry : request.entries()) {
       mutations.push_back(Mutation::Set(entry.key(), entry.value(),
-                                        write_path::IfRevisionOf(entry)));
+                                        write_path::IfRevisionOf(entry),
+                                        write_path::TtlOf(entry)));
     }
     return mutations;
   }
@@ -138,6 +148,7 @@ absl::StatusOr<v1::GetManyResponse> GetMany(OperationContext& context,
     entry->set_found(true);
     *entry->mutable_value() = std::move(value->value);
     entry->set_revision(value->revision);
+    SetExpireTime(value->expire_time, *entry);
   }
   return response;
 }

@@ -45,12 +45,16 @@ absl::StatusOr<v1::DescribeResponse> Describe(
   store_limits->set_max_value_bytes(limits.max_value_bytes);
   store_limits->set_max_batch_entries(limits.max_batch_entries);
   store_limits->set_max_batch_bytes(limits.max_batch_bytes);
+  store_limits->mutable_max_ttl()->set_seconds(
+      absl::ToInt64Seconds(limits.max_ttl));
+  store_limits->set_max_page_size(static_cast<uint32_t>(limits.max_page_size));
   response.set_revision(*revision);
   // Every driver passes the whole conformance suite, so every store has
   // every capability; a driver without one would say so here.
   for (v1::Capability capability :
        {v1::CAPABILITY_REVISIONS, v1::CAPABILITY_CONDITIONAL_WRITES,
-        v1::CAPABILITY_INCREMENT, v1::CAPABILITY_ATOMIC_BATCHES}) {
+        v1::CAPABILITY_INCREMENT, v1::CAPABILITY_ATOMIC_BATCHES,
+        v1::CAPABILITY_TTL, v1::CAPABILITY_LIST_PAGES}) {
     response.add_capabilities(capability);
   }
   response.set_read_only(store.read_only);

@@ -155,6 +155,10 @@ grpc::ServerUnaryReactor* KeyValueService::Describe(
     grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
   return Serve(context, request, response, operations::kDescribe);
 }
+grpc::ServerUnaryReactor* KeyValueService::ListKeys(
+    grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
+  return Serve(context, request, response, operations::kListKeys);
+}
 
 // --- The dispatcher.
 

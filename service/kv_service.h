@@ -52,21 +52,21 @@ namespace kv {
 // Every RPC of kv.v1.KeyValue, served with raw (ByteBuffer) callbacks so kvd
 // decodes requests itself (request_decoder.h).
 using RawKeyValueBase = v1::KeyValue::WithRawCallbackMethod_Open<
-    v1::KeyValue::WithRawCallbackMethod_Get<
-        v1::KeyValue::WithRawCallbackMethod_Set<
-            v1::KeyValue::WithRawCallbackMethod_Delete<
-                v1::KeyValue::WithRawCallbackMethod_Exists<
-                    v1::KeyValue::WithRawCallbackMethod_GetKeys<
-                        v1::KeyValue::WithRawCallbackMethod_Close<
-                            v1::KeyValue::WithRawCallbackMethod_Increment<
-                                v1::KeyValue::WithRawCallbackMethod_GetMany<
-                                    v1::KeyValue::WithRawCallbackMethod_SetMany<
+    v1::KeyValue::WithRawCallbackMethod_Get<v1::KeyValue::WithRawCallbackMethod_Set<
+        v1::KeyValue::WithRawCallbackMethod_Delete<
+            v1::KeyValue::WithRawCallbackMethod_Exists<
+                v1::KeyValue::WithRawCallbackMethod_GetKeys<
+                    v1::KeyValue::WithRawCallbackMethod_Close<
+                        v1::KeyValue::WithRawCallbackMethod_Increment<
+                            v1::KeyValue::WithRawCallbackMethod_GetMany<
+                                v1::KeyValue::WithRawCallbackMethod_SetMany<
+                                    v1::KeyValue::WithRawCallbackMethod_DeleteMany<
                                         v1::KeyValue::
-                                            WithRawCallbackMethod_DeleteMany<
+                                            WithRawCallbackMethod_Describe<
                                                 v1::KeyValue::
-                                                    WithRawCallbackMethod_Describe<
+                                                    WithRawCallbackMethod_ListKeys<
                                                         v1::KeyValue::
-                                                            Service>>>>>>>>>>>>;
+                                                            Service>>>>>>>>>>>>>;
 
 class KeyValueService final : public RawKeyValueBase {
  public:
@@ -109,6 +109,9 @@ class KeyValueService final : public RawKeyValueBase {
                                        const Raw* request,
                                        Raw* response) override;
   grpc::ServerUnaryReactor* Describe(grpc::CallbackServerContext* context,
+                                     const Raw* request,
+                                     Raw* response) override;
+  grpc::ServerUnaryReactor* ListKeys(grpc::CallbackServerContext* context,
                                      const Raw* request,
                                      Raw* response) override;
 

@@ -28,7 +28,14 @@ struct Limits {
   // The default keeps a batch under gRPC clients' default 4 MiB message
   // limit.
   size_t max_batch_bytes = (4 << 20) - (16 << 10);
+  // Most keys in one ListKeys page; a larger page_size is lowered to it.
+  size_t max_page_size = 10000;
+  // Longest ttl a write may give: 10 years of 365 days.
+  absl::Duration max_ttl = absl::Hours(24 * 3650);
 };
+
+// ListKeys' page size when the request gives none.
+inline constexpr size_t kDefaultPageSize = 1000;
 
 // Room for a message's framing besides its key and value.
 inline constexpr size_t kMessageOverheadBytes = 16 << 10;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/errors/kv_error.h"
+#include "service/expiry_fields.h"
 #include "service/request_validation.h"
 #include "store/status_macros.h"
 
@@ -32,6 +33,7 @@ absl::StatusOr<v1::GetResponse> Get(OperationContext& context,
   v1::GetResponse response;
   *response.mutable_value() = std::move(value->value);
   response.set_revision(value->revision);
+  SetExpireTime(value->expire_time, response);
   return response;
 }
 

@@ -93,6 +93,15 @@ std::vector<std::pair<std::string, uint64_t>> StoreCatalog::SizeBytes() {
   return sizes;
 }
 
+std::vector<std::pair<std::string, Driver*>> StoreCatalog::OpenDrivers() {
+  std::vector<std::pair<std::string, Driver*>> open;
+  for (auto& store : stores_) {
+    Driver* driver = store->driver.load(std::memory_order_acquire);
+    if (driver != nullptr) open.emplace_back(store->spec.name, driver);
+  }
+  return open;
+}
+
 void StoreCatalog::CloseAll() {
   for (auto& store : stores_) {
     absl::MutexLock lock(&store->mutex);

@@ -65,6 +65,10 @@ class StoreCatalog {
   // (Driver::SizeBytes), in config order. Never opens a store.
   std::vector<std::pair<std::string, uint64_t>> SizeBytes();
 
+  // The stores whose driver is open, in config order, with the driver. Never
+  // opens a store. The drivers stay valid until CloseAll.
+  std::vector<std::pair<std::string, Driver*>> OpenDrivers();
+
   // Closes every driver, for shutdown; later Finds fail with IO. Call only
   // once nothing uses a driver returned by Find (the server has stopped).
   void CloseAll();

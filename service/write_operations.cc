@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/errors/kv_error.h"
+#include "service/expiry_fields.h"
 #include "service/request_validation.h"
 #include "service/write_path.h"
 
@@ -21,12 +22,15 @@ struct SetPlan {
   }
   static absl::Status Validate(const Request& request, const Limits& limits) {
     KV_RETURN_IF_ERROR(ValidateKey(request.key(), limits.max_key_bytes));
-    return ValidateValue(request.key(), request.value().size(),
-                         limits.max_value_bytes);
+    KV_RETURN_IF_ERROR(ValidateValue(request.key(), request.value().size(),
+                                     limits.max_value_bytes));
+    return RequestedTtl(request.has_ttl(), request.ttl(), limits.max_ttl, "ttl")
+        .status();
   }
   static write_path::Mutations ToMutations(const Request& request) {
     return {Mutation::Set(request.key(), request.value(),
-                          write_path::IfRevisionOf(request))};
+                          write_path::IfRevisionOf(request),
+                          write_path::TtlOf(request))};
   }
   static Response Respond(const Request& /*request*/,
                           const MutationResults& results) {

@@ -42,8 +42,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "service/errors/kv_error.h"
+#include "service/expiry_fields.h"
 #include "service/operation_context.h"
 #include "store/driver.h"
 #include "store/status_macros.h"
@@ -60,6 +62,15 @@ template <typename Message>
 absl::optional<uint64_t> IfRevisionOf(const Message& message) {
   if (!message.has_if_revision()) return absl::nullopt;
   return message.if_revision();
+}
+
+// The `ttl` of a SetRequest or SetEntry, as a Mutation's ttl. Call only once
+// Validate has accepted it (RequestedTtl, service/expiry_fields.h).
+template <typename Message>
+absl::Duration TtlOf(const Message& message) {
+  absl::StatusOr<absl::Duration> ttl = RequestedTtl(
+      message.has_ttl(), message.ttl(), absl::InfiniteDuration(), "ttl");
+  return ttl.ok() ? *ttl : absl::InfiniteDuration();
 }
 
 // The API error for a driver's failed Write of a request described by

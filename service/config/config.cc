@@ -209,6 +209,26 @@ absl::Status ParseServerDuration(const ConfigErrors& errors,
   return absl::OkStatus();
 }
 
+// A period of background work: a finite duration, "0s" to turn it off.
+absl::Status ParseServerInterval(const ConfigErrors& errors,
+                                 const toml::node& value,
+                                 const std::string& field,
+                                 absl::string_view zero_turns_off,
+                                 absl::optional<absl::Duration>& target) {
+  absl::Duration interval;
+  if (!value.is_string() ||
+      !absl::ParseDuration(value.as_string()->get(), &interval) ||
+      interval < absl::ZeroDuration() || interval == absl::InfiniteDuration()) {
+    return errors.At(value, absl::StrCat("[server] \"", field,
+                                         "\" must be a duration string such "
+                                         "as \"10s\" or \"1m\", or \"0s\" to "
+                                         "turn ",
+                                         zero_turns_off, " off"));
+  }
+  target = interval;
+  return absl::OkStatus();
+}
+
 absl::Status ParseServerInt(const ConfigErrors& errors, const toml::node& value,
                             const std::string& field, int minimum, int maximum,
                             int& target) {
@@ -291,17 +311,12 @@ absl::Status ParseServer(const ConfigErrors& errors, const toml::node& node,
       KV_RETURN_IF_ERROR(ParseServerDuration(errors, value, field, false,
                                              transport.max_connection_idle));
     } else if (field == "token_reload_interval") {
-      absl::Duration interval;
-      if (!value.is_string() ||
-          !absl::ParseDuration(value.as_string()->get(), &interval) ||
-          interval < absl::ZeroDuration() ||
-          interval == absl::InfiniteDuration()) {
-        return errors.At(value,
-                         "[server] \"token_reload_interval\" must be a "
-                         "duration string such as \"10s\" or \"1m\", or "
-                         "\"0s\" to turn polling off");
-      }
-      config.token_reload_interval = interval;
+      KV_RETURN_IF_ERROR(ParseServerInterval(errors, value, field, "polling",
+                                             config.token_reload_interval));
+    } else if (field == "expiry_sweep_interval") {
+      KV_RETURN_IF_ERROR(ParseServerInterval(errors, value, field,
+                                             "reclaiming expired keys",
+                                             config.expiry_sweep_interval));
     } else if (field == "socket_mode") {
       KV_RETURN_IF_ERROR(ParseSocketMode(errors, value, transport.socket_mode));
     } else {
@@ -313,7 +328,8 @@ absl::Status ParseServer(const ConfigErrors& errors, const toml::node& node,
                                     "max_concurrent_streams, keepalive_time, "
                                     "keepalive_timeout, min_ping_interval, "
                                     "max_ping_strikes, max_connection_idle, "
-                                    "token_reload_interval)"));
+                                    "token_reload_interval, "
+                                    "expiry_sweep_interval)"));
     }
   }
   return absl::OkStatus();

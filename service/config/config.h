@@ -34,6 +34,9 @@ struct RuntimeConfig {
   // [server] token_reload_interval; unset when absent, so the
   // --token-reload-interval flag or its default applies. Zero: no polling.
   absl::optional<absl::Duration> token_reload_interval;
+  // [server] expiry_sweep_interval; unset when absent, so the
+  // --expiry-sweep-interval flag or its default applies. Zero: no sweeping.
+  absl::optional<absl::Duration> expiry_sweep_interval;
   // [server] tls_cert, tls_key, tls_client_ca, resolved against the config
   // file's directory; empty when unset.
   TlsFiles tls;

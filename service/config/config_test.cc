@@ -356,6 +356,22 @@ TEST(ConfigTest, TokenReloadInterval) {
   }
 }
 
+TEST(ConfigTest, ExpirySweepInterval) {
+  absl::StatusOr<RuntimeConfig> config = Parse("");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->expiry_sweep_interval.has_value());
+  config = Parse("[server]\nexpiry_sweep_interval = \"250ms\"\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->expiry_sweep_interval, absl::Milliseconds(250));
+  config = Parse("[server]\nexpiry_sweep_interval = \"0s\"\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->expiry_sweep_interval, absl::ZeroDuration());
+  EXPECT_THAT(ErrorOf("[server]\nexpiry_sweep_interval = \"-1s\"\n"),
+              HasSubstr("[server] \"expiry_sweep_interval\" must be a "
+                        "duration string such as \"10s\" or \"1m\", or "
+                        "\"0s\" to turn reclaiming expired keys off"));
+}
+
 TEST(ConfigTest, LimitsMayOnlyBeRaised) {
   EXPECT_THAT(ErrorOf("[limits]\nmax_key_bytes = 100\n"),
               AllOf(StartsWith("kvd.toml:2:"),

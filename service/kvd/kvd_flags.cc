@@ -12,6 +12,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "service/telemetry/metrics_server.h"
+#include "store/status_macros.h"
 
 namespace kv {
 namespace {
@@ -74,6 +75,7 @@ absl::StatusOr<KvdFlags> ParseKvdFlags(int argc, const char* const* argv) {
   std::string shutdown_grace = "10s";
   std::string shutdown_timeout = "25s";
   std::string token_reload_interval;
+  std::string expiry_sweep_interval;
   auto add = [&](const std::string& flag, std::string& value,
                  const std::string& help, const std::string& type) {
     return app.add_option(flag, value, help)
@@ -142,6 +144,11 @@ absl::StatusOr<KvdFlags> ParseKvdFlags(int argc, const char* const* argv) {
       "(SIGHUP still reloads). Default: [server] token_reload_interval, else "
       "10s",
       "DURATION");
+  add("--expiry-sweep-interval", expiry_sweep_interval,
+      "How often kvd frees the space of expired keys in the background, in "
+      "short batches (expired keys are absent to reads at once either way); "
+      "0 turns it off. Default: [server] expiry_sweep_interval, else 1s",
+      "DURATION");
   app.add_flag("--insecure-allow-remote", flags.insecure_allow_remote,
                "Without [[client]] entries, listen on a non-loopback address "
                "anyway: anyone who can reach it may read and write every "
@@ -188,17 +195,30 @@ absl::StatusOr<KvdFlags> ParseKvdFlags(int argc, const char* const* argv) {
       ParseShutdownPlan(drain_delay, shutdown_grace, shutdown_timeout);
   if (!shutdown.ok()) return shutdown.status();
   flags.shutdown = *shutdown;
-  if (!token_reload_interval.empty()) {
+  // A period: a finite duration, 0 to turn the work off.
+  auto parse_interval =
+      [&](const std::string& flag, const std::string& value,
+          absl::string_view zero_means,
+          absl::optional<absl::Duration>& target) -> absl::Status {
+    if (value.empty()) return absl::OkStatus();
     absl::Duration interval;
-    if (!absl::ParseDuration(token_reload_interval, &interval) ||
+    if (!absl::ParseDuration(value, &interval) ||
         interval < absl::ZeroDuration() ||
         interval == absl::InfiniteDuration()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Origin(argc, argv, "--token-reload-interval", token_reload_interval),
-          " is not a duration such as 10s or 500ms (0 turns polling off)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(Origin(argc, argv, flag, value),
+                       " is not a duration such as 10s or 500ms (0 turns ",
+                       zero_means, " off)"));
     }
-    flags.token_reload_interval = interval;
-  }
+    target = interval;
+    return absl::OkStatus();
+  };
+  KV_RETURN_IF_ERROR(parse_interval("--token-reload-interval",
+                                    token_reload_interval, "polling",
+                                    flags.token_reload_interval));
+  KV_RETURN_IF_ERROR(parse_interval("--expiry-sweep-interval",
+                                    expiry_sweep_interval, "reclaiming",
+                                    flags.expiry_sweep_interval));
   if (!flags.metrics_listen.empty() && !IsHostPort(flags.metrics_listen)) {
     return absl::InvalidArgumentError(absl::StrCat(
         Origin(argc, argv, "--metrics-listen", flags.metrics_listen),

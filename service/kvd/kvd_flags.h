@@ -15,6 +15,7 @@ namespace kv {
 // How often kvd re-reads its token files when neither the flag nor the config
 // says.
 inline constexpr absl::Duration kDefaultTokenReloadInterval = absl::Seconds(10);
+inline constexpr absl::Duration kDefaultExpirySweepInterval = absl::Seconds(1);
 
 // kvd's settings from its command line and environment. Every flag --NAME
 // has an environment variable KVD_NAME (upper case, '-' as '_'):
@@ -43,6 +44,10 @@ struct KvdFlags {
   // turns polling off. Unset: [server] token_reload_interval applies, else
   // kDefaultTokenReloadInterval.
   absl::optional<absl::Duration> token_reload_interval;
+  // --expiry-sweep-interval: how often expired keys' space is reclaimed;
+  // zero turns it off. Unset: [server] expiry_sweep_interval applies, else
+  // kDefaultExpirySweepInterval.
+  absl::optional<absl::Duration> expiry_sweep_interval;
   // Set when --help was asked for: print it and exit 0.
   std::string help;
 };

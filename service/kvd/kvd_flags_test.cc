@@ -147,6 +147,23 @@ TEST_F(KvdFlagsTest, HelpNamesEveryVariable) {
   EXPECT_THAT(flags->help, HasSubstr("wins over its variable"));
 }
 
+TEST_F(KvdFlagsTest, ExpirySweepIntervalFromFlag) {
+  absl::StatusOr<KvdFlags> flags = Parse({});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_FALSE(flags->expiry_sweep_interval.has_value());
+  flags = Parse({"--expiry-sweep-interval=250ms"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->expiry_sweep_interval, absl::Milliseconds(250));
+  flags = Parse({"--expiry-sweep-interval=0"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->expiry_sweep_interval, absl::ZeroDuration());
+  EXPECT_THAT(Parse({"--expiry-sweep-interval=inf"}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--expiry-sweep-interval=inf is not a "
+                                 "duration such as 10s or 500ms (0 turns "
+                                 "reclaiming off)")));
+}
+
 TEST_F(KvdFlagsTest, TokenReloadIntervalFromFlagOrVariable) {
   absl::StatusOr<KvdFlags> flags = Parse({});
   ASSERT_TRUE(flags.ok()) << flags.status();

@@ -17,6 +17,7 @@
 #include "service/access/client_access.h"
 #include "service/access/token_poller.h"
 #include "service/config/config.h"
+#include "service/expiry_sweeper.h"
 #include "service/kvd/kvd_flags.h"
 #include "service/kvd/server.h"
 #include "service/kvd/shutdown_plan.h"
@@ -168,6 +169,15 @@ int Run(int argc, char** argv) {
     spdlog::info("re-reading token files every {} (--token-reload-interval)",
                  absl::FormatDuration(token_reload_interval));
   }
+  // The flag wins over [server] expiry_sweep_interval, which wins over the
+  // default.
+  const absl::Duration expiry_sweep_interval =
+      flags.expiry_sweep_interval.value_or(
+          config->expiry_sweep_interval.value_or(kDefaultExpirySweepInterval));
+  ExpirySweeper::Options sweep_options;
+  sweep_options.interval = expiry_sweep_interval;
+  ExpirySweeper sweeper(catalog, sweep_options);
+  if (expiry_sweep_interval > absl::ZeroDuration()) sweeper.Start();
   absl::StatusOr<std::unique_ptr<KvServer>> server =
       KvServer::Start(options, &catalog);
   if (!server.ok()) return Fail(std::string(server.status().message()));
@@ -178,7 +188,8 @@ int Run(int argc, char** argv) {
     KvServer* kv_server = server->get();
     metrics->SetGaugeSources(
         {[kv_server] { return kv_server->OpenHandleCounts(); },
-         [&catalog] { return catalog.SizeBytes(); }});
+         [&catalog] { return catalog.SizeBytes(); },
+         [&sweeper] { return sweeper.ReclaimedByStore(); }});
     absl::StatusOr<std::unique_ptr<MetricsServer>> started =
         MetricsServer::Start(flags.metrics_listen, *metrics);
     if (!started.ok()) return Fail(std::string(started.status().message()));
@@ -248,6 +259,7 @@ int Run(int argc, char** argv) {
   metrics_server.reset();
   server->reset();
   token_poller.reset();
+  sweeper.Stop();
   catalog.CloseAll();
   spdlog::info("stopped cleanly");
   return 0;

@@ -67,7 +67,21 @@ class KvMetrics::ScrapedGauges final : public prometheus::Collectable {
             GaugeSample("store", store, static_cast<double>(bytes)));
       }
     }
-    return {std::move(handles), std::move(sizes)};
+    prometheus::MetricFamily reclaimed{
+        "kvd_expired_keys_reclaimed_total",
+        "Expired keys whose space the background sweeper has freed (they "
+        "were absent to reads from the moment they expired).",
+        prometheus::MetricType::Counter,
+        {}};
+    if (sources.expired_keys_reclaimed) {
+      for (const auto& [store, count] : sources.expired_keys_reclaimed()) {
+        prometheus::ClientMetric metric;
+        metric.label.push_back({"store", store});
+        metric.counter.value = static_cast<double>(count);
+        reclaimed.metric.push_back(std::move(metric));
+      }
+    }
+    return {std::move(handles), std::move(sizes), std::move(reclaimed)};
   }
 
  private:

@@ -41,6 +41,9 @@ class KvMetrics final : public CallObserver {
     std::function<std::vector<std::pair<std::string, size_t>>()> open_handles;
     // (store, bytes) pairs for stores that know their size.
     std::function<std::vector<std::pair<std::string, uint64_t>>()> store_sizes;
+    // (store, expired keys reclaimed since kvd started) pairs: a counter.
+    std::function<std::vector<std::pair<std::string, uint64_t>>()>
+        expired_keys_reclaimed;
   };
 
   // `stores` are the configured store names; calls naming any other store

@@ -132,8 +132,14 @@ TEST(KvMetricsTest, GaugesAreReadFromTheirSourcesOnEachScrape) {
        [] {
          return std::vector<std::pair<std::string, uint64_t>>{
              {"default", 8192}};
+       },
+       [] {
+         return std::vector<std::pair<std::string, uint64_t>>{{"default", 42}};
        }});
   std::vector<PrometheusSample> samples = Scrape(metrics);
+  EXPECT_THAT(FindSample(samples, "kvd_expired_keys_reclaimed_total",
+                         {{"store", "default"}}),
+              Optional(42.0));
   EXPECT_THAT(
       FindSample(samples, "kvd_open_handles", {{"principal", "anonymous"}}),
       Optional(3.0));

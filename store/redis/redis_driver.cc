@@ -270,8 +270,28 @@ class RedisDriver : public Driver {
   //
   // The connection is given back before the first visit, so `visit` may
   // call the driver.
-  absl::Status ListKeys(
-      absl::FunctionRef<bool(absl::string_view key)> visit) override {
+  // Interim, until this driver's own paged listing and reclaim land (issue
+  // 16): a page is cut from a whole-store listing, and nothing expires.
+  absl::StatusOr<KeyPage> ListKeyPage(const KeyPageRequest& request) override {
+    KeyPage page;
+    absl::Status status = LegacyListKeys([&](absl::string_view key) {
+      if (key <= request.after || !absl::StartsWith(key, request.prefix)) {
+        return true;
+      }
+      if (page.keys.size() == request.limit) {
+        page.more = true;
+        return false;
+      }
+      page.keys.emplace_back(key);
+      return true;
+    });
+    if (!status.ok()) return status;
+    return page;
+  }
+  absl::StatusOr<size_t> ReclaimExpired(size_t) override { return 0; }
+
+  absl::Status LegacyListKeys(
+      absl::FunctionRef<bool(absl::string_view key)> visit) {
     std::vector<std::string> keys;
     {
       absl::Time deadline = Deadline();
