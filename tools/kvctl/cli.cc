@@ -81,7 +81,7 @@ Errors go to stderr as one line: kvctl: <what>: <kvd's message> (<gRPC code>).
 --json: every command prints one JSON document on stdout, e.g.
   get     {"key":"k","store":"default","value":"hi","value_base64":"aGk="}
           ("value" is null when the bytes are not UTF-8; --revision adds
-          "revision":N)
+          "revision":N; a key that expires has "expire_time":"RFC 3339")
   set, delete  {"key":"k","ok":true,"revision":12,"store":"default"}
   incr    {"key":"k","revision":13,"store":"default","value":42}
   exists  {"exists":true,"key":"k","store":"default"}
@@ -248,7 +248,9 @@ int RunKvctl(int argc, char** argv) {
       "Writes the value's bytes to stdout exactly as stored, adding a newline "
       "only\nwhen stdout is a terminal. Exits 1 if the key does not exist. "
       "With --revision,\nthe key's revision comes first, on a line of its "
-      "own.\n\n"
+      "own. On a terminal, a key that\nexpires also shows \"expires TIME\" "
+      "after the value; --expire-time prints the\ntime (or \"never\") on a "
+      "line before the value.\n\n"
       "Examples:\n"
       "  kvctl get greeting\n"
       "  kvctl --store cache get page > page.html\n"
@@ -310,7 +312,6 @@ int RunKvctl(int argc, char** argv) {
                       "duration with a unit, e.g. 500ms, 30s, 5m, 24h, 1h30m "
                       "(at least 1ms; at most the store's max ttl, see "
                       "describe). Without it the key never expires")
-          ->type_name("DURATION")
           ->check(CLI::Validator(
               [](std::string& text) -> std::string {
                 absl::StatusOr<std::chrono::milliseconds> parsed =
