@@ -23,22 +23,46 @@ namespace {
 constexpr int kBusyTimeoutMs = 5000;
 
 // The SQL of each StatementId. The schema is sqlite_schema.h's.
+//
+// "Live" below is `expires_at IS NULL OR expires_at > now`. Every statement
+// on one key searches the primary key for it; the listing statements are a
+// range scan of the primary key from `from`, which stops after `limit`
+// live rows (an index range scan: a page costs what it returns, plus any
+// expired rows between, which ReclaimExpired keeps few); the reclaim is a
+// range scan of the partial index kv_expires_at. sqlite_driver_test checks
+// these plans.
 constexpr std::array<const char*, kStatementCount> kStatementSql = {
-    "SELECT value, revision FROM kv WHERE key = ?1",
+    "SELECT value, revision, expires_at FROM kv WHERE key = ?1 "
+    "AND (expires_at IS NULL OR expires_at > ?2)",
     // Reads no value column, so a condition on a large value never touches
-    // the value's overflow pages.
-    "SELECT revision FROM kv WHERE key = ?1",
-    "INSERT INTO kv(key, revision, value) VALUES(?1, ?2, ?3) "
-    "ON CONFLICT(key) DO UPDATE SET "
-    "revision = excluded.revision, value = excluded.value",
+    // the value's overflow pages (expires_at is stored before the value).
+    "SELECT revision FROM kv WHERE key = ?1 "
+    "AND (expires_at IS NULL OR expires_at > ?2)",
+    "INSERT INTO kv(key, revision, expires_at, value) VALUES(?1, ?2, ?4, ?3) "
+    "ON CONFLICT(key) DO UPDATE SET revision = excluded.revision, "
+    "expires_at = excluded.expires_at, value = excluded.value",
     // For a row the transaction has just read: one search of the b-tree,
     // where the upsert's failed insert makes two.
     "UPDATE kv SET revision = ?2, value = ?3 WHERE key = ?1",
     // sqlite_increment.h: a lone Increment in one statement and one search.
-    "UPDATE kv SET revision = ?2, value = kv_add(value, ?3) WHERE key = ?1",
-    "DELETE FROM kv WHERE key = ?1",
-    "SELECT 1 FROM kv WHERE key = ?1",
-    "SELECT key FROM kv ORDER BY key",
+    // An expired row is not matched, so the caller creates the key afresh.
+    "UPDATE kv SET revision = ?2, value = kv_add(value, ?3) WHERE key = ?1 "
+    "AND (expires_at IS NULL OR expires_at > ?4)",
+    // An expired row is left for ReclaimExpired: deleting it is no write.
+    "DELETE FROM kv WHERE key = ?1 "
+    "AND (expires_at IS NULL OR expires_at > ?2)",
+    "SELECT 1 FROM kv WHERE key = ?1 "
+    "AND (expires_at IS NULL OR expires_at > ?2)",
+    // One lower bound, never two: with `key > after AND key >= prefix` the
+    // planner uses only one of them for the range, possibly the lower one.
+    "SELECT key FROM kv WHERE key >= ?1 AND key < ?2 "
+    "AND (expires_at IS NULL OR expires_at > ?3) ORDER BY key LIMIT ?4",
+    "SELECT key FROM kv WHERE key >= ?1 "
+    "AND (expires_at IS NULL OR expires_at > ?3) ORDER BY key LIMIT ?4",
+    // `expires_at <= ?1` implies the partial index's `expires_at IS NOT
+    // NULL`, which is what lets SQLite use it.
+    "DELETE FROM kv WHERE key IN (SELECT key FROM kv WHERE expires_at <= ?1 "
+    "ORDER BY expires_at LIMIT ?2)",
     "SELECT revision FROM kv_meta WHERE id = 1",
     "UPDATE kv_meta SET revision = ?1 WHERE id = 1",
     // A batch of writes. IMMEDIATE takes the write lock at once, so the
@@ -53,6 +77,8 @@ static_assert(kStatementSql[kStatementCount - 1] != nullptr,
               "one SQL text per StatementId");
 
 }  // namespace
+
+const char* StatementSql(StatementId id) { return kStatementSql[id]; }
 
 absl::Status SqliteError(int rc, absl::string_view store,
                          absl::string_view path, absl::string_view failed,

@@ -21,16 +21,25 @@ namespace kv::sqlite_internal {
 // The statements a connection runs on the hot path, prepared once per
 // connection and kept (kStatementSql in sqlite_connection.cc holds the
 // SQL). Keys and values are always bound as blobs, so comparisons (and
-// ORDER BY) are memcmp: byte order.
+// ORDER BY) are memcmp: byte order. `now` is the driver's clock in Unix
+// milliseconds: a row whose expires_at is at or before it is expired, and
+// every statement that reads or changes a key (except kUpsert, which
+// replaces the row whatever it held) treats it as absent.
 enum StatementId {
-  kGet,               // ?1 key -> value, revision
-  kGetRevision,       // ?1 key -> revision
-  kUpsert,            // ?1 key, ?2 revision, ?3 value
-  kUpdate,            // ?1 key, ?2 revision, ?3 value; the row exists
-  kIncrementInPlace,  // ?1 key, ?2 revision, ?3 delta; kv_add (writer only)
-  kDelete,            // ?1 key
-  kExists,            // ?1 key -> 1
-  kListKeys,          // -> key, in byte order
+  kGet,               // ?1 key, ?2 now -> value, revision, expires_at
+  kGetRevision,       // ?1 key, ?2 now -> revision
+  kUpsert,            // ?1 key, ?2 revision, ?3 value, ?4 expires_at
+  kUpdate,            // ?1 key, ?2 revision, ?3 value; the row exists, and
+                      // keeps its expires_at
+  kIncrementInPlace,  // ?1 key, ?2 revision, ?3 delta, ?4 now; kv_add
+                      // (writer only); keeps expires_at
+  kDelete,            // ?1 key, ?2 now
+  kExists,            // ?1 key, ?2 now -> 1
+  kListKeyRange,      // ?1 from, ?2 end, ?3 now, ?4 limit -> key: the keys
+                      // from <= key < end, in byte order
+  kListKeysFrom,      // ?1 from, ?3 now, ?4 limit -> key: from <= key
+  kReclaimExpired,    // ?1 now, ?2 limit: deletes that many expired rows,
+                      // soonest expired first, through the expiry index
   kStoreRevision,     // -> the store's revision
   kSetStoreRevision,  // ?1 revision
   kBeginWrite,        // BEGIN IMMEDIATE
@@ -39,6 +48,9 @@ enum StatementId {
   kRollback,
   kStatementCount
 };
+
+// The SQL text of statement `id`, for tests that look at its query plan.
+const char* StatementSql(StatementId id);
 
 // Maps a SQLite result code to the canonical code the Driver contract asks
 // for, and builds the message every error of this driver uses:

@@ -19,14 +19,17 @@
 #include "absl/memory/memory.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "absl/types/span.h"
+#include "store/clock.h"
 #include "store/counter_value.h"
 #include "store/driver.h"
+#include "store/expiry.h"
+#include "store/key_range.h"
 #include "store/registry.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_increment.h"
@@ -55,6 +58,14 @@ constexpr absl::string_view kFailedRead = "cannot read from";
 constexpr absl::string_view kFailedWrite = "cannot write to";
 constexpr absl::string_view kFailedDelete = "cannot delete from";
 constexpr absl::string_view kFailedCommit = "cannot commit to";
+constexpr absl::string_view kFailedList = "cannot list keys of";
+constexpr absl::string_view kFailedReclaim = "cannot reclaim expired keys of";
+
+// SQLite's integers are signed 64-bit; a larger limit means "no limit".
+int64_t SqlLimit(size_t limit) {
+  return limit >= static_cast<size_t>(INT64_MAX) ? INT64_MAX
+                                                 : static_cast<int64_t>(limit);
+}
 
 // Creates the missing directories above `path`, each with mode 0700 (the
 // data is the user's; the umask may narrow it further). Existing directories
@@ -89,6 +100,12 @@ absl::Status CreateParentDirectories(const std::string& store,
 // with the rows it was given to, and another driver (another kvd process)
 // over the same file, which must take the same lock, always continues from
 // it: no revision is given twice. There is no in-memory copy to go stale.
+//
+// Expiry: every statement is given the clock's time (NowMillis) and treats
+// rows expired by then as absent (sqlite_connection.h), reads on a reader
+// as of the call, writes on the writer as of the moment the committer
+// applies them. Expired rows are deleted only by ReclaimExpired, which runs
+// on the writer through the batcher like a write.
 class SqliteDriver : public Driver {
  public:
   static absl::StatusOr<std::unique_ptr<SqliteDriver>> Open(
@@ -107,8 +124,10 @@ class SqliteDriver : public Driver {
   }
 
   absl::StatusOr<Versioned> Get(absl::string_view key) override {
+    const int64_t now = NowMillis();
     KV_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
-    KV_ASSIGN_OR_RETURN(absl::optional<Versioned> found, Read(*reader, key));
+    KV_ASSIGN_OR_RETURN(absl::optional<Versioned> found,
+                        Read(*reader, key, now));
     if (!found.has_value()) {
       return absl::NotFoundError(
           absl::StrCat("store \"", options_.store_name, "\": key not found"));
@@ -117,17 +136,18 @@ class SqliteDriver : public Driver {
   }
 
   // One read transaction on one reader: every key is read from the
-  // snapshot its first read takes.
+  // snapshot its first read takes, and judged expired or not at one time.
   absl::StatusOr<std::vector<absl::optional<Versioned>>> GetMany(
       absl::Span<const absl::string_view> keys) override {
     std::vector<absl::optional<Versioned>> found;
     found.reserve(keys.size());
     if (keys.empty()) return found;
+    const int64_t now = NowMillis();
     KV_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
     KV_RETURN_IF_ERROR(reader->Run(sqlite_internal::kBeginRead, kFailedRead));
     absl::Status status;
     for (absl::string_view key : keys) {
-      absl::StatusOr<absl::optional<Versioned>> one = Read(*reader, key);
+      absl::StatusOr<absl::optional<Versioned>> one = Read(*reader, key, now);
       if (!one.ok()) {
         status = one.status();
         break;
@@ -157,12 +177,14 @@ class SqliteDriver : public Driver {
   }
 
   absl::StatusOr<bool> Exists(absl::string_view key) override {
+    const int64_t now = NowMillis();
     KV_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
     KV_ASSIGN_OR_RETURN(
         sqlite3_stmt * stmt,
         reader->Statement(sqlite_internal::kExists, kFailedRead));
     ScopedReset reset(stmt);
     int rc = BindBytes(stmt, 1, key);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 2, now);
     if (rc != SQLITE_OK) return reader->Error(rc, kFailedRead);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) return true;
@@ -177,42 +199,75 @@ class SqliteDriver : public Driver {
     return ReadStoreRevision(*reader, kFailedRead);
   }
 
-  // Steps the query row by row, so memory use does not grow with the store.
-  // The reader holds one snapshot for the whole listing; `visit` may call
-  // back into the driver, which then uses other connections.
-  // Interim, until this driver's own paged listing and reclaim land (issue
-  // 16): a page is cut from a whole-store listing, and nothing expires.
+  // One statement on a reader: a range scan of the primary key from the
+  // first key the page may hold, stopping at the prefix's end and after
+  // limit + 1 live keys (the last only tells whether more follow). Keys are
+  // bound as blobs, so the range is byte order and no byte of the prefix
+  // means anything to SQL.
   absl::StatusOr<KeyPage> ListKeyPage(const KeyPageRequest& request) override {
+    if (request.limit == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("store \"", options_.store_name,
+                       "\": a page of keys needs a limit "
+                       "of at least 1"));
+    }
+    // key > after is key >= after + "\0", the next byte string after it;
+    // keys before the prefix are no match either. So the page starts at the
+    // greater of the two: one lower bound for the planner to range on.
+    std::string from(request.prefix);
+    if (!request.after.empty() && request.after >= request.prefix) {
+      from.assign(request.after.data(), request.after.size());
+      from.push_back('\0');
+    }
+    const absl::optional<std::string> end = PrefixEnd(request.prefix);
+    const int64_t now = NowMillis();
+    KV_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+    KV_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        reader->Statement(end.has_value() ? sqlite_internal::kListKeyRange
+                                          : sqlite_internal::kListKeysFrom,
+                          kFailedList));
+    ScopedReset reset(stmt);
+    int rc = BindBytes(stmt, 1, from);
+    if (rc == SQLITE_OK && end.has_value()) rc = BindBytes(stmt, 2, *end);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 3, now);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_bind_int64(stmt, 4, SqlLimit(request.limit + 1));
+    }
+    if (rc != SQLITE_OK) return reader->Error(rc, kFailedList);
     KeyPage page;
-    absl::Status status = LegacyListKeys([&](absl::string_view key) {
-      if (key <= request.after || !absl::StartsWith(key, request.prefix)) {
-        return true;
-      }
+    while (true) {
+      rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) return page;
+      if (rc != SQLITE_ROW) return reader->Error(rc, kFailedList);
       if (page.keys.size() == request.limit) {
         page.more = true;
-        return false;
+        return page;
       }
-      page.keys.emplace_back(key);
-      return true;
-    });
-    if (!status.ok()) return status;
-    return page;
-  }
-  absl::StatusOr<size_t> ReclaimExpired(size_t) override { return 0; }
-
-  absl::Status LegacyListKeys(
-      absl::FunctionRef<bool(absl::string_view key)> visit) {
-    constexpr absl::string_view kFailed = "cannot list keys of";
-    KV_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
-    KV_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
-                        reader->Statement(sqlite_internal::kListKeys, kFailed));
-    ScopedReset reset(stmt);
-    while (true) {
-      int rc = sqlite3_step(stmt);
-      if (rc == SQLITE_DONE) return absl::OkStatus();
-      if (rc != SQLITE_ROW) return reader->Error(rc, kFailed);
-      if (!visit(ColumnBytes(stmt, 0))) return absl::OkStatus();
+      page.keys.emplace_back(ColumnBytes(stmt, 0));
     }
+  }
+
+  // One statement in a write transaction of the batcher's, so it takes its
+  // turn with the writes (and may share their commit): the partial index
+  // yields the `max_keys` soonest expired rows, which are deleted by key.
+  // No revision moves: the rows were already absent.
+  absl::StatusOr<size_t> ReclaimExpired(size_t max_keys) override {
+    if (max_keys == 0) return 0;
+    size_t reclaimed = 0;
+    KV_RETURN_IF_ERROR(batcher_.RunTask([this, max_keys, &reclaimed] {
+      KV_ASSIGN_OR_RETURN(
+          sqlite3_stmt * stmt,
+          writer_->Statement(sqlite_internal::kReclaimExpired, kFailedReclaim));
+      ScopedReset reset(stmt);
+      int rc = sqlite3_bind_int64(stmt, 1, NowMillis());
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 2, SqlLimit(max_keys));
+      if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+      if (rc != SQLITE_DONE) return writer_->Error(rc, kFailedReclaim);
+      reclaimed = static_cast<size_t>(writer_->Changes());
+      return absl::OkStatus();
+    }));
+    return reclaimed;
   }
 
   // synchronous=FULL syncs the WAL at each commit; NORMAL leaves a commit
@@ -276,14 +331,30 @@ class SqliteDriver : public Driver {
             [this](absl::Span<WriteItem* const> batch) { ApplyBatch(batch); }) {
   }
 
-  // `key`'s value and revision on `connection`, or nullopt if absent.
+  // The clock's time, as expires_at counts it.
+  int64_t NowMillis() const {
+    return absl::ToUnixMillis(options_.clock->Now());
+  }
+
+  // expire_time for the expires_at in `column` (NULL: never).
+  static absl::Time ExpireTimeIn(sqlite3_stmt* stmt, int column) {
+    if (sqlite3_column_type(stmt, column) == SQLITE_NULL) {
+      return absl::InfiniteFuture();
+    }
+    return ExpireTimeOf(sqlite3_column_int64(stmt, column));
+  }
+
+  // `key`'s value, revision and expiry on `connection`, or nullopt if
+  // absent or expired at `now`.
   static absl::StatusOr<absl::optional<Versioned>> Read(Connection& connection,
-                                                        absl::string_view key) {
+                                                        absl::string_view key,
+                                                        int64_t now) {
     KV_ASSIGN_OR_RETURN(
         sqlite3_stmt * stmt,
         connection.Statement(sqlite_internal::kGet, kFailedRead));
     ScopedReset reset(stmt);
     int rc = BindBytes(stmt, 1, key);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 2, now);
     if (rc != SQLITE_OK) return connection.Error(rc, kFailedRead);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE) return absl::optional<Versioned>();
@@ -291,6 +362,7 @@ class SqliteDriver : public Driver {
     Versioned versioned;
     versioned.value = std::string(ColumnBytes(stmt, 0));
     versioned.revision = static_cast<uint64_t>(sqlite3_column_int64(stmt, 1));
+    versioned.expire_time = ExpireTimeIn(stmt, 2);
     return absl::optional<Versioned>(std::move(versioned));
   }
 
@@ -406,13 +478,21 @@ class SqliteDriver : public Driver {
   // increments), and only if all pass is anything written; a refusal
   // becomes the item's outcome, with nothing written and OK returned. A
   // non-OK return is a backend failure, after which the item may be partly
-  // applied: the caller must roll the transaction back.
+  // applied: the caller must roll the transaction back. Expiry is judged at
+  // the clock's time when the item is applied. A task item (ReclaimExpired)
+  // just runs its task.
   absl::Status ApplyItem(WriteItem& item, uint64_t& revision) {
+    if (item.task) {
+      KV_RETURN_IF_ERROR(item.task());
+      item.outcome = MutationResults();
+      return absl::OkStatus();
+    }
     const absl::Span<const Mutation> mutations = item.mutations;
+    const int64_t now = NowMillis();
     if (mutations.size() == 1 &&
         mutations[0].kind == Mutation::Kind::kIncrement &&
         !mutations[0].if_revision.has_value()) {
-      return ApplyLoneIncrement(item, revision);
+      return ApplyLoneIncrement(item, revision, now);
     }
     MutationResults results(mutations.size());
     // Which increments found their key (then stored with an UPDATE).
@@ -422,7 +502,7 @@ class SqliteDriver : public Driver {
       const bool increment = mutation.kind == Mutation::Kind::kIncrement;
       if (!increment && !mutation.if_revision.has_value()) continue;
       Current current;
-      KV_RETURN_IF_ERROR(Lookup(mutation.key, increment, current));
+      KV_RETURN_IF_ERROR(Lookup(mutation.key, increment, now, current));
       if (mutation.if_revision.has_value() &&
           *mutation.if_revision != current.revision) {
         item.outcome = ConditionFailedError(
@@ -445,17 +525,27 @@ class SqliteDriver : public Driver {
       const Mutation& mutation = mutations[i];
       switch (mutation.kind) {
         case Mutation::Kind::kSet:
-          KV_RETURN_IF_ERROR(Upsert(mutation.key, ++revision, mutation.value));
+          // Replaces an expired row like any other; no ttl stores NULL.
+          KV_RETURN_IF_ERROR(
+              Upsert(mutation.key, ++revision, mutation.value,
+                     ExpiryMillis(absl::FromUnixMillis(now), mutation.ttl)));
           results[i].revision = revision;
           break;
         case Mutation::Kind::kIncrement:
-          KV_RETURN_IF_ERROR(Upsert(mutation.key, ++revision,
-                                    FormatCounter(results[i].value),
-                                    counter_found[i]));
+          // A live counter is updated and keeps its expiry; an absent or
+          // expired one is written afresh, with none.
+          if (counter_found[i]) {
+            KV_RETURN_IF_ERROR(Update(mutation.key, ++revision,
+                                      FormatCounter(results[i].value)));
+          } else {
+            KV_RETURN_IF_ERROR(Upsert(mutation.key, ++revision,
+                                      FormatCounter(results[i].value),
+                                      /*expires_at=*/-1));
+          }
           results[i].revision = revision;
           break;
         case Mutation::Kind::kDelete: {
-          KV_ASSIGN_OR_RETURN(bool deleted, DeleteKey(mutation.key));
+          KV_ASSIGN_OR_RETURN(bool deleted, DeleteKey(mutation.key, now));
           // A key that was absent: nothing written, no revision.
           if (deleted) results[i].revision = ++revision;
           break;
@@ -470,8 +560,11 @@ class SqliteDriver : public Driver {
   // with nothing else in the item to keep all-or-nothing with, the check
   // and the write are one statement (sqlite_increment.h), as cheap as a
   // Set. kv_add refusing the value fails that statement before it writes
-  // anything, and the transaction goes on; a missing key counts as 0.
-  absl::Status ApplyLoneIncrement(WriteItem& item, uint64_t& revision) {
+  // anything, and the transaction goes on. The statement matches only a
+  // live row, which keeps its expiry; a missing or expired key counts as 0
+  // and is written afresh, with no expiry.
+  absl::Status ApplyLoneIncrement(WriteItem& item, uint64_t& revision,
+                                  int64_t now) {
     const Mutation& mutation = item.mutations[0];
     counter_call_ = sqlite_internal::CounterCall();
     counter_call_.key = mutation.key;
@@ -485,6 +578,7 @@ class SqliteDriver : public Driver {
         rc = sqlite3_bind_int64(stmt, 2, static_cast<int64_t>(revision + 1));
       }
       if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 3, mutation.delta);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 4, now);
       if (rc != SQLITE_OK) return writer_->Error(rc, kFailedWrite);
       rc = sqlite3_step(stmt);
       if (rc != SQLITE_DONE) {
@@ -500,17 +594,19 @@ class SqliteDriver : public Driver {
       KV_ASSIGN_OR_RETURN(
           results[0].value,
           IncrementedCounter(nullptr, mutation.delta, 0, mutation.key));
-      KV_RETURN_IF_ERROR(
-          Upsert(mutation.key, revision + 1, FormatCounter(results[0].value)));
+      KV_RETURN_IF_ERROR(Upsert(mutation.key, revision + 1,
+                                FormatCounter(results[0].value),
+                                /*expires_at=*/-1));
     }
     results[0].revision = ++revision;
     item.outcome = std::move(results);
     return absl::OkStatus();
   }
 
-  // Reads `key` on the writer, inside its transaction: its revision, and
-  // with `with_value` its value (see Current).
-  absl::Status Lookup(absl::string_view key, bool with_value,
+  // Reads `key` on the writer, inside its transaction, as of `now` (an
+  // expired row is absent): its revision, and with `with_value` its value
+  // (see Current).
+  absl::Status Lookup(absl::string_view key, bool with_value, int64_t now,
                       Current& current) {
     KV_ASSIGN_OR_RETURN(
         sqlite3_stmt * stmt,
@@ -519,6 +615,7 @@ class SqliteDriver : public Driver {
             kFailedWrite));
     ScopedReset reset(stmt);
     int rc = BindBytes(stmt, 1, key);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 2, now);
     if (rc != SQLITE_OK) return writer_->Error(rc, kFailedWrite);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE) return absl::OkStatus();
@@ -534,14 +631,37 @@ class SqliteDriver : public Driver {
     return absl::OkStatus();
   }
 
-  // Stores `value` under `key` at `revision`; `exists` says the
-  // transaction has seen the row, which makes it a cheaper UPDATE.
+  // Stores `value` under `key` at `revision`, expiring at `expires_at`
+  // (Unix ms; negative: never), whatever row was there.
   absl::Status Upsert(absl::string_view key, uint64_t revision,
-                      absl::string_view value, bool exists = false) {
-    KV_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
-                        writer_->Statement(exists ? sqlite_internal::kUpdate
-                                                  : sqlite_internal::kUpsert,
-                                           kFailedWrite));
+                      absl::string_view value, int64_t expires_at) {
+    KV_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        writer_->Statement(sqlite_internal::kUpsert, kFailedWrite));
+    ScopedReset reset(stmt);
+    int rc = BindBytes(stmt, 1, key);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_bind_int64(stmt, 2, static_cast<int64_t>(revision));
+    }
+    if (rc == SQLITE_OK) rc = BindBytes(stmt, 3, value);
+    if (rc == SQLITE_OK) {
+      rc = expires_at < 0 ? sqlite3_bind_null(stmt, 4)
+                          : sqlite3_bind_int64(stmt, 4, expires_at);
+    }
+    if (rc != SQLITE_OK) return writer_->Error(rc, kFailedWrite);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) return writer_->Error(rc, kFailedWrite);
+    return absl::OkStatus();
+  }
+
+  // Stores `value` under `key` at `revision` in the row the transaction has
+  // just read live (one search of the b-tree, where the upsert's failed
+  // insert makes two), keeping its expiry.
+  absl::Status Update(absl::string_view key, uint64_t revision,
+                      absl::string_view value) {
+    KV_ASSIGN_OR_RETURN(
+        sqlite3_stmt * stmt,
+        writer_->Statement(sqlite_internal::kUpdate, kFailedWrite));
     ScopedReset reset(stmt);
     int rc = BindBytes(stmt, 1, key);
     if (rc == SQLITE_OK) {
@@ -551,7 +671,7 @@ class SqliteDriver : public Driver {
     if (rc != SQLITE_OK) return writer_->Error(rc, kFailedWrite);
     rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE) return writer_->Error(rc, kFailedWrite);
-    if (exists && writer_->Changes() != 1) {
+    if (writer_->Changes() != 1) {
       return writer_->Error(SQLITE_INTERNAL, kFailedWrite,
                             "a row read in this transaction was not there to "
                             "update");
@@ -559,13 +679,14 @@ class SqliteDriver : public Driver {
     return absl::OkStatus();
   }
 
-  // Whether a row was deleted.
-  absl::StatusOr<bool> DeleteKey(absl::string_view key) {
+  // Whether a live row was deleted; an expired one is left alone.
+  absl::StatusOr<bool> DeleteKey(absl::string_view key, int64_t now) {
     KV_ASSIGN_OR_RETURN(
         sqlite3_stmt * stmt,
         writer_->Statement(sqlite_internal::kDelete, kFailedDelete));
     ScopedReset reset(stmt);
     int rc = BindBytes(stmt, 1, key);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 2, now);
     if (rc != SQLITE_OK) return writer_->Error(rc, kFailedDelete);
     rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE) return writer_->Error(rc, kFailedDelete);
@@ -694,6 +815,7 @@ const bool kRegistered = RegisterDriverType("sqlite", SqliteDriverType());
 absl::StatusOr<SqliteOptions> SqliteOptionsFromSpec(const StoreSpec& spec) {
   SqliteOptions options;
   options.store_name = spec.name;
+  if (spec.clock != nullptr) options.clock = spec.clock;
 
   std::filesystem::path path;
   auto path_field = spec.options.find("path");

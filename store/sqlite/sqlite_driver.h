@@ -3,9 +3,17 @@
 
 // Driver type "sqlite": the default backend. Each store is one SQLite
 // database file. Its table `kv(key BLOB PRIMARY KEY, revision INTEGER NOT
-// NULL, value BLOB NOT NULL) WITHOUT ROWID` holds the keys, compared as
-// bytes, and `kv_meta` the store revision (sqlite_schema.h). A database of
-// schema version 1 (before revisions) is migrated on open.
+// NULL, expires_at INTEGER, value BLOB NOT NULL) WITHOUT ROWID` holds the
+// keys, compared as bytes, with their expiry (Unix milliseconds, NULL for
+// never; a partial index on it lists the keys that expire), and `kv_meta`
+// the store revision (sqlite_schema.h). A database of schema version 1
+// (before revisions) or 2 (before expiry) is migrated on open.
+//
+// Expiry is judged by the clock the driver is opened with (StoreSpec::clock,
+// SqliteOptions::clock), read at each call: so several kvd processes on one
+// file must have synchronized clocks. An expired row is absent to every
+// read and write at once and stays in the file until ReclaimExpired deletes
+// it. ListKeyPage is a range scan of the primary key.
 //
 // Config fields of `[key_value_store.NAME]` with `type = "sqlite"`:
 //   path        The database file. A relative path is resolved against the
@@ -23,8 +31,10 @@
 // transaction, each all-or-nothing on its own and acknowledged only after
 // that transaction commits. The store revision is read and advanced inside
 // each write transaction, so several drivers (several kvd processes) may
-// write one file and still never give a revision twice. Reads never wait
-// for writes: each runs on a pooled read-only connection (WAL mode).
+// write one file and still never give a revision twice. ReclaimExpired
+// queues on the same committer, as one bounded DELETE in its turn. Reads
+// (ListKeyPage included) never wait for writes: each runs on a pooled
+// read-only connection (WAL mode).
 //
 // Errors: every message names the store and the file, e.g.
 //   store "orders": cannot open SQLite database /x/y.db: unable to open ...
@@ -41,6 +51,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "store/clock.h"
 #include "store/driver.h"
 #include "store/registry.h"
 #include "store/sqlite/write_batcher.h"
@@ -51,7 +62,7 @@ namespace kv {
 // database as PRAGMA user_version (sqlite_schema.h describes each version).
 // An older version is migrated on open; a higher one is refused rather than
 // misread.
-inline constexpr int kSqliteSchemaVersion = 2;
+inline constexpr int kSqliteSchemaVersion = 3;
 
 enum class SqliteDurability {
   kFsync,  // PRAGMA synchronous=FULL
@@ -64,6 +75,8 @@ struct SqliteOptions {
   // The database file, absolute.
   std::string path;
   SqliteDurability durability = SqliteDurability::kFsync;
+  // Judges expiry (StoreSpec::clock); must outlive the driver.
+  const Clock* clock = &Clock::Real();
   // For tests only (config cannot set it): called by the committing thread
   // with the batch's size (its number of Writes) before each batch is
   // applied. A test blocks in it to let writes queue up behind a commit in
@@ -71,7 +84,8 @@ struct SqliteOptions {
   std::function<void(size_t batch_size)> before_batch_for_testing;
 };
 
-// Reads the `path` and `durability` fields of `spec` and resolves the path.
+// Reads the `path` and `durability` fields of `spec`, resolves the path, and
+// takes the spec's clock.
 // Returns InvalidArgument naming the store and the field if one is invalid.
 // Touches no files.
 absl::StatusOr<SqliteOptions> SqliteOptionsFromSpec(const StoreSpec& spec);

@@ -10,11 +10,16 @@
 //                           decimal text: an update of an existing row;
 //   BM_ConcurrentIncrementOwnCounter  each thread increments one key of its
 //                           own (the same shape as BM_ConcurrentSetOwnKey).
-//   BM_QueuedSet, BM_QueuedIncrement  one thread queues 1000 writes with
-//                           WriteAsync (a Set of decimal text, or an
+//   BM_QueuedSet, BM_QueuedSetWithTtl, BM_QueuedIncrement  one thread queues
+//                           1000 writes with WriteAsync (a Set of decimal
+//                           text, the same with a 1-hour ttl, or an
 //                           Increment, on 1000 keys) and waits for them all:
 //                           the committer's own cost per write, without the
 //                           thread wake-ups of the concurrent cases.
+//   BM_ListKeyPage/N/P      pages of P keys read one after another (each
+//                           resuming after the last key of the one before)
+//                           from a store of N keys: a page's cost should not
+//                           grow with N. items_per_second is keys listed.
 // The Increment-to-Set comparison (the "no more than 1.2x") is best
 // read from the CPU column of each pair, and from the Queued pair.
 // items_per_second is writes acknowledged per second across all threads;
@@ -24,6 +29,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -34,6 +40,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "benchmark/benchmark.h"
 #include "store/driver.h"
@@ -132,9 +139,11 @@ void BM_ConcurrentIncrementOwnCounter(benchmark::State& state,
   BM_ConcurrentWrite(state, durability, WriteKind::kIncrementOwnCounter);
 }
 
+enum class QueuedKind { kSet, kSetWithTtl, kIncrement };
+
 // Queues kQueued writes from this thread, then waits until all completed.
 void BM_QueuedWrites(benchmark::State& state, SqliteDurability durability,
-                     bool increment) {
+                     QueuedKind kind) {
   constexpr int kQueued = 1000;
   Driver& driver = SharedDriver(durability);
   static std::atomic<int64_t> next_run{0};
@@ -150,11 +159,14 @@ void BM_QueuedWrites(benchmark::State& state, SqliteDurability durability,
   for (auto _ : state) {
     ++round;
     for (int i = 0; i < kQueued; ++i) {
-      if (increment) {
+      if (kind == QueuedKind::kIncrement) {
         mutations[i] = Mutation::Increment(keys[i], 1);
       } else {
         values[i] = absl::StrCat(round);
-        mutations[i] = Mutation::Set(keys[i], values[i]);
+        mutations[i] = Mutation::Set(keys[i], values[i], absl::nullopt,
+                                     kind == QueuedKind::kSetWithTtl
+                                         ? absl::Hours(1)
+                                         : absl::InfiniteDuration());
       }
     }
     {
@@ -184,10 +196,74 @@ void BM_QueuedWrites(benchmark::State& state, SqliteDurability durability,
 }
 
 void BM_QueuedSet(benchmark::State& state, SqliteDurability durability) {
-  BM_QueuedWrites(state, durability, /*increment=*/false);
+  BM_QueuedWrites(state, durability, QueuedKind::kSet);
+}
+void BM_QueuedSetWithTtl(benchmark::State& state, SqliteDurability durability) {
+  BM_QueuedWrites(state, durability, QueuedKind::kSetWithTtl);
 }
 void BM_QueuedIncrement(benchmark::State& state, SqliteDurability durability) {
-  BM_QueuedWrites(state, durability, /*increment=*/true);
+  BM_QueuedWrites(state, durability, QueuedKind::kIncrement);
+}
+
+// A store of `keys` keys ("key/0000000000", ...), in a database of its own,
+// written once and shared by every run that asks for that size.
+Driver& ListedStore(int64_t keys) {
+  static absl::Mutex mutex;
+  static auto* drivers = new std::map<int64_t, Driver*>();
+  absl::MutexLock lock(&mutex);
+  Driver*& driver = (*drivers)[keys];
+  if (driver != nullptr) return *driver;
+  const char* root = std::getenv("TEST_TMPDIR");
+  std::string dir =
+      absl::StrCat(root != nullptr ? root : "/tmp", "/sqlite_list.XXXXXX");
+  if (mkdtemp(dir.data()) == nullptr) std::abort();
+  SqliteOptions options;
+  options.store_name = "list";
+  options.path = dir + "/list.db";
+  options.durability = SqliteDurability::kOs;
+  auto opened = OpenSqliteDriver(options);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "%s\n", opened.status().ToString().c_str());
+    std::abort();
+  }
+  driver = opened->release();  // Lives until exit.
+  for (int64_t first = 0; first < keys; first += 1000) {
+    std::vector<std::string> names;
+    for (int64_t i = first; i < std::min(keys, first + 1000); ++i) {
+      names.push_back(absl::StrFormat("key/%010d", i));
+    }
+    std::vector<Mutation> batch;
+    for (const std::string& name : names) {
+      batch.push_back(Mutation::Set(name, "v"));
+    }
+    absl::Status status = driver->Write(batch).status();
+    if (!status.ok()) {
+      std::fprintf(stderr, "%s\n", status.ToString().c_str());
+      std::abort();
+    }
+  }
+  return *driver;
+}
+
+void BM_ListKeyPage(benchmark::State& state) {
+  Driver& driver = ListedStore(state.range(0));
+  KeyPageRequest request;
+  request.prefix = "key/";
+  request.limit = static_cast<size_t>(state.range(1));
+  std::string after;
+  int64_t listed = 0;
+  for (auto _ : state) {
+    request.after = after;
+    absl::StatusOr<KeyPage> page = driver.ListKeyPage(request);
+    if (!page.ok()) {
+      state.SkipWithError(page.status().ToString().c_str());
+      break;
+    }
+    listed += page->keys.size();
+    // From the start again after the last page.
+    after = page->more ? page->keys.back() : std::string();
+  }
+  state.SetItemsProcessed(listed);
 }
 
 BENCHMARK_CAPTURE(BM_ConcurrentSet, fsync, SqliteDurability::kFsync)
@@ -256,6 +332,14 @@ BENCHMARK_CAPTURE(BM_QueuedSet, os, SqliteDurability::kOs)
     ->UseRealTime()
     ->MeasureProcessCPUTime()
     ->MinTime(1.0);
+BENCHMARK_CAPTURE(BM_QueuedSetWithTtl, fsync, SqliteDurability::kFsync)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime()
+    ->MinTime(1.0);
+BENCHMARK_CAPTURE(BM_QueuedSetWithTtl, os, SqliteDurability::kOs)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime()
+    ->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_QueuedIncrement, fsync, SqliteDurability::kFsync)
     ->UseRealTime()
     ->MeasureProcessCPUTime()
@@ -263,6 +347,12 @@ BENCHMARK_CAPTURE(BM_QueuedIncrement, fsync, SqliteDurability::kFsync)
 BENCHMARK_CAPTURE(BM_QueuedIncrement, os, SqliteDurability::kOs)
     ->UseRealTime()
     ->MeasureProcessCPUTime()
+    ->MinTime(1.0);
+
+BENCHMARK(BM_ListKeyPage)
+    ->Args({10000, 1000})
+    ->Args({1000000, 1000})
+    ->UseRealTime()
     ->MinTime(1.0);
 
 }  // namespace

@@ -13,16 +13,24 @@ namespace {
 
 constexpr absl::string_view kFailed = "cannot set up the schema of";
 
-// The tables of version 2, as a new database gets them and as a migrated
-// one ends up. `kv_meta` starts at revision 0; a migration sets it.
-constexpr const char* kCreateV2Tables =
+// The table of keys of the current version and its index, as a new
+// database gets them and as a migrated one ends up.
+constexpr const char* kCreateKvTable =
     "CREATE TABLE kv(key BLOB PRIMARY KEY, revision INTEGER NOT NULL, "
-    "value BLOB NOT NULL) WITHOUT ROWID;"
+    "expires_at INTEGER, value BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX kv_expires_at ON kv(expires_at) "
+    "WHERE expires_at IS NOT NULL;";
+
+// The store revision, unchanged since version 2. It starts at 0; a
+// migration from version 1 sets it.
+constexpr const char* kCreateMetaTable =
     "CREATE TABLE kv_meta(id INTEGER PRIMARY KEY CHECK (id = 1), "
     "revision INTEGER NOT NULL CHECK (revision >= 0));"
     "INSERT INTO kv_meta(id, revision) VALUES(1, 0);";
 
-static_assert(kSqliteSchemaVersion == 2,
+constexpr const char* kSetCurrentVersion = "PRAGMA user_version = 3;";
+
+static_assert(kSqliteSchemaVersion == 3,
               "add the migration to the new version below");
 
 absl::Status Refuse(const Connection& writer, absl::string_view why) {
@@ -31,22 +39,52 @@ absl::Status Refuse(const Connection& writer, absl::string_view why) {
                                                     writer.path(), " ", why));
 }
 
-// Version 1 -> 2. The old table is moved aside and the new one made with
-// the very statements a new database gets, so a migrated database has
-// exactly the schema of a new one. Keys get the revisions 1..N in byte order
-// (BLOB keys sort with memcmp), so every key has a distinct revision, and
-// the store revision is N: the next write gets N+1.
-absl::Status MigrateV1ToV2(Connection& writer) {
+// Each old version is migrated straight to the current one. The old table
+// of keys is moved aside and the new one made with the very statements a
+// new database gets, so a migrated database has exactly the schema of a
+// new one (a column added with ALTER TABLE would go after the value, where
+// reading it means reading the value). This rewrites every row once.
+
+// Version 1 -> current. Keys get the revisions 1..N in byte order (BLOB keys
+// sort with memcmp), so every key has a distinct revision, and the store
+// revision is N: the next write gets N+1. No key expires.
+absl::Status MigrateV1(Connection& writer) {
   return writer.Exec(
-      absl::StrCat("ALTER TABLE kv RENAME TO kv_v1;", kCreateV2Tables,
-                   "INSERT INTO kv(key, revision, value) "
-                   "SELECT key, row_number() OVER (ORDER BY key), value "
+      absl::StrCat("ALTER TABLE kv RENAME TO kv_v1;", kCreateKvTable,
+                   kCreateMetaTable,
+                   "INSERT INTO kv(key, revision, expires_at, value) "
+                   "SELECT key, row_number() OVER (ORDER BY key), NULL, value "
                    "FROM kv_v1;"
                    "DROP TABLE kv_v1;"
-                   "UPDATE kv_meta SET revision = (SELECT count(*) FROM kv);"
-                   "PRAGMA user_version = 2;")
+                   "UPDATE kv_meta SET revision = (SELECT count(*) FROM kv);",
+                   kSetCurrentVersion)
           .c_str(),
       kFailed);
+}
+
+// Version 2 -> current. Keys keep their revisions and kv_meta the store
+// revision; no key expires.
+absl::Status MigrateV2(Connection& writer) {
+  return writer.Exec(
+      absl::StrCat("ALTER TABLE kv RENAME TO kv_v2;", kCreateKvTable,
+                   "INSERT INTO kv(key, revision, expires_at, value) "
+                   "SELECT key, revision, NULL, value FROM kv_v2;"
+                   "DROP TABLE kv_v2;",
+                   kSetCurrentVersion)
+          .c_str(),
+      kFailed);
+}
+
+// The store revision must be there, or writes could not run.
+absl::Status CheckStoreRevision(Connection& writer) {
+  KV_ASSIGN_OR_RETURN(
+      int64_t meta_rows,
+      writer.QueryInt("SELECT count(*) FROM kv_meta WHERE id = 1", kFailed));
+  if (meta_rows != 1) {
+    return writer.Error(SQLITE_CORRUPT, kFailed,
+                        "the store revision (table kv_meta) is missing");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status MigrateSchemaInTransaction(Connection& writer) {
@@ -72,19 +110,17 @@ absl::Status MigrateSchemaInTransaction(Connection& writer) {
                     "version");
     }
     return writer.Exec(
-        absl::StrCat(kCreateV2Tables, "PRAGMA user_version = 2;").c_str(),
+        absl::StrCat(kCreateKvTable, kCreateMetaTable, kSetCurrentVersion)
+            .c_str(),
         kFailed);
   }
-  if (version == 1) return MigrateV1ToV2(writer);
-  // Current: the store revision must be there, or writes could not run.
-  KV_ASSIGN_OR_RETURN(
-      int64_t meta_rows,
-      writer.QueryInt("SELECT count(*) FROM kv_meta WHERE id = 1", kFailed));
-  if (meta_rows != 1) {
-    return writer.Error(SQLITE_CORRUPT, kFailed,
-                        "the store revision (table kv_meta) is missing");
+  if (version == 1) return MigrateV1(writer);
+  if (version == 2) {
+    // kv_meta is kept as it is, so it must be whole.
+    KV_RETURN_IF_ERROR(CheckStoreRevision(writer));
+    return MigrateV2(writer);
   }
-  return absl::OkStatus();
+  return CheckStoreRevision(writer);
 }
 
 }  // namespace

@@ -17,26 +17,29 @@ WriteBatcher::WriteBatcher(std::string name, Applier apply, Limits limits)
 WriteBatcher::~WriteBatcher() { Close(); }
 
 void WriteBatcher::WriteAsync(absl::Span<const Mutation> mutations, Done done) {
-  size_t bytes = 0;
+  Pending pending;
+  // The outcome stays StatusOr's default, Unknown, until the Applier sets
+  // it.
+  pending.item.mutations = mutations;
   for (const Mutation& mutation : mutations) {
-    bytes += mutation.key.size() + mutation.value.size();
+    pending.bytes += mutation.key.size() + mutation.value.size();
   }
+  pending.done = std::move(done);
+  Enqueue(std::move(pending));
+}
+
+void WriteBatcher::Enqueue(Pending pending) {
   {
     absl::MutexLock lock(&mutex_);
     if (!closed_) {
-      Pending& pending = queue_.emplace_back();
-      // The outcome stays StatusOr's default, Unknown, until the Applier
-      // sets it.
-      pending.item.mutations = mutations;
-      pending.bytes = bytes;
-      pending.done = std::move(done);
+      queue_.push_back(std::move(pending));
       // The committer waits only on an empty queue; a longer queue means it
       // is awake or already signaled.
       if (queue_.size() == 1) work_.Signal();
       return;
     }
   }
-  done(
+  pending.done(
       absl::UnavailableError(absl::StrCat("store \"", name_, "\" is closing")));
 }
 
@@ -49,6 +52,22 @@ absl::StatusOr<MutationResults> WriteBatcher::Write(
                outcome = std::move(result);
                completed.Notify();
              });
+  completed.WaitForNotification();
+  return outcome;
+}
+
+absl::Status WriteBatcher::RunTask(absl::AnyInvocable<absl::Status()> task) {
+  absl::Status outcome;
+  absl::Notification completed;
+  Pending pending;
+  pending.item.task = std::move(task);
+  pending.done = [&outcome,
+                  &completed](absl::StatusOr<MutationResults> result) {
+    // Moved out, so that nothing `result` shares outlives the Notify.
+    outcome = std::move(result).status();
+    completed.Notify();
+  };
+  Enqueue(std::move(pending));
   completed.WaitForNotification();
   return outcome;
 }
@@ -81,12 +100,15 @@ void WriteBatcher::CommitLoop() {
     items.clear();
     for (Pending& pending : batch) items.push_back(&pending.item);
     apply_(items);
+    size_t tasks = 0;
+    for (const Pending& pending : batch) tasks += pending.item.task ? 1 : 0;
     {
       // Counted before any writer learns its outcome, so a writer that
       // reads the stats after its write completed sees its batch.
       absl::MutexLock lock(&mutex_);
       ++stats_.batches;
-      stats_.writes += batch.size();
+      stats_.writes += batch.size() - tasks;
+      stats_.tasks += tasks;
       stats_.mutations += mutations;
     }
     for (Pending& pending : batch) {

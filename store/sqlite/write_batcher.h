@@ -24,6 +24,12 @@ namespace kv {
 // valid until its write completes.
 struct WriteItem {
   absl::Span<const Mutation> mutations;
+  // Set instead of `mutations` (then empty) for an item that is not a
+  // Driver::Write but work of the Applier's own that must take its turn on
+  // the writer like one (the SQLite driver reclaiming expired keys): the
+  // Applier runs it inside the batch's transaction, and a non-OK return is
+  // a backend failure there. Queued, batched and completed like a write.
+  absl::AnyInvocable<absl::Status()> task;
   // Written by the Applier: one result per mutation once the item is
   // committed, or why it failed (then none of its mutations applied).
   absl::StatusOr<MutationResults> outcome;
@@ -82,7 +88,8 @@ class WriteBatcher {
 
   struct Stats {
     uint64_t batches = 0;    // Applier calls that returned.
-    uint64_t writes = 0;     // Items in those batches.
+    uint64_t writes = 0;     // Items in those batches, tasks aside.
+    uint64_t tasks = 0;      // Task items (RunTask) in those batches.
     uint64_t mutations = 0;  // Mutations in those items.
     size_t queued = 0;       // Items waiting for a batch now.
   };
@@ -104,6 +111,11 @@ class WriteBatcher {
   // Queues the write and waits for its outcome.
   absl::StatusOr<MutationResults> Write(absl::Span<const Mutation> mutations);
 
+  // Queues an item whose `task` is `task` (see WriteItem), waits until the
+  // Applier has applied it, and returns its outcome's status. Unavailable
+  // after Close(), like a write.
+  absl::Status RunTask(absl::AnyInvocable<absl::Status()> task);
+
   // See the contract above. Idempotent.
   void Close();
 
@@ -115,6 +127,9 @@ class WriteBatcher {
     size_t bytes = 0;  // Key and value bytes of its mutations.
     Done done;
   };
+
+  // Queues `pending`, or completes it with Unavailable after Close().
+  void Enqueue(Pending pending);
 
   // The committer thread: applies batches until closed and drained.
   void CommitLoop();

@@ -73,6 +73,12 @@ class FakeStore {
     return data_;
   }
 
+  // Each item applied, in order: its first key, or "task".
+  std::vector<std::string> applied() {
+    absl::MutexLock lock(&mutex_);
+    return applied_;
+  }
+
  private:
   void Apply(absl::Span<WriteItem* const> batch) {
     absl::MutexLock lock(&mutex_);
@@ -84,6 +90,17 @@ class FakeStore {
     }
     batch_sizes_.push_back(batch.size());
     for (WriteItem* item : batch) {
+      if (item->task) {
+        applied_.push_back("task");
+        absl::Status status = item->task();
+        if (status.ok()) {
+          item->outcome = MutationResults();
+        } else {
+          item->outcome = status;
+        }
+        continue;
+      }
+      applied_.emplace_back(item->mutations.front().key);
       bool refused = false;
       for (const Mutation& mutation : item->mutations) {
         if (mutation.key == failing_key_) refused = true;
@@ -114,6 +131,7 @@ class FakeStore {
   std::string failing_key_ ABSL_GUARDED_BY(mutex_);
   std::vector<size_t> batch_sizes_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::string> data_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::string> applied_ ABSL_GUARDED_BY(mutex_);
   uint64_t revision_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
@@ -336,6 +354,49 @@ TEST(WriteBatcherTest, CloseAppliesQueuedWritesThenRefusesNewOnes) {
   EXPECT_THAT(batcher.Write({Mutation::Delete("late")}),
               StatusIs(absl::StatusCode::kUnavailable));
   batcher.Close();  // Idempotent.
+}
+
+// A task queues like a write: applied in its turn, in the next batch with
+// the writes around it, and its status is RunTask's.
+TEST(WriteBatcherTest, TasksTakeTheirTurnWithWrites) {
+  FakeStore store;
+  WriteBatcher batcher("s", store.Applier());
+  store.HoldNextBatch();
+  std::thread first([&] { EXPECT_THAT(Set(batcher, "first", "1"), IsOk()); });
+  store.AwaitHeld();
+  std::thread before([&] { EXPECT_THAT(Set(batcher, "before", "1"), IsOk()); });
+  AwaitQueued(batcher, 1);
+  int runs = 0;
+  std::thread task([&] {
+    EXPECT_THAT(batcher.RunTask([&runs] {
+      ++runs;
+      return absl::OkStatus();
+    }),
+                IsOk());
+  });
+  AwaitQueued(batcher, 2);
+  std::thread after([&] { EXPECT_THAT(Set(batcher, "after", "1"), IsOk()); });
+  AwaitQueued(batcher, 3);
+  store.Release();
+  for (std::thread* thread : {&first, &before, &task, &after}) thread->join();
+
+  EXPECT_EQ(runs, 1);
+  EXPECT_THAT(store.applied(), ElementsAre("first", "before", "task", "after"));
+  EXPECT_THAT(store.batch_sizes(), ElementsAre(1, 3));
+  WriteBatcher::Stats stats = batcher.stats();
+  EXPECT_EQ(stats.writes, 3u);
+  EXPECT_EQ(stats.tasks, 1u);
+  EXPECT_EQ(stats.mutations, 3u);
+
+  EXPECT_THAT(batcher.RunTask([] { return absl::InternalError("disk"); }),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("disk")));
+  batcher.Close();
+  EXPECT_THAT(batcher.RunTask([&runs] {
+    ++runs;
+    return absl::OkStatus();
+  }),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(runs, 1);
 }
 
 // Collects the outcomes of asynchronous writes, in completion order.

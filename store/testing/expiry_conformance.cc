@@ -248,6 +248,51 @@ TEST_P(DriverConformanceTest, ReclaimOfAStoreWithNothingExpiredIsANoOp) {
   EXPECT_THAT(ListAllKeys(), ElementsAre("k", "t"));
 }
 
+// --- Across a restart and between drivers sharing a backend ---
+
+TEST_P(PersistentDriverConformanceTest, ExpiryOutlivesARestart) {
+  ASSERT_THAT(SetWithTtl(driver(), "long", "v", absl::Hours(1)), IsOk());
+  ASSERT_THAT(SetWithTtl(driver(), "short", "v", ShortTtl()), IsOk());
+  absl::StatusOr<Versioned> before = driver().Get("long");
+  ASSERT_THAT(before, IsOk());
+  Restart();
+  absl::StatusOr<Versioned> after = driver().Get("long");
+  ASSERT_THAT(after, IsOk());
+  EXPECT_EQ(after->expire_time, before->expire_time);
+  LetExpire("short");
+  EXPECT_THAT(driver().Get("short"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ListAllKeys(), ElementsAre("long"));
+}
+
+TEST_P(PersistentDriverConformanceTest, AnotherDriverSeesTheSameExpiry) {
+  absl::StatusOr<std::unique_ptr<Driver>> other = OpenAnother();
+  ASSERT_THAT(other, IsOk());
+  ASSERT_THAT(SetWithTtl(driver(), "k", "v", ShortTtl()), IsOk());
+  ASSERT_THAT(SetWithTtl(driver(), "long", "v", absl::Hours(1)), IsOk());
+  absl::StatusOr<Versioned> mine = driver().Get("long");
+  absl::StatusOr<Versioned> theirs = (*other)->Get("long");
+  ASSERT_THAT(mine, IsOk());
+  ASSERT_THAT(theirs, IsOk());
+  EXPECT_EQ(mine->expire_time, theirs->expire_time);
+  LetExpire("k");
+  EXPECT_THAT((*other)->Exists("k"), IsOkAndHolds(false));
+  // The other driver reclaims what this one wrote.
+  EXPECT_EQ(ReclaimAll(**other, 10), 1u);
+  EXPECT_THAT(ListAllKeys(), ElementsAre("long"));
+}
+
+TEST_P(PersistentDriverConformanceTest, ListingResumesAcrossARestart) {
+  for (absl::string_view key : {"a", "b", "c", "d"}) {
+    ASSERT_THAT(driver().Set(key, "v"), IsOk());
+  }
+  KeyPage first = Page("", "", 2);
+  ASSERT_THAT(first.keys, ElementsAre("a", "b"));
+  Restart();
+  KeyPage second = Page("", first.keys.back(), 2);
+  EXPECT_THAT(second.keys, ElementsAre("c", "d"));
+  EXPECT_FALSE(second.more);
+}
+
 // --- Expiry to the millisecond, on a clock the test moves ---
 
 TEST_P(ClockControlledExpiryTest, KeyExpiresExactlyAtItsTime) {

@@ -106,10 +106,27 @@ grep -Eq 'NOT_FOUND|not_found' "$tmp/out" || fail "missing key: no NOT_FOUND/not
 grep -q 'NO_SUCH_KEY' "$tmp/out" || fail "missing key: no NO_SUCH_KEY in the output"
 grep -qF "$missing" "$tmp/out" || fail "missing key: the output does not name the key $missing"
 
+# --- A ttl (google.protobuf.Duration in JSON: "60s") shows as expire_time
+# (a Timestamp); ListKeys pages with a token; a bad ttl names the field.
+call Set "{\"store\":$store,\"key\":\"buf-curl/ttl\",\"value\":\"eA==\",\"ttl\":\"60s\"}"
+call Get "{\"store\":$store,\"key\":\"buf-curl/ttl\"}"
+grep -Eq '"expireTime": *"20[0-9]{2}-[0-9]{2}-[0-9]{2}T' "$tmp/out" || fail "Get after a Set with ttl shows no expireTime"
+call ListKeys "{\"store\":$store,\"prefix\":\"buf-curl/\",\"page_size\":1}"
+grep -qF '"buf-curl/greeting"' "$tmp/out" || fail "ListKeys page 1 is not buf-curl/greeting"
+token="$(tr -d ' \n' <"$tmp/out" | sed -n 's/.*"nextPageToken":"\([^"]*\)".*/\1/p')"
+[[ -n "$token" ]] || fail "ListKeys page 1 has no nextPageToken"
+call ListKeys "{\"store\":$store,\"prefix\":\"buf-curl/\",\"page_size\":1,\"page_token\":\"$token\"}"
+grep -qF '"buf-curl/ttl"' "$tmp/out" || fail "ListKeys page 2 is not buf-curl/ttl"
+if grep -q nextPageToken "$tmp/out"; then fail "ListKeys' last page has a nextPageToken"; fi
+if bcurl -d "{\"store\":$store,\"key\":\"buf-curl/bad\",\"ttl\":\"0s\"}" "$url/$service/Set"; then
+  fail "Set with ttl 0s succeeded"
+fi
+grep -q 'ttl is 0; a ttl must be at least 1ms' "$tmp/out" || fail "Set with ttl 0s: the error does not say 'ttl is 0; a ttl must be at least 1ms'"
+
 # --- Delete and Close succeed.
 call Delete "{\"store\":$store,\"key\":\"$key\"}"
 call Close "{\"store\":$store}"
 
 kill -0 "$kvd_pid" 2>/dev/null || fail "kvd died during the test"
 [[ -n "$(ls -A "$work_dir/.kvd" 2>/dev/null)" ]] || fail "kvd wrote nothing to its data directory $work_dir/.kvd"
-echo "PASS: buf curl over reflection: list, Open, Set, Get, Exists, GetKeys, NOT_FOUND/NO_SUCH_KEY, Delete, Close"
+echo "PASS: buf curl over reflection: list, Open, Set, Get, Exists, GetKeys, NOT_FOUND/NO_SUCH_KEY, ttl and expireTime, ListKeys pages, Delete, Close"
