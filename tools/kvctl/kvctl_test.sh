@@ -398,8 +398,14 @@ run 4 "export with no server" --addr 127.0.0.1:1 export \
 [[ -z "$(ls -A "${DUMPS}/failed")" ]] ||
   fail "an unreachable export left files: $(ls -A "${DUMPS}/failed")"
 
-# Expiry and paged listing, on a kvd of its own with two memory stores
-# (SQLite gains expiry with its own driver change).
+# Expiry and paged listing, on a kvd of its own with two memory stores (and
+# SQLite's expiry on the first kvd's default store).
+run 0 "set --ttl on SQLite" --addr "${TCP}" set --ttl 1h sqlite-ttl v
+run 0 "get --expire-time on SQLite" --addr "${TCP}" get --expire-time sqlite-ttl &&
+  { grep -qE '^20[0-9-]{8}T[0-9:]{8}\.[0-9]{3}Z$' <(head -n 1 "${OUT}") ||
+    fail "SQLite expire time: $(cat "${OUT}")"; }
+run 0 "keys of SQLite with a prefix" --addr "${TCP}" keys --prefix sqlite- &&
+  expect_out "SQLite prefix" 'sqlite-ttl\n'
 printf '[key_value_store.mem]\ntype = "memory"\n[key_value_store.back]\ntype = "memory"\n' \
   >"${TMP}/list.toml"
 start_kvd list --listen=127.0.0.1:0 --data-dir="${TMP}/data-list" \
