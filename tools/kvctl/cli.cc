@@ -570,6 +570,7 @@ int RunKvctl(int argc, char** argv) {
     }
     keys_options.progress.quiet =
         keys_quiet || !(keys_progress || isatty(STDERR_FILENO) == 1);
+    keys_options.always_summarize = keys_progress;
     code = RunKeys(env, keys_options);
   } else if (health->parsed()) {
     code = RunHealth(env, service);

@@ -150,7 +150,7 @@ ExitCode RunKeys(const CommandEnv& env, const KeysOptions& options) {
   if (absl::Status written = writer.Finish(); !written.ok()) {
     return ReportError(env.err, env.json, written, ExitCode::kLocalIo);
   }
-  progress.Finish();
+  if (options.always_summarize || progress.lines() > 0) progress.Finish();
   return ExitCode::kSuccess;
 }
 

@@ -28,6 +28,10 @@ struct KeysOptions {
   // `env.err`; `quiet` turns them off (cli.cc: on only for --progress or a
   // terminal stderr).
   ProgressOptions progress;
+  // Whether the summary is printed however short the listing (--progress);
+  // else only after a progress line, so a short listing on a terminal ends
+  // with its keys alone.
+  bool always_summarize = true;
 };
 
 // Prints the keys; JSON: {"keys":[...],"store":...}, streamed the same way

@@ -163,6 +163,28 @@ TEST_F(KeyListingTest, ProgressGivesKeysAndRate) {
                   "listed 4 keys, 8 B, in [0-9.]+ s \\([0-9]+ keys/s\\)"));
 }
 
+// As on a terminal without --progress: a listing shorter than one progress
+// interval ends with its keys alone; a longer one with the summary too.
+TEST_F(KeyListingTest, OnATerminalOnlyALongListingIsSummarized) {
+  SetKeys({"a", "b", "c"});
+  KeysOptions options = Quiet(1);
+  options.progress.quiet = false;
+  options.always_summarize = false;
+  absl::Time now = absl::FromUnixSeconds(1000);
+  options.progress.now = [&now] { return now; };
+  ASSERT_EQ(RunKeys(env_, options), ExitCode::kSuccess);
+  EXPECT_EQ(err(), "");
+  Reset();
+  options.progress.now = [&now] {
+    now += absl::Seconds(1);
+    return now;
+  };
+  ASSERT_EQ(RunKeys(env_, options), ExitCode::kSuccess);
+  EXPECT_THAT(err(),
+              ::testing::ContainsRegex(
+                  "\nlisted 3 keys, 6 B, in [0-9.]+ s \\([0-9]+ keys/s\\)\n$"));
+}
+
 TEST_F(KeyListingTest, AFailedPageIsReported) {
   SetKeys({"a"});
   server_.service().FailNextCall(

@@ -40,6 +40,7 @@ void Progress::Add(uint64_t bytes) {
   const absl::Time now = options_.now();
   if (now - last_line_ < options_.interval) return;
   last_line_ = now;
+  ++lines_;
   if (options_.json) {
     nlohmann::json line{
         {"progress", verb_}, {"keys", keys_}, {"bytes", bytes_}};

@@ -61,6 +61,8 @@ class Progress {
   void Finish(absl::string_view note = "");
 
   uint64_t keys() const { return keys_; }
+  // Progress lines printed so far (not counting the summary).
+  uint64_t lines() const { return lines_; }
   uint64_t bytes() const { return bytes_; }
   // Time since the start, by the options' clock.
   absl::Duration elapsed() const { return options_.now() - start_; }
@@ -76,6 +78,7 @@ class Progress {
   absl::Time last_line_;
   uint64_t keys_ = 0;
   uint64_t bytes_ = 0;
+  uint64_t lines_ = 0;
 };
 
 }  // namespace kv::kvctl
