@@ -107,7 +107,7 @@ mkdir -p "$frag"
        on && /^```$/ {on=0; if (isfunc) print buf; next}
        on {buf=buf $0 "\n"; if ($0 ~ /^func /) isfunc=1}' "$src/README.md"
 } >"$frag/examples.go"
-for f in setAll readWithDeadlines countVisit claim swap appendLine; do
+for f in setAll readWithDeadlines countVisit claim swap appendLine countPrefix keysPage cache; do
   grep -q "^func $f(" "$frag/examples.go" || { echo "README: the $f example was not found" >&2; exit 1; }
 done
 cat >"$frag/main.go" <<'GO'
@@ -119,6 +119,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/kvd-project/kvd/clients/go/kvd"
 )
@@ -177,6 +178,24 @@ func main() {
 	y, err := store.Get(ctx, "fragments/y")
 	check(err)
 	fmt.Printf("visits %d %d, claim %v %v, lines %q, swapped %s %s\n", v1, v2, first, second, lines, x, y)
+	// The examples of "Expiry and paged listing".
+	before := time.Now()
+	expires, err := cache(ctx, store, "fragments/session", []byte("s"), 30*time.Minute)
+	check(err)
+	soon := !expires.Before(before.Add(30*time.Minute-5*time.Second)) && !expires.After(time.Now().Add(30*time.Minute+5*time.Second))
+	n, err = countPrefix(ctx, store, "fragments/")
+	check(err)
+	var paged []string
+	for token := ""; ; {
+		keys, next, err := keysPage(ctx, store, "fragments/", token)
+		check(err)
+		paged = append(paged, keys...)
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	fmt.Printf("expires in 30 min %v, keys %d, paged %q\n", soon, n, paged)
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if err := setAll(cancelled, store, keys, []byte("w")); !errors.Is(err, context.Canceled) {
@@ -197,7 +216,8 @@ func fail(err error) {
 GO
 got="$("$with_kvd" bash -c 'cd "$1" && go run .' fragments "$frag")"
 want='hello, world 3
-visits 1 2, claim true false, lines "one\ntwo\n", swapped 2 1'
+visits 1 2, claim true false, lines "one\ntwo\n", swapped 2 1
+expires in 30 min true, keys 8, paged ["fragments/a" "fragments/b" "fragments/c" "fragments/lines" "fragments/lock" "fragments/session" "fragments/x" "fragments/y"]'
 if [[ "$got" != "$want" ]]; then
   echo "README function examples printed '$got', want '$want'" >&2
   exit 1

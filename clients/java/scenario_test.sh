@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Java client into $TEST_TMPDIR with build.sh, runs the unit tests
-# of update()'s retry loop (UpdaterTest, no server), then, each against a
+# of update()'s retry loop (UpdaterTest, no server) and of listing and ttls
+# (ListAndTtlTest, against a fake server on 127.0.0.1), then, each against a
 # private kvd: the scenario (blocking, then CompletableFuture) over TCP and
 # over a unix socket, the README
-# example exactly as the README prints it (and its output), and RoundTrip.
+# examples exactly as the README prints them (and their output), and RoundTrip.
 #   scenario_test.sh WITH_KVD BUILD_SH README
 set -euo pipefail
 abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
@@ -18,6 +19,7 @@ echo "scenario_test: build took $((SECONDS - start)) s"
 cp="$(cat "$out/classpath")"
 
 java -cp "$cp:$out/test-classes" dev.kvd.client.UpdaterTest
+java -cp "$cp:$out/test-classes" dev.kvd.client.ListAndTtlTest
 
 for mode in sync async; do
   "$with_kvd" java -cp "$cp:$out/test-classes" ScenarioTest "$mode"
@@ -57,6 +59,16 @@ marked "Counters output" text > "$example_dir/counters.expected"
 diff -u "$example_dir/counters.expected" "$example_dir/counters.actual" \
   || { echo "scenario_test: README Counters.java output differs" >&2; exit 1; }
 echo "scenario_test: README Counters.java ok"
+
+# The third: Listing.java (expiry and paged listing), the same way.
+marked Listing.java java > "$example_dir/Listing.java"
+marked "Listing output" text > "$example_dir/listing.expected"
+[[ -s "$example_dir/Listing.java" && -s "$example_dir/listing.expected" ]] \
+  || { echo "scenario_test: README has no Listing.java example and output" >&2; exit 1; }
+(cd "$example_dir" && "$with_kvd" java -cp "$cp" Listing.java) > "$example_dir/listing.actual"
+diff -u "$example_dir/listing.expected" "$example_dir/listing.actual" \
+  || { echo "scenario_test: README Listing.java output differs" >&2; exit 1; }
+echo "scenario_test: README Listing.java ok"
 
 # RoundTrip: set, get (matching and not), exists, delete, exists false (1),
 # and an unreachable kvd (3, never confused with "false").

@@ -5,7 +5,6 @@
 #include <postgresql/libpq-fe.h>
 
 #include <algorithm>
-#include <array>
 #include <climits>
 #include <cstdint>
 #include <memory>
@@ -20,7 +19,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
@@ -63,118 +61,6 @@ absl::StatusCode CodeForSqlState(absl::string_view sqlstate,
   return absl::StatusCode::kInternal;
 }
 
-struct StatementDef {
-  const char* name;
-  const char* sql;
-  int params;
-  Oid types[3];  // Of the first `params` parameters.
-};
-
-// `$table` is replaced by the quoted table name, `$seq` by the store's
-// sequence (a plain identifier, so it needs no quoting).
-//
-// Writes run in a transaction (PostgresDriver::Write): kLockMany locks the
-// rows of every key in key order, and kInsertPlaceholders then takes the
-// keys to create in key order, so two writes rarely wait for each other in
-// a cycle (only when a key is created between the two); nextval is called only
-// on a row this transaction holds locked (kUpdate, kDelete) or is inserting
-// (kInsert), so a key's revisions grow in the order its writes commit.
-constexpr std::array<StatementDef, kStatementCount> kStatements = {{
-    {"kvd_get",
-     "SELECT value, revision FROM $table WHERE store = $1 AND key = $2",
-     2,
-     {kTextOid, kByteaOid}},
-    // One statement, so one snapshot, whatever the number of keys.
-    {"kvd_get_many",
-     "SELECT key, value, revision FROM $table "
-     "WHERE store = $1 AND key = ANY($2)",
-     2,
-     {kTextOid, kByteaArrayOid}},
-    // FOR UPDATE locks in the order rows leave the sort: key order.
-    {"kvd_lock_many",
-     "SELECT key, value, revision FROM $table "
-     "WHERE store = $1 AND key = ANY($2) ORDER BY key FOR UPDATE",
-     2,
-     {kTextOid, kByteaArrayOid}},
-    {"kvd_lock_one",
-     "SELECT value, revision FROM $table WHERE store = $1 AND key = $2 "
-     "FOR UPDATE",
-     2,
-     {kTextOid, kByteaOid}},
-    {"kvd_update",
-     "UPDATE $table SET value = $3, revision = nextval('$seq') "
-     "WHERE store = $1 AND key = $2 RETURNING revision",
-     3,
-     {kTextOid, kByteaOid, kByteaOid}},
-    // Adds $3 to a counter in one statement when the key exists and holds
-    // the canonical text of an int64 (store/counter_value.h) and the sum
-    // fits in one; else changes nothing and returns no row, and the caller
-    // falls back to a transaction that finds out which it was. The CASE
-    // keeps the cast from running on a value that is not a number; the row
-    // lock and the re-check of WHERE on the row a concurrent writer left
-    // make it lose no increment.
-    {"kvd_increment_one",
-     "UPDATE $table SET value = convert_to((encode(value, 'escape')::numeric "
-     "+ $3)::text, 'UTF8'), revision = nextval('$seq') "
-     "WHERE store = $1 AND key = $2 AND CASE WHEN encode(value, 'escape') ~ "
-     "'^(0|-?[1-9][0-9]{0,18})$' THEN encode(value, 'escape')::numeric + $3 "
-     "BETWEEN -9223372036854775808 AND 9223372036854775807 AND "
-     "encode(value, 'escape')::numeric "
-     "BETWEEN -9223372036854775808 AND 9223372036854775807 ELSE false END "
-     "RETURNING revision, value",
-     3,
-     {kTextOid, kByteaOid, kBigintOid}},
-    // No row back: another transaction inserted the key first (and
-    // committed; an uncommitted insert is waited for). The caller then
-    // locks that row and decides again.
-    {"kvd_insert",
-     "INSERT INTO $table (store, key, value, revision) "
-     "VALUES ($1, $2, $3, nextval('$seq')) "
-     "ON CONFLICT (store, key) DO NOTHING RETURNING revision",
-     3,
-     {kTextOid, kByteaOid, kByteaOid}},
-    // Rows for keys a Write will create, inserted in key order before it
-    // writes any (so two Writes creating the same keys in different orders
-    // wait for each other in one order, instead of deadlocking). Seen by no
-    // one else until COMMIT, and each is overwritten (kUpdate) with its
-    // value and revision before then. RETURNING: the keys inserted; the
-    // others were created meanwhile by a write that committed.
-    {"kvd_insert_placeholders",
-     "INSERT INTO $table (store, key, value, revision) "
-     "SELECT $1, k, ''::bytea, 0 FROM unnest($2::bytea[]) AS k ORDER BY k "
-     "ON CONFLICT (store, key) DO NOTHING RETURNING key",
-     2,
-     {kTextOid, kByteaArrayOid}},
-    // nextval runs only for a row deleted: an absent key moves nothing.
-    {"kvd_delete",
-     "DELETE FROM $table WHERE store = $1 AND key = $2 "
-     "RETURNING nextval('$seq')",
-     2,
-     {kTextOid, kByteaOid}},
-    {"kvd_exists",
-     "SELECT 1 FROM $table WHERE store = $1 AND key = $2",
-     2,
-     {kTextOid, kByteaOid}},
-    // Keyset pages over the primary key: each page is one short statement,
-    // so no transaction or connection is held while the caller visits keys.
-    {"kvd_list_first",
-     "SELECT key FROM $table WHERE store = $1 ORDER BY key LIMIT 1000",
-     1,
-     {kTextOid}},
-    {"kvd_list_after",
-     "SELECT key FROM $table WHERE store = $1 AND key > $2 "
-     "ORDER BY key LIMIT 1000",
-     2,
-     {kTextOid, kByteaOid}},
-    // last_value is what any session's nextval last returned, committed or
-    // not; a sequence never called (is_called false) means no write yet.
-    {"kvd_current_revision",
-     "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $seq",
-     0,
-     {}},
-}};
-static_assert(kListPageSize == 1000, "update the LIMITs above");
-
 }  // namespace
 
 absl::Status Context::Error(absl::StatusCode code, absl::string_view failed,
@@ -187,10 +73,10 @@ absl::Status Context::Error(absl::StatusCode code, absl::string_view failed,
 
 absl::Status Connection::PrepareStatements(absl::Time deadline) {
   constexpr absl::string_view kFailed = "cannot prepare statements on";
-  for (const StatementDef& statement : kStatements) {
-    const std::string sql = absl::StrReplaceAll(
-        statement.sql,
-        {{"$table", ctx_.quoted_table}, {"$seq", ctx_.sequence}});
+  for (int id = 0; id < kStatementCount; ++id) {
+    const StatementDef& statement = Statement(static_cast<StatementId>(id));
+    const std::string sql = StatementSql(static_cast<StatementId>(id),
+                                         ctx_.quoted_table, ctx_.sequence);
     if (!PQsendPrepare(conn_, statement.name, sql.c_str(), statement.params,
                        statement.types)) {
       return Lost(kFailed, PQerrorMessage(conn_));
@@ -211,7 +97,7 @@ absl::StatusOr<Result> Connection::RunPrepared(
     values.push_back(param.empty() ? "" : param.data());
     lengths.push_back(static_cast<int>(param.size()));
   }
-  if (!PQsendQueryPrepared(conn_, kStatements[id].name,
+  if (!PQsendQueryPrepared(conn_, Statement(id).name,
                            static_cast<int>(params.size()), values.data(),
                            lengths.data(), formats.data(),
                            /*resultFormat=*/1)) {
@@ -401,7 +287,8 @@ absl::StatusOr<int64_t> BigintField(const Context& ctx, const PGresult* result,
   if (PQgetisnull(result, row, column) ||
       PQgetlength(result, row, column) != 8) {
     return ctx.Error(absl::StatusCode::kInternal, failed,
-                     "the server sent a revision that is not a bigint");
+                     absl::StrCat("the server sent a column ", column,
+                                  " that is not a bigint"));
   }
   const unsigned char* bytes =
       reinterpret_cast<const unsigned char*>(PQgetvalue(result, row, column));

@@ -17,19 +17,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "store/postgres/postgres_statements.h"
 #include "store/postgres/postgres_url.h"
 
 namespace kv::postgres {
-
-// Type OIDs from the server's catalog/pg_type.h, which libpq-dev lacks.
-inline constexpr Oid kTextOid = 25;
-inline constexpr Oid kByteaOid = 17;
-inline constexpr Oid kBigintOid = 20;
-inline constexpr Oid kByteaArrayOid = 1001;
-
-// Keys ListKeys fetches per round trip. Bounds its memory: at most this many
-// keys are held at once.
-inline constexpr int kListPageSize = 1000;
 
 struct ResultDeleter {
   void operator()(PGresult* result) const { PQclear(result); }
@@ -53,26 +44,6 @@ struct Context {
                      absl::string_view detail) const;
 };
 
-// The statements every connection prepares once, right after connecting.
-// Parameters are sent and results received in binary, so bytea needs no
-// escaping. See kStatements in the .cc for the SQL.
-enum StatementId {
-  kGet,
-  kGetMany,
-  kLockMany,
-  kLockOne,
-  kUpdate,
-  kIncrementOne,
-  kInsert,
-  kInsertPlaceholders,
-  kDelete,
-  kExists,
-  kListFirst,
-  kListAfter,
-  kCurrentRevision,
-  kStatementCount
-};
-
 // One libpq connection, in non-blocking mode: every wait goes through
 // poll() with the call's deadline, so no call outlives it however the
 // server or the network misbehaves. Not thread-safe; the pool lends it to
@@ -92,8 +63,8 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
   ~Connection() { PQfinish(conn_); }  // Non-blocking: never waits.
 
-  // Runs prepared statement `id` with binary `params` (text, bytea or
-  // bytea[] in the binary wire format, as the statement declares them) and
+  // Runs prepared statement `id` with binary `params` (text, bytea, bigint
+  // or bytea[] in the binary wire format, as the statement declares them) and
   // returns its binary result.
   absl::StatusOr<Result> RunPrepared(
       StatementId id, std::initializer_list<absl::string_view> params,
@@ -166,7 +137,7 @@ absl::Status InTransaction(Connection& connection, absl::Time deadline,
 }
 
 // Field `column` of `row` of a binary result: a bigint, or Internal if it is
-// not 8 bytes.
+// NULL or not 8 bytes.
 absl::StatusOr<int64_t> BigintField(const Context& ctx, const PGresult* result,
                                     int row, int column,
                                     absl::string_view failed);

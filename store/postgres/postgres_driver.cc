@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -11,7 +12,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/memory/memory.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,6 +27,8 @@
 #include "absl/types/span.h"
 #include "store/counter_value.h"
 #include "store/driver.h"
+#include "store/expiry.h"
+#include "store/key_range.h"
 #include "store/postgres/postgres_connection.h"
 #include "store/postgres/postgres_schema.h"
 #include "store/postgres/postgres_url.h"
@@ -64,18 +66,65 @@ absl::string_view FailedWriting(absl::Span<const Mutation> mutations) {
   return "cannot delete from";
 }
 
-// The rows of a result with columns (key, value, revision), by key.
+// Versioned::expire_time from an expires_at field (Unix milliseconds by
+// the server's clock; NULL: never).
+absl::StatusOr<absl::Time> ExpireTimeField(const Context& ctx,
+                                           const PGresult* result, int row,
+                                           int column,
+                                           absl::string_view failed) {
+  if (PQgetisnull(result, row, column)) return absl::InfiniteFuture();
+  KV_ASSIGN_OR_RETURN(int64_t millis,
+                      BigintField(ctx, result, row, column, failed));
+  return ExpireTimeOf(millis);
+}
+
+// The key of `row` from columns (value, revision, expires_at) starting at
+// `first`.
+absl::StatusOr<Versioned> VersionedField(const Context& ctx,
+                                         const PGresult* result, int row,
+                                         int first, absl::string_view failed) {
+  Versioned versioned;
+  KV_ASSIGN_OR_RETURN(int64_t revision,
+                      BigintField(ctx, result, row, first + 1, failed));
+  KV_ASSIGN_OR_RETURN(versioned.expire_time,
+                      ExpireTimeField(ctx, result, row, first + 2, failed));
+  versioned.value = std::string(BytesField(result, row, first));
+  versioned.revision = static_cast<uint64_t>(revision);
+  return versioned;
+}
+
+// The rows of a result with columns (key, value, revision, expires_at), by
+// key.
 absl::StatusOr<absl::flat_hash_map<std::string, Versioned>> RowsByKey(
     const Context& ctx, const PGresult* result, absl::string_view failed) {
   absl::flat_hash_map<std::string, Versioned> rows;
   for (int row = 0; row < PQntuples(result); ++row) {
-    KV_ASSIGN_OR_RETURN(int64_t revision,
-                        BigintField(ctx, result, row, 2, failed));
-    rows.emplace(BytesField(result, row, 0),
-                 Versioned{std::string(BytesField(result, row, 1)),
-                           static_cast<uint64_t>(revision)});
+    KV_ASSIGN_OR_RETURN(Versioned versioned,
+                        VersionedField(ctx, result, row, 1, failed));
+    rows.emplace(BytesField(result, row, 0), std::move(versioned));
   }
   return rows;
+}
+
+// The rows a Write's transaction holds, by key: the key's value, or nullopt
+// when the key is absent though its row is held (expired, or a placeholder
+// the transaction inserted). A key with no row is not in the map.
+using HeldRows = absl::flat_hash_map<std::string, absl::optional<Versioned>>;
+
+// Adds the rows of a kLockMany or kLockOne result, columns (key, value,
+// revision, expires_at, live), to `rows`.
+absl::Status AddLockedRows(const Context& ctx, const PGresult* result,
+                           absl::string_view failed, HeldRows* rows) {
+  for (int row = 0; row < PQntuples(result); ++row) {
+    absl::optional<Versioned> current;
+    // `live` is a boolean: one byte, 1 for true, in the binary format.
+    if (BytesField(result, row, 4) == absl::string_view("\x01", 1)) {
+      KV_ASSIGN_OR_RETURN(current, VersionedField(ctx, result, row, 1, failed));
+    }
+    rows->insert_or_assign(std::string(BytesField(result, row, 0)),
+                           std::move(current));
+  }
+  return absl::OkStatus();
 }
 
 // The revision a one-row RETURNING gave; Internal if the row is missing,
@@ -115,10 +164,7 @@ class PostgresDriver : public Driver {
       return absl::NotFoundError(
           absl::StrCat("store \"", context_.store, "\": key not found"));
     }
-    KV_ASSIGN_OR_RETURN(int64_t revision,
-                        BigintField(context_, result.get(), 0, 1, kFailed));
-    return Versioned{std::string(BytesField(result.get(), 0, 0)),
-                     static_cast<uint64_t>(revision)};
+    return VersionedField(context_, result.get(), 0, 0, kFailed);
   }
 
   // One statement (key = ANY($2)), so one snapshot.
@@ -206,60 +252,61 @@ class PostgresDriver : public Driver {
     return static_cast<uint64_t>(revision);
   }
 
-  // Pages of kListPageSize keys, each fetched after the last key of the one
-  // before. The connection goes back to the pool before `visit` runs, so
-  // `visit` may call the driver, and a slow caller holds nothing.
-  // Interim, until this driver's own paged listing and reclaim land (issue
-  // 16): a page is cut from a whole-store listing, and nothing expires.
+  // One statement over the primary key (kvd_list_page): the keys after
+  // `after` in [prefix, PrefixEnd(prefix)), limit + 1 of them to tell
+  // whether more follow. The connection goes back to the pool before the
+  // page is returned, so a caller that visits the keys (ListKeys) may call
+  // the driver, and a slow caller holds nothing.
   absl::StatusOr<KeyPage> ListKeyPage(const KeyPageRequest& request) override {
+    constexpr absl::string_view kFailed = "cannot list keys of";
+    const size_t limit = std::max<size_t>(
+        1, std::min<size_t>(request.limit,
+                            std::numeric_limits<int64_t>::max() - 1));
+    const std::string fetch =
+        postgres::BigintParam(static_cast<int64_t>(limit + 1));
+    const absl::optional<std::string> end = PrefixEnd(request.prefix);
+    const absl::Time deadline = absl::Now() + context_.timeout;
+    KV_ASSIGN_OR_RETURN(Lease lease, Acquire(deadline, kFailed));
+    KV_ASSIGN_OR_RETURN(Result result,
+                        end.has_value()
+                            ? lease->RunPrepared(postgres::kListPage,
+                                                 {context_.store, request.after,
+                                                  request.prefix, *end, fetch},
+                                                 deadline, kFailed)
+                            : lease->RunPrepared(postgres::kListPageToEnd,
+                                                 {context_.store, request.after,
+                                                  request.prefix, fetch},
+                                                 deadline, kFailed));
+    const size_t rows = static_cast<size_t>(PQntuples(result.get()));
     KeyPage page;
-    absl::Status status = LegacyListKeys([&](absl::string_view key) {
-      if (key <= request.after || !absl::StartsWith(key, request.prefix)) {
-        return true;
-      }
-      if (page.keys.size() == request.limit) {
-        page.more = true;
-        return false;
-      }
-      page.keys.emplace_back(key);
-      return true;
-    });
-    if (!status.ok()) return status;
+    page.more = rows > limit;
+    page.keys.reserve(std::min(rows, limit));
+    for (size_t row = 0; row < rows && row < limit; ++row) {
+      page.keys.emplace_back(
+          BytesField(result.get(), static_cast<int>(row), 0));
+    }
     return page;
   }
-  absl::StatusOr<size_t> ReclaimExpired(size_t) override { return 0; }
 
-  absl::Status LegacyListKeys(
-      absl::FunctionRef<bool(absl::string_view key)> visit) {
-    constexpr absl::string_view kFailed = "cannot list keys of";
-    std::vector<std::string> page;
-    std::string after;
-    for (bool first = true;; first = false) {
-      page.clear();
-      {
-        const absl::Time deadline = absl::Now() + context_.timeout;
-        KV_ASSIGN_OR_RETURN(Lease lease, Acquire(deadline, kFailed));
-        KV_ASSIGN_OR_RETURN(
-            Result result,
-            first ? lease->RunPrepared(postgres::kListFirst, {context_.store},
-                                       deadline, kFailed)
-                  : lease->RunPrepared(postgres::kListAfter,
-                                       {context_.store, after}, deadline,
-                                       kFailed));
-        const int rows = PQntuples(result.get());
-        page.reserve(rows);
-        for (int row = 0; row < rows; ++row) {
-          page.emplace_back(BytesField(result.get(), row, 0));
-        }
-      }
-      for (const std::string& key : page) {
-        if (!visit(key)) return absl::OkStatus();
-      }
-      if (page.size() < static_cast<size_t>(postgres::kListPageSize)) {
-        return absl::OkStatus();
-      }
-      after = std::move(page.back());
+  // One statement (kvd_reclaim_expired): a short transaction of its own.
+  absl::StatusOr<size_t> ReclaimExpired(size_t max_keys) override {
+    constexpr absl::string_view kFailed = "cannot reclaim expired keys of";
+    if (max_keys == 0) return 0;
+    const int64_t most = static_cast<int64_t>(
+        std::min<size_t>(max_keys, std::numeric_limits<int64_t>::max()));
+    const absl::Time deadline = absl::Now() + context_.timeout;
+    KV_ASSIGN_OR_RETURN(Lease lease, Acquire(deadline, kFailed));
+    KV_ASSIGN_OR_RETURN(
+        Result result,
+        lease->RunPrepared(postgres::kReclaimExpired,
+                           {context_.store, postgres::BigintParam(most)},
+                           deadline, kFailed));
+    size_t deleted = 0;
+    if (!absl::SimpleAtoi(PQcmdTuples(result.get()), &deleted)) {
+      return context_.Error(absl::StatusCode::kInternal, kFailed,
+                            "the server did not say how many rows it deleted");
     }
+    return deleted;
   }
 
   Durability durability() const override { return durability_; }
@@ -293,12 +340,15 @@ class PostgresDriver : public Driver {
   // An unconditional Set or Delete of one key needs no transaction: each
   // statement below is atomic on its own (autocommit), and nextval in it
   // runs on the row it changes once that row is locked (an UPDATE that
-  // waited for another writer evaluates its SET again on the row that
-  // writer left), so the key's revisions still grow in commit order.
+  // waited for another writer evaluates its WHERE and SET again on the row
+  // that writer left), so the key's revisions still grow in commit order.
+  // A Set overwrites an expired row as it would an absent key's; a Delete
+  // deletes only a live row (an expired one is left for ReclaimExpired).
   //
-  // An Increment of a key that holds a counter is one statement too; for
-  // any other case (absent key, not an integer, overflow) this returns
-  // nullopt, having changed nothing, and Write's transaction decides.
+  // An Increment of a live key that holds a counter is one statement too;
+  // for any other case (absent or expired key, not an integer, overflow)
+  // this returns nullopt, having changed nothing, and Write's transaction
+  // decides.
   absl::StatusOr<absl::optional<MutationResults>> WriteOneStatement(
       Connection& connection, const Mutation& mutation, absl::Time deadline,
       absl::string_view failed) {
@@ -326,25 +376,26 @@ class PostgresDriver : public Driver {
                           connection.RunPrepared(postgres::kDelete,
                                                  {context_.store, mutation.key},
                                                  deadline, failed));
-      // No row: the key was absent, and no revision was taken.
+      // No row: the key was absent or expired, and no revision was taken.
       if (PQntuples(deleted.get()) == 1) {
         KV_ASSIGN_OR_RETURN(results[0].revision,
                             ReturnedRevision(context_, deleted.get(), failed));
       }
       return results;
     }
+    const std::string ttl = postgres::BigintParam(TtlMillis(mutation.ttl));
     while (true) {
-      KV_ASSIGN_OR_RETURN(
-          Result updated,
-          connection.RunPrepared(postgres::kUpdate,
-                                 {context_.store, mutation.key, mutation.value},
-                                 deadline, failed));
+      KV_ASSIGN_OR_RETURN(Result updated,
+                          connection.RunPrepared(postgres::kUpdate,
+                                                 {context_.store, mutation.key,
+                                                  mutation.value, ttl},
+                                                 deadline, failed));
       if (PQntuples(updated.get()) == 0) {
-        KV_ASSIGN_OR_RETURN(updated,
-                            connection.RunPrepared(
-                                postgres::kInsert,
-                                {context_.store, mutation.key, mutation.value},
-                                deadline, failed));
+        KV_ASSIGN_OR_RETURN(
+            updated, connection.RunPrepared(
+                         postgres::kInsert,
+                         {context_.store, mutation.key, mutation.value, ttl},
+                         deadline, failed));
       }
       // Neither: the key was created, then deleted, between the two. Again
       // (each round trip is bounded by the deadline).
@@ -357,7 +408,9 @@ class PostgresDriver : public Driver {
   }
 
   // The body of Write's transaction. Errors leave the transaction for the
-  // caller to roll back.
+  // caller to roll back. Each key's expiry is judged once, by the server's
+  // clock as its row is locked (postgres_statements.cc), and everything
+  // after acts on that judgement while the lock holds.
   absl::Status WriteInTransaction(Connection& connection,
                                   absl::Span<const Mutation> mutations,
                                   absl::Time deadline, absl::string_view failed,
@@ -366,16 +419,20 @@ class PostgresDriver : public Driver {
     keys.reserve(mutations.size());
     for (const Mutation& mutation : mutations) keys.push_back(mutation.key);
     const std::string array = ByteaArray(keys);
-    // Every existing row of these keys is locked until COMMIT: no other
-    // write changes them between the checks below and our writes.
-    KV_ASSIGN_OR_RETURN(
-        Result locked,
-        connection.RunPrepared(postgres::kLockMany, {context_.store, array},
-                               deadline, failed));
-    KV_ASSIGN_OR_RETURN(auto rows, RowsByKey(context_, locked.get(), failed));
-    locked.reset();
-    // Two or more keys to create: take them in key order first (see
-    // kInsertPlaceholders). One key cannot close a cycle of inserts.
+    // Every existing row of these keys, live or expired, is locked until
+    // COMMIT: no other write changes them between the checks below and our
+    // writes, and ReclaimExpired passes over them.
+    HeldRows rows;
+    {
+      KV_ASSIGN_OR_RETURN(
+          Result locked,
+          connection.RunPrepared(postgres::kLockMany, {context_.store, array},
+                                 deadline, failed));
+      KV_RETURN_IF_ERROR(AddLockedRows(context_, locked.get(), failed, &rows));
+    }
+    // Two or more keys without a row to create: take them in key order
+    // first (see kInsertPlaceholders). One key cannot close a cycle of
+    // inserts.
     std::vector<absl::string_view> creating;
     for (const Mutation& mutation : mutations) {
       if (mutation.kind != Mutation::Kind::kDelete &&
@@ -383,21 +440,21 @@ class PostgresDriver : public Driver {
         creating.push_back(mutation.key);
       }
     }
-    absl::flat_hash_set<std::string> placeholders;
     if (creating.size() >= 2) {
       KV_ASSIGN_OR_RETURN(
           Result inserted,
           connection.RunPrepared(postgres::kInsertPlaceholders,
                                  {context_.store, ByteaArray(creating)},
                                  deadline, failed));
+      // A placeholder is held and absent, like an expired row.
       for (int row = 0; row < PQntuples(inserted.get()); ++row) {
-        placeholders.emplace(BytesField(inserted.get(), row, 0));
+        rows.emplace(BytesField(inserted.get(), row, 0), absl::nullopt);
       }
       // The keys another write created meanwhile (it committed while we
       // waited for it): lock their rows now, in key order too.
       std::vector<absl::string_view> created;
       for (absl::string_view key : creating) {
-        if (!placeholders.contains(key)) created.push_back(key);
+        if (!rows.contains(key)) created.push_back(key);
       }
       if (!created.empty()) {
         KV_ASSIGN_OR_RETURN(
@@ -405,30 +462,30 @@ class PostgresDriver : public Driver {
             connection.RunPrepared(postgres::kLockMany,
                                    {context_.store, ByteaArray(created)},
                                    deadline, failed));
-        KV_ASSIGN_OR_RETURN(auto more,
-                            RowsByKey(context_, relocked.get(), failed));
-        for (auto& [key, row] : more)
-          rows.insert_or_assign(key, std::move(row));
+        KV_RETURN_IF_ERROR(
+            AddLockedRows(context_, relocked.get(), failed, &rows));
       }
     }
     results->resize(mutations.size());
     for (size_t i = 0; i < mutations.size(); ++i) {
       absl::optional<Versioned> current;
       auto row = rows.find(mutations[i].key);
-      if (row != rows.end()) current = std::move(row->second);
+      const bool held = row != rows.end();
+      if (held) current = std::move(row->second);
       KV_RETURN_IF_ERROR(Apply(connection, i, mutations[i], std::move(current),
-                               placeholders.contains(mutations[i].key),
-                               deadline, failed, &(*results)[i]));
+                               held, deadline, failed, &(*results)[i]));
     }
     return absl::OkStatus();
   }
 
-  // Applies mutation `index`, given the key's `current` row (locked by this
-  // transaction) or nullopt if the key was absent when locked; then
-  // `placeholder` says whether this transaction has inserted its row.
+  // Applies mutation `index`, given the key's `current` value (its row
+  // locked by this transaction) or nullopt if the key is absent or expired;
+  // `held` says whether this transaction holds a row for the key all the
+  // same (an expired row, or a placeholder it inserted), which a write then
+  // overwrites instead of inserting one.
   absl::Status Apply(Connection& connection, size_t index,
                      const Mutation& mutation,
-                     absl::optional<Versioned> current, bool placeholder,
+                     absl::optional<Versioned> current, bool held,
                      absl::Time deadline, absl::string_view failed,
                      MutationResult* result) {
     while (true) {
@@ -439,13 +496,14 @@ class PostgresDriver : public Driver {
                                     revision);
       }
       if (mutation.kind == Mutation::Kind::kDelete) {
-        // An absent key: nothing to delete, and no revision is taken.
+        // An absent or expired key: nothing to delete, and no revision is
+        // taken.
         if (!current.has_value()) {
           result->revision = 0;
           return absl::OkStatus();
         }
         KV_ASSIGN_OR_RETURN(Result deleted, connection.RunPrepared(
-                                                postgres::kDelete,
+                                                postgres::kDeleteLocked,
                                                 {context_.store, mutation.key},
                                                 deadline, failed));
         KV_ASSIGN_OR_RETURN(result->revision,
@@ -454,6 +512,9 @@ class PostgresDriver : public Driver {
       }
       absl::string_view value = mutation.value;
       std::string counter;
+      // A set's expiry from its ttl; an increment that creates its key (or
+      // replaces an expired one) makes it never expire.
+      int64_t ttl = TtlMillis(mutation.ttl);
       if (mutation.kind == Mutation::Kind::kIncrement) {
         KV_ASSIGN_OR_RETURN(
             int64_t sum,
@@ -462,22 +523,36 @@ class PostgresDriver : public Driver {
         counter = FormatCounter(sum);
         value = counter;
         result->value = sum;
+        ttl = -1;
+        // An increment of a live key keeps its expiry.
+        if (current.has_value()) {
+          KV_ASSIGN_OR_RETURN(
+              Result updated,
+              connection.RunPrepared(postgres::kUpdateValue,
+                                     {context_.store, mutation.key, value},
+                                     deadline, failed));
+          KV_ASSIGN_OR_RETURN(
+              result->revision,
+              ReturnedRevision(context_, updated.get(), failed));
+          return absl::OkStatus();
+        }
       }
-      if (current.has_value() || placeholder) {
-        KV_ASSIGN_OR_RETURN(
-            Result updated,
-            connection.RunPrepared(postgres::kUpdate,
-                                   {context_.store, mutation.key, value},
-                                   deadline, failed));
+      const std::string ttl_param = postgres::BigintParam(ttl);
+      if (current.has_value() || held) {
+        KV_ASSIGN_OR_RETURN(Result updated, connection.RunPrepared(
+                                                postgres::kUpdate,
+                                                {context_.store, mutation.key,
+                                                 value, ttl_param},
+                                                deadline, failed));
         KV_ASSIGN_OR_RETURN(result->revision,
                             ReturnedRevision(context_, updated.get(), failed));
         return absl::OkStatus();
       }
-      KV_ASSIGN_OR_RETURN(
-          Result inserted,
-          connection.RunPrepared(postgres::kInsert,
-                                 {context_.store, mutation.key, value},
-                                 deadline, failed));
+      KV_ASSIGN_OR_RETURN(Result inserted,
+                          connection.RunPrepared(
+                              postgres::kInsert,
+                              {context_.store, mutation.key, value, ttl_param},
+                              deadline, failed));
       if (PQntuples(inserted.get()) == 1) {
         KV_ASSIGN_OR_RETURN(result->revision,
                             ReturnedRevision(context_, inserted.get(), failed));
@@ -486,18 +561,17 @@ class PostgresDriver : public Driver {
       // Another write created the key after our lock found it absent, and
       // committed. Lock the row it wrote and decide again: a create-only
       // write now fails, an unconditional one overwrites, an increment adds
-      // to what the other wrote. (The row may be gone again: then insert.)
+      // to what the other wrote. (The row may be gone again: then insert;
+      // or already expired: then overwrite it as absent.)
       KV_ASSIGN_OR_RETURN(Result relocked,
                           connection.RunPrepared(postgres::kLockOne,
                                                  {context_.store, mutation.key},
                                                  deadline, failed));
+      HeldRows row;
+      KV_RETURN_IF_ERROR(AddLockedRows(context_, relocked.get(), failed, &row));
       current.reset();
-      if (PQntuples(relocked.get()) == 1) {
-        KV_ASSIGN_OR_RETURN(
-            int64_t now, BigintField(context_, relocked.get(), 0, 1, failed));
-        current = Versioned{std::string(BytesField(relocked.get(), 0, 0)),
-                            static_cast<uint64_t>(now)};
-      }
+      held = !row.empty();
+      if (held) current = std::move(row.begin()->second);
     }
   }
 

@@ -7,7 +7,9 @@
 //
 //   CREATE TABLE kvd_kv (store text NOT NULL, key bytea NOT NULL,
 //                        value bytea NOT NULL, revision bigint NOT NULL,
+//                        expires_at bigint,  -- Unix ms; NULL: never
 //                        PRIMARY KEY (store, key));
+//   CREATE INDEX ON kvd_kv (store, expires_at) WHERE expires_at IS NOT NULL;
 //   CREATE TABLE kvd_schema (table_name text PRIMARY KEY,
 //                            version integer NOT NULL);
 //   CREATE TABLE kvd_sequences (id bigserial PRIMARY KEY,
@@ -21,7 +23,20 @@
 // when it first opens the store, under a transaction-level advisory lock so
 // that kvd processes starting at once do not race, and records
 // kPostgresSchemaVersion in kvd_schema; a newer version is refused, and an
-// older one (1: no revision column) is upgraded in that transaction.
+// older one (1: no revision column; 2: no expires_at column) is upgraded in
+// that transaction.
+//
+// Expiry is judged by the server's clock alone, so every kvd sharing the
+// table agrees: a Set with a ttl stores the server's time plus the ttl in
+// expires_at, and every statement treats a row whose expires_at has passed
+// as absent (reads as of their start, writes as of when they hold the row;
+// see postgres_statements.cc). An expired row stays until ReclaimExpired
+// deletes it (at most N rows of the store, soonest first, through the
+// partial index, passing over rows writers hold), or a write replaces it.
+// ListKeyPage is one keyset statement over the primary key: store = $1 AND
+// key > after AND key >= prefix AND key < PrefixEnd(prefix), ORDER BY key
+// LIMIT limit + 1, with bytea bounds (no LIKE), so a page costs an index
+// range scan of the page (plus any expired rows in it not yet reclaimed).
 //
 // Revisions: each store has its own sequence, so writers to different
 // stores share nothing and writers to one store share only the sequence
@@ -81,7 +96,7 @@
 namespace kv {
 
 // The schema version this driver creates and understands.
-inline constexpr int kPostgresSchemaVersion = 2;
+inline constexpr int kPostgresSchemaVersion = 3;
 
 struct PostgresOptions {
   // The store's name: the `store` column of its rows, and in messages.

@@ -261,7 +261,8 @@ TEST_F(PostgresDriverTest, SchemaIsRecordedAndKeysAreBytea) {
                              "a.attnum) FROM pg_attribute a WHERE "
                              "a.attrelid = 'schema_check'::regclass AND "
                              "a.attnum > 0"),
-              IsOkAndHolds("store:text,key:bytea,value:bytea,revision:bigint"));
+              IsOkAndHolds("store:text,key:bytea,value:bytea,revision:bigint,"
+                           "expires_at:bigint"));
   EXPECT_THAT(server_->Query("SELECT encode(key, 'hex') || '=' || "
                              "encode(value, 'hex') FROM schema_check"),
               IsOkAndHolds("610062=00"));

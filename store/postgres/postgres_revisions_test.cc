@@ -1,7 +1,8 @@
-// Revisions, conditional writes under races between kvd processes, and the
-// upgrade of a table written by the kvd before revisions, checked against
-// what PostgreSQL holds (rows, sequences, settings). The behaviour every
-// driver shares is in the conformance suite (postgres_driver_test).
+// Revisions and conditional writes under races between kvd processes,
+// checked against what PostgreSQL holds (rows, sequences, settings); the
+// upgrade of tables written by earlier kvds is in postgres_upgrade_test.
+// The behaviour every driver shares is in the conformance suite
+// (postgres_driver_test).
 
 #include <algorithm>
 #include <limits>
@@ -16,7 +17,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/synchronization/barrier.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/optional.h"
@@ -36,19 +36,13 @@ namespace {
 using ::kv::postgres_test::FreshStoreName;
 using ::kv::postgres_test::PostgresSpec;
 using ::kv::postgres_test::Server;
+using ::kv::postgres_test::SqlText;
 using ::kv::postgres_test::ValueOf;
 using ::kv::testing::IsOk;
 using ::kv::testing::IsOkAndHolds;
 using ::kv::testing::PostgresServer;
 using ::kv::testing::StatusIs;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::testing::Optional;
-
-// `text` as an SQL string literal.
-std::string Literal(absl::string_view text) {
-  return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "''"}}), "'");
-}
 
 class PostgresRevisionsTest : public ::testing::Test {
  protected:
@@ -76,7 +70,7 @@ class PostgresRevisionsTest : public ::testing::Test {
                          absl::string_view table = "kvd_kv") {
     absl::StatusOr<std::string> name = server_->Query(absl::StrCat(
         "SELECT 'kvd_rev_' || id FROM kvd_sequences WHERE table_name = ",
-        Literal(table), " AND store = ", Literal(store)));
+        SqlText(table), " AND store = ", SqlText(store)));
     EXPECT_THAT(name, IsOk());
     return name.ok() ? *name : "";
   }
@@ -112,7 +106,7 @@ TEST_F(PostgresRevisionsTest, DeletingAnAbsentKeyTakesNoRevision) {
               IsOkAndHolds(absl::StrCat(*set)));
   EXPECT_THAT(
       server_->Query(absl::StrCat("SELECT revision FROM kvd_kv WHERE store = ",
-                                  Literal(spec.name), " AND key = 'k'")),
+                                  SqlText(spec.name), " AND key = 'k'")),
       IsOkAndHolds(absl::StrCat(*set)));
 }
 
@@ -176,7 +170,7 @@ TEST_F(PostgresRevisionsTest, EachStoreHasItsOwnSequenceWhateverItsName) {
     sequences.insert(SequenceOf(name));
     EXPECT_THAT(server_->Query(absl::StrCat(
                     "SELECT count(*) FROM kvd_sequences WHERE store = ",
-                    Literal(name))),
+                    SqlText(name))),
                 IsOkAndHolds("1"));
   }
   EXPECT_EQ(sequences.size(), names.size());
@@ -341,143 +335,6 @@ TEST_F(PostgresRevisionsTest, BatchesCreatingKeysInOppositeOrdersAllApply) {
           << key;
     }
   }
-}
-
-// A table in the layout of schema version 1 (kvd before revisions), with
-// rows of two stores, is upgraded when a new kvd opens it: values stay
-// readable, every row gets a revision from its store's sequence, and
-// conditional writes work on them.
-TEST_F(PostgresRevisionsTest, UpgradesATableOfSchemaVersion1) {
-  const std::string table = "legacy_kv";
-  ASSERT_THAT(server_->Query("CREATE TABLE IF NOT EXISTS kvd_schema "
-                             "(table_name text PRIMARY KEY, "
-                             "version integer NOT NULL)"),
-              IsOk());
-  // Exactly what kvd with schema version 1 created and wrote.
-  ASSERT_THAT(server_->Query(absl::StrCat(
-                  "CREATE TABLE ", table,
-                  " (store text NOT NULL, key bytea NOT NULL, "
-                  "value bytea NOT NULL, PRIMARY KEY (store, key))")),
-              IsOk());
-  ASSERT_THAT(server_->Query(absl::StrCat(
-                  "INSERT INTO kvd_schema (table_name, version) VALUES (",
-                  Literal(table), ", 1)")),
-              IsOk());
-  ASSERT_THAT(server_->Query(
-                  absl::StrCat("INSERT INTO ", table,
-                               " (store, key, value) VALUES "
-                               "('old_a', 'x', 'one'), "
-                               "('old_a', '\\x00ff'::bytea, '\\x00'::bytea), "
-                               "('old_a', 'n', '41'), "
-                               "('old_b', 'x', 'of b')")),
-              IsOk());
-
-  StoreSpec spec_a = PostgresSpec(server_->url(), "old_a");
-  spec_a.options["table"] = table;
-  StoreSpec spec_b = PostgresSpec(server_->url(), "old_b");
-  spec_b.options["table"] = table;
-  // Three kvd processes start at once: one upgrades, the others wait for
-  // it under the schema lock and find version 2.
-  std::vector<absl::StatusOr<std::unique_ptr<Driver>>> opened;
-  for (int i = 0; i < 3; ++i) opened.emplace_back(absl::UnknownError(""));
-  {
-    absl::Barrier barrier(3);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < 3; ++i) {
-      threads.emplace_back([&, i] {
-        barrier.Block();
-        opened[i] = OpenDriver(i == 2 ? spec_b : spec_a);
-      });
-    }
-    for (std::thread& thread : threads) thread.join();
-  }
-  for (auto& driver : opened) ASSERT_THAT(driver, IsOk());
-  Driver& a = **opened[0];
-  Driver& b = **opened[2];
-  EXPECT_THAT(server_->Query(absl::StrCat(
-                  "SELECT version FROM kvd_schema WHERE table_name = ",
-                  Literal(table))),
-              IsOkAndHolds(absl::StrCat(kPostgresSchemaVersion)));
-  EXPECT_THAT(server_->Query(absl::StrCat(
-                  "SELECT attnotnull FROM pg_attribute WHERE attrelid = ",
-                  Literal(table), "::regclass AND attname = 'revision'")),
-              IsOkAndHolds("t"));
-
-  const std::string binary_key("\0\xff", 2);
-  absl::StatusOr<std::vector<absl::optional<Versioned>>> rows =
-      a.GetMany({"x", binary_key, "n"});
-  ASSERT_THAT(rows, IsOk());
-  std::set<uint64_t> revisions;
-  for (const absl::optional<Versioned>& row : *rows) {
-    ASSERT_TRUE(row.has_value());
-    EXPECT_GT(row->revision, 0u);
-    revisions.insert(row->revision);
-  }
-  EXPECT_EQ(revisions.size(), 3u);
-  EXPECT_EQ((*rows)[0]->value, "one");
-  EXPECT_EQ((*rows)[1]->value, std::string("\0", 1));
-  EXPECT_EQ((*rows)[2]->value, "41");
-  absl::StatusOr<uint64_t> current = a.CurrentRevision();
-  ASSERT_THAT(current, IsOk());
-  EXPECT_GE(*current, *revisions.rbegin());
-  std::vector<std::string> keys;
-  ASSERT_THAT(a.ListKeys([&](absl::string_view key) {
-    keys.emplace_back(key);
-    return true;
-  }),
-              IsOk());
-  EXPECT_THAT(keys, ElementsAre(binary_key, "n", "x"));
-
-  // Conditional writes against the revisions the upgrade gave.
-  const uint64_t x = (*rows)[0]->revision;
-  absl::StatusOr<MutationResults> swapped =
-      a.Write({Mutation::Set("x", "two", x)});
-  ASSERT_THAT(swapped, IsOk());
-  EXPECT_GT(swapped->front().revision, *current);
-  absl::StatusOr<MutationResults> stale =
-      a.Write({Mutation::Set("x", "three", x)});
-  EXPECT_THAT(ConditionFailedRevision(stale.status()),
-              Optional(swapped->front().revision));
-  EXPECT_THAT(
-      ConditionFailedRevision(a.Write({Mutation::Set("n", "0", 0)}).status()),
-      Optional((*rows)[2]->revision));
-  absl::StatusOr<MutationResults> added =
-      a.Write({Mutation::Increment("n", 1)});
-  ASSERT_THAT(added, IsOk());
-  EXPECT_EQ(added->front().value, 42);
-  EXPECT_THAT(a.Write({Mutation::Set("new", "v", 0)}), IsOk());
-
-  // What a kvd of version 1 still running would do: its one write
-  // statement fails, for a new key and for an existing one alike, so it
-  // cannot overwrite a value and leave its revision.
-  for (const char* key : {"y", "x"}) {
-    EXPECT_THAT(
-        server_->Query(absl::StrCat(
-            "INSERT INTO ", table, " (store, key, value) VALUES ('old_a', '",
-            key,
-            "', 'old kvd') "
-            "ON CONFLICT (store, key) DO UPDATE SET value = EXCLUDED.value")),
-        StatusIs(absl::StatusCode::kInternal,
-                 HasSubstr("null value in column \"revision\"")))
-        << key;
-  }
-  EXPECT_THAT(ValueOf(a, "x"), IsOkAndHolds("two"));
-
-  // The other store's rows were upgraded too, with its own sequence.
-  absl::StatusOr<Versioned> of_b = b.Get("x");
-  ASSERT_THAT(of_b, IsOk());
-  EXPECT_EQ(of_b->value, "of b");
-  EXPECT_GT(of_b->revision, 0u);
-  EXPECT_NE(SequenceOf("old_a", table), SequenceOf("old_b", table));
-  EXPECT_THAT(b.CurrentRevision(), IsOkAndHolds(of_b->revision));
-
-  // Opening again upgrades nothing: revisions stay as they are.
-  std::unique_ptr<Driver> again = OpenOrDie(spec_a);
-  ASSERT_NE(again, nullptr);
-  absl::StatusOr<Versioned> x_again = again->Get("x");
-  ASSERT_THAT(x_again, IsOk());
-  EXPECT_EQ(x_again->revision, swapped->front().revision);
-  EXPECT_EQ(x_again->value, "two");
 }
 
 // An operator who drops a store's sequence does not make revisions repeat:

@@ -117,10 +117,29 @@ class SchemaSession {
     // one write statement, INSERT ... ON CONFLICT DO UPDATE, builds a row
     // without a revision, which NOT NULL refuses before the conflict is
     // looked at. So it can never overwrite a value and keep its revision.
-    return Run(absl::StrCat("UPDATE ", kSchemaTable,
-                            " SET version = 2 WHERE table_name = $1"),
-               {ctx_.table})
+    return absl::OkStatus();
+  }
+
+  // The partial index ReclaimExpired finds a store's expired rows by,
+  // soonest first, holding only the rows that expire. Named by PostgreSQL
+  // (CREATE INDEX ON picks a name that is free), since a table name may
+  // already be 63 characters long.
+  absl::Status CreateExpiryIndex() {
+    return Run(absl::StrCat(
+                   "CREATE INDEX ON ", ctx_.quoted_table,
+                   " (store, expires_at) WHERE expires_at IS NOT NULL"))
         .status();
+  }
+
+  // Version 2 (kvd before expiry) to 3: adds the expires_at column, NULL
+  // (never expires) for every existing row, which PostgreSQL does without
+  // rewriting the table, and the expiry index, which reads the table once
+  // (and holds off writes meanwhile). In the schema transaction, as above.
+  absl::Status UpgradeFrom2() {
+    KV_RETURN_IF_ERROR(Run(absl::StrCat("ALTER TABLE ", ctx_.quoted_table,
+                                        " ADD COLUMN expires_at bigint"))
+                           .status());
+    return CreateExpiryIndex();
   }
 
   absl::StatusOr<std::string> SetUp() {
@@ -165,7 +184,15 @@ class SchemaSession {
                          " but this kvd supports only up to ", kSchemaVersion,
                          "; use the newer kvd that wrote it"));
       }
-      if (recorded < 2) KV_RETURN_IF_ERROR(UpgradeFrom1());
+      if (recorded < kSchemaVersion) {
+        if (recorded < 2) KV_RETURN_IF_ERROR(UpgradeFrom1());
+        if (recorded < 3) KV_RETURN_IF_ERROR(UpgradeFrom2());
+        KV_RETURN_IF_ERROR(Run(absl::StrCat("UPDATE ", kSchemaTable,
+                                            " SET version = ", kSchemaVersion,
+                                            " WHERE table_name = $1"),
+                               {ctx_.table})
+                               .status());
+      }
       return StoreSequence(ctx_.store);
     }
     // No version: only a missing table is ours to create. Refusing an
@@ -181,8 +208,9 @@ class SchemaSession {
         Run(absl::StrCat("CREATE TABLE ", ctx_.quoted_table,
                          " (store text NOT NULL, key bytea NOT NULL, "
                          "value bytea NOT NULL, revision bigint NOT NULL, "
-                         "PRIMARY KEY (store, key))"))
+                         "expires_at bigint, PRIMARY KEY (store, key))"))
             .status());
+    KV_RETURN_IF_ERROR(CreateExpiryIndex());
     KV_RETURN_IF_ERROR(Run(absl::StrCat("INSERT INTO ", kSchemaTable,
                                         " (table_name, version) VALUES ($1, ",
                                         kSchemaVersion, ")"),

@@ -15,7 +15,8 @@
 namespace kv::postgres {
 
 // The schema version this driver creates and understands.
-inline constexpr int kSchemaVersion = 2;
+// 1: (store, key, value); 2: + revision; 3: + expires_at and its index.
+inline constexpr int kSchemaVersion = 3;
 
 // The table where each kv table's schema version is recorded.
 inline constexpr absl::string_view kSchemaTable = "kvd_schema";

@@ -7,7 +7,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "store/testing/postgres_server.h"
 
@@ -66,6 +68,14 @@ absl::StatusOr<StoreSpec> FreshSpec(absl::string_view prefix) {
   absl::StatusOr<PostgresServer*> server = Server();
   if (!server.ok()) return server.status();
   return PostgresSpec((*server)->url(), FreshStoreName(prefix));
+}
+
+std::string SqlText(absl::string_view text) {
+  return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "''"}}), "'");
+}
+
+std::string SqlBytea(absl::string_view bytes) {
+  return absl::StrCat("'\\x", absl::BytesToHexString(bytes), "'::bytea");
 }
 
 absl::StatusOr<std::string> ValueOf(Driver& driver, absl::string_view key) {

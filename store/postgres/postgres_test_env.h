@@ -29,6 +29,12 @@ StoreSpec PostgresSpec(const std::string& url, const std::string& name);
 // The spec of a fresh store on Server().
 absl::StatusOr<StoreSpec> FreshSpec(absl::string_view prefix = "test");
 
+// `text` as an SQL string literal, for statements a test runs itself.
+std::string SqlText(absl::string_view text);
+
+// `bytes` as an SQL bytea literal ('\x...'::bytea).
+std::string SqlBytea(absl::string_view bytes);
+
 // The value of `key` without its revision.
 absl::StatusOr<std::string> ValueOf(Driver& driver, absl::string_view key);
 

@@ -38,6 +38,9 @@ inline constexpr absl::string_view kReading = "cannot read from";
 inline constexpr absl::string_view kWriting = "cannot write to";
 inline constexpr absl::string_view kDeleting = "cannot delete from";
 inline constexpr absl::string_view kListing = "cannot list keys in";
+inline constexpr absl::string_view kReclaiming =
+    "cannot reclaim expired keys in";
+inline constexpr absl::string_view kUpgrading = "cannot upgrade the store in";
 
 class RedisConnectionPool {
  public:

@@ -20,13 +20,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "absl/types/span.h"
 #include "store/counter_value.h"
 #include "store/driver.h"
+#include "store/expiry.h"
+#include "store/key_range.h"
 #include "store/redis/redis_connection_pool.h"
+#include "store/redis/redis_layout_upgrade.h"
 #include "store/redis/redis_options.h"
 #include "store/redis/redis_scripts.h"
 #include "store/registry.h"
@@ -36,23 +39,14 @@
 namespace kv {
 namespace {
 
-// Keys SCAN examines per round trip: a hint, not a limit. Larger means fewer
-// round trips but a longer time the (single-threaded) server spends on each.
-constexpr absl::string_view kScanCount = "1000";
+// Index entries one list script call examines beyond the keys it must
+// find: what an unreclaimed run of expired keys can cost one call, which
+// keeps each call short; the page then continues with another call.
+constexpr size_t kListSlack = 1000;
 
-// Escapes the characters that Redis glob patterns (SCAN MATCH) give a
-// meaning, so `text` matches only itself.
-std::string GlobEscape(absl::string_view text) {
-  std::string escaped;
-  escaped.reserve(text.size());
-  for (char c : text) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
-      escaped.push_back('\\');
-    }
-    escaped.push_back(c);
-  }
-  return escaped;
-}
+// The most stale #expiry entries (of keys rewritten around kvd) one reclaim
+// call examines beyond the keys it may remove (at most as many as those).
+constexpr size_t kMaxStaleEntries = 10000;
 
 absl::string_view Text(const redisReply& reply) {
   return absl::string_view(reply.str, reply.len);
@@ -83,16 +77,27 @@ std::string Quote(absl::string_view key) {
 }
 
 // The scripts, indexed by ScriptId.
-enum ScriptId { kWriteScript, kGetManyScript, kUpgradeScript, kScriptCount };
+enum ScriptId {
+  kWriteScript,
+  kReadScript,
+  kListScript,
+  kReclaimScript,
+  kIndexScript,
+  kScriptCount
+};
 
 const RedisScript& Script(ScriptId id) {
   switch (id) {
     case kWriteScript:
       return WriteScript();
-    case kGetManyScript:
-      return GetManyScript();
+    case kReadScript:
+      return ReadScript();
+    case kListScript:
+      return ListScript();
+    case kReclaimScript:
+      return ReclaimScript();
     default:
-      return UpgradeScript();
+      return IndexScript();
   }
 }
 
@@ -102,80 +107,46 @@ class RedisDriver : public Driver {
       const RedisOptions& options) {
     auto driver = absl::WrapUnique(new RedisDriver(options));
     // Connect one connection now, so an unreachable or misconfigured server
-    // fails the open. It goes back to the pool for the first call. The
-    // scripts are loaded on first use.
+    // fails the open, and upgrade a store an earlier kvd wrote. The
+    // connection goes back to the pool for the first call. The scripts are
+    // loaded on first use.
     KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
                         driver->pool_.Acquire(kOpening, driver->Deadline()));
+    KV_RETURN_IF_ERROR(UpgradeRedisLayout(
+        driver->pool_, lease, driver->options_,
+        [&](absl::Span<const absl::string_view> keys,
+            absl::Span<const absl::string_view> args, absl::Time deadline) {
+          return driver->Eval(lease, kUpgrading, deadline, kIndexScript, keys,
+                              args);
+        }));
     return driver;
   }
 
-  // HMGET, a plain read. A key still in the old layout (a string) answers
-  // WRONGTYPE: it is upgraded by its script, and read again.
+  // The read script on one key: its value, revision and expiry in one
+  // atomic step (a plain HMGET could not return the expiry with them), and
+  // the lazy upgrade of an old-layout key.
   absl::StatusOr<Versioned> Get(absl::string_view key) override {
-    const absl::Time deadline = Deadline();
-    KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
-                        pool_.Acquire(kReading, deadline));
     const std::string redis_key = Key(key);
-    for (int attempt = 0;; ++attempt) {
-      KV_ASSIGN_OR_RETURN(
-          RedisReply reply,
-          pool_.CommandKeepingErrors(lease, kReading, deadline,
-                                     {"HMGET", redis_key, "v", "r"}));
-      if (reply->type == REDIS_REPLY_ERROR) {
-        if (attempt == 0 && absl::StartsWith(Text(*reply), "WRONGTYPE")) {
-          // Whether it upgraded the key or another caller did first, the
-          // key is now a hash, unless it is of another type (a list):
-          // then the second HMGET reports WRONGTYPE.
-          KV_RETURN_IF_ERROR(Eval(lease, kReading, deadline, kUpgradeScript,
-                                  {options_.revision_key, redis_key}, {})
-                                 .status());
-          continue;
-        }
-        return pool_.ReplyError(kReading, "HMGET", *reply);
-      }
-      if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
-        return pool_.Unexpected(kReading, "HMGET", *reply);
-      }
-      KV_ASSIGN_OR_RETURN(
-          absl::optional<Versioned> found,
-          ReadEntry(key, *reply->element[0], *reply->element[1]));
-      if (!found.has_value()) {
-        return absl::NotFoundError(
-            absl::StrCat("store \"", options_.store_name, "\": key not found"));
-      }
-      return *std::move(found);
+    KV_ASSIGN_OR_RETURN(std::vector<absl::optional<Versioned>> found,
+                        Read({key}, {options_.revision_key, redis_key}));
+    if (!found.front().has_value()) {
+      return absl::NotFoundError(
+          absl::StrCat("store \"", options_.store_name, "\": key not found"));
     }
+    return *std::move(found.front());
   }
 
   // One script: Redis runs it atomically, so it reads one snapshot.
   absl::StatusOr<std::vector<absl::optional<Versioned>>> GetMany(
       absl::Span<const absl::string_view> keys) override {
-    std::vector<absl::optional<Versioned>> found;
-    if (keys.empty()) return found;
+    if (keys.empty()) return std::vector<absl::optional<Versioned>>();
     std::vector<std::string> redis_keys;
     redis_keys.reserve(keys.size() + 1);
     redis_keys.push_back(options_.revision_key);
     for (absl::string_view key : keys) redis_keys.push_back(Key(key));
     const std::vector<absl::string_view> script_keys(redis_keys.begin(),
                                                      redis_keys.end());
-    const absl::Time deadline = Deadline();
-    KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
-                        pool_.Acquire(kReading, deadline));
-    KV_ASSIGN_OR_RETURN(
-        RedisReply reply,
-        Eval(lease, kReading, deadline, kGetManyScript, script_keys, {}));
-    if (reply->type != REDIS_REPLY_ARRAY ||
-        reply->elements != 2 * keys.size()) {
-      return pool_.Unexpected(kReading, Script(kGetManyScript).name, *reply);
-    }
-    found.reserve(keys.size());
-    for (size_t i = 0; i < keys.size(); ++i) {
-      KV_ASSIGN_OR_RETURN(absl::optional<Versioned> entry,
-                          ReadEntry(keys[i], *reply->element[2 * i],
-                                    *reply->element[2 * i + 1]));
-      found.push_back(std::move(entry));
-    }
-    return found;
+    return Read(keys, script_keys);
   }
 
   absl::StatusOr<MutationResults> Write(
@@ -191,9 +162,12 @@ class RedisDriver : public Driver {
     std::deque<std::string> owned;
     std::vector<absl::string_view> keys;
     std::vector<absl::string_view> args;
-    keys.reserve(mutations.size() + 1);
-    args.reserve(4 * mutations.size());
+    keys.reserve(mutations.size() + 3);
+    args.reserve(4 * mutations.size() + 1);
     keys.push_back(options_.revision_key);
+    keys.push_back(options_.index_key);
+    keys.push_back(options_.expiry_key);
+    args.push_back(prefix_length_);
     for (const Mutation& mutation : mutations) {
       keys.push_back(owned.emplace_back(Key(mutation.key)));
       args.push_back(mutation.kind == Mutation::Kind::kSet      ? "set"
@@ -204,10 +178,22 @@ class RedisDriver : public Driver {
                                absl::StrCat(*mutation.if_revision)))
                          : absl::string_view(""));
       switch (mutation.kind) {
-        case Mutation::Kind::kSet:
+        case Mutation::Kind::kSet: {
           args.push_back(mutation.value);
-          args.push_back("");
+          const int64_t ttl = TtlMillis(mutation.ttl);
+          if (ttl == -1) {
+            args.push_back("");
+          } else if (ttl < 1) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "store \"", options_.store_name, "\": key ",
+                Quote(mutation.key), ": ttl ",
+                absl::FormatDuration(mutation.ttl),
+                " is not a whole number of milliseconds of at least 1 ms"));
+          } else {
+            args.push_back(owned.emplace_back(absl::StrCat(ttl)));
+          }
           break;
+        }
         case Mutation::Kind::kDelete:
           args.push_back("");
           args.push_back("");
@@ -258,83 +244,85 @@ class RedisDriver : public Driver {
     return *revision;
   }
 
-  // SCAN visits the keys in hash-table order, so the store's keys are
-  // collected, sorted and deduplicated (SCAN may return a key twice) before
-  // the first visit. That holds every key of the store in memory and costs
-  // O(n log n): acceptable for now, because GetKeys answers with every key
-  // in one message anyway (the service holds them all too, up to
-  // max_get_keys_bytes). Paged listing will replace this with an ordered
-  // index. SCAN also walks the whole database, not just this store, so its
-  // cost grows with everything stored in the same Redis database. The
-  // revision counter is outside the key prefix, so it is never listed.
-  //
-  // The connection is given back before the first visit, so `visit` may
-  // call the driver.
-  // Interim, until this driver's own paged listing and reclaim land (issue
-  // 16): a page is cut from a whole-store listing, and nothing expires.
+  // The list script over #keys, from the later of `after` and `prefix` to
+  // the end of the prefix's range: byte order by ZRANGEBYLEX, so no pattern
+  // to escape. It skips expired keys' entries and reads limit + 1 keys to
+  // tell whether more follow. A long run of expired entries not yet
+  // reclaimed splits the page over several calls (kListSlack), each short
+  // for the server; each resumes after the last entry the previous one
+  // examined, so the page is still every key present throughout, in order.
   absl::StatusOr<KeyPage> ListKeyPage(const KeyPageRequest& request) override {
-    KeyPage page;
-    absl::Status status = LegacyListKeys([&](absl::string_view key) {
-      if (key <= request.after || !absl::StartsWith(key, request.prefix)) {
-        return true;
-      }
-      if (page.keys.size() == request.limit) {
-        page.more = true;
-        return false;
-      }
-      page.keys.emplace_back(key);
-      return true;
-    });
-    if (!status.ok()) return status;
-    return page;
-  }
-  absl::StatusOr<size_t> ReclaimExpired(size_t) override { return 0; }
+    const size_t limit = std::max<size_t>(request.limit, 1);
+    std::string from = "-";
+    if (!request.after.empty() && request.after >= request.prefix) {
+      from = absl::StrCat("(", request.after);
+    } else if (!request.prefix.empty()) {
+      from = absl::StrCat("[", request.prefix);
+    }
+    const absl::optional<std::string> end = PrefixEnd(request.prefix);
+    const std::string to = end.has_value() ? absl::StrCat("(", *end) : "+";
+    const absl::string_view command = Script(kListScript).name;
 
-  absl::Status LegacyListKeys(
-      absl::FunctionRef<bool(absl::string_view key)> visit) {
-    std::vector<std::string> keys;
-    {
-      absl::Time deadline = Deadline();
-      KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
-                          pool_.Acquire(kListing, deadline));
-      const std::string pattern =
-          absl::StrCat(GlobEscape(options_.key_prefix), "*");
-      std::string cursor = "0";
-      do {
-        KV_ASSIGN_OR_RETURN(RedisReply reply,
-                            pool_.Command(lease, kListing, deadline,
-                                          {"SCAN", cursor, "MATCH", pattern,
-                                           "COUNT", kScanCount}));
-        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-            reply->element[0]->type != REDIS_REPLY_STRING ||
-            reply->element[1]->type != REDIS_REPLY_ARRAY) {
-          return pool_.Unexpected(kListing, "SCAN", *reply);
+    KeyPage page;
+    absl::Time deadline = Deadline();
+    KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
+                        pool_.Acquire(kListing, deadline));
+    while (true) {
+      const size_t need = limit + 1 - page.keys.size();
+      const std::string need_text = absl::StrCat(need);
+      const std::string budget = absl::StrCat(need + kListSlack);
+      KV_ASSIGN_OR_RETURN(
+          RedisReply reply,
+          Eval(lease, kListing, deadline, kListScript, {options_.index_key},
+               {from, to, need_text, budget, options_.key_prefix}));
+      if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+          reply->element[0]->type != REDIS_REPLY_INTEGER ||
+          !IsString(*reply->element[1]) || reply->elements - 2 > need) {
+        return pool_.Unexpected(kListing, command, *reply);
+      }
+      for (size_t i = 2; i < reply->elements; ++i) {
+        if (!IsString(*reply->element[i])) {
+          return pool_.Unexpected(kListing, command, *reply);
         }
-        cursor.assign(reply->element[0]->str, reply->element[0]->len);
-        const redisReply& batch = *reply->element[1];
-        for (size_t i = 0; i < batch.elements; ++i) {
-          const redisReply& key = *batch.element[i];
-          if (key.type != REDIS_REPLY_STRING) {
-            return pool_.Unexpected(kListing, "SCAN", *reply);
-          }
-          absl::string_view redis_key = Text(key);
-          // MATCH already filtered on the escaped prefix; this guards the
-          // isolation of stores against any mistake in that escaping.
-          if (absl::ConsumePrefix(&redis_key, options_.key_prefix)) {
-            keys.emplace_back(redis_key);
-          }
-        }
-        // Each round trip gets the full timeout: a listing of a large
-        // database takes many.
-        deadline = Deadline();
-      } while (cursor != "0");
+        page.keys.emplace_back(Text(*reply->element[i]));
+      }
+      if (page.keys.size() > limit) {
+        page.keys.pop_back();
+        page.more = true;
+        return page;
+      }
+      if (reply->element[0]->integer == 1) return page;
+      // Not ended: the script examined at least one entry, to resume after.
+      if (reply->element[1]->len == 0) {
+        return pool_.Unexpected(kListing, command, *reply);
+      }
+      from = absl::StrCat("(", Text(*reply->element[1]));
+      deadline = Deadline();  // Each call gets the full timeout.
     }
-    std::sort(keys.begin(), keys.end());  // Byte order: std::string's.
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    for (const std::string& key : keys) {
-      if (!visit(key)) break;
+  }
+
+  // The reclaim script: Redis has already freed the expired values (its
+  // own expiry); this removes their entries from #keys and #expiry.
+  absl::StatusOr<size_t> ReclaimExpired(size_t max_keys) override {
+    if (max_keys == 0) return 0;
+    // Far beyond any store; keeps the sum below from wrapping.
+    max_keys = std::min<size_t>(max_keys, size_t{1} << 40);
+    const std::string max = absl::StrCat(max_keys);
+    // Room for stale entries (keys rewritten around kvd) besides the keys.
+    const size_t room = std::min(max_keys, kMaxStaleEntries);
+    const std::string budget = absl::StrCat(max_keys + room + 100);
+    const absl::Time deadline = Deadline();
+    KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
+                        pool_.Acquire(kReclaiming, deadline));
+    KV_ASSIGN_OR_RETURN(RedisReply reply,
+                        Eval(lease, kReclaiming, deadline, kReclaimScript,
+                             {options_.index_key, options_.expiry_key},
+                             {max, budget, options_.key_prefix}));
+    if (reply->type != REDIS_REPLY_INTEGER || reply->integer < 0 ||
+        static_cast<uint64_t>(reply->integer) > max_keys) {
+      return pool_.Unexpected(kReclaiming, Script(kReclaimScript).name, *reply);
     }
-    return absl::OkStatus();
+    return static_cast<size_t>(reply->integer);
   }
 
   // What an acknowledged write survives depends on Redis's persistence
@@ -346,7 +334,35 @@ class RedisDriver : public Driver {
 
  private:
   explicit RedisDriver(const RedisOptions& options)
-      : options_(options), pool_(options) {}
+      : options_(options),
+        prefix_length_(absl::StrCat(options.key_prefix.size())),
+        pool_(options) {}
+
+  // The read script on `script_keys` (the counter, then the Redis keys of
+  // `keys`): one entry per key.
+  absl::StatusOr<std::vector<absl::optional<Versioned>>> Read(
+      absl::Span<const absl::string_view> keys,
+      absl::Span<const absl::string_view> script_keys) {
+    const absl::Time deadline = Deadline();
+    KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
+                        pool_.Acquire(kReading, deadline));
+    KV_ASSIGN_OR_RETURN(RedisReply reply, Eval(lease, kReading, deadline,
+                                               kReadScript, script_keys, {}));
+    if (reply->type != REDIS_REPLY_ARRAY ||
+        reply->elements != 3 * keys.size()) {
+      return pool_.Unexpected(kReading, Script(kReadScript).name, *reply);
+    }
+    std::vector<absl::optional<Versioned>> found;
+    found.reserve(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      KV_ASSIGN_OR_RETURN(
+          absl::optional<Versioned> entry,
+          ReadEntry(keys[i], *reply->element[3 * i], *reply->element[3 * i + 1],
+                    *reply->element[3 * i + 2]));
+      found.push_back(std::move(entry));
+    }
+    return found;
+  }
 
   absl::Time Deadline() const { return pool_.Deadline(); }
 
@@ -377,11 +393,11 @@ class RedisDriver : public Driver {
                      "written by kvd"));
   }
 
-  // A key's entry from the replies for its fields v and r: nullopt if both
-  // are nil (absent).
+  // A key's entry from the read script's replies for its fields v and r
+  // and its PEXPIRETIME: nullopt if the fields are nil (absent).
   absl::StatusOr<absl::optional<Versioned>> ReadEntry(
       absl::string_view key, const redisReply& value,
-      const redisReply& revision) const {
+      const redisReply& revision, const redisReply& expire_time) const {
     if (value.type == REDIS_REPLY_NIL && revision.type == REDIS_REPLY_NIL) {
       return absl::nullopt;
     }
@@ -389,7 +405,11 @@ class RedisDriver : public Driver {
     if (!IsString(value) || !parsed.has_value()) {
       return LayoutError(kReading, key);
     }
-    return Versioned{std::string(Text(value)), *parsed};
+    if (expire_time.type != REDIS_REPLY_INTEGER || expire_time.integer < -1) {
+      return pool_.Unexpected(kReading, Script(kReadScript).name, expire_time);
+    }
+    return Versioned{std::string(Text(value)), *parsed,
+                     ExpireTimeOf(expire_time.integer)};
   }
 
   // Maps the write script's reply (redis_scripts.h) to results or to the
@@ -522,6 +542,8 @@ class RedisDriver : public Driver {
   }
 
   const RedisOptions options_;
+  // The key prefix's length in decimal: the write script's ARGV[1].
+  const std::string prefix_length_;
   RedisConnectionPool pool_;
 
   absl::Mutex mutex_;

@@ -328,7 +328,12 @@ absl::StatusOr<std::string> RedisKeyPrefix(const std::string& store_name) {
 }
 
 std::string RedisRevisionKey(const std::string& store_name) {
-  return absl::StrCat("kvd:{", store_name, "}#revision");
+  return RedisStoreKey(store_name, "revision");
+}
+
+std::string RedisStoreKey(const std::string& store_name,
+                          absl::string_view what) {
+  return absl::StrCat("kvd:{", store_name, "}#", what);
 }
 
 absl::StatusOr<RedisOptions> RedisOptionsFromSpec(const StoreSpec& spec) {
@@ -336,6 +341,9 @@ absl::StatusOr<RedisOptions> RedisOptionsFromSpec(const StoreSpec& spec) {
   options.store_name = spec.name;
   KV_ASSIGN_OR_RETURN(options.key_prefix, RedisKeyPrefix(spec.name));
   options.revision_key = RedisRevisionKey(spec.name);
+  options.index_key = RedisStoreKey(spec.name, "keys");
+  options.expiry_key = RedisStoreKey(spec.name, "expiry");
+  options.layout_key = RedisStoreKey(spec.name, "layout");
 
   auto url = spec.options.find("url");
   if (url == spec.options.end()) {

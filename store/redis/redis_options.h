@@ -21,6 +21,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "store/registry.h"
 
@@ -64,6 +65,14 @@ struct RedisOptions {
   // the same hash tag, so a script may touch it and the store's keys in one
   // Redis Cluster slot.
   std::string revision_key;
+  // The store's other internal keys, named like the counter (outside
+  // key_prefix, inside the hash tag; redis_driver.h describes them):
+  // "kvd:{NAME}#keys", the ordered index of the store's keys;
+  // "kvd:{NAME}#expiry", its keys that expire, by expiry time;
+  // "kvd:{NAME}#layout", the layout version the store has been upgraded to.
+  std::string index_key;
+  std::string expiry_key;
+  std::string layout_key;
 };
 
 // Reads the `url`, `timeout` and `pool_size` fields of `spec`. Returns
@@ -77,6 +86,11 @@ absl::StatusOr<std::string> RedisKeyPrefix(const std::string& store_name);
 // The revision counter key of the store named `store_name` (which
 // RedisKeyPrefix accepts).
 std::string RedisRevisionKey(const std::string& store_name);
+
+// The internal key `what` of the store named `store_name`:
+// "kvd:{NAME}#WHAT" ("keys", "expiry", "layout"; "revision" is the counter).
+std::string RedisStoreKey(const std::string& store_name,
+                          absl::string_view what);
 
 }  // namespace kv
 

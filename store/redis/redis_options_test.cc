@@ -4,6 +4,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -42,6 +44,9 @@ TEST(RedisOptionsTest, FullTcpUrl) {
   EXPECT_EQ(options->redacted_url, "redis://app:***@cache.local:6390/3");
   EXPECT_EQ(options->key_prefix, "kvd:{sessions}:");
   EXPECT_EQ(options->revision_key, "kvd:{sessions}#revision");
+  EXPECT_EQ(options->index_key, "kvd:{sessions}#keys");
+  EXPECT_EQ(options->expiry_key, "kvd:{sessions}#expiry");
+  EXPECT_EQ(options->layout_key, "kvd:{sessions}#layout");
   EXPECT_EQ(options->timeout, absl::Seconds(2));
   EXPECT_EQ(options->pool_size, 8);
 }
@@ -234,6 +239,11 @@ TEST(RedisOptionsTest, RevisionKey) {
   const std::string prefix = *RedisKeyPrefix("orders");
   EXPECT_FALSE(absl::StartsWith(RedisRevisionKey("orders"), prefix));
   EXPECT_TRUE(absl::StartsWith(RedisRevisionKey("orders"), "kvd:{orders}"));
+  for (absl::string_view what : {"keys", "expiry", "layout"}) {
+    const std::string key = RedisStoreKey("orders", what);
+    EXPECT_EQ(key, absl::StrCat("kvd:{orders}#", what));
+    EXPECT_FALSE(absl::StartsWith(key, prefix)) << key;
+  }
 }
 
 }  // namespace

@@ -56,15 +56,18 @@ int CachedScripts(const RedisServer& server) {
 TEST(RedisScriptsTest, LoadedAgainAfterScriptFlush) {
   absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Launch();
   ASSERT_THAT(server, IsOk());
-  // An old-layout key, to need the upgrade script after the flush.
+  // An old-layout key, for the open's layout upgrade to index, and for the
+  // read script to upgrade after the flush.
   ASSERT_THAT((*server)->Command({"SET", RedisKey("flushed", "old"), "o"}),
               IsOk());
   std::unique_ptr<Driver> driver = OpenStore(**server, "flushed");
   ASSERT_NE(driver, nullptr);
-  EXPECT_EQ(CachedScripts(**server), 0);  // Loaded on first use only.
+  // Loaded on first use only: so far the index script, which the open's
+  // layout upgrade ran.
+  EXPECT_EQ(CachedScripts(**server), 1);
   ASSERT_THAT(driver->Set("a", "1"), IsOk());
   ASSERT_THAT(driver->GetMany({"a"}), IsOk());
-  EXPECT_EQ(CachedScripts(**server), 2);
+  EXPECT_EQ(CachedScripts(**server), 3);
 
   ASSERT_THAT((*server)->Command({"SCRIPT", "FLUSH"}), IsOk());
   ASSERT_EQ(CachedScripts(**server), 0);
@@ -84,7 +87,12 @@ TEST(RedisScriptsTest, LoadedAgainAfterScriptFlush) {
   ASSERT_THAT(old, IsOk());
   EXPECT_EQ(old->value, "o");
   EXPECT_GT(old->revision, (*written)[1].revision);
-  EXPECT_EQ(CachedScripts(**server), 3);
+  EXPECT_EQ(CachedScripts(**server), 2);  // Get is the read script too.
+  absl::StatusOr<KeyPage> page = driver->ListKeyPage({"", "", 10});
+  ASSERT_THAT(page, IsOk());
+  EXPECT_THAT(page->keys, ::testing::ElementsAre("a", "b", "n", "old"));
+  EXPECT_THAT(driver->ReclaimExpired(10), IsOkAndHolds(0u));
+  EXPECT_EQ(CachedScripts(**server), 4);
 }
 
 // Redis keeps no scripts across a restart, but keeps the data (with its

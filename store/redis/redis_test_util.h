@@ -46,6 +46,17 @@ inline std::string CounterKey(const std::string& name) {
   return absl::StrCat("kvd:{", name, "}#revision");
 }
 
+// The store's ordered index, expiry index and layout marker.
+inline std::string IndexKey(const std::string& name) {
+  return absl::StrCat("kvd:{", name, "}#keys");
+}
+inline std::string ExpiryKey(const std::string& name) {
+  return absl::StrCat("kvd:{", name, "}#expiry");
+}
+inline std::string LayoutKey(const std::string& name) {
+  return absl::StrCat("kvd:{", name, "}#layout");
+}
+
 // The value under `key`, without its revision.
 inline absl::StatusOr<std::string> ValueOf(Driver& driver,
                                            absl::string_view key) {

@@ -83,7 +83,9 @@ KeyPage DriverConformanceTest::Page(absl::string_view prefix,
     EXPECT_TRUE(absl::StartsWith(key, prefix)) << absl::CHexEscape(key);
     EXPECT_GT(key, after);
   }
-  if (page->more) EXPECT_FALSE(page->keys.empty()) << "more with no key";
+  if (page->more) {
+    EXPECT_FALSE(page->keys.empty()) << "more with no key";
+  }
   return *std::move(page);
 }
 

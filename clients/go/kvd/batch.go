@@ -2,19 +2,25 @@ package kvd
 
 import (
 	"context"
+	"time"
 
 	kvv1 "github.com/kvd-project/kvd/clients/go/kv/v1"
 	"google.golang.org/grpc"
 )
 
 // Write is one entry of SetMany: a value to store under Key, with an
-// optional Condition on that key's revision.
+// optional Condition on that key's revision and an optional time to live.
 type Write struct {
 	Key   string
 	Value []byte
 	// If, when set (IfRevision, IfAbsent), makes the whole batch apply only
 	// if this key's current revision matches. The zero value: no condition.
 	If Condition
+	// TTL, when not 0, makes the key expire that long after the batch is
+	// written, as SetWithTTL does (at least 1 ms, at most Limits.MaxTTL; a
+	// negative TTL is sent, and refused). 0, the zero value: the key does
+	// not expire, and an earlier expiry is cleared.
+	TTL time.Duration
 }
 
 // GetMany reads keys from one consistent snapshot of the store and returns
@@ -33,7 +39,8 @@ func (s *Store) GetMany(ctx context.Context, keys []string) ([]Entry, error) {
 	}
 	entries := make([]Entry, len(resp.GetEntries()))
 	for i, e := range resp.GetEntries() {
-		entries[i] = Entry{Key: e.GetKey(), Found: e.GetFound(), Revision: e.GetRevision()}
+		entries[i] = Entry{Key: e.GetKey(), Found: e.GetFound(), Revision: e.GetRevision(),
+			ExpireTime: expireTime(e.GetExpireTime())}
 		if e.GetFound() {
 			entries[i].Value = nonNil(e.GetValue())
 		}
@@ -50,7 +57,7 @@ func (s *Store) GetMany(ctx context.Context, keys []string) ([]Entry, error) {
 func (s *Store) SetMany(ctx context.Context, writes []Write) ([]uint64, error) {
 	req := &kvv1.SetManyRequest{Store: s.handle, Entries: make([]*kvv1.SetEntry, len(writes))}
 	for i, w := range writes {
-		req.Entries[i] = &kvv1.SetEntry{Key: w.Key, Value: w.Value, IfRevision: w.If.wire()}
+		req.Entries[i] = &kvv1.SetEntry{Key: w.Key, Value: w.Value, IfRevision: w.If.wire(), Ttl: batchTTL(w.TTL)}
 	}
 	var resp *kvv1.SetManyResponse
 	err := s.call(ctx, func(ctx context.Context, opts ...grpc.CallOption) (err error) {

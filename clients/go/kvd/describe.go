@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	kvv1 "github.com/kvd-project/kvd/clients/go/kv/v1"
 	"google.golang.org/grpc"
@@ -50,6 +51,10 @@ const (
 	// CapabilityAtomicBatches: GetMany reads one snapshot; SetMany and
 	// DeleteMany are all-or-nothing.
 	CapabilityAtomicBatches = Capability(kvv1.Capability_CAPABILITY_ATOMIC_BATCHES)
+	// CapabilityTTL: SetWithTTL and a Write's TTL; reads report ExpireTime.
+	CapabilityTTL = Capability(kvv1.Capability_CAPABILITY_TTL)
+	// CapabilityListPages: ListKeys and ListKeysPage (paged, by prefix).
+	CapabilityListPages = Capability(kvv1.Capability_CAPABILITY_LIST_PAGES)
 )
 
 // String returns the name without the proto's prefix ("INCREMENT"), or
@@ -58,13 +63,15 @@ func (c Capability) String() string {
 	return enumName(kvv1.Capability_name, int32(c), "CAPABILITY_", "Capability")
 }
 
-// Limits are the sizes a request to the store must keep to, in bytes and
-// entries.
+// Limits are the sizes a request to the store must keep to, in bytes,
+// entries, time and keys.
 type Limits struct {
-	MaxKeyBytes     uint64 // longest key
-	MaxValueBytes   uint64 // largest value
-	MaxBatchEntries uint64 // most keys in one GetMany, SetMany or DeleteMany
-	MaxBatchBytes   uint64 // most key and value bytes in one batch request or GetMany response
+	MaxKeyBytes     uint64        // longest key
+	MaxValueBytes   uint64        // largest value
+	MaxBatchEntries uint64        // most keys in one GetMany, SetMany or DeleteMany
+	MaxBatchBytes   uint64        // most key and value bytes in one batch request or GetMany response
+	MaxTTL          time.Duration // longest TTL a write may give; 0 if kvd does not say (no CapabilityTTL)
+	MaxPageSize     uint32        // most keys in one ListKeys page (a larger page size is lowered to it)
 }
 
 // Description is what Describe tells about a store.
@@ -120,6 +127,8 @@ func (s *Store) Describe(ctx context.Context) (*Description, error) {
 			MaxValueBytes:   l.GetMaxValueBytes(),
 			MaxBatchEntries: l.GetMaxBatchEntries(),
 			MaxBatchBytes:   l.GetMaxBatchBytes(),
+			MaxTTL:          duration(l.GetMaxTtl()),
+			MaxPageSize:     l.GetMaxPageSize(),
 		},
 		Revision: resp.GetRevision(),
 		ReadOnly: resp.GetReadOnly(),

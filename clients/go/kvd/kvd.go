@@ -19,6 +19,18 @@
 //		return next(v, found), nil
 //	})
 //
+// Keys can expire: SetWithTTL (and a Write's TTL) gives a key a time to live,
+// and reads report it as Entry.ExpireTime. ListKeys iterates over a store's
+// keys by prefix, fetching one page at a time as the caller reaches it;
+// ListKeysPage is one page, for callers who page themselves:
+//
+//	_, err = store.SetWithTTL(ctx, "session/42", data, 30*time.Minute)
+//	it := store.ListKeys(ctx, kvd.WithPrefix("session/"))
+//	for it.Next() {
+//		use(it.Key())
+//	}
+//	err = it.Err()
+//
 // Every failed call returns an *Error carrying kvd's ErrorCode and the gRPC
 // code; test it with errors.Is and the sentinels (ErrNoSuchKey, ...) or the
 // helpers (IsNoSuchKey, IsBackendUnavailable, IsConditionFailed, ...).

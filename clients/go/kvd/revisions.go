@@ -3,6 +3,7 @@ package kvd
 import (
 	"context"
 	"fmt"
+	"time"
 
 	kvv1 "github.com/kvd-project/kvd/clients/go/kv/v1"
 	"google.golang.org/grpc"
@@ -15,8 +16,8 @@ import (
 // signatures; the methods here are their forms that return revisions or take
 // a Condition.
 
-// Entry is a key as kvd holds it: its value and the revision of the write
-// that last changed it.
+// Entry is a key as kvd holds it: its value, the revision of the write that
+// last changed it, and when it expires.
 type Entry struct {
 	// Key is the key that was read.
 	Key string
@@ -28,6 +29,10 @@ type Entry struct {
 	Value []byte
 	// Revision is the revision of the write that last changed the key.
 	Revision uint64
+	// ExpireTime is when the key expires (SetWithTTL, a Write's TTL); the
+	// zero time.Time (IsZero) if it does not, or was not found. It is in
+	// UTC, to the millisecond.
+	ExpireTime time.Time
 }
 
 // A Condition makes a write conditional on the key's current revision. The
@@ -93,7 +98,7 @@ type Counter struct {
 	Revision uint64
 }
 
-// GetEntry returns key's value with its revision. Errors: ErrNoSuchKey if it
+// GetEntry returns key's value with its revision and expire time. Errors: ErrNoSuchKey if it
 // is absent.
 func (s *Store) GetEntry(ctx context.Context, key string) (Entry, error) {
 	var resp *kvv1.GetResponse
@@ -104,11 +109,13 @@ func (s *Store) GetEntry(ctx context.Context, key string) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	return Entry{Key: key, Found: true, Value: nonNil(resp.GetValue()), Revision: resp.GetRevision()}, nil
+	return Entry{Key: key, Found: true, Value: nonNil(resp.GetValue()), Revision: resp.GetRevision(),
+		ExpireTime: expireTime(resp.GetExpireTime())}, nil
 }
 
-// SetEntry stores value under key like Set, and returns the revision the
-// write gave the key. With a Condition (IfRevision, IfAbsent) it writes only
+// SetEntry stores value under key like Set (the key does not expire:
+// SetWithTTL gives it a time to live), and returns the revision the write
+// gave the key. With a Condition (IfRevision, IfAbsent) it writes only
 // if the key's current revision matches; otherwise it fails with
 // ErrConditionFailed (IsConditionFailed), whose CurrentRevision is the key's
 // revision now, and changes nothing.

@@ -50,7 +50,8 @@ func wantErr(t *testing.T, row int, err error, code kvd.ErrorCode, grpcCode code
 	return e
 }
 
-// TestScenario implements every row of clients/SCENARIO.md, in order.
+// TestScenario implements every row of clients/SCENARIO.md, in order (rows
+// 40-49 in scenario_expiry_test.go).
 func TestScenario(t *testing.T) {
 	addr := kvdAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -146,6 +147,8 @@ func TestScenario(t *testing.T) {
 	defer s.Close()
 
 	revisionRows(ctx, t, s, prefix)
+	expiryRows(ctx, t, s, prefix)
+	listRows(ctx, t, s, prefix)
 }
 
 // dataRows runs rows 2-13 of clients/SCENARIO.md on store with the key
@@ -461,7 +464,9 @@ func revisionRows(ctx context.Context, t *testing.T, store *kvd.Store, p string)
 	// 36: describe.
 	desc, err := store.Describe(ctx)
 	must(36, err)
-	wantLimits := kvd.Limits{MaxKeyBytes: 256, MaxValueBytes: 1 << 20, MaxBatchEntries: 1000, MaxBatchBytes: desc.Limits.MaxBatchBytes}
+	// (Row 49 checks MaxTTL and MaxPageSize.)
+	wantLimits := kvd.Limits{MaxKeyBytes: 256, MaxValueBytes: 1 << 20, MaxBatchEntries: 1000, MaxBatchBytes: desc.Limits.MaxBatchBytes,
+		MaxTTL: desc.Limits.MaxTTL, MaxPageSize: desc.Limits.MaxPageSize}
 	if desc.Name != "default" || desc.Driver != "sqlite" || desc.Durability != kvd.DurabilityDisk ||
 		desc.Limits != wantLimits || desc.Revision < maxSeen || desc.ReadOnly {
 		t.Fatalf("row 36: describe = %+v (highest revision seen %d)", desc, maxSeen)

@@ -26,7 +26,8 @@ type KeyValueClient interface {
 	// Get returns the value stored under a key. Errors: NO_SUCH_KEY if the key
 	// is absent, INVALID_STORE if the handle is not open for this caller.
 	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error)
-	// Set stores a value under a key, replacing any previous value. It returns
+	// Set stores a value under a key, replacing any previous value and any
+	// expiry it had (a Set without `ttl` makes the key permanent). It returns
 	// only after the write is durable by the store's configured durability.
 	// With `if_revision`, it applies only if the key's current revision equals
 	// it (0: only if the key is absent); otherwise it fails with
@@ -40,7 +41,7 @@ type KeyValueClient interface {
 	Exists(ctx context.Context, in *ExistsRequest, opts ...grpc.CallOption) (*ExistsResponse, error)
 	// GetKeys returns every key in the store, in byte order. A store whose keys
 	// do not fit in one response fails with RESOURCE_EXHAUSTED rather than
-	// sending a message the client would reject.
+	// sending a message the client would reject; ListKeys pages instead.
 	GetKeys(ctx context.Context, in *GetKeysRequest, opts ...grpc.CallOption) (*GetKeysResponse, error)
 	// Close releases a handle. Closing a handle that is not open (already
 	// closed, reclaimed after idling, or never issued) succeeds and does
@@ -71,6 +72,22 @@ type KeyValueClient interface {
 	// Describe tells a client what a store is and can do: its driver, its
 	// durability, its limits, its current revision and its capabilities.
 	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
+	// ListKeys returns one page of the store's keys that start with `prefix`,
+	// in byte order, following Google's pagination conventions (AIP-158). Pass
+	// `next_page_token` back as `page_token` for the next page; it is empty on
+	// the last page. Tokens hold no server state: one stays valid across kvd
+	// restarts and on any kvd serving the same backend.
+	//
+	// Guarantee: across all the pages of one listing, every key that exists
+	// (and has not expired) from the first page to the last is returned
+	// exactly once; no key is returned twice; keys are in ascending byte order
+	// throughout; an expired key is never returned. Keys set or deleted during
+	// the listing may or may not appear.
+	//
+	// Errors: IO with INVALID_ARGUMENT for a negative page_size, or a
+	// page_token that is not kvd's or was issued for another store or prefix
+	// (the message says which).
+	ListKeys(ctx context.Context, in *ListKeysRequest, opts ...grpc.CallOption) (*ListKeysResponse, error)
 }
 
 type keyValueClient struct {
@@ -189,6 +206,15 @@ func (c *keyValueClient) Describe(ctx context.Context, in *DescribeRequest, opts
 	return out, nil
 }
 
+func (c *keyValueClient) ListKeys(ctx context.Context, in *ListKeysRequest, opts ...grpc.CallOption) (*ListKeysResponse, error) {
+	out := new(ListKeysResponse)
+	err := c.cc.Invoke(ctx, "/kv.v1.KeyValue/ListKeys", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // KeyValueServer is the server API for KeyValue service.
 // All implementations must embed UnimplementedKeyValueServer
 // for forward compatibility
@@ -202,7 +228,8 @@ type KeyValueServer interface {
 	// Get returns the value stored under a key. Errors: NO_SUCH_KEY if the key
 	// is absent, INVALID_STORE if the handle is not open for this caller.
 	Get(context.Context, *GetRequest) (*GetResponse, error)
-	// Set stores a value under a key, replacing any previous value. It returns
+	// Set stores a value under a key, replacing any previous value and any
+	// expiry it had (a Set without `ttl` makes the key permanent). It returns
 	// only after the write is durable by the store's configured durability.
 	// With `if_revision`, it applies only if the key's current revision equals
 	// it (0: only if the key is absent); otherwise it fails with
@@ -216,7 +243,7 @@ type KeyValueServer interface {
 	Exists(context.Context, *ExistsRequest) (*ExistsResponse, error)
 	// GetKeys returns every key in the store, in byte order. A store whose keys
 	// do not fit in one response fails with RESOURCE_EXHAUSTED rather than
-	// sending a message the client would reject.
+	// sending a message the client would reject; ListKeys pages instead.
 	GetKeys(context.Context, *GetKeysRequest) (*GetKeysResponse, error)
 	// Close releases a handle. Closing a handle that is not open (already
 	// closed, reclaimed after idling, or never issued) succeeds and does
@@ -247,6 +274,22 @@ type KeyValueServer interface {
 	// Describe tells a client what a store is and can do: its driver, its
 	// durability, its limits, its current revision and its capabilities.
 	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
+	// ListKeys returns one page of the store's keys that start with `prefix`,
+	// in byte order, following Google's pagination conventions (AIP-158). Pass
+	// `next_page_token` back as `page_token` for the next page; it is empty on
+	// the last page. Tokens hold no server state: one stays valid across kvd
+	// restarts and on any kvd serving the same backend.
+	//
+	// Guarantee: across all the pages of one listing, every key that exists
+	// (and has not expired) from the first page to the last is returned
+	// exactly once; no key is returned twice; keys are in ascending byte order
+	// throughout; an expired key is never returned. Keys set or deleted during
+	// the listing may or may not appear.
+	//
+	// Errors: IO with INVALID_ARGUMENT for a negative page_size, or a
+	// page_token that is not kvd's or was issued for another store or prefix
+	// (the message says which).
+	ListKeys(context.Context, *ListKeysRequest) (*ListKeysResponse, error)
 	mustEmbedUnimplementedKeyValueServer()
 }
 
@@ -289,6 +332,9 @@ func (UnimplementedKeyValueServer) DeleteMany(context.Context, *DeleteManyReques
 }
 func (UnimplementedKeyValueServer) Describe(context.Context, *DescribeRequest) (*DescribeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Describe not implemented")
+}
+func (UnimplementedKeyValueServer) ListKeys(context.Context, *ListKeysRequest) (*ListKeysResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListKeys not implemented")
 }
 func (UnimplementedKeyValueServer) mustEmbedUnimplementedKeyValueServer() {}
 
@@ -519,6 +565,24 @@ func _KeyValue_Describe_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _KeyValue_ListKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyValueServer).ListKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/kv.v1.KeyValue/ListKeys",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyValueServer).ListKeys(ctx, req.(*ListKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _KeyValue_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "kv.v1.KeyValue",
 	HandlerType: (*KeyValueServer)(nil),
@@ -570,6 +634,10 @@ var _KeyValue_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Describe",
 			Handler:    _KeyValue_Describe_Handler,
+		},
+		{
+			MethodName: "ListKeys",
+			Handler:    _KeyValue_ListKeys_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

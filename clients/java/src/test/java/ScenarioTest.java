@@ -11,8 +11,10 @@ import dev.kvd.client.Entry;
 import dev.kvd.client.DeadlineExceededException;
 import dev.kvd.client.InvalidArgumentException;
 import dev.kvd.client.InvalidStoreException;
+import dev.kvd.client.KeyPage;
 import dev.kvd.client.KvErrorCode;
 import dev.kvd.client.KvException;
+import dev.kvd.client.ListOptions;
 import dev.kvd.client.NoSuchKeyException;
 import dev.kvd.client.NoSuchStoreException;
 import dev.kvd.client.NotAnIntegerException;
@@ -27,8 +29,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +42,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 
 /**
  * clients/SCENARIO.md, row by row, against the kvd at $KVD_ADDR (started by
@@ -102,6 +107,15 @@ public final class ScenarioTest {
     Description describe(Store s);
 
     long update(Store s, String key, UnaryOperator<byte[]> fn, int maxAttempts);
+
+    void set(Store s, String key, byte[] value, Duration ttl);
+
+    long setEntry(Store s, String key, byte[] value, Condition c, Duration ttl);
+
+    /** Every key of the listing, through the iterator (or, async, page by page). */
+    List<String> listKeys(Store s, ListOptions options);
+
+    KeyPage listKeysPage(Store s, ListOptions options, String token);
   }
 
   private static final class Blocking implements Api {
@@ -178,6 +192,31 @@ public final class ScenarioTest {
     public long update(Store s, String k, UnaryOperator<byte[]> fn, int maxAttempts) {
       return maxAttempts == 10 ? s.update(k, fn) : s.update(k, fn, maxAttempts);
     }
+
+    public void set(Store s, String k, byte[] v, Duration ttl) {
+      s.set(k, v, ttl);
+    }
+
+    public long setEntry(Store s, String k, byte[] v, Condition c, Duration ttl) {
+      return c.isPresent() ? s.setEntry(k, v, c, ttl) : s.setEntry(k, v, ttl);
+    }
+
+    // The Iterator and the Stream must agree.
+    public List<String> listKeys(Store s, ListOptions o) {
+      List<String> keys = new ArrayList<>();
+      for (Iterator<String> it = s.listKeys(o); it.hasNext(); ) {
+        keys.add(it.next());
+      }
+      List<String> streamed = s.streamKeys(o).collect(Collectors.toList());
+      if (!streamed.equals(keys)) {
+        throw new Failure("streamKeys " + streamed + " differs from listKeys " + keys);
+      }
+      return keys;
+    }
+
+    public KeyPage listKeysPage(Store s, ListOptions o, String token) {
+      return s.listKeysPage(o, token);
+    }
   }
 
   private static final class Futures implements Api {
@@ -251,6 +290,30 @@ public final class ScenarioTest {
 
     public long update(Store s, String k, UnaryOperator<byte[]> fn, int maxAttempts) {
       return await(maxAttempts == 10 ? s.updateAsync(k, fn) : s.updateAsync(k, fn, maxAttempts));
+    }
+
+    public void set(Store s, String k, byte[] v, Duration ttl) {
+      await(s.setAsync(k, v, ttl));
+    }
+
+    public long setEntry(Store s, String k, byte[] v, Condition c, Duration ttl) {
+      return await(c.isPresent() ? s.setEntryAsync(k, v, c, ttl) : s.setEntryAsync(k, v, ttl));
+    }
+
+    // There is no async iterator: the listing pages through listKeysPageAsync.
+    public List<String> listKeys(Store s, ListOptions o) {
+      List<String> keys = new ArrayList<>();
+      String token = "";
+      do {
+        KeyPage page = await(s.listKeysPageAsync(o, token));
+        keys.addAll(page.keys());
+        token = page.nextPageToken();
+      } while (!token.isEmpty());
+      return keys;
+    }
+
+    public KeyPage listKeysPage(Store s, ListOptions o, String token) {
+      return await(s.listKeysPageAsync(o, token));
     }
   }
 
@@ -446,6 +509,8 @@ public final class ScenarioTest {
     if (again[0] != null) {
       try {
         revisionRows(again[0]);
+        expiryRows(again[0]);
+        listRows(again[0]);
       } finally {
         api.close(again[0]);
       }
@@ -502,7 +567,12 @@ public final class ScenarioTest {
             () -> api.setMany(hurried, List.of(Write.of(P + "deadline", utf8("v")))),
             () -> api.deleteMany(hurried, List.of(P + "deadline")),
             () -> api.describe(hurried),
-            () -> api.update(hurried, P + "deadline", v -> utf8("v"), 10));
+            () -> api.update(hurried, P + "deadline", v -> utf8("v"), 10),
+            () -> api.set(hurried, P + "deadline", utf8("v"), Duration.ofHours(1)),
+            () -> api.setEntry(hurried, P + "deadline", utf8("v"), Condition.none(),
+                Duration.ofHours(1)),
+            () -> api.listKeys(hurried, ListOptions.defaults()),
+            () -> api.listKeysPage(hurried, ListOptions.defaults(), ""));
         for (Call c : calls) {
           KvException e = expectError(c, DeadlineExceededException.class,
               KvErrorCode.UNSPECIFIED, Status.Code.DEADLINE_EXCEEDED);
@@ -719,6 +789,127 @@ public final class ScenarioTest {
       check(calls.get() == 2, "with 3 attempts, f was called " + calls.get() + " times");
       checkBytes(utf8("mine 2"), api.get(s, P + "upd-lost"));
     });
+  }
+
+  /** Rows 40-45 (ttl and expire times) on {@code s}, the store row 21 opened. */
+  private static void expiryRows(Store s) {
+    row(40, "set with a ttl of 1 hour: an expire time an hour from now (within 5 s)", () -> {
+      Instant before = Instant.now();
+      long rev = api.setEntry(s, P + "ttl", utf8("v"), Condition.none(), Duration.ofHours(1));
+      Entry e = api.getEntry(s, P + "ttl");
+      Instant after = Instant.now();
+      checkBytes(utf8("v"), e.value());
+      check(rev != 0 && e.revision() == rev, "revision " + rev + ", entry " + e);
+      Instant lo = before.plus(Duration.ofHours(1)).minusSeconds(5);
+      Instant hi = after.plus(Duration.ofHours(1)).plusSeconds(5);
+      check(e.expireTime().isPresent() && !e.expireTime().get().isBefore(lo)
+          && !e.expireTime().get().isAfter(hi), "expire time " + e.expireTime() + ", want in ["
+          + lo + ", " + hi + "]");
+    });
+    row(41, "a plain set clears the expiry", () -> {
+      api.set(s, P + "ttl", utf8("v2"));
+      Entry e = api.getEntry(s, P + "ttl");
+      checkBytes(utf8("v2"), e.value());
+      check(e.expireTime().isEmpty(), "expire time " + e.expireTime());
+    });
+    row(42, "increment keeps the expiry", () -> {
+      api.set(s, P + "ttl-n", utf8("5"), Duration.ofHours(1));
+      Entry set = api.getEntry(s, P + "ttl-n");
+      Counter c = api.increment(s, P + "ttl-n", 1);
+      Entry incremented = api.getEntry(s, P + "ttl-n");
+      checkBytes(utf8("6"), incremented.value());
+      check(c.value() == 6 && set.expireTime().isPresent()
+          && incremented.expireTime().equals(set.expireTime()), "increment " + c
+          + "; expire time " + set.expireTime() + " after the set, "
+          + incremented.expireTime() + " after the increment");
+    });
+    row(43, "a 200 ms ttl: gone within 10 s, to every read and to create-only", () -> {
+      api.set(s, P + "short", utf8("v"), Duration.ofMillis(200));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (api.exists(s, P + "short")) {
+        check(System.nanoTime() < deadline, P + "short still exists 10 s after a 200 ms ttl");
+        Thread.sleep(20);
+      }
+      expectError(() -> api.get(s, P + "short"), NoSuchKeyException.class,
+          KvErrorCode.NO_SUCH_KEY, Status.Code.NOT_FOUND);
+      List<Entry> got = api.getMany(s, List.of(P + "short"));
+      check(got.size() == 1 && !got.get(0).found(), "getMany " + got);
+      check(api.setEntry(s, P + "short", utf8("w"), Condition.ifAbsent()) != 0, "create-only");
+    });
+    row(44, "ttls 0, -1 s, 0.5 ms, 3651 days: IO / INVALID_ARGUMENT naming the ttl", () -> {
+      for (Duration ttl : List.of(Duration.ZERO, Duration.ofSeconds(-1), Duration.ofNanos(500_000),
+          Duration.ofDays(3651))) {
+        KvException e;
+        try {
+          e = expectError(() -> api.set(s, P + "bad-ttl", utf8("v"), ttl),
+              InvalidArgumentException.class, KvErrorCode.IO, Status.Code.INVALID_ARGUMENT);
+        } catch (Failure f) {
+          throw new Failure("ttl " + ttl + ": " + f.getMessage());
+        }
+        check(e.getMessage().contains("ttl"), "ttl " + ttl + ": message " + e.getMessage());
+      }
+      check(!api.exists(s, P + "bad-ttl"), "bad-ttl exists");
+    });
+    row(45, "setMany with a ttl on one entry", () -> {
+      api.setMany(s, List.of(Write.of(P + "b1", utf8("1"), Duration.ofHours(1)),
+          Write.of(P + "b2", utf8("2"))));
+      List<Entry> got = api.getMany(s, List.of(P + "b1", P + "b2"));
+      check(got.size() == 2 && got.get(0).found() && got.get(0).expireTime().isPresent()
+          && got.get(1).found() && got.get(1).expireTime().isEmpty(), "getMany " + got);
+    });
+  }
+
+  /** Rows 46-49 (listing; the limits and capabilities) on {@code s}. */
+  private static void listRows(Store s) {
+    List<String> want = new ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      want.add(String.format("%slist/%02d", P, i));
+    }
+    ListOptions tens = ListOptions.builder().prefix(P + "list/").pageSize(10).build();
+    String[] firstToken = {""};
+    row(46, "listKeys(prefix list/, pages of 10): the 25 keys, in order, once", () -> {
+      for (String k : want) {
+        api.set(s, k, utf8("x"));
+      }
+      api.set(s, P + "list0", utf8("x"));
+      api.set(s, P + "lis", utf8("x"));
+      List<String> got = api.listKeys(s, tens);
+      check(got.equals(want), "keys " + got);
+    });
+    row(47, "listKeysPage three times: 10, 10, 5 keys; the last token empty", () -> {
+      KeyPage one = api.listKeysPage(s, tens, "");
+      KeyPage two = api.listKeysPage(s, tens, one.nextPageToken());
+      KeyPage three = api.listKeysPage(s, tens, two.nextPageToken());
+      check(one.keys().equals(want.subList(0, 10)) && !one.nextPageToken().isEmpty()
+          && !one.isLast(), "page 1 " + one.keys() + " " + one);
+      check(two.keys().equals(want.subList(10, 20)) && !two.nextPageToken().isEmpty(),
+          "page 2 " + two.keys() + " " + two);
+      check(three.keys().equals(want.subList(20, 25)) && three.nextPageToken().isEmpty()
+          && three.isLast(), "page 3 " + three.keys() + " " + three);
+      firstToken[0] = one.nextPageToken();
+    });
+    row(48, "another prefix's token, a token not kvd's, page size -1: IO / INVALID_ARGUMENT",
+        () -> {
+          refused(() -> api.listKeysPage(s, tens.toBuilder().prefix(P + "lis").build(),
+              firstToken[0]), "page_token");
+          refused(() -> api.listKeysPage(s, tens, "not-a-token"), "page_token");
+          refused(() -> api.listKeysPage(s, tens.toBuilder().pageSize(-1).build(), ""),
+              "page_size");
+          refused(() -> api.listKeys(s, ListOptions.builder().pageSize(-1).build()), "page_size");
+        });
+    row(49, "describe: max ttl 3650 days, max page size 10000, TTL and LIST_PAGES", () -> {
+      Description d = api.describe(s);
+      check(d.maxTtl().equals(Duration.ofDays(3650)) && d.maxPageSize() == 10000,
+          "limits " + d);
+      check(d.has(Capability.TTL) && d.has(Capability.LIST_PAGES), "capabilities " + d);
+    });
+  }
+
+  /** {@code call} fails with IO / INVALID_ARGUMENT, its message naming {@code names}. */
+  private static void refused(Call call, String names) {
+    KvException e = expectError(call, InvalidArgumentException.class, KvErrorCode.IO,
+        Status.Code.INVALID_ARGUMENT);
+    check(e.getMessage().contains(names), "message lacks " + names + ": " + e.getMessage());
   }
 
   /**

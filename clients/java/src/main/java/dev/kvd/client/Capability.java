@@ -15,6 +15,10 @@ public enum Capability {
   INCREMENT(dev.kvd.kv.v1.Capability.CAPABILITY_INCREMENT),
   /** getMany reads one snapshot; setMany and deleteMany are all-or-nothing. */
   ATOMIC_BATCHES(dev.kvd.kv.v1.Capability.CAPABILITY_ATOMIC_BATCHES),
+  /** Writes accept a ttl; reads report {@link Entry#expireTime()}. */
+  TTL(dev.kvd.kv.v1.Capability.CAPABILITY_TTL),
+  /** {@link Store#listKeys(ListOptions)}: paged, prefix-filtered listing. */
+  LIST_PAGES(dev.kvd.kv.v1.Capability.CAPABILITY_LIST_PAGES),
   /** A capability this client does not know. */
   UNRECOGNIZED(dev.kvd.kv.v1.Capability.UNRECOGNIZED);
 

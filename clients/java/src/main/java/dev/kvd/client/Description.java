@@ -2,6 +2,7 @@ package dev.kvd.client;
 
 import dev.kvd.kv.v1.DescribeResponse;
 import dev.kvd.kv.v1.StoreLimits;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
@@ -19,6 +20,8 @@ public final class Description {
   private final long maxValueBytes;
   private final long maxBatchEntries;
   private final long maxBatchBytes;
+  private final Duration maxTtl;
+  private final long maxPageSize;
   private final long revision;
   private final Set<Capability> capabilities;
   private final boolean readOnly;
@@ -32,6 +35,8 @@ public final class Description {
     this.maxValueBytes = l.getMaxValueBytes();
     this.maxBatchEntries = l.getMaxBatchEntries();
     this.maxBatchBytes = l.getMaxBatchBytes();
+    this.maxTtl = Times.fromProto(l.getMaxTtl());
+    this.maxPageSize = Integer.toUnsignedLong(l.getMaxPageSize());
     this.revision = r.getRevision();
     EnumSet<Capability> caps = EnumSet.noneOf(Capability.class);
     for (dev.kvd.kv.v1.Capability c : r.getCapabilitiesList()) {
@@ -79,6 +84,19 @@ public final class Description {
   }
 
   /**
+   * The longest ttl a write may give (3650 days unless kvd says otherwise);
+   * zero from a kvd that does not say ({@link Capability#TTL} absent).
+   */
+  public Duration maxTtl() {
+    return maxTtl;
+  }
+
+  /** The most keys in one listKeys page (a larger page size is lowered to it). */
+  public long maxPageSize() {
+    return maxPageSize;
+  }
+
+  /**
    * The store's current revision: the highest any write has been given (0
    * for a store never written); any later write gets a higher one.
    */
@@ -106,7 +124,8 @@ public final class Description {
     return "Description{name=" + name + ", driver=" + driver + ", durability=" + durability
         + ", limits=" + Long.toUnsignedString(maxKeyBytes) + "/"
         + Long.toUnsignedString(maxValueBytes) + "/" + Long.toUnsignedString(maxBatchEntries)
-        + "/" + Long.toUnsignedString(maxBatchBytes) + ", revision="
+        + "/" + Long.toUnsignedString(maxBatchBytes) + ", maxTtl=" + maxTtl + ", maxPageSize="
+        + maxPageSize + ", revision="
         + Long.toUnsignedString(revision) + ", capabilities=" + capabilities + ", readOnly="
         + readOnly + "}";
   }

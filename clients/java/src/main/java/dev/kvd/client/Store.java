@@ -14,6 +14,7 @@ import dev.kvd.kv.v1.GetManyRequest;
 import dev.kvd.kv.v1.GetRequest;
 import dev.kvd.kv.v1.IncrementRequest;
 import dev.kvd.kv.v1.KeyValueGrpc;
+import dev.kvd.kv.v1.ListKeysRequest;
 import dev.kvd.kv.v1.OpenRequest;
 import dev.kvd.kv.v1.SetEntry;
 import dev.kvd.kv.v1.SetManyRequest;
@@ -28,8 +29,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
@@ -37,14 +42,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
 /**
  * An open kvd store: Spin's key-value API (open, get, set, delete, exists,
  * get-keys, close) over gRPC, and kvd's own beyond it: revisions
  * ({@link #getEntry}, {@link #setEntry}, {@link #deleteEntry}), conditional
  * writes ({@link Condition}), counters ({@link #increment}), atomic batches
- * ({@link #getMany}, {@link #setMany}, {@link #deleteMany}), {@link #describe}
- * and the retrying read-modify-write {@link #update}. Each call is blocking
+ * ({@link #getMany}, {@link #setMany}, {@link #deleteMany}), {@link #describe},
+ * the retrying read-modify-write {@link #update}, keys that expire
+ * ({@link #set(String, byte[], Duration)}, {@link Entry#expireTime()}) and
+ * lazily paged listing ({@link #listKeys(ListOptions)},
+ * {@link #streamKeys(ListOptions)}, {@link #listKeysPage}). Each call is blocking
  * or a {@link CompletableFuture} ({@code getAsync}, {@code setAsync}, ...).
  *
  * <pre>{@code
@@ -248,6 +258,28 @@ public final class Store implements AutoCloseable {
     return callAsync((s, o) -> s.set(request, o), (dev.kvd.kv.v1.SetResponse r) -> null);
   }
 
+  /**
+   * Stores {@code value} under {@code key} like {@link #set(String, byte[])},
+   * and makes the key expire {@code ttl} after the write, by the backend's
+   * clock (whole milliseconds; a finer part is dropped). From then on every
+   * read treats the key as absent. A later set without a ttl makes it
+   * permanent again; {@link #increment} keeps the expiry.
+   *
+   * @throws InvalidArgumentException if {@code ttl} is under 1 ms (zero and
+   *     negative ones included) or over {@link Description#maxTtl()}; the
+   *     message names the ttl, and nothing is written
+   */
+  public void set(String key, byte[] value, Duration ttl) {
+    SetRequest request = setRequest(key, value, Condition.none(), requireTtl(ttl));
+    call(s -> s.set(request));
+  }
+
+  /** {@link #set(String, byte[], Duration)} as a future. */
+  public CompletableFuture<Void> setAsync(String key, byte[] value, Duration ttl) {
+    SetRequest request = setRequest(key, value, Condition.none(), requireTtl(ttl));
+    return callAsync((s, o) -> s.set(request, o), (dev.kvd.kv.v1.SetResponse r) -> null);
+  }
+
   /** Removes {@code key}; a missing key is not an error. */
   public void delete(String key) {
     DeleteRequest request = deleteRequest(key);
@@ -363,6 +395,39 @@ public final class Store implements AutoCloseable {
   public long setEntry(String key, byte[] value, Condition condition) {
     SetRequest request = setRequest(key, value, condition);
     return call(s -> s.set(request).getRevision());
+  }
+
+  /**
+   * {@link #set(String, byte[], Duration)}, returning the revision the write
+   * gave the key.
+   */
+  public long setEntry(String key, byte[] value, Duration ttl) {
+    return setEntry(key, value, Condition.none(), ttl);
+  }
+
+  /**
+   * {@link #setEntry(String, byte[], Condition)} with a time to live, as
+   * {@link #set(String, byte[], Duration)} gives.
+   *
+   * @throws ConditionFailedException if the condition does not hold
+   * @throws InvalidArgumentException if {@code ttl} is out of range
+   */
+  public long setEntry(String key, byte[] value, Condition condition, Duration ttl) {
+    SetRequest request = setRequest(key, value, condition, requireTtl(ttl));
+    return call(s -> s.set(request).getRevision());
+  }
+
+  /** {@link #setEntry(String, byte[], Duration)} as a future. */
+  public CompletableFuture<Long> setEntryAsync(String key, byte[] value, Duration ttl) {
+    return setEntryAsync(key, value, Condition.none(), ttl);
+  }
+
+  /** {@link #setEntry(String, byte[], Condition, Duration)} as a future. */
+  public CompletableFuture<Long> setEntryAsync(String key, byte[] value, Condition condition,
+      Duration ttl) {
+    SetRequest request = setRequest(key, value, condition, requireTtl(ttl));
+    return callAsync((s, o) -> s.set(request, o),
+        (dev.kvd.kv.v1.SetResponse r) -> r.getRevision());
   }
 
   /** {@link #setEntry(String, byte[])} as a future. */
@@ -501,6 +566,72 @@ public final class Store implements AutoCloseable {
   public CompletableFuture<Description> describeAsync() {
     DescribeRequest request = describeRequest();
     return callAsync((s, o) -> s.describe(request, o), Description::new);
+  }
+
+  // Listing: the keys that start with a prefix, in ascending byte order, a
+  // page (one ListKeys call, with this view's deadline) at a time. Across one
+  // listing, every key that exists from its first page to its last is
+  // returned exactly once and no expired key is; keys written or deleted
+  // meanwhile may or may not be.
+
+  /** {@link #listKeys(ListOptions)} of every key, in pages of kvd's default size. */
+  public Iterator<String> listKeys() {
+    return listKeys(ListOptions.defaults());
+  }
+
+  /**
+   * The keys {@code options} selects, in ascending byte order, fetched
+   * lazily: nothing is sent before the first {@code hasNext()} or
+   * {@code next()}, and each further page only when the one before it is
+   * used up, so only one page is held at a time and a loop that stops early
+   * fetches no more. A failed page is thrown by the {@code hasNext()} or
+   * {@code next()} that needed it (a {@link KvException}, e.g.
+   * {@link InvalidArgumentException} for a negative page size). The
+   * iterator is not thread-safe.
+   */
+  public Iterator<String> listKeys(ListOptions options) {
+    Objects.requireNonNull(options, "options");
+    return new KeyIterator(token -> listKeysPage(options, token));
+  }
+
+  /** {@link #streamKeys(ListOptions)} of every key. */
+  public Stream<String> streamKeys() {
+    return streamKeys(ListOptions.defaults());
+  }
+
+  /**
+   * {@link #listKeys(ListOptions)} as a sequential, ordered Stream, as lazy:
+   * a page is fetched when the stream pulls its first key, so
+   * {@code streamKeys(o).limit(10)} fetches one page (of at least 10 keys).
+   * The order is byte order, which is not {@code String}'s natural order
+   * (UTF-16), so the stream does not report itself SORTED.
+   */
+  public Stream<String> streamKeys(ListOptions options) {
+    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(listKeys(options),
+        Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
+  }
+
+  /**
+   * One page of the keys {@code options} selects: the first for
+   * {@code pageToken} "", else the page after the one whose
+   * {@link KeyPage#nextPageToken()} it is, which must be asked with the same
+   * prefix of the same store. For callers who page themselves (across
+   * requests of their own, say); {@link #listKeys(ListOptions)} pages for the
+   * others. Tokens keep no state on kvd: one stays valid across restarts.
+   *
+   * @throws InvalidArgumentException for a token that is not kvd's or was
+   *     issued for another store or prefix (the message names page_token),
+   *     or a negative page size (page_size)
+   */
+  public KeyPage listKeysPage(ListOptions options, String pageToken) {
+    ListKeysRequest request = listKeysRequest(options, pageToken);
+    return call(s -> keyPage(s.listKeys(request)));
+  }
+
+  /** {@link #listKeysPage} as a future. */
+  public CompletableFuture<KeyPage> listKeysPageAsync(ListOptions options, String pageToken) {
+    ListKeysRequest request = listKeysRequest(options, pageToken);
+    return callAsync((s, o) -> s.listKeys(request, o), Store::keyPage);
   }
 
   /** {@link #update(String, UnaryOperator, int)} with at most 10 attempts. */
@@ -653,6 +784,11 @@ public final class Store implements AutoCloseable {
   }
 
   private SetRequest setRequest(String key, byte[] value, Condition condition) {
+    return setRequest(key, value, condition, Optional.empty());
+  }
+
+  private SetRequest setRequest(String key, byte[] value, Condition condition,
+      Optional<Duration> ttl) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(value, "value");
     Objects.requireNonNull(condition, "condition");
@@ -661,7 +797,16 @@ public final class Store implements AutoCloseable {
     if (condition.isPresent()) {
       b.setIfRevision(condition.revision());
     }
+    ttl.ifPresent(d -> b.setTtl(Times.toProto(d)));
     return b.build();
+  }
+
+  /**
+   * A ttl argument: never null. Any other value is sent as it is, for kvd to
+   * judge (it knows its maximum), so that a refused ttl is kvd's one error.
+   */
+  private static Optional<Duration> requireTtl(Duration ttl) {
+    return Optional.of(Objects.requireNonNull(ttl, "ttl"));
   }
 
   private DeleteRequest deleteRequest(String key) {
@@ -702,6 +847,7 @@ public final class Store implements AutoCloseable {
       if (w.condition().isPresent()) {
         e.setIfRevision(w.condition().revision());
       }
+      w.ttl().ifPresent(d -> e.setTtl(Times.toProto(d)));
       b.addEntries(e);
     }
     return b.build();
@@ -716,18 +862,31 @@ public final class Store implements AutoCloseable {
     return b.build();
   }
 
+  private ListKeysRequest listKeysRequest(ListOptions options, String pageToken) {
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(pageToken, "pageToken");
+    return ListKeysRequest.newBuilder().setStore(h.handle).setPrefix(options.prefix())
+        .setPageSize(options.pageSize()).setPageToken(pageToken).build();
+  }
+
+  private static KeyPage keyPage(dev.kvd.kv.v1.ListKeysResponse r) {
+    return new KeyPage(r.getKeysList(), r.getNextPageToken());
+  }
+
   private DescribeRequest describeRequest() {
     return DescribeRequest.newBuilder().setStore(h.handle).build();
   }
 
   private static Entry entry(String key, dev.kvd.kv.v1.GetResponse r) {
-    return new Entry(key, true, r.getValue().toByteArray(), r.getRevision());
+    return new Entry(key, true, r.getValue().toByteArray(), r.getRevision(),
+        Times.expireTime(r.hasExpireTime(), r.getExpireTime()));
   }
 
   private static List<Entry> entries(dev.kvd.kv.v1.GetManyResponse r) {
     List<Entry> out = new ArrayList<>(r.getEntriesCount());
     for (dev.kvd.kv.v1.Entry e : r.getEntriesList()) {
-      out.add(new Entry(e.getKey(), e.getFound(), e.getValue().toByteArray(), e.getRevision()));
+      out.add(new Entry(e.getKey(), e.getFound(), e.getValue().toByteArray(), e.getRevision(),
+          Times.expireTime(e.hasExpireTime(), e.getExpireTime())));
     }
     return Collections.unmodifiableList(out);
   }
