@@ -1,9 +1,12 @@
 #include "clients/cpp/fake_key_value.h"
 
+#include <algorithm>
 #include <limits>
 #include <set>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "clients/cpp/error_code.h"
@@ -47,7 +50,88 @@ std::optional<int64_t> ParseCanonicalInt64(const std::string& text) {
   return value;
 }
 
+constexpr char kTokenTag[] = "fake-page:";
+
+// kvd's defaults: a page of 1,000 keys, at most 10,000; ttls up to 10 years.
+constexpr int kDefaultPageSize = 1000;
+constexpr int kMaxPageSize = 10000;
+constexpr absl::Duration kMaxTtl = absl::Hours(24 * 3650);
+
+std::string PageToken(const std::string& prefix, const std::string& last) {
+  return absl::StrCat(kTokenTag, prefix.size(), ":", prefix, last);
+}
+
+void SetTimestamp(absl::Time time, google::protobuf::Timestamp* timestamp) {
+  const int64_t nanos = absl::ToUnixNanos(time);
+  timestamp->set_seconds(nanos / 1000000000);
+  timestamp->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+}
+
 }  // namespace
+
+int FakeKeyValue::list_keys_calls() const {
+  absl::MutexLock lock(&mu_);
+  return list_keys_calls_;
+}
+
+kv::v1::ListKeysRequest FakeKeyValue::last_list_keys_request() const {
+  absl::MutexLock lock(&mu_);
+  return last_list_keys_request_;
+}
+
+void FakeKeyValue::AdvanceClock(absl::Duration duration) {
+  absl::MutexLock lock(&mu_);
+  clock_offset_ += duration;
+}
+
+absl::Time FakeKeyValue::Now() const {
+  absl::MutexLock lock(&mu_);
+  return NowLocked();
+}
+
+absl::Time FakeKeyValue::NowLocked() const {
+  return absl::Now() + clock_offset_;
+}
+
+bool FakeKeyValue::Live(const std::string& key) {
+  auto it = values_.find(key);
+  if (it == values_.end()) return false;
+  if (it->second.expire_at.has_value() &&
+      *it->second.expire_at <= NowLocked()) {
+    values_.erase(it);
+    return false;
+  }
+  return true;
+}
+
+void FakeKeyValue::DropExpired() {
+  const absl::Time now = NowLocked();
+  for (auto it = values_.begin(); it != values_.end();) {
+    if (it->second.expire_at.has_value() && *it->second.expire_at <= now) {
+      it = values_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+grpc::Status FakeKeyValue::CheckTtl(grpc::ServerContext* context, bool has_ttl,
+                                    const google::protobuf::Duration& ttl,
+                                    std::optional<absl::Time>& expire_at) {
+  expire_at.reset();
+  if (!has_ttl) return grpc::Status::OK;
+  const absl::Duration duration =
+      absl::Seconds(ttl.seconds()) + absl::Nanoseconds(ttl.nanos());
+  const absl::Duration whole = absl::Trunc(duration, absl::Milliseconds(1));
+  if (whole < absl::Milliseconds(1) || whole > kMaxTtl) {
+    return KvError(context, grpc::StatusCode::INVALID_ARGUMENT,
+                   kv::v1::ERROR_CODE_IO,
+                   "IO: ttl " + absl::FormatDuration(duration) +
+                       " is not from 1ms to 10 years");
+  }
+  expire_at = NowLocked() + whole;
+  return grpc::Status::OK;
+}
 
 void FakeKeyValue::FailNextCall(grpc::Status status, std::string error_code,
                                 std::string method) {
@@ -55,6 +139,17 @@ void FakeKeyValue::FailNextCall(grpc::Status status, std::string error_code,
   failure_ = std::move(status);
   failure_code_ = std::move(error_code);
   failure_method_ = std::move(method);
+}
+
+void FakeKeyValue::Unimplement(std::string method) {
+  absl::MutexLock lock(&mu_);
+  unimplemented_.insert(std::move(method));
+}
+
+void FakeKeyValue::DeleteBeforeNextCall(std::string method, std::string key) {
+  absl::MutexLock lock(&mu_);
+  delete_before_method_ = std::move(method);
+  delete_before_key_ = std::move(key);
 }
 
 int FakeKeyValue::set_calls() const {
@@ -95,6 +190,14 @@ grpc::Status FakeKeyValue::TakeFailure(grpc::ServerContext* context,
                             ? ""
                             : std::string(authorization->second.data(),
                                           authorization->second.size());
+  if (!delete_before_method_.empty() && delete_before_method_ == method) {
+    values_.erase(delete_before_key_);
+    delete_before_method_.clear();
+  }
+  if (unimplemented_.count(std::string(method)) != 0) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        absl::StrCat("unknown method ", method));
+  }
   if (!failure_.has_value()) return grpc::Status::OK;
   if (!failure_method_.empty() && failure_method_ != method) {
     return grpc::Status::OK;
@@ -116,9 +219,9 @@ grpc::Status FakeKeyValue::CheckHandle(grpc::ServerContext* context,
       "INVALID_STORE: handle " + std::to_string(handle) + " is not open");
 }
 
-uint64_t FakeKeyValue::RevisionOf(const std::string& key) const {
-  auto it = values_.find(key);
-  return it == values_.end() ? 0 : it->second.revision;
+uint64_t FakeKeyValue::RevisionOf(const std::string& key) {
+  if (!Live(key)) return 0;
+  return values_.find(key)->second.revision;
 }
 
 grpc::Status FakeKeyValue::CheckCondition(grpc::ServerContext* context,
@@ -164,15 +267,18 @@ grpc::Status FakeKeyValue::Get(grpc::ServerContext* context,
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
     return s;
   }
-  auto it = values_.find(request->key());
-  if (it == values_.end()) {
+  if (!Live(request->key())) {
     return KvError(context, grpc::StatusCode::NOT_FOUND,
                    kv::v1::ERROR_CODE_NO_SUCH_KEY,
                    "NO_SUCH_KEY: key \"" + request->key() +
                        "\" is not in store \"default\"");
   }
-  response->set_value(it->second.value);
-  response->set_revision(it->second.revision);
+  const Versioned& found = values_.find(request->key())->second;
+  response->set_value(found.value);
+  response->set_revision(found.revision);
+  if (found.expire_at.has_value()) {
+    SetTimestamp(*found.expire_at, response->mutable_expire_time());
+  }
   return grpc::Status::OK;
 }
 
@@ -194,7 +300,13 @@ grpc::Status FakeKeyValue::Set(grpc::ServerContext* context,
       !s.ok()) {
     return s;
   }
-  values_[request->key()] = Versioned{request->value(), ++revision_};
+  std::optional<absl::Time> expire_at;
+  if (grpc::Status s =
+          CheckTtl(context, request->has_ttl(), request->ttl(), expire_at);
+      !s.ok()) {
+    return s;
+  }
+  values_[request->key()] = Versioned{request->value(), ++revision_, expire_at};
   response->set_revision(revision_);
   return grpc::Status::OK;
 }
@@ -213,7 +325,10 @@ grpc::Status FakeKeyValue::Delete(grpc::ServerContext* context,
       !s.ok()) {
     return s;
   }
-  if (values_.erase(request->key()) != 0) response->set_revision(++revision_);
+  if (Live(request->key())) {
+    values_.erase(request->key());
+    response->set_revision(++revision_);
+  }
   return grpc::Status::OK;
 }
 
@@ -225,7 +340,7 @@ grpc::Status FakeKeyValue::Exists(grpc::ServerContext* context,
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
     return s;
   }
-  response->set_exists(values_.count(request->key()) != 0);
+  response->set_exists(Live(request->key()));
   return grpc::Status::OK;
 }
 
@@ -237,6 +352,7 @@ grpc::Status FakeKeyValue::GetKeys(grpc::ServerContext* context,
   if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
     return s;
   }
+  DropExpired();
   for (const auto& [key, value] : values_) response->add_keys(key);
   return grpc::Status::OK;
 }
@@ -262,8 +378,10 @@ grpc::Status FakeKeyValue::Increment(grpc::ServerContext* context,
     return s;
   }
   int64_t value = 0;
-  auto it = values_.find(request->key());
+  std::optional<absl::Time> expire_at;  // Increment keeps an expiry.
+  auto it = Live(request->key()) ? values_.find(request->key()) : values_.end();
   if (it != values_.end()) {
+    expire_at = it->second.expire_at;
     std::optional<int64_t> parsed = ParseCanonicalInt64(it->second.value);
     if (!parsed.has_value()) {
       return KvError(context, grpc::StatusCode::FAILED_PRECONDITION,
@@ -282,7 +400,8 @@ grpc::Status FakeKeyValue::Increment(grpc::ServerContext* context,
                        " would overflow int64");
   }
   value += delta;
-  values_[request->key()] = Versioned{absl::StrCat(value), ++revision_};
+  values_[request->key()] =
+      Versioned{absl::StrCat(value), ++revision_, expire_at};
   response->set_value(value);
   response->set_revision(revision_);
   return grpc::Status::OK;
@@ -305,11 +424,14 @@ grpc::Status FakeKeyValue::GetMany(grpc::ServerContext* context,
   for (const std::string& key : request->keys()) {
     kv::v1::Entry* entry = response->add_entries();
     entry->set_key(key);
-    auto it = values_.find(key);
-    if (it == values_.end()) continue;
+    if (!Live(key)) continue;
+    const Versioned& found = values_.find(key)->second;
     entry->set_found(true);
-    entry->set_value(it->second.value);
-    entry->set_revision(it->second.revision);
+    entry->set_value(found.value);
+    entry->set_revision(found.revision);
+    if (found.expire_at.has_value()) {
+      SetTimestamp(*found.expire_at, entry->mutable_expire_time());
+    }
   }
   return grpc::Status::OK;
 }
@@ -340,8 +462,18 @@ grpc::Status FakeKeyValue::SetMany(grpc::ServerContext* context,
       return s;
     }
   }
-  for (const kv::v1::SetEntry& entry : request->entries()) {
-    values_[entry.key()] = Versioned{entry.value(), ++revision_};
+  std::vector<std::optional<absl::Time>> expiries(request->entries_size());
+  for (int i = 0; i < request->entries_size(); ++i) {
+    const kv::v1::SetEntry& entry = request->entries(i);
+    if (grpc::Status s =
+            CheckTtl(context, entry.has_ttl(), entry.ttl(), expiries[i]);
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (int i = 0; i < request->entries_size(); ++i) {
+    const kv::v1::SetEntry& entry = request->entries(i);
+    values_[entry.key()] = Versioned{entry.value(), ++revision_, expiries[i]};
     response->add_revisions(revision_);
   }
   return grpc::Status::OK;
@@ -362,7 +494,8 @@ grpc::Status FakeKeyValue::DeleteMany(grpc::ServerContext* context,
     return s;
   }
   for (const std::string& key : request->keys()) {
-    response->add_revisions(values_.erase(key) != 0 ? ++revision_ : 0);
+    response->add_revisions(Live(key) && values_.erase(key) != 0 ? ++revision_
+                                                                 : 0);
   }
   return grpc::Status::OK;
 }
@@ -383,11 +516,66 @@ grpc::Status FakeKeyValue::Describe(grpc::ServerContext* context,
   limits->set_max_value_bytes(1 << 20);
   limits->set_max_batch_entries(1000);
   limits->set_max_batch_bytes(4 << 20);
+  limits->mutable_max_ttl()->set_seconds(absl::ToInt64Seconds(kMaxTtl));
+  limits->set_max_page_size(kMaxPageSize);
   response->set_revision(revision_);
   for (kv::v1::Capability capability :
        {kv::v1::CAPABILITY_REVISIONS, kv::v1::CAPABILITY_CONDITIONAL_WRITES,
-        kv::v1::CAPABILITY_INCREMENT, kv::v1::CAPABILITY_ATOMIC_BATCHES}) {
+        kv::v1::CAPABILITY_INCREMENT, kv::v1::CAPABILITY_ATOMIC_BATCHES,
+        kv::v1::CAPABILITY_TTL, kv::v1::CAPABILITY_LIST_PAGES}) {
     response->add_capabilities(capability);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeKeyValue::ListKeys(grpc::ServerContext* context,
+                                    const kv::v1::ListKeysRequest* request,
+                                    kv::v1::ListKeysResponse* response) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++list_keys_calls_;
+    last_list_keys_request_ = *request;
+  }
+  if (grpc::Status s = TakeFailure(context, "ListKeys"); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  if (grpc::Status s = CheckHandle(context, request->store()); !s.ok()) {
+    return s;
+  }
+  if (request->page_size() < 0) {
+    return KvError(
+        context, grpc::StatusCode::INVALID_ARGUMENT, kv::v1::ERROR_CODE_IO,
+        absl::StrCat("IO: page_size ", request->page_size(), " is negative"));
+  }
+  const std::string& prefix = request->prefix();
+  std::string after;
+  if (!request->page_token().empty()) {
+    const std::string& token = request->page_token();
+    const std::string expected = PageToken(prefix, "");
+    if (!absl::StartsWith(token, kTokenTag)) {
+      return KvError(context, grpc::StatusCode::INVALID_ARGUMENT,
+                     kv::v1::ERROR_CODE_IO,
+                     "IO: page_token is not a page token of kvd's");
+    }
+    if (!absl::StartsWith(token, expected)) {
+      return KvError(context, grpc::StatusCode::INVALID_ARGUMENT,
+                     kv::v1::ERROR_CODE_IO,
+                     "IO: page_token was issued for another prefix");
+    }
+    after = token.substr(expected.size());
+  }
+  const int limit = request->page_size() == 0
+                        ? kDefaultPageSize
+                        : std::min(request->page_size(), kMaxPageSize);
+  DropExpired();
+  auto it = request->page_token().empty() ? values_.lower_bound(prefix)
+                                          : values_.upper_bound(after);
+  for (; it != values_.end() && absl::StartsWith(it->first, prefix); ++it) {
+    if (response->keys_size() == limit) {
+      response->set_next_page_token(
+          PageToken(prefix, response->keys(limit - 1)));
+      break;
+    }
+    response->add_keys(it->first);
   }
   return grpc::Status::OK;
 }

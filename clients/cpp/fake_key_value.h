@@ -3,9 +3,13 @@
 
 // A test double for the kvd server: an in-memory KeyValue service with the
 // API's semantics for one store, "default" (revisions, conditional writes,
-// Increment, atomic batches and Describe included), plus injectable
-// failures. It runs in-process, so client tests need no network and no real
-// kvd. Describe reports it as a "memory" store with kvd's default limits.
+// Increment, atomic batches, Describe, expiry and ListKeys included), plus
+// injectable failures. It runs in-process, so client tests need no network
+// and no real kvd. Describe reports it as a "memory" store with kvd's
+// default limits. Expiry is judged by the fake's clock: the real clock plus
+// whatever AdvanceClock added, so tests pass time without sleeping.
+// ListKeys' tokens are the fake's own ("fake-page:" + prefix length + ":" +
+// prefix + last key), checked against the request's prefix.
 
 #include <cstdint>
 #include <map>
@@ -31,8 +35,22 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   // instead, and other calls go through.
   void FailNextCall(grpc::Status status, std::string error_code,
                     std::string method = "");
+  // Answers every call of `method` with UNIMPLEMENTED, as a kvd from before
+  // that method does (only "ListKeys" is supported).
+  void Unimplement(std::string method);
+  // Deletes `key` just before the next call of `method` is served: a
+  // concurrent writer between two calls of a client.
+  void DeleteBeforeNextCall(std::string method, std::string key);
   // Calls of Set received (failed ones included).
   int set_calls() const;
+  // Calls of ListKeys received (failed ones included), and the latest
+  // request.
+  int list_keys_calls() const;
+  kv::v1::ListKeysRequest last_list_keys_request() const;
+  // Moves the fake's clock forward by `duration`.
+  void AdvanceClock(absl::Duration duration);
+  // The fake's clock: absl::Now() plus every AdvanceClock.
+  absl::Time Now() const;
 
   // Handles currently open.
   int open_handles() const;
@@ -84,6 +102,9 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   grpc::Status Describe(grpc::ServerContext* context,
                         const kv::v1::DescribeRequest* request,
                         kv::v1::DescribeResponse* response) override;
+  grpc::Status ListKeys(grpc::ServerContext* context,
+                        const kv::v1::ListKeysRequest* request,
+                        kv::v1::ListKeysResponse* response) override;
 
  private:
   // Records the call's deadline, then returns the injected failure, consumed
@@ -94,8 +115,20 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   // INVALID_STORE unless `handle` is open.
   grpc::Status CheckHandle(grpc::ServerContext* context, uint32_t handle)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The revision of `key`; 0 if absent.
-  uint64_t RevisionOf(const std::string& key) const
+  // The revision of `key`; 0 if absent (or expired).
+  uint64_t RevisionOf(const std::string& key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The clock, under the lock.
+  absl::Time NowLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes `key` if it has expired; whether it is (still) present.
+  bool Live(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes every expired key.
+  void DropExpired() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // IO with INVALID_ARGUMENT unless `ttl` (when `has_ttl`) is from 1 ms to
+  // 10 years; `expire_at` is then now + ttl (else nullopt).
+  grpc::Status CheckTtl(grpc::ServerContext* context, bool has_ttl,
+                        const google::protobuf::Duration& ttl,
+                        std::optional<absl::Time>& expire_at)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // CONDITION_FAILED (with the "kv-current-revision" trailer, and
   // "kv-failed-index" when `index` is given) unless `key` is at
@@ -109,13 +142,20 @@ class FakeKeyValue final : public kv::v1::KeyValue::Service {
   struct Versioned {
     std::string value;
     uint64_t revision;
+    std::optional<absl::Time> expire_at;
   };
 
   mutable absl::Mutex mu_;
   std::optional<grpc::Status> failure_ ABSL_GUARDED_BY(mu_);
   std::string failure_code_ ABSL_GUARDED_BY(mu_);
   std::string failure_method_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> unimplemented_ ABSL_GUARDED_BY(mu_);
+  std::string delete_before_method_ ABSL_GUARDED_BY(mu_);
+  std::string delete_before_key_ ABSL_GUARDED_BY(mu_);
   int set_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int list_keys_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  kv::v1::ListKeysRequest last_list_keys_request_ ABSL_GUARDED_BY(mu_);
+  absl::Duration clock_offset_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
   std::map<std::string, Versioned> values_ ABSL_GUARDED_BY(mu_);
   // The store's revision: the last one a write was given.
   uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;

@@ -5,6 +5,7 @@
 // the Store's types, and their responses turned back into them; shared by
 // the blocking and the async calls. Private to the client.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -20,7 +21,8 @@ namespace internal {
 
 kv::v1::SetRequest SetRequestFor(uint32_t handle, absl::string_view key,
                                  absl::string_view value,
-                                 std::optional<uint64_t> if_revision);
+                                 std::optional<uint64_t> if_revision,
+                                 std::optional<Ttl> ttl = std::nullopt);
 kv::v1::DeleteRequest DeleteRequestFor(uint32_t handle, absl::string_view key,
                                        std::optional<uint64_t> if_revision);
 kv::v1::IncrementRequest IncrementRequestFor(uint32_t handle,
@@ -32,6 +34,24 @@ kv::v1::SetManyRequest SetManyRequestFor(uint32_t handle,
                                          absl::Span<const SetEntry> entries);
 kv::v1::DeleteManyRequest DeleteManyRequestFor(
     uint32_t handle, absl::Span<const std::string> keys);
+
+kv::v1::ListKeysRequest ListKeysRequestFor(uint32_t handle,
+                                           absl::string_view prefix,
+                                           int32_t page_size,
+                                           absl::string_view page_token);
+// The page in `response` (keys moved out).
+KeyPage KeyPageFrom(kv::v1::ListKeysResponse& response);
+
+// A ttl as a google.protobuf.Duration, exactly (a negative one stays
+// negative, for kvd to refuse).
+void SetDuration(Ttl ttl, google::protobuf::Duration* duration);
+// A Duration in whole milliseconds (a finer part is dropped).
+std::chrono::milliseconds MillisecondsFrom(
+    const google::protobuf::Duration& duration);
+// An expire_time field: std::nullopt unless `has` (the field is set).
+ExpireTime ExpireTimeFrom(bool has, const google::protobuf::Timestamp& time);
+// Versioned from a GetResponse (value moved out).
+Versioned VersionedFrom(kv::v1::GetResponse& response);
 
 // The entries of `response` (values moved out), one per requested key:
 // InternalError, naming both counts, if kvd sent another number.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -24,7 +25,13 @@
 namespace kvd {
 namespace {
 
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using std::chrono::system_clock;
+using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
 using ::testing::UnorderedElementsAre;
 
 const std::string kPrefix = "scenario-cpp-async/";
@@ -187,6 +194,174 @@ absl::StatusOr<uint64_t> Update(Store& store, const std::string& key,
   });
 }
 
+absl::StatusOr<Versioned> GetEntry(Store& store, const std::string& key) {
+  return Await<Versioned>([&](Store::Callback<Versioned> done) {
+    store.GetEntryAsync(key, std::move(done));
+  });
+}
+
+absl::Status SetWithTtl(Store& store, const std::string& key,
+                        const std::string& value, Ttl ttl) {
+  return Start<absl::Status>([&](Store::StatusCallback done) {
+           store.SetAsync(key, value, ttl, std::move(done));
+         })
+      .get();
+}
+
+absl::StatusOr<KeyPage> ListKeysPage(Store& store, const std::string& prefix,
+                                     int32_t page_size,
+                                     const std::string& token) {
+  return Await<KeyPage>([&](Store::Callback<KeyPage> done) {
+    store.ListKeysPageAsync(prefix, page_size, token, std::move(done));
+  });
+}
+
+// Rows 40-49, on the store row 21 opened, through the async calls.
+void ExpiryAndListingRows(Store& store) {
+  // 40
+  const std::string ttl = kPrefix + "ttl";
+  absl::StatusOr<uint64_t> with_ttl =
+      Await<uint64_t>([&](Store::Callback<uint64_t> done) {
+        store.SetIfAsync(ttl, "v", std::nullopt, hours(1), std::move(done));
+      });
+  ASSERT_TRUE(with_ttl.ok()) << with_ttl.status();
+  EXPECT_GT(*with_ttl, 0u);
+  absl::StatusOr<Versioned> entry = GetEntry(store, ttl);
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->value, "v");
+  ASSERT_TRUE(entry->expire_time.has_value());
+  EXPECT_GE(*entry->expire_time, system_clock::now() + hours(1) - seconds(5));
+  EXPECT_LE(*entry->expire_time, system_clock::now() + hours(1) + seconds(5));
+  // 41
+  ASSERT_TRUE(Set(store, ttl, "v2").ok());
+  entry = GetEntry(store, ttl);
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->value, "v2");
+  EXPECT_EQ(entry->expire_time, std::nullopt);
+  // 42
+  const std::string ttl_n = kPrefix + "ttl-n";
+  ASSERT_TRUE(SetWithTtl(store, ttl_n, "5", hours(1)).ok());
+  const ExpireTime after_set = GetEntry(store, ttl_n)->expire_time;
+  ASSERT_TRUE(after_set.has_value());
+  absl::StatusOr<Counter> six = Increment(store, ttl_n, 1);
+  ASSERT_TRUE(six.ok()) << six.status();
+  EXPECT_EQ(six->value, 6);
+  entry = GetEntry(store, ttl_n);
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->value, "6");
+  EXPECT_EQ(entry->expire_time, after_set);
+  // 43: a bounded wait, never a timing assertion.
+  const std::string short_lived = kPrefix + "short";
+  ASSERT_TRUE(SetWithTtl(store, short_lived, "v", milliseconds(200)).ok());
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  bool gone = false;
+  while (!gone && std::chrono::steady_clock::now() < deadline) {
+    absl::StatusOr<bool> exists = Exists(store, short_lived);
+    ASSERT_TRUE(exists.ok()) << exists.status();
+    gone = !*exists;
+    if (!gone) std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_TRUE(gone) << short_lived << " still exists after 10 s";
+  ExpectError(Get(store, short_lived).status(), kv::v1::ERROR_CODE_NO_SUCH_KEY,
+              absl::StatusCode::kNotFound);
+  absl::StatusOr<std::vector<Entry>> short_entries =
+      GetMany(store, {short_lived});
+  ASSERT_TRUE(short_entries.ok()) << short_entries.status();
+  EXPECT_FALSE((*short_entries)[0].found);
+  EXPECT_TRUE(SetIf(store, short_lived, "w", 0).ok());
+  // 44
+  const std::string bad_ttl = kPrefix + "bad-ttl";
+  for (Ttl refused :
+       {Ttl(0), Ttl(seconds(-1)), Ttl(std::chrono::microseconds(500)),
+        Ttl(hours(24 * 3651))}) {
+    absl::Status status = SetWithTtl(store, bad_ttl, "v", refused);
+    ExpectError(status, kv::v1::ERROR_CODE_IO,
+                absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(status.message()), HasSubstr("ttl"));
+  }
+  EXPECT_FALSE(*Exists(store, bad_ttl));
+  // 45
+  const std::string b1 = kPrefix + "b1", b2 = kPrefix + "b2";
+  ASSERT_TRUE(
+      SetMany(store, {{b1, "1", std::nullopt, hours(1)}, {b2, "2"}}).ok());
+  absl::StatusOr<std::vector<Entry>> batch = GetMany(store, {b1, b2});
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_TRUE((*batch)[0].expire_time.has_value());
+  EXPECT_FALSE((*batch)[1].expire_time.has_value());
+  // 46: fn runs on gRPC threads, one page after another.
+  std::vector<std::string> listed_keys;
+  for (int i = 0; i < 25; ++i) {
+    listed_keys.push_back(kPrefix + "list/" + (i < 10 ? "0" : "") +
+                          std::to_string(i));
+  }
+  for (const std::string& key : listed_keys) {
+    ASSERT_TRUE(Set(store, key, "v").ok());
+  }
+  ASSERT_TRUE(Set(store, kPrefix + "list0", "v").ok());
+  ASSERT_TRUE(Set(store, kPrefix + "lis", "v").ok());
+  const std::string list_prefix = kPrefix + "list/";
+  std::vector<std::string> iterated;
+  const absl::Status listed =
+      Start<absl::Status>([&](Store::StatusCallback done) {
+        store.ListKeysAsync(
+            list_prefix, 10,
+            [&](std::string_view key) {
+              iterated.emplace_back(key);
+              return true;
+            },
+            std::move(done));
+      }).get();
+  ASSERT_TRUE(listed.ok()) << listed;
+  EXPECT_THAT(iterated, ElementsAreArray(listed_keys));
+  // 47
+  absl::StatusOr<KeyPage> first = ListKeysPage(store, list_prefix, 10, "");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_THAT(first->keys,
+              ElementsAreArray(listed_keys.begin(), listed_keys.begin() + 10));
+  ASSERT_FALSE(first->next_page_token.empty());
+  absl::StatusOr<KeyPage> second =
+      ListKeysPage(store, list_prefix, 10, first->next_page_token);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_THAT(second->keys, ElementsAreArray(listed_keys.begin() + 10,
+                                             listed_keys.begin() + 20));
+  ASSERT_FALSE(second->next_page_token.empty());
+  absl::StatusOr<KeyPage> last =
+      ListKeysPage(store, list_prefix, 10, second->next_page_token);
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_THAT(last->keys,
+              ElementsAreArray(listed_keys.begin() + 20, listed_keys.end()));
+  EXPECT_EQ(last->next_page_token, "");
+  // 48
+  struct Refused {
+    std::string prefix;
+    int32_t page_size;
+    std::string token;
+    std::string mentions;
+  };
+  for (const Refused& refused :
+       {Refused{kPrefix + "lis", 10, first->next_page_token, "page_token"},
+        Refused{list_prefix, 10, "not-a-token", "page_token"},
+        Refused{list_prefix, -1, "", "page_size"}}) {
+    absl::Status status =
+        ListKeysPage(store, refused.prefix, refused.page_size, refused.token)
+            .status();
+    ExpectError(status, kv::v1::ERROR_CODE_IO,
+                absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(status.message()), HasSubstr(refused.mentions));
+  }
+  // 49
+  absl::StatusOr<StoreInfo> info =
+      Await<StoreInfo>([&](Store::Callback<StoreInfo> done) {
+        store.DescribeAsync(std::move(done));
+      });
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->max_ttl, hours(24 * 3650));
+  EXPECT_EQ(info->max_page_size, 10000u);
+  EXPECT_THAT(
+      info->capabilities,
+      IsSupersetOf({kv::v1::CAPABILITY_TTL, kv::v1::CAPABILITY_LIST_PAGES}));
+}
+
 // Rows 22-39, on the store row 21 opened, through the async calls.
 void RevisionRows(Store& store) {
   uint64_t highest = 0;
@@ -331,11 +506,12 @@ void RevisionRows(Store& store) {
   EXPECT_EQ(info->max_value_bytes, 1048576u);
   EXPECT_EQ(info->max_batch_entries, 1000u);
   EXPECT_GE(info->revision, highest);
-  EXPECT_THAT(info->capabilities,
-              UnorderedElementsAre(kv::v1::CAPABILITY_REVISIONS,
-                                   kv::v1::CAPABILITY_CONDITIONAL_WRITES,
-                                   kv::v1::CAPABILITY_INCREMENT,
-                                   kv::v1::CAPABILITY_ATOMIC_BATCHES));
+  // Inclusion: servers add capabilities as they grow.
+  EXPECT_THAT(
+      info->capabilities,
+      IsSupersetOf(
+          {kv::v1::CAPABILITY_REVISIONS, kv::v1::CAPABILITY_CONDITIONAL_WRITES,
+           kv::v1::CAPABILITY_INCREMENT, kv::v1::CAPABILITY_ATOMIC_BATCHES}));
   EXPECT_FALSE(info->read_only);
   // 37
   const std::string upd = kPrefix + "upd";
@@ -482,6 +658,7 @@ TEST(ScenarioAsyncTest, EveryRow) {
   absl::StatusOr<Store> fresh = OpenAsync("default").get();
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   RevisionRows(*fresh);
+  ExpiryAndListingRows(*fresh);
 }
 
 }  // namespace

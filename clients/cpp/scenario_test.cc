@@ -2,6 +2,7 @@
 // that clients/testing/with_kvd.sh started (KVD_ADDR).
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,7 +17,13 @@
 namespace kvd {
 namespace {
 
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using std::chrono::system_clock;
+using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
 using ::testing::UnorderedElementsAre;
 
 const std::string kPrefix = "scenario-cpp/";
@@ -207,11 +214,12 @@ void RevisionRows(Store& store) {
   EXPECT_EQ(info->max_value_bytes, 1048576u);
   EXPECT_EQ(info->max_batch_entries, 1000u);
   EXPECT_GE(info->revision, highest);
-  EXPECT_THAT(info->capabilities,
-              UnorderedElementsAre(kv::v1::CAPABILITY_REVISIONS,
-                                   kv::v1::CAPABILITY_CONDITIONAL_WRITES,
-                                   kv::v1::CAPABILITY_INCREMENT,
-                                   kv::v1::CAPABILITY_ATOMIC_BATCHES));
+  // Inclusion: servers add capabilities as they grow.
+  EXPECT_THAT(
+      info->capabilities,
+      IsSupersetOf(
+          {kv::v1::CAPABILITY_REVISIONS, kv::v1::CAPABILITY_CONDITIONAL_WRITES,
+           kv::v1::CAPABILITY_INCREMENT, kv::v1::CAPABILITY_ATOMIC_BATCHES}));
   EXPECT_FALSE(info->read_only);
   // 37
   const std::string upd = kPrefix + "upd";
@@ -255,6 +263,147 @@ void RevisionRows(Store& store) {
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_EQ(calls, 2);
   EXPECT_EQ(*store.Get(lost), "other+f");
+}
+
+// The expire time of `key` (row 40's and 42's), or nullopt if it has none.
+ExpireTime ExpireTimeOf(Store& store, const std::string& key) {
+  absl::StatusOr<Versioned> entry = store.GetEntry(key);
+  EXPECT_TRUE(entry.ok()) << entry.status();
+  return entry.ok() ? entry->expire_time : std::nullopt;
+}
+
+// Rows 40-49, on the store row 21 opened.
+void ExpiryAndListingRows(Store& store) {
+  // 40
+  const std::string ttl = kPrefix + "ttl";
+  absl::StatusOr<uint64_t> with_ttl =
+      store.SetIf(ttl, "v", std::nullopt, hours(1));
+  ASSERT_TRUE(with_ttl.ok()) << with_ttl.status();
+  EXPECT_GT(*with_ttl, 0u);
+  absl::StatusOr<Versioned> entry = store.GetEntry(ttl);
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->value, "v");
+  ASSERT_TRUE(entry->expire_time.has_value());
+  EXPECT_GE(*entry->expire_time, system_clock::now() + hours(1) - seconds(5));
+  EXPECT_LE(*entry->expire_time, system_clock::now() + hours(1) + seconds(5));
+  // 41
+  ASSERT_TRUE(store.Set(ttl, "v2").ok());
+  entry = store.GetEntry(ttl);
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->value, "v2");
+  EXPECT_EQ(entry->expire_time, std::nullopt);
+  // 42
+  const std::string ttl_n = kPrefix + "ttl-n";
+  ASSERT_TRUE(store.Set(ttl_n, "5", hours(1)).ok());
+  const ExpireTime after_set = ExpireTimeOf(store, ttl_n);
+  ASSERT_TRUE(after_set.has_value());
+  absl::StatusOr<Counter> six = store.Increment(ttl_n, 1);
+  ASSERT_TRUE(six.ok()) << six.status();
+  EXPECT_EQ(six->value, 6);
+  EXPECT_EQ(*store.Get(ttl_n), "6");
+  EXPECT_EQ(ExpireTimeOf(store, ttl_n), after_set);
+  // 43: a bounded wait, never a timing assertion.
+  const std::string short_lived = kPrefix + "short";
+  ASSERT_TRUE(store.Set(short_lived, "v", milliseconds(200)).ok());
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  bool gone = false;
+  while (!gone && std::chrono::steady_clock::now() < deadline) {
+    absl::StatusOr<bool> exists = store.Exists(short_lived);
+    ASSERT_TRUE(exists.ok()) << exists.status();
+    gone = !*exists;
+    if (!gone) std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_TRUE(gone) << short_lived << " still exists after 10 s";
+  ExpectError(store.Get(short_lived).status(), kv::v1::ERROR_CODE_NO_SUCH_KEY,
+              absl::StatusCode::kNotFound);
+  absl::StatusOr<std::vector<Entry>> short_entries =
+      store.GetMany({short_lived});
+  ASSERT_TRUE(short_entries.ok()) << short_entries.status();
+  EXPECT_FALSE((*short_entries)[0].found);
+  EXPECT_TRUE(store.SetIfAbsent(short_lived, "w").ok());
+  // 44
+  const std::string bad_ttl = kPrefix + "bad-ttl";
+  for (Ttl refused :
+       {Ttl(0), Ttl(seconds(-1)), Ttl(std::chrono::microseconds(500)),
+        Ttl(hours(24 * 3651))}) {
+    absl::Status status = store.Set(bad_ttl, "v", refused);
+    ExpectError(status, kv::v1::ERROR_CODE_IO,
+                absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(status.message()), HasSubstr("ttl"));
+  }
+  EXPECT_FALSE(*store.Exists(bad_ttl));
+  // 45
+  const std::string b1 = kPrefix + "b1", b2 = kPrefix + "b2";
+  ASSERT_TRUE(
+      store.SetMany({{b1, "1", std::nullopt, hours(1)}, {b2, "2"}}).ok());
+  absl::StatusOr<std::vector<Entry>> batch = store.GetMany({b1, b2});
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_TRUE((*batch)[0].expire_time.has_value());
+  EXPECT_FALSE((*batch)[1].expire_time.has_value());
+  // 46
+  std::vector<std::string> listed_keys;
+  for (int i = 0; i < 25; ++i) {
+    listed_keys.push_back(kPrefix + "list/" + (i < 10 ? "0" : "") +
+                          std::to_string(i));
+  }
+  for (const std::string& key : listed_keys) {
+    ASSERT_TRUE(store.Set(key, "v").ok());
+  }
+  ASSERT_TRUE(store.Set(kPrefix + "list0", "v").ok());
+  ASSERT_TRUE(store.Set(kPrefix + "lis", "v").ok());
+  const std::string list_prefix = kPrefix + "list/";
+  std::vector<std::string> iterated;
+  absl::Status listed =
+      store.ListKeys(list_prefix, 10, [&](std::string_view key) {
+        iterated.emplace_back(key);
+        return true;
+      });
+  ASSERT_TRUE(listed.ok()) << listed;
+  EXPECT_THAT(iterated, ElementsAreArray(listed_keys));
+  // 47
+  absl::StatusOr<KeyPage> first = store.ListKeysPage(list_prefix, 10, "");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_THAT(first->keys,
+              ElementsAreArray(listed_keys.begin(), listed_keys.begin() + 10));
+  ASSERT_FALSE(first->next_page_token.empty());
+  absl::StatusOr<KeyPage> second =
+      store.ListKeysPage(list_prefix, 10, first->next_page_token);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_THAT(second->keys, ElementsAreArray(listed_keys.begin() + 10,
+                                             listed_keys.begin() + 20));
+  ASSERT_FALSE(second->next_page_token.empty());
+  absl::StatusOr<KeyPage> last =
+      store.ListKeysPage(list_prefix, 10, second->next_page_token);
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_THAT(last->keys,
+              ElementsAreArray(listed_keys.begin() + 20, listed_keys.end()));
+  EXPECT_EQ(last->next_page_token, "");
+  // 48
+  struct Refused {
+    std::string prefix;
+    int32_t page_size;
+    std::string token;
+    std::string mentions;
+  };
+  for (const Refused& refused :
+       {Refused{kPrefix + "lis", 10, first->next_page_token, "page_token"},
+        Refused{list_prefix, 10, "not-a-token", "page_token"},
+        Refused{list_prefix, -1, "", "page_size"}}) {
+    absl::Status status =
+        store.ListKeysPage(refused.prefix, refused.page_size, refused.token)
+            .status();
+    ExpectError(status, kv::v1::ERROR_CODE_IO,
+                absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(status.message()), HasSubstr(refused.mentions));
+  }
+  // 49
+  absl::StatusOr<StoreInfo> info = store.Describe();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->max_ttl, hours(24 * 3650));
+  EXPECT_EQ(info->max_page_size, 10000u);
+  EXPECT_THAT(
+      info->capabilities,
+      IsSupersetOf({kv::v1::CAPABILITY_TTL, kv::v1::CAPABILITY_LIST_PAGES}));
 }
 
 TEST(ScenarioTest, EveryRow) {
@@ -346,6 +495,7 @@ TEST(ScenarioTest, EveryRow) {
   Store fresh = OpenOrDie("default");
   ASSERT_NE(fresh.handle(), 0u);
   RevisionRows(fresh);
+  ExpiryAndListingRows(fresh);
 }
 
 }  // namespace

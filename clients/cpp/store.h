@@ -12,7 +12,9 @@
 // Beyond Spin's seven calls: revisions (GetEntry; SetIf and DeleteIf, which
 // write only if the key is at a given revision, and return the revision they
 // wrote), Increment, atomic batches (GetMany, SetMany, DeleteMany), Describe,
-// and Update, a read-modify-write loop that retries on conflict.
+// Update, a read-modify-write loop that retries on conflict, expiry (a ttl
+// on every Set form; expire_time on GetEntry and GetMany entries) and paged
+// listing (ListKeysPage, one page; ListKeys, every key, a page at a time).
 //
 // Errors are absl::Status values with the canonical code kvd sent and the
 // exact kv.v1.ErrorCode attached (read it with kvd::ErrorCodeOf), so callers
@@ -22,6 +24,7 @@
 // Store opened with Options; see Open over a channel).
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -175,6 +178,13 @@ class Store {
                                   const CallOptions& call = {});
   absl::Status Set(absl::string_view key, absl::string_view value,
                    const CallOptions& call = {});
+  // Set with a ttl: the key expires `ttl` after the write, by the backend's
+  // clock (any std::chrono duration; kvd counts whole milliseconds, and
+  // refuses under 1 ms or over Describe's max_ttl with IO and
+  // INVALID_ARGUMENT). A Set without a ttl makes the key permanent again.
+  // E.g. Set("session", token, std::chrono::minutes(30)).
+  absl::Status Set(absl::string_view key, absl::string_view value, Ttl ttl,
+                   const CallOptions& call = {});
   // Deleting a missing key succeeds.
   absl::Status Delete(absl::string_view key, const CallOptions& call = {});
   absl::StatusOr<bool> Exists(absl::string_view key,
@@ -198,9 +208,18 @@ class Store {
   absl::StatusOr<uint64_t> SetIf(absl::string_view key, absl::string_view value,
                                  std::optional<uint64_t> if_revision,
                                  const CallOptions& call = {});
+  // SetIf with a ttl, as Set's. An expired key counts as absent (revision
+  // 0) for the condition.
+  absl::StatusOr<uint64_t> SetIf(absl::string_view key, absl::string_view value,
+                                 std::optional<uint64_t> if_revision, Ttl ttl,
+                                 const CallOptions& call = {});
   // Create-only: SetIf(key, value, 0).
   absl::StatusOr<uint64_t> SetIfAbsent(absl::string_view key,
                                        absl::string_view value,
+                                       const CallOptions& call = {});
+  // Create-only with a ttl (a lock or a lease that frees itself).
+  absl::StatusOr<uint64_t> SetIfAbsent(absl::string_view key,
+                                       absl::string_view value, Ttl ttl,
                                        const CallOptions& call = {});
   // Delete, returning the delete's revision, or 0 if there was nothing to
   // delete. `if_revision` as for SetIf.
@@ -236,6 +255,32 @@ class Store {
   // capabilities.
   absl::StatusOr<StoreInfo> Describe(const CallOptions& call = {});
 
+  // Paged listing (kvd's ListKeys, AIP-158). Keys come in ascending byte
+  // order; only keys that start with `prefix` (byte for byte; no character
+  // is special). `page_size` 0 is kvd's default (1,000); above the store's
+  // max_page_size it is lowered to it; negative is IO with
+  // INVALID_ARGUMENT. Across one listing, every key present (and not
+  // expired) from its first page to its last is returned exactly once;
+  // keys written meanwhile may or may not be.
+  //
+  // One page: pass "" as `page_token` for the first, then the previous
+  // page's next_page_token; an empty next_page_token ends the listing. A
+  // token from another store or prefix, or one that is not kvd's, is IO
+  // with INVALID_ARGUMENT.
+  absl::StatusOr<KeyPage> ListKeysPage(absl::string_view prefix,
+                                       int32_t page_size,
+                                       absl::string_view page_token,
+                                       const CallOptions& call = {});
+  // Every key that starts with `prefix`, lazily: fetches a page, calls `fn`
+  // with each of its keys, and fetches the next page only when `fn` has
+  // taken the last key of this one. `fn` returning false stops the listing
+  // at once (OK; no further page is fetched). So memory holds one page,
+  // however big the store. A failed page ends it with that page's error
+  // (the keys before it were already given to `fn`). `call`'s deadline
+  // applies to each page's call, not to the whole listing.
+  absl::Status ListKeys(absl::string_view prefix, int32_t page_size,
+                        const KeyVisitor& fn, const CallOptions& call = {});
+
   // Read-modify-write with optimistic concurrency: reads `key` with its
   // revision, calls `fn` with the value (nullopt when absent), and writes
   // fn's result with SetIf at that revision (0 when absent). On a conflict
@@ -255,6 +300,8 @@ class Store {
                 const CallOptions& call = {});
   void SetAsync(absl::string_view key, absl::string_view value,
                 StatusCallback done, const CallOptions& call = {});
+  void SetAsync(absl::string_view key, absl::string_view value, Ttl ttl,
+                StatusCallback done, const CallOptions& call = {});
   void DeleteAsync(absl::string_view key, StatusCallback done,
                    const CallOptions& call = {});
   void ExistsAsync(absl::string_view key, Callback<bool> done,
@@ -267,7 +314,12 @@ class Store {
   void SetIfAsync(absl::string_view key, absl::string_view value,
                   std::optional<uint64_t> if_revision, Callback<uint64_t> done,
                   const CallOptions& call = {});
+  void SetIfAsync(absl::string_view key, absl::string_view value,
+                  std::optional<uint64_t> if_revision, Ttl ttl,
+                  Callback<uint64_t> done, const CallOptions& call = {});
   void SetIfAbsentAsync(absl::string_view key, absl::string_view value,
+                        Callback<uint64_t> done, const CallOptions& call = {});
+  void SetIfAbsentAsync(absl::string_view key, absl::string_view value, Ttl ttl,
                         Callback<uint64_t> done, const CallOptions& call = {});
   void DeleteIfAsync(absl::string_view key, std::optional<uint64_t> if_revision,
                      Callback<uint64_t> done, const CallOptions& call = {});
@@ -283,6 +335,16 @@ class Store {
                        Callback<std::vector<uint64_t>> done,
                        const CallOptions& call = {});
   void DescribeAsync(Callback<StoreInfo> done, const CallOptions& call = {});
+  void ListKeysPageAsync(absl::string_view prefix, int32_t page_size,
+                         absl::string_view page_token, Callback<KeyPage> done,
+                         const CallOptions& call = {});
+  // ListKeys on the callback API: `fn` runs on a gRPC thread for each key
+  // (it must not block), the next page is requested only after `fn` has
+  // taken every key of this one, and `done` runs once at the end: OK when
+  // the last page was taken or `fn` returned false, else the failed page's
+  // error. Like every async call it keeps what it needs alive.
+  void ListKeysAsync(absl::string_view prefix, int32_t page_size, KeyVisitor fn,
+                     StatusCallback done, const CallOptions& call = {});
   // Update on the callback API: the reads and writes are async calls, and
   // the backoff waits on the client's timer thread, so no caller's thread
   // waits. `fn` runs on a gRPC thread, like `done`, and must not block for
@@ -309,6 +371,12 @@ class Store {
                             Callback<Store> done);
   // Takes the handle (leaving 0) and closes it in the background.
   void ReleaseInBackground();
+  // Every blocking Set form: a ttl of std::nullopt sends none.
+  absl::StatusOr<uint64_t> SetWithTtl(absl::string_view key,
+                                      absl::string_view value,
+                                      std::optional<uint64_t> if_revision,
+                                      std::optional<Ttl> ttl,
+                                      const CallOptions& call);
 
   // Never reassigned except by moves, so concurrent calls read them freely.
   std::shared_ptr<kv::v1::KeyValue::Stub> stub_;

@@ -1,5 +1,5 @@
 // kvd::Store's blocking calls beyond Spin's seven: revisions and conditional
-// writes, Increment, the atomic batches, Describe and Update.
+// writes, Set with a ttl, Increment, the atomic batches, Describe and Update.
 
 #include <utility>
 
@@ -27,15 +27,35 @@ absl::StatusOr<Versioned> Store::GetEntry(absl::string_view key,
         return stub_->Get(context, request, &response);
       });
   if (!status.ok()) return status;
-  return Versioned{std::move(*response.mutable_value()), response.revision()};
+  return internal::VersionedFrom(response);
+}
+
+absl::Status Store::Set(absl::string_view key, absl::string_view value, Ttl ttl,
+                        const CallOptions& call) {
+  return SetIf(key, value, std::nullopt, ttl, call).status();
 }
 
 absl::StatusOr<uint64_t> Store::SetIf(absl::string_view key,
                                       absl::string_view value,
                                       std::optional<uint64_t> if_revision,
                                       const CallOptions& call) {
+  return SetWithTtl(key, value, if_revision, std::nullopt, call);
+}
+
+absl::StatusOr<uint64_t> Store::SetIf(absl::string_view key,
+                                      absl::string_view value,
+                                      std::optional<uint64_t> if_revision,
+                                      Ttl ttl, const CallOptions& call) {
+  return SetWithTtl(key, value, if_revision, ttl, call);
+}
+
+absl::StatusOr<uint64_t> Store::SetWithTtl(absl::string_view key,
+                                           absl::string_view value,
+                                           std::optional<uint64_t> if_revision,
+                                           std::optional<Ttl> ttl,
+                                           const CallOptions& call) {
   const kv::v1::SetRequest request =
-      internal::SetRequestFor(handle(), key, value, if_revision);
+      internal::SetRequestFor(handle(), key, value, if_revision, ttl);
   kv::v1::SetResponse response;
   absl::Status status =
       Invoke(options_, call, address_, [&](grpc::ClientContext* context) {
@@ -49,6 +69,12 @@ absl::StatusOr<uint64_t> Store::SetIfAbsent(absl::string_view key,
                                             absl::string_view value,
                                             const CallOptions& call) {
   return SetIf(key, value, 0, call);
+}
+
+absl::StatusOr<uint64_t> Store::SetIfAbsent(absl::string_view key,
+                                            absl::string_view value, Ttl ttl,
+                                            const CallOptions& call) {
+  return SetIf(key, value, 0, ttl, call);
 }
 
 absl::StatusOr<uint64_t> Store::DeleteIf(absl::string_view key,

@@ -35,17 +35,17 @@ void GetEntryOn(const Connection& c, absl::string_view key,
       [done = std::move(done)](const absl::Status& status,
                                kv::v1::GetResponse& response) {
         if (!status.ok()) return done(status);
-        done(Versioned{std::move(*response.mutable_value()),
-                       response.revision()});
+        done(internal::VersionedFrom(response));
       });
 }
 
 void SetIfOn(const Connection& c, absl::string_view key,
              absl::string_view value, std::optional<uint64_t> if_revision,
-             Store::Callback<uint64_t> done, const CallOptions& call) {
+             Store::Callback<uint64_t> done, const CallOptions& call,
+             std::optional<Ttl> ttl = std::nullopt) {
   InvokeAsync<kv::v1::SetRequest, kv::v1::SetResponse>(
       c.stub, c.options, call, c.address,
-      internal::SetRequestFor(c.handle, key, value, if_revision),
+      internal::SetRequestFor(c.handle, key, value, if_revision, ttl),
       KVD_ASYNC_METHOD(Set),
       [done = std::move(done)](const absl::Status& status,
                                kv::v1::SetResponse& response) {
@@ -69,9 +69,32 @@ void Store::SetIfAsync(absl::string_view key, absl::string_view value,
           if_revision, std::move(done), call);
 }
 
+void Store::SetIfAsync(absl::string_view key, absl::string_view value,
+                       std::optional<uint64_t> if_revision, Ttl ttl,
+                       Callback<uint64_t> done, const CallOptions& call) {
+  SetIfOn(Connection{stub_, options_, address_, handle()}, key, value,
+          if_revision, std::move(done), call, ttl);
+}
+
 void Store::SetIfAbsentAsync(absl::string_view key, absl::string_view value,
                              Callback<uint64_t> done, const CallOptions& call) {
   SetIfAsync(key, value, 0, std::move(done), call);
+}
+
+void Store::SetIfAbsentAsync(absl::string_view key, absl::string_view value,
+                             Ttl ttl, Callback<uint64_t> done,
+                             const CallOptions& call) {
+  SetIfAsync(key, value, 0, ttl, std::move(done), call);
+}
+
+void Store::SetAsync(absl::string_view key, absl::string_view value, Ttl ttl,
+                     StatusCallback done, const CallOptions& call) {
+  SetIfAsync(
+      key, value, std::nullopt, ttl,
+      [done = std::move(done)](absl::StatusOr<uint64_t> revision) {
+        done(revision.status());
+      },
+      call);
 }
 
 void Store::DeleteIfAsync(absl::string_view key,

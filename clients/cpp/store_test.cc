@@ -497,6 +497,314 @@ TEST(StoreTest, NewCallsTakeCallOptions) {
   EXPECT_TRUE(IsNoSuchKey(store->Get("k").status()));
 }
 
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// The fake's clock as a system_clock time, to compare with expire times.
+std::chrono::system_clock::time_point FakeNow(FakeKeyValueServer& server) {
+  return absl::ToChronoTime(server.service().Now());
+}
+
+TEST(StoreTest, SetWithATtlExpiresByTheServersClock) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  const auto before = FakeNow(server);
+  ASSERT_TRUE(store->Set("k", "v", seconds(30)).ok());
+  const auto after = FakeNow(server);
+  absl::StatusOr<Versioned> entry = store->GetEntry("k");
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  ASSERT_TRUE(entry->expire_time.has_value());
+  EXPECT_GE(*entry->expire_time, before + seconds(30) - milliseconds(1));
+  EXPECT_LE(*entry->expire_time, after + seconds(30));
+
+  server.service().AdvanceClock(absl::Seconds(31));
+  EXPECT_TRUE(IsNoSuchKey(store->Get("k").status()));
+  EXPECT_FALSE(*store->Exists("k"));
+}
+
+TEST(StoreTest, APlainSetClearsTheExpiryAndIncrementKeepsIt) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(store->Set("k", "v", milliseconds(1500)).ok());
+  ASSERT_TRUE(store->Set("k", "w").ok());
+  EXPECT_EQ(store->GetEntry("k")->expire_time, std::nullopt);
+  server.service().AdvanceClock(absl::Seconds(2));
+  EXPECT_EQ(*store->Get("k"), "w");
+
+  ASSERT_TRUE(store->Set("n", "1", seconds(10)).ok());
+  const ExpireTime expires = store->GetEntry("n")->expire_time;
+  ASSERT_TRUE(expires.has_value());
+  ASSERT_TRUE(store->Increment("n", 1).ok());
+  EXPECT_EQ(store->GetEntry("n")->expire_time, expires);
+}
+
+TEST(StoreTest, EverySetFormTakesATtl) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<uint64_t> created =
+      store->SetIfAbsent("lock", "me", seconds(5));
+  ASSERT_TRUE(created.ok()) << created.status();
+  absl::StatusOr<uint64_t> renewed =
+      store->SetIf("lock", "me", *created, seconds(5));
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  absl::StatusOr<std::vector<uint64_t>> batch =
+      store->SetMany({{"a", "1", std::nullopt, seconds(5)}, {"b", "2"}});
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  absl::StatusOr<std::vector<Entry>> entries =
+      store->GetMany({"lock", "a", "b"});
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_TRUE((*entries)[0].expire_time.has_value());
+  EXPECT_TRUE((*entries)[1].expire_time.has_value());
+  EXPECT_FALSE((*entries)[2].expire_time.has_value());
+
+  // An expired key is absent to a create-only write.
+  server.service().AdvanceClock(absl::Seconds(6));
+  absl::StatusOr<uint64_t> again = store->SetIfAbsent("lock", "you");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_THAT(*store->GetMany({"a", "b"}),
+              ::testing::ElementsAre(::testing::Field(&Entry::found, false),
+                                     ::testing::Field(&Entry::found, true)));
+}
+
+TEST(StoreTest, ATtlOutOfRangeIsRefusedByKvd) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (Ttl ttl : {Ttl(milliseconds(0)), Ttl(milliseconds(-5)),
+                  Ttl(std::chrono::microseconds(500)),
+                  Ttl(std::chrono::hours(24 * 3651))}) {
+    absl::Status status = store->Set("k", "v", ttl);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(ErrorCodeOf(status), kv::v1::ERROR_CODE_IO) << status;
+  }
+  EXPECT_FALSE(*store->Exists("k"));
+}
+
+TEST(StoreTest, AsyncSetFormsTakeATtl) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  using Revision = absl::StatusOr<uint64_t>;
+  std::promise<absl::Status> set;
+  store->SetAsync("s", "v", seconds(5),
+                  [&](absl::Status status) { set.set_value(status); });
+  ASSERT_TRUE(set.get_future().get().ok());
+  const Revision created = Await<Revision>([&](auto done) {
+    store->SetIfAbsentAsync("c", "v", seconds(5), std::move(done));
+  });
+  ASSERT_TRUE(created.ok()) << created.status();
+  const Revision updated = Await<Revision>([&](auto done) {
+    store->SetIfAsync("c", "w", *created, seconds(5), std::move(done));
+  });
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  const absl::StatusOr<Versioned> entry = Await<absl::StatusOr<Versioned>>(
+      [&](auto done) { store->GetEntryAsync("c", std::move(done)); });
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_TRUE(entry->expire_time.has_value());
+  server.service().AdvanceClock(absl::Seconds(5));
+  EXPECT_FALSE(*store->Exists("s"));
+  EXPECT_FALSE(*store->Exists("c"));
+}
+
+TEST(StoreTest, DescribeReportsTheTtlAndPageLimits) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<StoreInfo> info = store->Describe();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->max_ttl, std::chrono::hours(24 * 3650));
+  EXPECT_EQ(info->max_page_size, 10000u);
+  EXPECT_TRUE(info->Has(kv::v1::CAPABILITY_TTL));
+  EXPECT_TRUE(info->Has(kv::v1::CAPABILITY_LIST_PAGES));
+}
+
+// Five keys under "p/" (and two that are not), for the listing tests.
+void SetListingKeys(Store& store) {
+  for (const char* key : {"o", "p/1", "p/2", "p/3", "p/4", "p/5", "q"}) {
+    ASSERT_TRUE(store.Set(key, "v").ok());
+  }
+}
+
+TEST(StoreTest, ListKeysPageGivesOnePageAndItsToken) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  SetListingKeys(*store);
+  absl::StatusOr<KeyPage> first = store->ListKeysPage("p/", 2, "");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_THAT(first->keys, ::testing::ElementsAre("p/1", "p/2"));
+  ASSERT_FALSE(first->next_page_token.empty());
+  const kv::v1::ListKeysRequest sent =
+      server.service().last_list_keys_request();
+  EXPECT_EQ(sent.store(), store->handle());
+  EXPECT_EQ(sent.prefix(), "p/");
+  EXPECT_EQ(sent.page_size(), 2);
+  EXPECT_EQ(sent.page_token(), "");
+
+  absl::StatusOr<KeyPage> second =
+      store->ListKeysPage("p/", 2, first->next_page_token);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_THAT(second->keys, ::testing::ElementsAre("p/3", "p/4"));
+  absl::StatusOr<KeyPage> last =
+      store->ListKeysPage("p/", 2, second->next_page_token);
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_THAT(last->keys, ::testing::ElementsAre("p/5"));
+  EXPECT_EQ(last->next_page_token, "");
+
+  absl::StatusOr<KeyPage> all = store->ListKeysPage("", 0, "");
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(all->keys, ::testing::SizeIs(7));
+  EXPECT_EQ(all->next_page_token, "");
+}
+
+TEST(StoreTest, ListKeysPageSurfacesABadTokenAndPageSize) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  SetListingKeys(*store);
+  const std::string token = store->ListKeysPage("p/", 2, "")->next_page_token;
+  for (const auto& [prefix, bad_token] :
+       {std::pair<std::string, std::string>{"q", token},
+        {"p/", "not-a-token"}}) {
+    absl::Status status = store->ListKeysPage(prefix, 2, bad_token).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(ErrorCodeOf(status), kv::v1::ERROR_CODE_IO) << status;
+  }
+  EXPECT_EQ(store->ListKeysPage("", -1, "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(StoreTest, ListKeysFetchesThePageAfterOnlyWhenItIsReached) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  SetListingKeys(*store);
+  // The ListKeys calls made by the time each key was given to fn.
+  std::vector<std::string> keys;
+  std::vector<int> calls_seen;
+  const int calls_before = server.service().list_keys_calls();
+  absl::Status status = store->ListKeys("p/", 2, [&](std::string_view key) {
+    keys.emplace_back(key);
+    calls_seen.push_back(server.service().list_keys_calls() - calls_before);
+    return true;
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(keys, ::testing::ElementsAre("p/1", "p/2", "p/3", "p/4", "p/5"));
+  EXPECT_THAT(calls_seen, ::testing::ElementsAre(1, 1, 2, 2, 3));
+}
+
+TEST(StoreTest, ListKeysStopsWhenFnSaysSo) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  SetListingKeys(*store);
+  for (int stop_after : {1, 2, 3}) {
+    const int calls_before = server.service().list_keys_calls();
+    int taken = 0;
+    absl::Status status = store->ListKeys(
+        "p/", 2, [&](std::string_view) { return ++taken < stop_after; });
+    ASSERT_TRUE(status.ok()) << status;
+    EXPECT_EQ(taken, stop_after);
+    // Keys 1 and 2 are page 1; key 3 needs page 2; nothing beyond.
+    EXPECT_EQ(server.service().list_keys_calls() - calls_before,
+              stop_after <= 2 ? 1 : 2)
+        << "stopping after key " << stop_after;
+  }
+}
+
+TEST(StoreTest, ListKeysEndsWithAFailedPagesError) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  SetListingKeys(*store);
+  std::vector<std::string> keys;
+  int pages = 0;
+  absl::Status status = store->ListKeys("p/", 2, [&](std::string_view key) {
+    keys.emplace_back(key);
+    // After the first page's keys: the next page fails.
+    if (keys.size() == 2 && pages++ == 0) {
+      server.service().FailNextCall(
+          grpc::Status(grpc::StatusCode::UNAVAILABLE, "IO: backend down"),
+          "ERROR_CODE_IO", "ListKeys");
+    }
+    return true;
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(ErrorCodeOf(status), kv::v1::ERROR_CODE_IO);
+  EXPECT_THAT(keys, ::testing::ElementsAre("p/1", "p/2"));
+}
+
+TEST(StoreTest, ListKeysSkipsExpiredKeys) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(store->Set("a", "v", seconds(1)).ok());
+  ASSERT_TRUE(store->Set("b", "v").ok());
+  server.service().AdvanceClock(absl::Seconds(1));
+  std::vector<std::string> keys;
+  ASSERT_TRUE(store
+                  ->ListKeys("", 0,
+                             [&](std::string_view key) {
+                               keys.emplace_back(key);
+                               return true;
+                             })
+                  .ok());
+  EXPECT_THAT(keys, ::testing::ElementsAre("b"));
+}
+
+TEST(StoreTest, AsyncListKeysIsLazyToo) {
+  FakeKeyValueServer server;
+  absl::StatusOr<Store> store = Store::Open("default", server.channel());
+  ASSERT_TRUE(store.ok()) << store.status();
+  SetListingKeys(*store);
+  const absl::StatusOr<KeyPage> page =
+      Await<absl::StatusOr<KeyPage>>([&](auto done) {
+        store->ListKeysPageAsync("p/", 3, "", std::move(done));
+      });
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(page->keys, ::testing::ElementsAre("p/1", "p/2", "p/3"));
+  EXPECT_FALSE(page->next_page_token.empty());
+
+  // fn runs on gRPC threads, one page after another, never at once.
+  std::vector<std::string> keys;
+  std::vector<int> calls_seen;
+  const int calls_before = server.service().list_keys_calls();
+  const absl::Status all = Await<absl::Status>([&](auto done) {
+    store->ListKeysAsync(
+        "p/", 2,
+        [&](std::string_view key) {
+          keys.emplace_back(key);
+          calls_seen.push_back(server.service().list_keys_calls() -
+                               calls_before);
+          return true;
+        },
+        std::move(done));
+  });
+  ASSERT_TRUE(all.ok()) << all;
+  EXPECT_THAT(keys, ::testing::ElementsAre("p/1", "p/2", "p/3", "p/4", "p/5"));
+  EXPECT_THAT(calls_seen, ::testing::ElementsAre(1, 1, 2, 2, 3));
+
+  const int before_stop = server.service().list_keys_calls();
+  const absl::Status stopped = Await<absl::Status>([&](auto done) {
+    store->ListKeysAsync(
+        "p/", 2, [](std::string_view) { return false; }, std::move(done));
+  });
+  EXPECT_TRUE(stopped.ok()) << stopped;
+  EXPECT_EQ(server.service().list_keys_calls() - before_stop, 1);
+
+  server.service().FailNextCall(
+      grpc::Status(grpc::StatusCode::UNAVAILABLE, "IO: backend down"),
+      "ERROR_CODE_IO", "ListKeys");
+  const absl::Status failed = Await<absl::Status>([&](auto done) {
+    store->ListKeysAsync(
+        "p/", 2, [](std::string_view) { return true; }, std::move(done));
+  });
+  EXPECT_EQ(ErrorCodeOf(failed), kv::v1::ERROR_CODE_IO) << failed;
+}
+
 // A port nobody listens on: bound, then closed (nothing else binds it in
 // between on a test's loopback, short of a port-0 race we accept).
 int ClosedPort() {

@@ -9,12 +9,26 @@
 # protoc's virtual path mapping (-Ikvd_client=proto) makes the proto's path
 # kvd_client/kv/v1/kv.proto, so the generated kv_pb2_grpc.py imports
 # `from kvd_client.kv.v1 import kv_pb2`, which resolves inside this package.
+#
+# kv.proto imports google/protobuf/duration.proto and timestamp.proto. protoc
+# reads them from $PROTOBUF_INCLUDE (default /usr/include, where Debian's
+# libprotobuf-dev puts them: offline, nothing is fetched); the generated code
+# imports their modules from the protobuf runtime (google.protobuf.duration_pb2
+# and timestamp_pb2 ship with python3-protobuf and with the protobuf wheel).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 proto_root="${KVD_PROTO_ROOT:-$here/../../proto}"
 protoc="${PROTOC:-protoc}"
 plugin="${GRPC_PYTHON_PLUGIN:-/usr/bin/grpc_python_plugin}"
+wkt_include="${PROTOBUF_INCLUDE:-/usr/include}"
+for wkt in duration timestamp; do
+  if [[ ! -f "$wkt_include/google/protobuf/$wkt.proto" ]]; then
+    echo "generate.sh: $wkt_include/google/protobuf/$wkt.proto is missing;" \
+         "install libprotobuf-dev (tools/setup.sh) or set PROTOBUF_INCLUDE" >&2
+    exit 1
+  fi
+done
 
 check=false
 case "${1:-}" in
@@ -25,7 +39,7 @@ esac
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-"$protoc" -Ikvd_client="$proto_root" \
+"$protoc" -Ikvd_client="$proto_root" -I"$wkt_include" \
   --python_out="$out" --grpc_out="$out" --plugin=protoc-gen-grpc="$plugin" \
   kvd_client/kv/v1/kv.proto
 

@@ -20,7 +20,9 @@
 #include "tools/kvctl/commands.h"
 #include "tools/kvctl/error_report.h"
 #include "tools/kvctl/exit_code.h"
+#include "tools/kvctl/expiry_text.h"
 #include "tools/kvctl/health.h"
+#include "tools/kvctl/key_listing.h"
 #include "tools/kvctl/number_args.h"
 #include "tools/kvctl/progress.h"
 #include "tools/kvctl/transfer.h"
@@ -41,6 +43,8 @@ constexpr char kFooter[] =
   tar c dir | kvctl set backup -
   kvctl --addr unix:/run/kvd.sock keys
   kvctl exists greeting && echo present
+  kvctl set --ttl 30m session:42 "$TOKEN"
+  kvctl keys --prefix user/ --limit 10
   kvctl --store default export --output dump.jsonl
   kvctl --store orders import --input dump.jsonl
   kvctl --json get greeting
@@ -77,7 +81,7 @@ Errors go to stderr as one line: kvctl: <what>: <kvd's message> (<gRPC code>).
 --json: every command prints one JSON document on stdout, e.g.
   get     {"key":"k","store":"default","value":"hi","value_base64":"aGk="}
           ("value" is null when the bytes are not UTF-8; --revision adds
-          "revision":N)
+          "revision":N; a key that expires has "expire_time":"RFC 3339")
   set, delete  {"key":"k","ok":true,"revision":12,"store":"default"}
   incr    {"key":"k","revision":13,"store":"default","value":42}
   exists  {"exists":true,"key":"k","store":"default"}
@@ -244,16 +248,23 @@ int RunKvctl(int argc, char** argv) {
       "Writes the value's bytes to stdout exactly as stored, adding a newline "
       "only\nwhen stdout is a terminal. Exits 1 if the key does not exist. "
       "With --revision,\nthe key's revision comes first, on a line of its "
-      "own.\n\n"
+      "own. On a terminal, a key that\nexpires also shows \"expires TIME\" "
+      "after the value; --expire-time prints the\ntime (or \"never\") on a "
+      "line before the value.\n\n"
       "Examples:\n"
       "  kvctl get greeting\n"
       "  kvctl --store cache get page > page.html\n"
-      "  kvctl get --revision config     # 12, then the value");
+      "  kvctl get --revision config     # 12, then the value\n"
+      "  kvctl get --expire-time session # 2026-12-02T01:32:00.123Z or "
+      "never, then\n                                  # the value");
   AddKey(*get, key);
-  bool with_revision = false;
-  get->add_flag("--revision", with_revision,
+  GetOptions get_options;
+  get->add_flag("--revision", get_options.revision,
                 "print the key's revision (the write that last changed it) "
                 "on a line before the value");
+  get->add_flag("--expire-time", get_options.expire_time,
+                "print when the key expires (RFC 3339, UTC), or \"never\", "
+                "on a line before the value (after --revision's)");
 
   CLI::App* set = AddCommand(
       app, "set", "store a value under a key",
@@ -267,7 +278,9 @@ int RunKvctl(int argc, char** argv) {
       "  kvctl set page --file page.html\n"
       "  printf 'a\\0b' | kvctl set binary -\n"
       "  kvctl set --if-revision 12 config new-text\n"
-      "  kvctl set --create-only lock \"$HOSTNAME\"");
+      "  kvctl set --create-only lock \"$HOSTNAME\"\n"
+      "  kvctl set --ttl 30m session:42 \"$TOKEN\"\n"
+      "  kvctl set --create-only --ttl 10s lock \"$HOSTNAME\"   # a lease");
   AddKey(*set, key);
   std::string value;
   CLI::Option* value_option = set->add_option(
@@ -292,6 +305,22 @@ int RunKvctl(int argc, char** argv) {
   set->add_flag("--create-only", create_only,
                 "write only if the key does not exist (--if-revision 0)")
       ->excludes(set_if_revision_option);
+  std::string ttl;
+  CLI::Option* ttl_option =
+      set->add_option("--ttl", ttl,
+                      "the key expires this long after the write: a "
+                      "duration with a unit, e.g. 500ms, 30s, 5m, 24h, 1h30m "
+                      "(at least 1ms; at most the store's max ttl, see "
+                      "describe). Without it the key never expires")
+          ->check(CLI::Validator(
+              [](std::string& text) -> std::string {
+                absl::StatusOr<std::chrono::milliseconds> parsed =
+                    ParseTtl("--ttl", text);
+                if (parsed.ok()) return "";
+                return std::string(
+                    absl::StripPrefix(parsed.status().message(), "--ttl: "));
+              },
+              "DURATION"));
 
   CLI::App* del = AddCommand(
       app, "delete", "delete a key",
@@ -339,9 +368,38 @@ int RunKvctl(int argc, char** argv) {
                  "  kvctl exists greeting || kvctl set greeting hello");
   AddKey(*exists, key);
 
-  CLI::App* keys = AddCommand(app, "keys", "list every key, one per line",
-                              "Example:\n"
-                              "  kvctl --store cache keys | wc -l");
+  CLI::App* keys = AddCommand(
+      app, "keys", "list the keys, one per line, in byte order",
+      "Streams the keys a page (one ListKeys call) at a time, printing each "
+      "page as it\narrives, so any number of keys can be listed. With "
+      "--progress, or when stderr\nis a terminal, a line every 2 s on stderr "
+      "gives the keys so far and the rate.\n\n"
+      "Examples:\n"
+      "  kvctl --store cache keys | wc -l\n"
+      "  kvctl keys --prefix user/ --limit 10\n"
+      "  kvctl keys --prefix 'log/2026-' --page-size 10000 > keys.txt");
+  KeysOptions keys_options;
+  keys->add_option("-p,--prefix", keys_options.prefix,
+                   "only keys that start with this text (byte for byte: no "
+                   "character is special)")
+      ->type_name("TEXT");
+  std::string keys_limit;
+  CLI::Option* keys_limit_option =
+      keys->add_option("-l,--limit", keys_limit, "stop after N keys")
+          ->check(NumberValidator("--limit", "N", ParsePositiveArg));
+  std::string page_size;
+  CLI::Option* page_size_option =
+      keys->add_option("--page-size", page_size,
+                       "keys per ListKeys call (default: kvd's, 1000; kvd "
+                       "lowers a larger one to its max_page_size)")
+          ->check(NumberValidator("--page-size", "N", ParsePageSizeArg));
+  bool keys_progress = false;
+  keys->add_flag("--progress", keys_progress,
+                 "progress lines on stderr even when it is not a terminal");
+  bool keys_quiet = false;
+  keys->add_flag("-q,--quiet", keys_quiet,
+                 "no progress lines, even on a terminal")
+      ->excludes("--progress");
 
   CLI::App* health = AddCommand(
       app, "health", "ask kvd's gRPC health service (grpc.health.v1 Check)",
@@ -369,12 +427,14 @@ int RunKvctl(int argc, char** argv) {
       app, "export", "write every key and value as JSON Lines",
       "One line per key, in key order:\n"
       "  {\"key\":\"greeting\",\"value\":\"aGVsbG8=\"}\n"
-      "The value is standard base64, as in grpcurl's and buf curl's JSON.\n"
-      "Lists the keys with one GetKeys call, then reads each key; a key "
-      "deleted\nmeanwhile is skipped and counted. Writes made during the "
-      "export may be\nmissed: stop writers first. --output is written under "
-      "a temporary name and\nrenamed when complete. Progress goes to stderr "
-      "every 2 s.\n\n"
+      "The value is standard base64, as in grpcurl's and buf curl's JSON. A "
+      "key that\nexpires also has \"expire_time\":\"2026-12-02T01:32:00.123Z\""
+      " (import restores it).\nStreams: lists a ListKeys page of keys at a "
+      "time and reads its values with\nGetMany, so memory holds one page "
+      "whatever the store's size; a key deleted\nmeanwhile is skipped and "
+      "counted. Writes made during the export may be missed:\nstop writers "
+      "first. --output is written under a temporary name and renamed\nwhen "
+      "complete. Progress goes to stderr every 2 s.\n\n"
       "Examples:\n"
       "  kvctl export > dump.jsonl\n"
       "  kvctl --store default export --output dump.jsonl");
@@ -388,10 +448,12 @@ int RunKvctl(int argc, char** argv) {
   CLI::App* importer = AddCommand(
       app, "import", "set every key of a JSON Lines export",
       "Reads what export writes and sets each key, in order, replacing "
-      "existing\nvalues (other keys of the store are kept). Stops at the "
-      "first line that is\nnot a valid record (exit 6) or whose set fails, "
-      "naming the line; the lines\nbefore it stay imported. --dry-run "
-      "checks every line and contacts no server.\n\n"
+      "existing\nvalues (other keys of the store are kept). A key with an "
+      "expire_time gets the\nttl left until then (a key already expired is "
+      "skipped and counted). Stops at\nthe first line that is not a valid "
+      "record (exit 6) or whose set fails, naming\nthe line; the lines "
+      "before it stay imported. --dry-run checks every line and\ncontacts "
+      "no server.\n\n"
       "Examples:\n"
       "  kvctl --store orders import --input dump.jsonl\n"
       "  kvctl import --dry-run < dump.jsonl");
@@ -475,7 +537,7 @@ int RunKvctl(int argc, char** argv) {
 
   ExitCode code = ExitCode::kUsage;
   if (get->parsed()) {
-    code = RunGet(env, key, with_revision);
+    code = RunGet(env, key, get_options);
   } else if (set->parsed()) {
     ValueSource source{ValueSource::Kind::kLiteral, value};
     if (file_option->count() != 0) {
@@ -486,7 +548,9 @@ int RunKvctl(int argc, char** argv) {
     std::optional<uint64_t> if_revision =
         revision_of(set_if_revision_option, set_if_revision);
     if (create_only) if_revision = 0;
-    code = RunSet(env, key, source, if_revision);
+    std::optional<std::chrono::milliseconds> ttl_ms;
+    if (ttl_option->count() != 0) ttl_ms = *ParseTtl("--ttl", ttl);
+    code = RunSet(env, key, source, if_revision, ttl_ms);
   } else if (del->parsed()) {
     code = RunDelete(
         env, key, revision_of(delete_if_revision_option, delete_if_revision));
@@ -497,7 +561,17 @@ int RunKvctl(int argc, char** argv) {
   } else if (exists->parsed()) {
     code = RunExists(env, key);
   } else if (keys->parsed()) {
-    code = RunKeys(env);
+    if (keys_limit_option->count() != 0) {
+      keys_options.limit = *ParsePositiveArg("--limit", keys_limit);
+    }
+    if (page_size_option->count() != 0) {
+      keys_options.page_size =
+          static_cast<int32_t>(*ParsePageSizeArg("--page-size", page_size));
+    }
+    keys_options.progress.quiet =
+        keys_quiet || !(keys_progress || isatty(STDERR_FILENO) == 1);
+    keys_options.always_summarize = keys_progress;
+    code = RunKeys(env, keys_options);
   } else if (health->parsed()) {
     code = RunHealth(env, service);
   } else if (exporter->parsed()) {

@@ -12,6 +12,7 @@
 #include "tools/kvctl/byte_io.h"
 #include "tools/kvctl/describe_output.h"
 #include "tools/kvctl/error_report.h"
+#include "tools/kvctl/expiry_text.h"
 #include "tools/kvctl/json_output.h"
 #include "tools/kvctl/store_session.h"
 
@@ -91,46 +92,53 @@ absl::StatusOr<std::string> ReadValue(const CommandEnv& env,
   return absl::InternalError("unknown value source");
 }
 
-// The value, with its revision when `with_revision`; plain `get` makes the
-// call it always made.
-absl::StatusOr<kvd::Versioned> GetValue(StoreSession& session,
-                                        absl::string_view key,
-                                        bool with_revision) {
-  if (with_revision) return session.GetEntry(key);
-  absl::StatusOr<std::string> value = session.Get(key);
-  if (!value.ok()) return value.status();
-  return kvd::Versioned{*std::move(value), 0};
-}
-
 }  // namespace
 
 ExitCode RunGet(const CommandEnv& env, absl::string_view key,
-                bool with_revision) {
+                const GetOptions& options) {
   return WithSession(env, [&](StoreSession& session) {
-    absl::StatusOr<kvd::Versioned> entry =
-        GetValue(session, key, with_revision);
+    // Get and GetEntry are the same call; GetEntry keeps what it returns.
+    absl::StatusOr<kvd::Versioned> entry = session.GetEntry(key);
     if (!entry.ok()) return ReportCall(env, entry.status());
     if (env.json) {
       Json document = KeyDocument(env, key);
       AddValue(entry->value, document);
-      if (with_revision) document["revision"] = entry->revision;
+      if (options.revision) document["revision"] = entry->revision;
+      if (entry->expire_time.has_value()) {
+        document["expire_time"] = FormatExpireTime(*entry->expire_time);
+      }
       return PrintJson(env, document);
     }
-    std::string text =
-        with_revision ? absl::StrCat(entry->revision, "\n") : std::string();
+    std::string text;
+    if (options.revision) absl::StrAppend(&text, entry->revision, "\n");
+    if (options.expire_time) {
+      absl::StrAppend(&text,
+                      entry->expire_time.has_value()
+                          ? FormatExpireTime(*entry->expire_time)
+                          : "never",
+                      "\n");
+    }
     text.append(entry->value);
-    if (env.out_is_terminal) text.push_back('\n');
+    // Off a terminal the bytes are exactly the value's, expiring or not
+    // (`get k > file`); on one, a person reads it, and sees the expiry.
+    if (env.out_is_terminal) {
+      text.push_back('\n');
+      if (entry->expire_time.has_value() && !options.expire_time) {
+        absl::StrAppend(&text, "expires ",
+                        FormatExpireTime(*entry->expire_time), "\n");
+      }
+    }
     return Print(env, text);
   });
 }
 
 ExitCode RunSet(const CommandEnv& env, absl::string_view key,
-                const ValueSource& source,
-                std::optional<uint64_t> if_revision) {
+                const ValueSource& source, std::optional<uint64_t> if_revision,
+                std::optional<std::chrono::milliseconds> ttl) {
   absl::StatusOr<std::string> value = ReadValue(env, source);
   if (!value.ok()) return Report(env, value.status(), ExitCode::kLocalIo);
   return WithSession(env, [&](StoreSession& session) {
-    return ReportWritten(env, key, session.SetIf(key, *value, if_revision),
+    return ReportWritten(env, key, session.SetIf(key, *value, if_revision, ttl),
                          if_revision.has_value());
   });
 }
@@ -177,19 +185,6 @@ ExitCode RunExists(const CommandEnv& env, absl::string_view key) {
                                  : Print(env, *exists ? "true\n" : "false\n");
     if (printed != ExitCode::kSuccess) return printed;
     return *exists ? ExitCode::kSuccess : ExitCode::kNotFound;
-  });
-}
-
-ExitCode RunKeys(const CommandEnv& env) {
-  return WithSession(env, [&](StoreSession& session) {
-    absl::StatusOr<std::vector<std::string>> keys = session.GetKeys();
-    if (!keys.ok()) return ReportCall(env, keys.status());
-    if (env.json) {
-      return PrintJson(env, Json{{"store", env.store}, {"keys", *keys}});
-    }
-    std::string text;
-    for (const std::string& key : *keys) absl::StrAppend(&text, key, "\n");
-    return Print(env, text);
   });
 }
 

@@ -7,6 +7,7 @@
 // is one JSON document on `out` and an error one JSON object on `err`
 // (json_output.h); the exit codes are the same.
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -44,20 +45,32 @@ struct ValueSource {
   std::string text;
 };
 
+// What `get` prints besides the value.
+struct GetOptions {
+  // get --revision: the key's revision first, on a line of its own; JSON:
+  // "revision" too.
+  bool revision = false;
+  // get --expire-time: the key's expire time (expiry_text.h), or "never",
+  // on a line of its own, after the revision and before the value.
+  bool expire_time = false;
+};
+
 // Writes the value's bytes exactly; kNotFound if the key is missing.
-// JSON: {"store":...,"key":...,"value":...,"value_base64":...}. With
-// `with_revision` (get --revision), the key's revision first, on a line of
-// its own; JSON: "revision" too.
+// JSON: {"store":...,"key":...,"value":...,"value_base64":...}, and
+// "expire_time" when the key expires. On a terminal, the value is followed
+// by a newline and, for a key that expires, a line "expires TIME".
 ExitCode RunGet(const CommandEnv& env, absl::string_view key,
-                bool with_revision = false);
+                const GetOptions& options = {});
 // Reads the value (before opening the store) and stores it. Prints nothing;
 // JSON: {"ok":true,"store":...,"key":...,"revision":...}. With
 // `if_revision` (set --if-revision N; 0: --create-only), only if the key is
 // at that revision, and prints the revision written, on a line of its own;
-// a failed condition is kConditionFailed.
+// a failed condition is kConditionFailed. With `ttl` (set --ttl), the key
+// expires that long after the write.
 ExitCode RunSet(const CommandEnv& env, absl::string_view key,
                 const ValueSource& value,
-                std::optional<uint64_t> if_revision = std::nullopt);
+                std::optional<uint64_t> if_revision = std::nullopt,
+                std::optional<std::chrono::milliseconds> ttl = std::nullopt);
 // Prints nothing; JSON: {"ok":true,"store":...,"key":...,"revision":...}
 // (revision 0: there was nothing to delete). With `if_revision`, as for
 // RunSet, and prints the delete's revision.
@@ -71,8 +84,7 @@ ExitCode RunDescribe(const CommandEnv& env);
 // Prints "true" or "false"; kNotFound when false.
 // JSON: {"store":...,"key":...,"exists":true}.
 ExitCode RunExists(const CommandEnv& env, absl::string_view key);
-// Prints every key, one per line. JSON: {"store":...,"keys":[...]}.
-ExitCode RunKeys(const CommandEnv& env);
+// `keys` is RunKeys, in key_listing.h.
 
 }  // namespace kv::kvctl
 

@@ -1,5 +1,6 @@
 #include "tools/kvctl/commands.h"
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -8,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tools/kvctl/key_listing.h"
 
 namespace kv::kvctl {
 namespace {
@@ -183,11 +185,13 @@ TEST_F(CommandsTest, JsonUnreachableServer) {
 TEST_F(CommandsTest, GetWithRevisionPrintsItFirst) {
   ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "v"}),
             ExitCode::kSuccess);
-  ASSERT_EQ(RunGet(env_, "k", /*with_revision=*/true), ExitCode::kSuccess);
+  ASSERT_EQ(RunGet(env_, "k", GetOptions{/*revision=*/true}),
+            ExitCode::kSuccess);
   EXPECT_EQ(out(), "1\nv");
   Reset();
   env_.json = true;
-  ASSERT_EQ(RunGet(env_, "k", /*with_revision=*/true), ExitCode::kSuccess);
+  ASSERT_EQ(RunGet(env_, "k", GetOptions{/*revision=*/true}),
+            ExitCode::kSuccess);
   const nlohmann::json document = nlohmann::json::parse(out());
   EXPECT_EQ(document["revision"], 1);
   EXPECT_EQ(document["value"], "v");
@@ -279,6 +283,59 @@ TEST_F(CommandsTest, IncrOfTextIsRefused) {
   EXPECT_EQ(RunIncr(env_, "t", 1), ExitCode::kRefused);
   EXPECT_THAT(err(), HasSubstr("kvctl: increment \"t\" by 1 in store "
                                "\"default\": NOT_AN_INTEGER"));
+}
+
+TEST_F(CommandsTest, SetWithATtlAndGetShowingTheExpireTime) {
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "v"}, std::nullopt,
+                   std::chrono::seconds(30)),
+            ExitCode::kSuccess);
+  EXPECT_EQ(out(), "");
+  // Off a terminal the value's bytes alone, as for a key without expiry.
+  ASSERT_EQ(RunGet(env_, "k"), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "v");
+  Reset();
+  ASSERT_EQ(RunGet(env_, "k", GetOptions{true, true}), ExitCode::kSuccess);
+  EXPECT_THAT(out(), ::testing::MatchesRegex(
+                         "1\n20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:"
+                         "[0-9][0-9]:[0-9][0-9]\\.[0-9][0-9][0-9]Z\nv"));
+  Reset();
+  env_.out_is_terminal = true;
+  ASSERT_EQ(RunGet(env_, "k"), ExitCode::kSuccess);
+  EXPECT_THAT(out(), ::testing::MatchesRegex("v\nexpires 20[-0-9T:.]*Z\n"));
+  Reset();
+  env_.out_is_terminal = false;
+  env_.json = true;
+  ASSERT_EQ(RunGet(env_, "k"), ExitCode::kSuccess);
+  const nlohmann::json document = nlohmann::json::parse(out());
+  EXPECT_THAT(document["expire_time"].get<std::string>(),
+              ::testing::MatchesRegex("20[-0-9T:.]*Z"));
+
+  server_.service().AdvanceClock(absl::Seconds(30));
+  Reset();
+  EXPECT_EQ(RunGet(env_, "k"), ExitCode::kNotFound);
+}
+
+TEST_F(CommandsTest, KeysWithoutExpiryPrintAsBefore) {
+  ASSERT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "v"}),
+            ExitCode::kSuccess);
+  env_.out_is_terminal = true;
+  ASSERT_EQ(RunGet(env_, "k"), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "v\n");
+  Reset();
+  ASSERT_EQ(RunGet(env_, "k", GetOptions{false, true}), ExitCode::kSuccess);
+  EXPECT_EQ(out(), "never\nv\n");
+  Reset();
+  env_.json = true;
+  ASSERT_EQ(RunGet(env_, "k"), ExitCode::kSuccess);
+  EXPECT_FALSE(nlohmann::json::parse(out()).contains("expire_time"));
+}
+
+TEST_F(CommandsTest, ATtlKvdRefusesIsAnError) {
+  EXPECT_EQ(RunSet(env_, "k", {ValueSource::Kind::kLiteral, "v"}, std::nullopt,
+                   std::chrono::hours(24 * 366 * 11)),
+            ExitCode::kRefused);
+  EXPECT_THAT(err(), HasSubstr("kvctl: set \"k\" in store \"default\": IO: "
+                               "ttl"));
 }
 
 TEST_F(CommandsTest, Describe) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 
 namespace kv::kvctl {
 namespace {
@@ -69,7 +70,16 @@ std::string DescribeText(const kvd::StoreInfo& info) {
       "max key:       ", info.max_key_bytes, " bytes\n",        //
       "max value:     ", info.max_value_bytes, " bytes\n",      //
       "max batch:     ", info.max_batch_entries, " entries, ",  //
-      info.max_batch_bytes, " bytes\n");
+      info.max_batch_bytes, " bytes\n",
+      // A kvd from before expiry and paged listing says neither.
+      info.max_ttl.count() == 0
+          ? ""
+          : absl::StrCat("max ttl:       ",
+                         absl::FormatDuration(absl::FromChrono(info.max_ttl)),
+                         "\n"),
+      info.max_page_size == 0
+          ? ""
+          : absl::StrCat("max page:      ", info.max_page_size, " keys\n"));
 }
 
 Json DescribeJson(absl::string_view store, const kvd::StoreInfo& info) {
@@ -85,7 +95,9 @@ Json DescribeJson(absl::string_view store, const kvd::StoreInfo& info) {
        {{"max_key_bytes", info.max_key_bytes},
         {"max_value_bytes", info.max_value_bytes},
         {"max_batch_entries", info.max_batch_entries},
-        {"max_batch_bytes", info.max_batch_bytes}}},
+        {"max_batch_bytes", info.max_batch_bytes},
+        {"max_ttl_ms", static_cast<uint64_t>(info.max_ttl.count())},
+        {"max_page_size", info.max_page_size}}},
   };
 }
 

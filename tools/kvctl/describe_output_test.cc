@@ -39,6 +39,19 @@ TEST(DescribeTextTest, OneAlignedLinePerField) {
             "max batch:     1000 entries, 4194304 bytes\n");
 }
 
+TEST(DescribeTextTest, TtlAndPageLimitsWhenKvdGivesThem) {
+  kvd::StoreInfo info = SqliteInfo();
+  info.max_ttl = std::chrono::hours(24 * 3650);
+  info.max_page_size = 10000;
+  EXPECT_THAT(DescribeText(info),
+              ::testing::EndsWith("max batch:     1000 entries, 4194304 bytes\n"
+                                  "max ttl:       87600h\n"
+                                  "max page:      10000 keys\n"));
+  const nlohmann::json document = DescribeJson("default", info);
+  EXPECT_EQ(document["limits"]["max_ttl_ms"], 315360000000);
+  EXPECT_EQ(document["limits"]["max_page_size"], 10000);
+}
+
 TEST(DescribeTextTest, UnknownValuesAreNumbers) {
   kvd::StoreInfo info = SqliteInfo();
   info.durability = static_cast<v1::Durability>(77);

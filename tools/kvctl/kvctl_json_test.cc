@@ -230,9 +230,12 @@ TEST_F(KvctlJsonTest, DescribeIsTheStoresDescription) {
   EXPECT_EQ(doc["durability"], "DISK");
   EXPECT_EQ(doc["read_only"], false);
   EXPECT_TRUE(doc["revision"].is_number_unsigned()) << sqlite.out;
-  EXPECT_THAT(doc["capabilities"].get<std::vector<std::string>>(),
-              ::testing::UnorderedElementsAre("REVISIONS", "CONDITIONAL_WRITES",
-                                              "INCREMENT", "ATOMIC_BATCHES"));
+  EXPECT_THAT(
+      doc["capabilities"].get<std::vector<std::string>>(),
+      ::testing::IsSupersetOf({"REVISIONS", "CONDITIONAL_WRITES", "INCREMENT",
+                               "ATOMIC_BATCHES", "TTL", "LIST_PAGES"}));
+  EXPECT_EQ(doc["limits"]["max_ttl_ms"], 315360000000);
+  EXPECT_EQ(doc["limits"]["max_page_size"], 10000);
   EXPECT_EQ(doc["limits"]["max_key_bytes"], 256);
   EXPECT_EQ(doc["limits"]["max_value_bytes"], 1048576);
   EXPECT_EQ(doc["limits"]["max_batch_entries"], 1000);

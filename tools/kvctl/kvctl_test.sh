@@ -291,8 +291,10 @@ if run 0 "describe" --addr "${TCP}" describe; then
   grep -qx 'name:          default' "${OUT}" || fail "describe: name"
   grep -qx 'driver:        sqlite' "${OUT}" || fail "describe: driver"
   grep -q '^durability:    DISK ' "${OUT}" || fail "describe: durability"
-  grep -qx 'capabilities:  REVISIONS CONDITIONAL_WRITES INCREMENT ATOMIC_BATCHES' \
+  grep -qx 'capabilities:  REVISIONS CONDITIONAL_WRITES INCREMENT ATOMIC_BATCHES TTL LIST_PAGES' \
     "${OUT}" || fail "describe: capabilities"
+  grep -qx 'max ttl:       87600h' "${OUT}" || fail "describe: max ttl"
+  grep -qx 'max page:      10000 keys' "${OUT}" || fail "describe: max page"
   grep -qx 'max key:       256 bytes' "${OUT}" || fail "describe: max key"
   grep -qE '^revision:      [1-9][0-9]*$' "${OUT}" || fail "describe: revision"
 fi
@@ -395,6 +397,147 @@ run 4 "export with no server" --addr 127.0.0.1:1 export \
   --output "${DUMPS}/failed/dump.jsonl"
 [[ -z "$(ls -A "${DUMPS}/failed")" ]] ||
   fail "an unreachable export left files: $(ls -A "${DUMPS}/failed")"
+
+# Expiry and paged listing, on a kvd of its own with two memory stores (and
+# SQLite's expiry on the first kvd's default store).
+run 0 "set --ttl on SQLite" --addr "${TCP}" set --ttl 1h sqlite-ttl v
+run 0 "get --expire-time on SQLite" --addr "${TCP}" get --expire-time sqlite-ttl &&
+  { grep -qE '^20[0-9-]{8}T[0-9:]{8}\.[0-9]{3}Z$' <(head -n 1 "${OUT}") ||
+    fail "SQLite expire time: $(cat "${OUT}")"; }
+run 0 "keys of SQLite with a prefix" --addr "${TCP}" keys --prefix sqlite- &&
+  expect_out "SQLite prefix" 'sqlite-ttl\n'
+printf '[key_value_store.mem]\ntype = "memory"\n[key_value_store.back]\ntype = "memory"\n' \
+  >"${TMP}/list.toml"
+start_kvd list --listen=127.0.0.1:0 --data-dir="${TMP}/data-list" \
+  --config="${TMP}/list.toml"
+readonly LIST="${LISTEN_ADDR}"
+
+# set --ttl: get shows the expire time only where it can (the value's bytes
+# stay exact off a terminal); --json and --expire-time always.
+run 0 "set --ttl" --addr "${LIST}" -s mem set --ttl 1h session tok &&
+  expect_out "set --ttl prints nothing" ''
+run 0 "get of an expiring key" --addr "${LIST}" -s mem get session &&
+  expect_out "get of an expiring key" 'tok'
+if run 0 "get --expire-time" --addr "${LIST}" -s mem get --expire-time session; then
+  expires="$(head -n 1 "${OUT}")"
+  [[ "${expires}" =~ ^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:]{8}\.[0-9]{3}Z$ ]] ||
+    fail "get --expire-time: '${expires}' is not RFC 3339 with ms"
+  left=$(( $(date -d "${expires}" +%s) - $(date +%s) ))
+  (( left > 3500 && left <= 3600 )) || fail "get --expire-time: ${left} s left, want ~1 h"
+  [[ "$(tail -n +2 "${OUT}")" == "tok" ]] || fail "get --expire-time: value"
+fi
+run 0 "--json get of an expiring key" --addr "${LIST}" -s mem --json get session &&
+  { grep -qF "\"expire_time\":\"${expires:-none}\"" "${OUT}" ||
+    fail "--json get: no expire_time ${expires:-}: $(cat "${OUT}")"; }
+run 0 "get --expire-time of a permanent key" --addr "${LIST}" -s mem set plain v
+run 0 "get --expire-time of a permanent key" --addr "${LIST}" -s mem get \
+  --expire-time plain && expect_out "never expires" 'never\nv'
+run 0 "--json get without expiry" --addr "${LIST}" -s mem --json get plain &&
+  { grep -qF 'expire_time' "${OUT}" && fail "--json get: expire_time for a permanent key"; }
+run 0 "a plain set clears the ttl" --addr "${LIST}" -s mem set session tok2
+run 0 "expiry cleared" --addr "${LIST}" -s mem get --expire-time session &&
+  expect_out "expiry cleared" 'never\ntok2'
+run 0 "set --ttl 300ms" --addr "${LIST}" -s mem set --ttl 300ms short v
+gone=""
+for _ in $(seq 1 100); do  # At most 10 s: a bound, not a timing check.
+  "${KVCTL}" --addr "${LIST}" -s mem exists short >/dev/null 2>&1
+  [[ $? -eq 1 ]] && { gone=yes; break; }
+  sleep 0.1
+done
+[[ -n "${gone}" ]] || fail "a key set with --ttl 300ms still exists after 10 s"
+run 1 "get of an expired key" --addr "${LIST}" -s mem get short
+run 2 "--ttl without a unit" --addr "${LIST}" -s mem set --ttl 30 k v &&
+  expect_err_has "--ttl without a unit" \
+    '--ttl: not a duration with a unit, such as 500ms, 30s, 5m, 24h or 1h30m: "30"'
+run 2 "--ttl under 1ms" --addr "${LIST}" -s mem set --ttl 500us k v &&
+  expect_err_has "--ttl under 1ms" '--ttl: must be at least 1ms'
+run 2 "negative --ttl" --addr "${LIST}" -s mem set --ttl=-5s k v
+run 3 "--ttl over the store's max" --addr "${LIST}" -s mem set --ttl 87624h k v &&
+  expect_err "--ttl over max" 'ttl'
+run 1 "no key was written by a refused ttl" --addr "${LIST}" -s mem exists k
+
+# keys --prefix: compared byte for byte, whatever LIKE, glob or regex would
+# make of the characters; then non-ASCII.
+for key in 'p%_*[\1' 'p%_*[\2' 'p%a*[\3' 'p%_*[x' 'p%_*' $'p\xc3\xa9/1' \
+  $'p\xc3\xa9/2' 'pe/3' 'q'; do
+  run 0 "set ${key}" --addr "${LIST}" -s back set -- "${key}" v
+done
+run 0 "keys --prefix with % _ * [ \\" --addr "${LIST}" -s back keys \
+  --prefix 'p%_*[\' && expect_out "special prefix" 'p%%_*[\\1\np%%_*[\\2\n'
+run 0 "keys --prefix p%" --addr "${LIST}" -s back keys --prefix 'p%_' &&
+  expect_out "p%_ prefix" 'p%%_*\np%%_*[\\1\np%%_*[\\2\np%%_*[x\n'
+run 0 "keys --prefix non-ASCII" --addr "${LIST}" -s back keys \
+  --prefix $'p\xc3\xa9/' --page-size 1 &&
+  expect_out "non-ASCII prefix" 'p\303\251/1\np\303\251/2\n'
+run 0 "keys --prefix matching nothing" --addr "${LIST}" -s back keys \
+  --prefix 'zz' && expect_out "no match" ''
+
+# Pagination: 2,500 keys (imported in one go), listed in pages of 7.
+awk 'BEGIN { for (i = 0; i < 2500; i++) printf "{\"key\":\"k/%05d\",\"value\":\"dg==\"}\n", i }' \
+  >"${TMP}/many.jsonl"
+run 0 "import 2500 keys" --addr "${LIST}" -s mem import -q --input "${TMP}/many.jsonl"
+awk 'BEGIN { for (i = 0; i < 2500; i++) printf "k/%05d\n", i }' >"${TMP}/many.keys"
+if run 0 "keys in pages of 7, with progress" --addr "${LIST}" -s mem keys \
+  --prefix k/ --page-size 7 --progress; then
+  cmp -s "${TMP}/many.keys" "${OUT}" || fail "keys in pages of 7: $(diff \
+    "${TMP}/many.keys" "${OUT}" | head -c 500)"
+  grep -qE '^listed 2500 keys, [0-9.]+ KiB, in [0-9.]+ s \([0-9]+ keys/s\)$' \
+    "${ERR}" || fail "keys --progress summary: $(cat "${ERR}")"
+fi
+run 0 "keys without --progress off a terminal" --addr "${LIST}" -s mem keys \
+  --prefix k/ && { [[ -s "${ERR}" ]] && fail "keys wrote to stderr: $(cat "${ERR}")"; }
+run 0 "keys --limit across pages" --addr "${LIST}" -s mem keys --prefix k/ \
+  --page-size 7 --limit 20 && { head -n 20 "${TMP}/many.keys" | cmp -s - "${OUT}" ||
+  fail "keys --limit 20: $(cat "${OUT}")"; }
+run 0 "keys --limit beyond the keys" --addr "${LIST}" -s mem keys --prefix k/ \
+  --limit 100000 && { cmp -s "${TMP}/many.keys" "${OUT}" || fail "keys --limit 100000"; }
+run 0 "--json keys in pages" --addr "${LIST}" -s back --json keys \
+  --prefix 'p%_*[\' --page-size 1 &&
+  expect_out "--json keys" '{"keys":["p%%_*[\\\\1","p%%_*[\\\\2"],"store":"back"}\n'
+run 2 "--limit 0" --addr "${LIST}" keys --limit 0
+run 2 "--page-size 0" --addr "${LIST}" keys --page-size 0
+run 2 "--page-size not a number" --addr "${LIST}" keys --page-size ten
+
+# Export streams pages (2,500 keys: three ListKeys pages of 1,000) and keeps
+# expire times; import restores them, into another store, then round trip.
+run 0 "set an expiring key to export" --addr "${LIST}" -s mem set --ttl 2h k/lease me
+run 0 "expire time at the source" --addr "${LIST}" -s mem get --expire-time \
+  k/lease && source_expires="$(head -n 1 "${OUT}")"
+run 0 "export 2501 keys" --addr "${LIST}" -s mem export -q --output "${TMP}/mem.jsonl"
+[[ "$(wc -l <"${TMP}/mem.jsonl")" -eq 2503 ]] ||  # k/*, k/lease, plain, session
+  fail "export: $(wc -l <"${TMP}/mem.jsonl") lines, want 2503"
+grep -qxF "{\"key\":\"k/lease\",\"value\":\"bWU=\",\"expire_time\":\"${source_expires:-}\"}" \
+  "${TMP}/mem.jsonl" || fail "export: k/lease has no expire_time ${source_expires:-}"
+[[ "$(grep -c expire_time "${TMP}/mem.jsonl")" -eq 1 ]] ||
+  fail "export: expire_time on keys that do not expire"
+run 0 "import into the other store" --addr "${LIST}" -s back import \
+  --input "${TMP}/mem.jsonl" && expect_err "import summary" 'imported 2503 keys, '
+run 0 "expire time restored" --addr "${LIST}" -s back get --expire-time k/lease &&
+  {
+    target_expires="$(head -n 1 "${OUT}")"
+    drift=$(( $(date -d "${source_expires:-now}" +%s) - $(date -d "${target_expires}" +%s) ))
+    # A call's latency either way (whole seconds: a second boundary may
+    # fall in between).
+    (( drift >= -5 && drift <= 5 )) ||
+      fail "import: expire time ${target_expires}, exported ${source_expires:-}"
+  }
+run 0 "export the copy" --addr "${LIST}" -s back export -q --output "${TMP}/back.jsonl"
+# The copy holds every record of the first export (expire times aside), and
+# the 9 keys the store had before.
+[[ "$(wc -l <"${TMP}/back.jsonl")" -eq $((2503 + 9)) ]] ||
+  fail "round trip: $(wc -l <"${TMP}/back.jsonl") lines, want 2512"
+[[ "$(grep -c expire_time "${TMP}/back.jsonl")" -eq 1 ]] ||
+  fail "round trip: want exactly one expiring key"
+grep -v expire_time "${TMP}/mem.jsonl" | sort >"${TMP}/mem.sorted"
+sort "${TMP}/back.jsonl" >"${TMP}/back.sorted"
+missing="$(comm -23 "${TMP}/mem.sorted" "${TMP}/back.sorted")"
+[[ -z "${missing}" ]] || fail "round trip lost records: $(head -c 500 <<<"${missing}")"
+printf '{"key":"gone","value":"dg==","expire_time":"2001-01-01T00:00:00.000Z"}\n' \
+  >"${TMP}/expired.jsonl"
+run 0 "import of an expired record" --addr "${LIST}" -s back import \
+  --input "${TMP}/expired.jsonl" &&
+  expect_err "expired record" '1 key already expired, not imported'
+run 1 "the expired record was not set" --addr "${LIST}" -s back exists gone
 
 # Connection options. kvd has no TLS or token checks yet: check parsing,
 # validation, and that TLS against a plaintext port fails as unreachable.

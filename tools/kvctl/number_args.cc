@@ -46,4 +46,23 @@ absl::StatusOr<uint64_t> ParseUint64Arg(absl::string_view what,
   return value;
 }
 
+absl::StatusOr<uint64_t> ParsePositiveArg(absl::string_view what,
+                                          absl::string_view text) {
+  uint64_t value = 0;
+  if (!AllDigits(text) || !absl::SimpleAtoi(text, &value) || value == 0) {
+    return NotANumber(what, "1 to 18446744073709551615", text);
+  }
+  return value;
+}
+
+absl::StatusOr<uint64_t> ParsePageSizeArg(absl::string_view what,
+                                          absl::string_view text) {
+  uint64_t value = 0;
+  if (!AllDigits(text) || !absl::SimpleAtoi(text, &value) || value == 0 ||
+      value > 2147483647) {
+    return NotANumber(what, "1 to 2147483647", text);
+  }
+  return value;
+}
+
 }  // namespace kv::kvctl

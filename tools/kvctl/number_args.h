@@ -1,10 +1,10 @@
 #ifndef KV_TOOLS_KVCTL_NUMBER_ARGS_H_
 #define KV_TOOLS_KVCTL_NUMBER_ARGS_H_
 
-// The numbers on kvctl's command line: `incr`'s DELTA and the N of
-// --if-revision. Plain decimal only: no "+", spaces, hex ("0x10") or octal
-// reading of a leading zero ("010" is ten), so what a script passes is what
-// kvd gets.
+// The numbers on kvctl's command line: `incr`'s DELTA, the N of
+// --if-revision, and `keys`' --limit and --page-size. Plain decimal only: no
+// "+", spaces, hex ("0x10") or octal reading of a leading zero ("010" is ten),
+// so what a script passes is what kvd gets.
 
 #include <cstdint>
 
@@ -21,6 +21,15 @@ absl::StatusOr<int64_t> ParseInt64Arg(absl::string_view what,
 // Decimal digits, within uint64 (a revision). InvalidArgument as above.
 absl::StatusOr<uint64_t> ParseUint64Arg(absl::string_view what,
                                         absl::string_view text);
+
+// Decimal digits, from 1 to uint64's maximum (keys --limit).
+absl::StatusOr<uint64_t> ParsePositiveArg(absl::string_view what,
+                                          absl::string_view text);
+
+// Decimal digits, from 1 to 2147483647, a ListKeys page_size (keys
+// --page-size).
+absl::StatusOr<uint64_t> ParsePageSizeArg(absl::string_view what,
+                                          absl::string_view text);
 
 }  // namespace kv::kvctl
 

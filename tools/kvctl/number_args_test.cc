@@ -51,5 +51,24 @@ TEST(ParseUint64ArgTest, AnythingElseNamesWhatAndTheText) {
   }
 }
 
+TEST(ParsePositiveArgTest, FromOne) {
+  EXPECT_EQ(*ParsePositiveArg("--limit", "1"), 1u);
+  EXPECT_EQ(*ParsePositiveArg("--limit", "1000000"), 1000000u);
+  for (const char* text : {"0", "-1", "", "1.5", "+3"}) {
+    EXPECT_FALSE(ParsePositiveArg("--limit", text).ok()) << text;
+  }
+  EXPECT_EQ(ParsePositiveArg("--limit", "0").status().message(),
+            "--limit: not a whole number from 1 to 18446744073709551615: "
+            "\"0\"");
+}
+
+TEST(ParsePageSizeArgTest, APositiveInt32) {
+  EXPECT_EQ(*ParsePageSizeArg("--page-size", "10000"), 10000u);
+  EXPECT_EQ(*ParsePageSizeArg("--page-size", "2147483647"), 2147483647u);
+  for (const char* text : {"0", "2147483648", "-5", "x"}) {
+    EXPECT_FALSE(ParsePageSizeArg("--page-size", text).ok()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace kv::kvctl

@@ -28,6 +28,11 @@ Progress::Progress(std::FILE* err, std::string verb, ProgressOptions options)
   last_line_ = start_;
 }
 
+double Progress::Rate(absl::Time now) const {
+  const double seconds = absl::ToDoubleSeconds(now - start_);
+  return seconds > 0 ? static_cast<double>(keys_) / seconds : 0;
+}
+
 void Progress::Add(uint64_t bytes) {
   ++keys_;
   bytes_ += bytes;
@@ -35,24 +40,30 @@ void Progress::Add(uint64_t bytes) {
   const absl::Time now = options_.now();
   if (now - last_line_ < options_.interval) return;
   last_line_ = now;
+  ++lines_;
   if (options_.json) {
-    absl::FPrintF(
-        err_, "%s",
-        JsonLine(nlohmann::json{
-            {"progress", verb_}, {"keys", keys_}, {"bytes", bytes_}}));
+    nlohmann::json line{
+        {"progress", verb_}, {"keys", keys_}, {"bytes", bytes_}};
+    if (options_.show_rate) line["keys_per_second"] = Rate(now);
+    absl::FPrintF(err_, "%s", JsonLine(line));
   } else {
-    absl::FPrintF(err_, "%s %d %s (%s)\n", verb_, keys_,
-                  keys_ == 1 ? "key" : "keys", FormatBytes(bytes_));
+    absl::FPrintF(
+        err_, "%s %d %s (%s%s)\n", verb_, keys_, keys_ == 1 ? "key" : "keys",
+        FormatBytes(bytes_),
+        options_.show_rate ? absl::StrFormat(", %.0f keys/s", Rate(now)) : "");
   }
   std::fflush(err_);
 }
 
 void Progress::Finish(absl::string_view note) {
   if (options_.quiet || options_.json) return;
-  const double seconds = absl::ToDoubleSeconds(elapsed());
-  absl::FPrintF(err_, "%s %d %s, %s, in %.1f s%s\n", verb_, keys_,
-                keys_ == 1 ? "key" : "keys", FormatBytes(bytes_), seconds,
-                note);
+  const absl::Time now = options_.now();
+  const double seconds = absl::ToDoubleSeconds(now - start_);
+  absl::FPrintF(
+      err_, "%s %d %s, %s, in %.1f s%s%s\n", verb_, keys_,
+      keys_ == 1 ? "key" : "keys", FormatBytes(bytes_), seconds,
+      options_.show_rate ? absl::StrFormat(" (%.0f keys/s)", Rate(now)) : "",
+      note);
   std::fflush(err_);
 }
 

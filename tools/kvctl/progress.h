@@ -1,8 +1,8 @@
 #ifndef KV_TOOLS_KVCTL_PROGRESS_H_
 #define KV_TOOLS_KVCTL_PROGRESS_H_
 
-// Progress of a long `export` or `import`, on stderr: a line every couple of
-// seconds while it runs,
+// Progress of a long `export`, `import` or `keys`, on stderr: a line every
+// couple of seconds while it runs,
 //
 //   exported 120000 keys (35.2 MiB)
 //
@@ -14,7 +14,10 @@
 //
 //   {"progress":"exported","keys":120000,"bytes":36909875}
 //
-// and the caller prints the summary document (transfer.cc).
+// and the caller prints the summary document (transfer.cc). With
+// `show_rate` (`keys`), each line and the summary also give the keys per
+// second so far: "listed 120000 keys (2.3 MiB, 60000 keys/s)", and JSON lines
+// "keys_per_second".
 
 #include <cstdint>
 #include <cstdio>
@@ -37,6 +40,8 @@ struct ProgressOptions {
   bool json = false;
   // Time between two progress lines.
   absl::Duration interval = absl::Seconds(2);
+  // Whether lines and the summary give the keys per second.
+  bool show_rate = false;
   // The clock; tests replace it.
   std::function<absl::Time()> now = [] { return absl::Now(); };
 };
@@ -56,11 +61,16 @@ class Progress {
   void Finish(absl::string_view note = "");
 
   uint64_t keys() const { return keys_; }
+  // Progress lines printed so far (not counting the summary).
+  uint64_t lines() const { return lines_; }
   uint64_t bytes() const { return bytes_; }
   // Time since the start, by the options' clock.
   absl::Duration elapsed() const { return options_.now() - start_; }
 
  private:
+  // Keys per second since the start, at `now`.
+  double Rate(absl::Time now) const;
+
   std::FILE* err_;
   std::string verb_;
   ProgressOptions options_;
@@ -68,6 +78,7 @@ class Progress {
   absl::Time last_line_;
   uint64_t keys_ = 0;
   uint64_t bytes_ = 0;
+  uint64_t lines_ = 0;
 };
 
 }  // namespace kv::kvctl

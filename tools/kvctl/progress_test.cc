@@ -101,5 +101,31 @@ TEST_F(ProgressTest, JsonProgressLinesAndNoTextSummary) {
   EXPECT_EQ(progress.elapsed(), absl::Milliseconds(3500));
 }
 
+TEST_F(ProgressTest, RateOnLinesAndSummary) {
+  ProgressOptions options = Options(false);
+  options.show_rate = true;
+  Progress progress(err_, "listed", options);
+  for (int i = 0; i < 4000; ++i) progress.Add(10);
+  now_ += absl::Seconds(2);
+  progress.Add(10);  // 4001 keys in 2 s: a line.
+  now_ += absl::Seconds(2);
+  progress.Finish();
+  EXPECT_EQ(Contents(err_),
+            "listed 4001 keys (39.1 KiB, 2000 keys/s)\n"
+            "listed 4001 keys, 39.1 KiB, in 4.0 s (1000 keys/s)\n");
+}
+
+TEST_F(ProgressTest, JsonRate) {
+  ProgressOptions options = Options(false);
+  options.json = true;
+  options.show_rate = true;
+  Progress progress(err_, "listed", options);
+  progress.Add(1);
+  now_ += absl::Seconds(2);
+  progress.Add(1);
+  const nlohmann::json line = nlohmann::json::parse(Contents(err_));
+  EXPECT_EQ(line["keys_per_second"], 1.0);
+}
+
 }  // namespace
 }  // namespace kv::kvctl

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "tools/kvctl/call_status.h"
+#include "tools/kvctl/expiry_text.h"
 
 namespace kv::kvctl {
 namespace {
@@ -41,8 +42,9 @@ std::string TypeName(const Json& value) {
 
 }  // namespace
 
-absl::StatusOr<std::string> EncodeRecord(absl::string_view key,
-                                         absl::string_view value) {
+absl::StatusOr<std::string> EncodeRecord(
+    absl::string_view key, absl::string_view value,
+    std::optional<std::chrono::system_clock::time_point> expire_time) {
   std::string json_key;
   try {
     json_key = Json(std::string(key))
@@ -52,8 +54,14 @@ absl::StatusOr<std::string> EncodeRecord(absl::string_view key,
     return absl::InvalidArgumentError(absl::StrCat(
         "key ", Quote(key), " is not valid UTF-8: ", JsonErrorText(error)));
   }
-  return absl::StrCat("{\"key\":", json_key, ",\"value\":\"",
-                      absl::Base64Escape(value), "\"}");
+  std::string line = absl::StrCat("{\"key\":", json_key, ",\"value\":\"",
+                                  absl::Base64Escape(value), "\"");
+  if (expire_time.has_value()) {
+    absl::StrAppend(&line, ",\"expire_time\":\"",
+                    FormatExpireTime(*expire_time), "\"");
+  }
+  line.push_back('}');
+  return line;
 }
 
 absl::StatusOr<Record> DecodeRecord(absl::string_view line) {
@@ -70,10 +78,10 @@ absl::StatusOr<Record> DecodeRecord(absl::string_view line) {
         TypeName(json)));
   }
   for (const auto& [name, field] : json.items()) {
-    if (name != "key" && name != "value") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unexpected field ", Quote(name),
-                       "; a record has only \"key\" and \"value\""));
+    if (name != "key" && name != "value" && name != "expire_time") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unexpected field ", Quote(name),
+          "; a record has only \"key\", \"value\" and \"expire_time\""));
     }
   }
   Record record;
@@ -101,6 +109,21 @@ absl::StatusOr<Record> DecodeRecord(absl::string_view line) {
         "field \"value\" of key ", Quote(record.key),
         " is not standard padded base64 (A-Z a-z 0-9 + /, length a multiple "
         "of 4, = padding)"));
+  }
+  if (const auto expire = json.find("expire_time"); expire != json.end()) {
+    if (!expire->is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("field \"expire_time\" of key ", Quote(record.key),
+                       " is ", TypeName(*expire), ", want a string"));
+    }
+    absl::StatusOr<std::chrono::system_clock::time_point> time =
+        ParseExpireTime(expire->get_ref<const std::string&>());
+    if (!time.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("field \"expire_time\" of key ", Quote(record.key),
+                       " is ", time.status().message()));
+    }
+    record.expire_time = *time;
   }
   return record;
 }

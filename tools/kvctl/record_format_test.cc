@@ -1,5 +1,6 @@
 #include "tools/kvctl/record_format.h"
 
+#include <chrono>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -151,6 +152,33 @@ TEST(DecodeRecordTest, BadBase64) {
                 HasSubstr("field \"value\" of key \"k\" is not standard"))
         << value;
   }
+}
+
+TEST(RecordFormatTest, AnExpiringKeyCarriesItsExpireTime) {
+  const auto expires = std::chrono::system_clock::time_point(
+      std::chrono::milliseconds(1796175120123));
+  absl::StatusOr<std::string> line = EncodeRecord("k", "v", expires);
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(*line,
+            "{\"key\":\"k\",\"value\":\"dg==\","
+            "\"expire_time\":\"2026-12-02T01:32:00.123Z\"}");
+  absl::StatusOr<Record> record = DecodeRecord(*line);
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->expire_time, expires);
+  // Without one, the line is the format before expiry, byte for byte.
+  EXPECT_EQ(*EncodeRecord("k", "v"), "{\"key\":\"k\",\"value\":\"dg==\"}");
+  EXPECT_EQ(DecodeRecord(*EncodeRecord("k", "v"))->expire_time, std::nullopt);
+}
+
+TEST(DecodeRecordTest, BadExpireTime) {
+  EXPECT_THAT(
+      DecodeError("{\"key\":\"k\",\"value\":\"\",\"expire_time\":5}"),
+      HasSubstr("field \"expire_time\" of key \"k\" is a number, want a "
+                "string"));
+  EXPECT_THAT(DecodeError("{\"key\":\"k\",\"value\":\"\","
+                          "\"expire_time\":\"tomorrow\"}"),
+              HasSubstr("field \"expire_time\" of key \"k\" is not an RFC "
+                        "3339 time"));
 }
 
 }  // namespace

@@ -59,6 +59,11 @@ absl::Status StoreSession::Set(absl::string_view key, absl::string_view value) {
   return status;
 }
 
+absl::Status StoreSession::Set(absl::string_view key, absl::string_view value,
+                               std::chrono::milliseconds ttl) {
+  return SetIf(key, value, std::nullopt, ttl).status();
+}
+
 absl::Status StoreSession::Delete(absl::string_view key) {
   absl::Status status = store_.Delete(key);
   if (!status.ok()) {
@@ -100,8 +105,11 @@ absl::StatusOr<kvd::Versioned> StoreSession::GetEntry(absl::string_view key) {
 
 absl::StatusOr<uint64_t> StoreSession::SetIf(
     absl::string_view key, absl::string_view value,
-    std::optional<uint64_t> if_revision) {
-  absl::StatusOr<uint64_t> revision = store_.SetIf(key, value, if_revision);
+    std::optional<uint64_t> if_revision,
+    std::optional<std::chrono::milliseconds> ttl) {
+  absl::StatusOr<uint64_t> revision =
+      ttl.has_value() ? store_.SetIf(key, value, if_revision, *ttl)
+                      : store_.SetIf(key, value, if_revision);
   if (!revision.ok()) {
     return WithCurrentRevision(
         CallError(absl::StrCat("set ", Quote(key), " in store ", Quote(store()),
@@ -141,6 +149,35 @@ absl::StatusOr<kvd::StoreInfo> StoreSession::Describe() {
                      info.status());
   }
   return info;
+}
+
+absl::StatusOr<kvd::KeyPage> StoreSession::ListKeysPage(
+    absl::string_view prefix, int32_t page_size, absl::string_view page_token) {
+  absl::StatusOr<kvd::KeyPage> page =
+      store_.ListKeysPage(prefix, page_size, page_token);
+  if (!page.ok()) {
+    return CallError(
+        prefix.empty()
+            ? absl::StrCat("list the keys of store ", Quote(store()))
+            : absl::StrCat("list the keys starting with ", Quote(prefix),
+                           " in store ", Quote(store())),
+        page.status());
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<kvd::Entry>> StoreSession::GetMany(
+    absl::Span<const std::string> keys) {
+  absl::StatusOr<std::vector<kvd::Entry>> entries = store_.GetMany(keys);
+  if (!entries.ok()) {
+    return CallError(
+        absl::StrCat(
+            "get ", keys.size(), keys.size() == 1 ? " key" : " keys",
+            keys.empty() ? "" : absl::StrCat(" (", Quote(keys[0]), ", ...)"),
+            " from store ", Quote(store())),
+        entries.status());
+  }
+  return entries;
 }
 
 absl::Status StoreSession::Close() {

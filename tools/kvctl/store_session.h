@@ -6,6 +6,7 @@
 // each one's deadline and token, and reads kvd's ErrorCode; the session only
 // words its errors the way kvctl prints them.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "clients/cpp/store.h"
 #include "grpcpp/channel.h"
 
@@ -45,6 +47,9 @@ class StoreSession {
 
   absl::StatusOr<std::string> Get(absl::string_view key);
   absl::Status Set(absl::string_view key, absl::string_view value);
+  // Set with a ttl (import of an expiring key).
+  absl::Status Set(absl::string_view key, absl::string_view value,
+                   std::chrono::milliseconds ttl);
   absl::Status Delete(absl::string_view key);
   absl::StatusOr<bool> Exists(absl::string_view key);
   absl::StatusOr<std::vector<std::string>> GetKeys();
@@ -55,12 +60,22 @@ class StoreSession {
   // nothing to delete); with `if_revision`, only if the key is at that
   // revision (0: absent). A failed condition's message ends with the key's
   // current revision: "...; current revision 5".
-  absl::StatusOr<uint64_t> SetIf(absl::string_view key, absl::string_view value,
-                                 std::optional<uint64_t> if_revision);
+  // With `ttl`, the key expires that long after the write.
+  absl::StatusOr<uint64_t> SetIf(
+      absl::string_view key, absl::string_view value,
+      std::optional<uint64_t> if_revision,
+      std::optional<std::chrono::milliseconds> ttl = std::nullopt);
   absl::StatusOr<uint64_t> DeleteIf(absl::string_view key,
                                     std::optional<uint64_t> if_revision);
   absl::StatusOr<kvd::Counter> Increment(absl::string_view key, int64_t delta);
   absl::StatusOr<kvd::StoreInfo> Describe();
+  // One page of the keys that start with `prefix` (kvd::Store::ListKeysPage).
+  absl::StatusOr<kvd::KeyPage> ListKeysPage(absl::string_view prefix,
+                                            int32_t page_size,
+                                            absl::string_view page_token);
+  // Several keys from one snapshot, in order (kvd::Store::GetMany).
+  absl::StatusOr<std::vector<kvd::Entry>> GetMany(
+      absl::Span<const std::string> keys);
 
   // Releases the handle. Further calls fail with INVALID_STORE from the
   // server; a second Close() does nothing.

@@ -1,30 +1,41 @@
-// The values the revision, counter, batch and describe calls of Store take
-// and return, their conversions from the generated wire types, and the checks
-// of their arguments (a TypeError naming what is wrong, before anything is
-// sent).
+// The values the revision, counter, batch, expiry, listing and describe calls
+// of Store take and return, their conversions from the generated wire types,
+// and the checks of their arguments (a TypeError naming what is wrong, before
+// anything is sent).
 //
 // Revisions are bigints: uint64 on the wire. A revision grows with every
 // write to a store and is never reused, so comparing two tells which write
 // came later. Counters are bigints too (int64), so no value loses precision.
+//
+// A ttl is a number of milliseconds (`ttlMs`, like every `timeoutMs`); an
+// expire time is a Date, or null for a key that does not expire. What only
+// kvd can judge is left to it: a ttl under 1 ms or over the store's maxTtlMs,
+// or a negative pageSize, is sent as given and rejects with IO +
+// INVALID_ARGUMENT and kvd's message. Here a value is refused only if it has
+// the wrong type or cannot be put on the wire.
 
+import { type Duration } from "./gen/google/protobuf/duration.js";
 import {
   Capability as WireCapability,
   Durability as WireDurability,
   type DescribeResponse,
   type Entry as WireEntry,
+  type ListKeysRequest,
   type SetEntry as WireSetEntry,
 } from "./gen/kv/v1/kv.js";
 
-/** A key's value with the revision of the write that last changed it (`getEntry`). */
+/** A key's value with the revision of the write that last changed it, and when it expires (`getEntry`). */
 export interface Versioned {
   value: Uint8Array;
   revision: bigint;
+  /** When the key expires (millisecond precision); null if it does not. */
+  expireTime: Date | null;
 }
 
-/** One key as `getMany` read it: found, with its value and revision, or not found. */
+/** One key as `getMany` read it: found, with its value, revision and expire time, or not found. */
 export type Entry =
-  | { key: string; found: true; value: Uint8Array; revision: bigint }
-  | { key: string; found: false; value: null; revision: 0n };
+  | { key: string; found: true; value: Uint8Array; revision: bigint; expireTime: Date | null }
+  | { key: string; found: false; value: null; revision: 0n; expireTime: null };
 
 /** One write of `setMany`. */
 export interface SetManyEntry {
@@ -33,6 +44,16 @@ export interface SetManyEntry {
   value: Uint8Array | string;
   /** The whole batch applies only if this key is at this revision (0: absent). Absent: unconditional. */
   ifRevision?: bigint | number;
+  /** The key expires this many milliseconds after the batch is written, as for `set`. Absent: never (an earlier expiry is cleared). */
+  ttlMs?: number;
+}
+
+/** One page of `listKeysPage`. */
+export interface KeyPage {
+  /** Keys that start with the prefix, in ascending byte order, each after every key of the earlier pages. */
+  keys: string[];
+  /** Pass as `pageToken` (with the same prefix) for the next page; "" on the last page. */
+  nextPageToken: string;
 }
 
 /** What `incrementEntry` returns: the counter's new value and the revision the increment wrote. */
@@ -63,6 +84,10 @@ export enum Capability {
   INCREMENT = "INCREMENT",
   /** `getMany` reads one snapshot; `setMany` and `deleteMany` are all-or-nothing. */
   ATOMIC_BATCHES = "ATOMIC_BATCHES",
+  /** `set` and `setMany` take `ttlMs`; reads report `expireTime`. */
+  TTL = "TTL",
+  /** `listKeys` and `listKeysPage`: paged, prefix-filtered listing. */
+  LIST_PAGES = "LIST_PAGES",
 }
 
 /** The sizes a request to the store must keep to. */
@@ -73,6 +98,10 @@ export interface StoreLimits {
   maxBatchEntries: number;
   /** Most key and value bytes in one batch request or getMany response. */
   maxBatchBytes: number;
+  /** The longest `ttlMs` a write may give, in milliseconds; null if kvd does not say (a kvd without expiry). */
+  maxTtlMs: number | null;
+  /** Most keys in one `listKeys` page (a larger `pageSize` is lowered to it); 0 if kvd does not say. */
+  maxPageSize: number;
 }
 
 /** What `describe` tells about an open store. */
@@ -106,6 +135,8 @@ const CAPABILITY: Record<WireCapability, Capability | undefined> = {
   [WireCapability.CAPABILITY_CONDITIONAL_WRITES]: Capability.CONDITIONAL_WRITES,
   [WireCapability.CAPABILITY_INCREMENT]: Capability.INCREMENT,
   [WireCapability.CAPABILITY_ATOMIC_BATCHES]: Capability.ATOMIC_BATCHES,
+  [WireCapability.CAPABILITY_TTL]: Capability.TTL,
+  [WireCapability.CAPABILITY_LIST_PAGES]: Capability.LIST_PAGES,
   [WireCapability.UNRECOGNIZED]: undefined,
 };
 
@@ -128,6 +159,42 @@ function checkInteger(what: string, value: unknown, low: bigint, high: bigint): 
 /** `ifRevision` as a bigint, or undefined (unconditional). */
 export function checkRevision(what: string, value: unknown): bigint | undefined {
   return value === undefined ? undefined : checkInteger(what, value, 0n, UINT64_MAX);
+}
+
+/**
+ * `ttlMs` as a google.protobuf.Duration, or undefined (no expiry). Any finite
+ * number of milliseconds up to 2^53 is accepted here and converted to the
+ * nanosecond nearest (kvd keeps whole milliseconds); its range is kvd's to
+ * check.
+ */
+export function ttlDuration(what: string, ms: unknown): Duration | undefined {
+  if (ms === undefined) return undefined;
+  if (typeof ms !== "number" || !Number.isFinite(ms) || Math.abs(ms) > Number.MAX_SAFE_INTEGER) {
+    throw new TypeError(`kvd: ${what} must be a finite number of milliseconds, got ${String(ms)}`);
+  }
+  // A Duration's seconds and nanos carry the same sign.
+  let seconds = Math.trunc(ms / 1000);
+  let nanos = Math.round((ms - seconds * 1000) * 1e6);
+  if (Math.abs(nanos) >= 1e9) {
+    seconds += Math.sign(nanos);
+    nanos -= Math.sign(nanos) * 1e9;
+  }
+  return { seconds: BigInt(seconds), nanos: nanos === 0 ? 0 : nanos };
+}
+
+/** A Duration as milliseconds. */
+function durationMs(duration: Duration): number {
+  return Number(duration.seconds) * 1000 + duration.nanos / 1e6;
+}
+
+/** A ListKeysRequest for `store`; TypeErrors name a bad prefix, pageSize or pageToken. */
+export function listKeysRequest(store: number, prefix: unknown, pageSize: unknown, pageToken: unknown): ListKeysRequest {
+  if (typeof prefix !== "string") throw new TypeError(`kvd: prefix must be a string, got ${String(prefix)}`);
+  if (typeof pageSize !== "number" || !Number.isInteger(pageSize) || pageSize < -(2 ** 31) || pageSize >= 2 ** 31) {
+    throw new TypeError(`kvd: pageSize must be an integer (an int32; 0 for kvd's default), got ${String(pageSize)}`);
+  }
+  if (typeof pageToken !== "string") throw new TypeError(`kvd: pageToken must be a string (a nextPageToken), got ${String(pageToken)}`);
+  return { store, prefix, pageSize, pageToken };
 }
 
 /** An increment's delta as a bigint (an int64). */
@@ -164,6 +231,7 @@ export function wireSetEntries(entries: unknown, toBytes: (value: Uint8Array | s
       key: entry.key,
       value: toBytes(entry.value),
       ifRevision: checkRevision(`setMany: entry ${i}'s (${JSON.stringify(entry.key)}) ifRevision`, entry.ifRevision),
+      ttl: ttlDuration(`setMany: entry ${i}'s (${JSON.stringify(entry.key)}) ttlMs`, entry.ttlMs),
     };
   });
 }
@@ -172,8 +240,8 @@ export function wireSetEntries(entries: unknown, toBytes: (value: Uint8Array | s
 export function entriesFromWire(entries: WireEntry[]): Entry[] {
   return entries.map((e) =>
     e.found
-      ? { key: e.key, found: true, value: e.value, revision: e.revision }
-      : { key: e.key, found: false, value: null, revision: 0n },
+      ? { key: e.key, found: true, value: e.value, revision: e.revision, expireTime: e.expireTime ?? null }
+      : { key: e.key, found: false, value: null, revision: 0n, expireTime: null },
   );
 }
 
@@ -194,6 +262,8 @@ export function descriptionFromWire(response: DescribeResponse): StoreDescriptio
       maxValueBytes: Number(limits?.maxValueBytes ?? 0n),
       maxBatchEntries: Number(limits?.maxBatchEntries ?? 0n),
       maxBatchBytes: Number(limits?.maxBatchBytes ?? 0n),
+      maxTtlMs: limits?.maxTtl ? durationMs(limits.maxTtl) : null,
+      maxPageSize: limits?.maxPageSize ?? 0,
     },
     revision: response.revision,
     capabilities,

@@ -1,4 +1,4 @@
-// The revision, counter, batch and describe calls of Store, against a fake
+// The revision, counter, batch, expiry and describe calls of Store, against a fake
 // kv.v1.KeyValue served by @grpc/grpc-js in this process (no kvd needed): the
 // requests they send, how they convert the responses, how the new errors and
 // their trailers map, the TypeErrors of bad arguments, and Store.update over
@@ -65,18 +65,20 @@ function failure(code: status, name: string, details: string, extra: Record<stri
   return { code, details, metadata };
 }
 
-// The fake's state: keys with revisions, every request received by method,
-// and the failure the next Increment answers with.
-const data = new Map<string, { value: Buffer; revision: bigint }>();
+// The fake's state: keys with revisions and expire times, every request
+// received by method, and the failure the next Increment answers with. A Set
+// with a ttl expires at NOW + ttl (the fake's clock stands still).
+const NOW = Date.UTC(2026, 11, 2, 1, 2, 3, 456);
+const data = new Map<string, { value: Buffer; revision: bigint; expireTime?: Date }>();
 let revision = 0n;
 const requests: Record<string, any[]> = {};
 let incrementFailure: ReturnType<typeof failure> | undefined;
 // Called before each Set, to write behind the client's back.
 let beforeSet: (() => void) | undefined;
 
-function put(key: string, value: string): bigint {
+function put(key: string, value: string, expireTime?: Date): bigint {
   revision++;
-  data.set(key, { value: Buffer.from(value), revision });
+  data.set(key, expireTime ? { value: Buffer.from(value), revision, expireTime } : { value: Buffer.from(value), revision });
   return revision;
 }
 
@@ -97,7 +99,7 @@ describe("revisions, counters, batches, describe", () => {
         record("Get", call.request);
         const found = data.get(call.request.key);
         if (!found) return cb(failure(status.NOT_FOUND, "ERROR_CODE_NO_SUCH_KEY", "NO_SUCH_KEY"));
-        cb(null, { value: found.value, revision: found.revision });
+        cb(null, { value: found.value, revision: found.revision, expireTime: found.expireTime });
       },
       Set: (call: any, cb: any) => {
         record("Set", call.request);
@@ -111,7 +113,9 @@ describe("revisions, counters, batches, describe", () => {
             }),
           );
         }
-        cb(null, { revision: put(key, Buffer.from(value).toString()) });
+        const { ttl } = call.request;
+        const expireTime = ttl ? new Date(NOW + Number(ttl.seconds) * 1000 + ttl.nanos / 1e6) : undefined;
+        cb(null, { revision: put(key, Buffer.from(value).toString(), expireTime) });
       },
       Delete: (call: any, cb: any) => {
         record("Delete", call.request);
@@ -128,6 +132,7 @@ describe("revisions, counters, batches, describe", () => {
           entries: [
             { key: "a", found: true, value: Buffer.from("1"), revision: 4n },
             { key: "b", found: false, value: Buffer.alloc(0), revision: 0n },
+            { key: "e", found: true, value: Buffer.from("2"), revision: 6n, expireTime: new Date(NOW) },
           ],
         });
       },
@@ -150,9 +155,16 @@ describe("revisions, counters, batches, describe", () => {
           name: "default",
           driver: "sqlite",
           durability: 3,
-          limits: { maxKeyBytes: 256n, maxValueBytes: 1048576n, maxBatchEntries: 1000n, maxBatchBytes: 4194304n },
+          limits: {
+            maxKeyBytes: 256n,
+            maxValueBytes: 1048576n,
+            maxBatchEntries: 1000n,
+            maxBatchBytes: 4194304n,
+            maxTtl: { seconds: 315532800n, nanos: 0 },
+            maxPageSize: 10000,
+          },
           revision: 77n,
-          capabilities: [1, 2, 3, 4, 99, 2],
+          capabilities: [1, 2, 3, 4, 5, 6, 99, 2],
           readOnly: true,
         });
       },
@@ -181,6 +193,7 @@ describe("revisions, counters, batches, describe", () => {
     const entry = await store.getEntry("k");
     assert.equal(Buffer.from(entry.value).toString(), "a");
     assert.equal(entry.revision, r1);
+    assert.equal(entry.expireTime, null);
     assert.equal(await store.set("k", "b", { ifRevision: r1 }), undefined); // set still resolves void
     await store.set("new", "x", { ifRevision: 0 });
     await store.setJson("json", { a: 1 }, { ifRevision: 0n });
@@ -191,6 +204,31 @@ describe("revisions, counters, batches, describe", () => {
     );
     assert.equal(sent[0].store, 3);
     assert.equal(await store.getEntryOrNull("absent"), null);
+  });
+
+  test("ttlMs: sent as a Duration only when given; getEntry's expireTime is a Date", async () => {
+    await store.set("t/plain", "v");
+    await store.set("t/ms", "v", { ttlMs: 1500 });
+    await store.setWithRevision("t/frac", "v", { ttlMs: 0.25, ifRevision: 0 });
+    await store.setJson("t/json", [1], { ttlMs: 315532800000 });
+    // Out of kvd's range, sent as given: kvd answers IO + INVALID_ARGUMENT.
+    await store.set("t/zero", "v", { ttlMs: 0 });
+    await store.set("t/neg", "v", { ttlMs: -1500 });
+    assert.deepEqual(
+      requests["Set"]!.map((r) => [r.key, r.ttl && [r.ttl.seconds, r.ttl.nanos], r.ifRevision]),
+      [
+        ["t/plain", undefined, undefined],
+        ["t/ms", [1n, 500000000], undefined],
+        ["t/frac", [0n, 250000], 0n],
+        ["t/json", [315532800n, 0], undefined],
+        ["t/zero", [0n, 0], undefined],
+        ["t/neg", [-1n, -500000000], undefined],
+      ],
+    );
+    const expiring = await store.getEntry("t/ms");
+    assert.ok(expiring.expireTime instanceof Date);
+    assert.equal(expiring.expireTime.toISOString(), "2026-12-02T01:02:04.956Z");
+    assert.equal((await store.getEntryOrNull("t/plain"))?.expireTime, null);
   });
 
   test("a failed condition: ConditionFailedError with the current revision", async () => {
@@ -245,29 +283,34 @@ describe("revisions, counters, batches, describe", () => {
     assert.equal(io.failedIndex, 4);
   });
 
-  test("getMany: entries in order, a missing one with value null and revision 0n", async () => {
-    assert.deepEqual(await store.getMany(["a", "b"]), [
-      { key: "a", found: true, value: Buffer.from("1"), revision: 4n },
-      { key: "b", found: false, value: null, revision: 0n },
+  test("getMany: entries in order, a missing one with value null and revision 0n; expireTime", async () => {
+    assert.deepEqual(await store.getMany(["a", "b", "e"]), [
+      { key: "a", found: true, value: Buffer.from("1"), revision: 4n, expireTime: null },
+      { key: "b", found: false, value: null, revision: 0n, expireTime: null },
+      { key: "e", found: true, value: Buffer.from("2"), revision: 6n, expireTime: new Date(NOW) },
     ]);
     await store.getMany(new Set(["x", "y"]));
-    assert.deepEqual(requests["GetMany"]!.map((r) => r.keys), [["a", "b"], ["x", "y"]]);
+    assert.deepEqual(requests["GetMany"]!.map((r) => r.keys), [["a", "b", "e"], ["x", "y"]]);
   });
 
   test("setMany: the entries sent; a failed batch names the entry", async () => {
     const e = await store
-      .setMany([{ key: "a", value: "1" }, { key: "b", value: new Uint8Array([0, 255]), ifRevision: 0 }, { key: "c", value: "3", ifRevision: 7n }])
+      .setMany([
+        { key: "a", value: "1" },
+        { key: "b", value: new Uint8Array([0, 255]), ifRevision: 0, ttlMs: 60000 },
+        { key: "c", value: "3", ifRevision: 7n },
+      ])
       .catch((e: unknown) => e);
     assert.ok(e instanceof ConditionFailedError, String(e));
     assert.equal(e.currentRevision, 12n);
     assert.equal(e.failedIndex, 2);
     const [sent] = requests["SetMany"]!;
     assert.deepEqual(
-      sent.entries.map((x: any) => [x.key, Buffer.from(x.value).toString("hex"), x.ifRevision]),
+      sent.entries.map((x: any) => [x.key, Buffer.from(x.value).toString("hex"), x.ifRevision, x.ttl]),
       [
-        ["a", "31", undefined],
-        ["b", "00ff", 0n],
-        ["c", "33", 7n],
+        ["a", "31", undefined, undefined],
+        ["b", "00ff", 0n, { seconds: 60n, nanos: 0 }],
+        ["c", "33", 7n, undefined],
       ],
     );
   });
@@ -281,9 +324,23 @@ describe("revisions, counters, batches, describe", () => {
       name: "default",
       driver: "sqlite",
       durability: Durability.DISK,
-      limits: { maxKeyBytes: 256, maxValueBytes: 1048576, maxBatchEntries: 1000, maxBatchBytes: 4194304 },
+      limits: {
+        maxKeyBytes: 256,
+        maxValueBytes: 1048576,
+        maxBatchEntries: 1000,
+        maxBatchBytes: 4194304,
+        maxTtlMs: 315532800000,
+        maxPageSize: 10000,
+      },
       revision: 77n,
-      capabilities: [Capability.REVISIONS, Capability.CONDITIONAL_WRITES, Capability.INCREMENT, Capability.ATOMIC_BATCHES],
+      capabilities: [
+        Capability.REVISIONS,
+        Capability.CONDITIONAL_WRITES,
+        Capability.INCREMENT,
+        Capability.ATOMIC_BATCHES,
+        Capability.TTL,
+        Capability.LIST_PAGES,
+      ],
       readOnly: true,
     });
     assert.equal(requests["Describe"]![0].store, 3);
@@ -304,6 +361,13 @@ describe("revisions, counters, batches, describe", () => {
       [store.setMany([{ key: "a", value: "", ifRevision: -2 }]), /entry 0's \("a"\) ifRevision/],
       [store.update("k", "nope" as never), /update's fn must be a function/],
       [store.update("k", () => "v", { maxAttempts: 0 }), /maxAttempts must be an integer >= 1/],
+      [store.set("k", "v", { ttlMs: "5m" as unknown as number }), /ttlMs must be a finite number of milliseconds, got 5m/],
+      [store.set("k", "v", { ttlMs: NaN }), /ttlMs must be a finite number/],
+      [store.setJson("k", 1, { ttlMs: Infinity }), /ttlMs/],
+      [store.set("k", "v", { ttlMs: 2 ** 60 }), /ttlMs/],
+      [store.set("k", "v", { ttlMs: 10n as unknown as number }), /ttlMs/],
+      [store.setMany([{ key: "a", value: "", ttlMs: null as unknown as number }]), /entry 0's \("a"\) ttlMs must be/],
+      [store.update("k", () => "v", { ttlMs: -Infinity }), /ttlMs/],
     ];
     for (const [call, pattern] of bad) await assert.rejects(call, (e: unknown) => e instanceof TypeError && pattern.test(e.message));
     assert.deepEqual(Object.keys(requests), []);
@@ -358,6 +422,17 @@ describe("revisions, counters, batches, describe", () => {
       assert.ok(e instanceof ConditionFailedError, String(e));
       assert.equal(e.currentRevision, data.get("u/lost")!.revision);
       assert.deepEqual(sleeps, [10]);
+    });
+
+    test("every write of an update carries its ttlMs", async () => {
+      put("u/ttl", "v");
+      interfere(1, "u/ttl");
+      await store.update("u/ttl", bang, { ttlMs: 30000 });
+      await store.update("u/ttl", bang); // no ttl: the write clears the expiry
+      assert.deepEqual(
+        requests["Set"]!.map((r) => r.ttl),
+        [{ seconds: 30n, nanos: 0 }, { seconds: 30n, nanos: 0 }, undefined],
+      );
     });
 
     test("a signal already aborted rejects before any call; its call options reach each call", async () => {

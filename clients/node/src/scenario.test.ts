@@ -4,13 +4,14 @@
 // Rows run in order and share state, as the table says. The table runs twice:
 // with plain calls, and with every call given CallOptions (a live AbortSignal
 // and a per-call timeoutMs); then the Node rows: aborted calls against kvd.
-// Rows 22-39 delete the keys they wrote at the end, so the second run starts
+// Rows 22-49 delete the keys they wrote at the end, so the second run starts
 // as the first.
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { after, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 
 import {
@@ -52,6 +53,12 @@ const MiB = 1024 * 1024;
 // attempts (the default is 10), and the row checks that no update is lost,
 // not how many attempts one takes.
 const RACE_ATTEMPTS = 100;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+// Row 40: kvd runs on this machine, so its clock and ours agree to this.
+const CLOCK_SLACK_MS = 5_000;
+// Rows 46-47: the 25 keys under P + "list/", in byte order.
+const LISTED = Array.from({ length: 25 }, (_, i) => `${P}list/${String(i).padStart(2, "0")}`);
 
 if (!process.env["KVD_ADDR"]) {
   throw new Error("KVD_ADDR is not set; run under clients/testing/with_kvd.sh");
@@ -97,19 +104,22 @@ function scenario(title: string, c: CallOptions | undefined, oc: OpenOptions | u
     let mem: Store | undefined;
     const held: Store[] = [];
 
-    // Rows 22-39: the store of row 21, and what earlier rows wrote.
+    // Rows 22-49: the store of row 21, and what earlier rows wrote.
     let rows: Store | undefined;
     const seen: bigint[] = [];
     let r1 = 0n;
     let r2 = 0n;
     let m1 = 0n;
     let m2 = 0n;
+    let firstToken = "";
 
     after(async () => {
       for (const s of held) await s.close(c).catch(() => {});
-      // The table runs twice on one kvd: rows 22-39 must find their keys absent.
+      // The table runs twice on one kvd: rows 22-49 must find their keys absent.
       const written = ["rev", "new", "counter", "text", "max", "m1", "m2", "m3", "upd", "upd-race", "upd-lost"];
+      written.push("ttl", "ttl-n", "short", "bad-ttl", "b1", "b2", "list0", "lis");
       for (const k of written) await rows?.delete(P + k, c).catch(() => {});
+      await rows?.deleteMany(LISTED, c).catch(() => {});
       await rows?.close(c).catch(() => {});
     });
 
@@ -483,6 +493,124 @@ function scenario(title: string, c: CallOptions | undefined, oc: OpenOptions | u
       await rows!.update(key, interfering(thrice), { ...c, maxAttempts: 3 });
       assert.deepEqual(thrice, ["other+1", "other+2"]);
       assert.equal(text(await rows!.get(key, c)), thrice[1]);
+    });
+
+    /** `expireTime` is a Date within an hour of a write made between `before` and `after` (ms), give or take the slack. */
+    function expectExpiresInAnHour(expireTime: Date | null, before: number, after: number): void {
+      assert.ok(expireTime instanceof Date, `an expire time, got ${String(expireTime)}`);
+      const at = expireTime.getTime();
+      assert.ok(at >= before + HOUR_MS - CLOCK_SLACK_MS, `${expireTime.toISOString()} is an hour after ${new Date(before).toISOString()}`);
+      assert.ok(at <= after + HOUR_MS + CLOCK_SLACK_MS, `${expireTime.toISOString()} is an hour after ${new Date(after).toISOString()}`);
+    }
+
+    test("40 set with a ttl of 1 hour: getEntry's expireTime is an hour from now", async () => {
+      const before = Date.now();
+      const revision = await rows!.setWithRevision(P + "ttl", "v", { ...c, ttlMs: HOUR_MS });
+      const after = Date.now();
+      assert.ok(revision > 0n);
+      const entry = await rows!.getEntry(P + "ttl", c);
+      assert.equal(text(entry.value), "v");
+      assert.equal(entry.revision, revision);
+      expectExpiresInAnHour(entry.expireTime, before, after);
+    });
+
+    test("41 a set without a ttl clears the expiry", async () => {
+      await rows!.set(P + "ttl", "v2", c);
+      const entry = await rows!.getEntry(P + "ttl", c);
+      assert.equal(text(entry.value), "v2");
+      assert.equal(entry.expireTime, null);
+    });
+
+    test("42 increment keeps the expiry", async () => {
+      const before = Date.now();
+      await rows!.set(P + "ttl-n", "5", { ...c, ttlMs: HOUR_MS });
+      const after = Date.now();
+      const expires = (await rows!.getEntry(P + "ttl-n", c)).expireTime;
+      expectExpiresInAnHour(expires, before, after);
+      assert.equal(await rows!.increment(P + "ttl-n", 1, c), 6n);
+      const entry = await rows!.getEntry(P + "ttl-n", c);
+      assert.equal(text(entry.value), "6");
+      assert.deepEqual(entry.expireTime, expires);
+    });
+
+    test("43 a key set with a 200 ms ttl expires; then it is absent everywhere", async () => {
+      await rows!.set(P + "short", "v", { ...c, ttlMs: 200 });
+      const deadline = Date.now() + 10_000;
+      while (await rows!.exists(P + "short", c)) {
+        assert.ok(Date.now() < deadline, "the key did not expire within 10 s");
+        await sleep(20);
+      }
+      const e = await kvErrorOf(rows!.get(P + "short", c));
+      expectError(e, ErrorCode.NO_SUCH_KEY, GrpcStatus.NOT_FOUND);
+      assert.deepEqual(await rows!.getMany([P + "short"], c), [{ key: P + "short", found: false, value: null, revision: 0n, expireTime: null }]);
+      assert.ok((await rows!.setWithRevision(P + "short", "w", { ...c, ifRevision: 0 })) > 0n);
+    });
+
+    test("44 a ttl of 0, -1 s, 0.5 ms or 3651 days: IO, INVALID_ARGUMENT naming ttl", async () => {
+      for (const ttlMs of [0, -1000, 0.5, 3651 * DAY_MS]) {
+        const e = await kvErrorOf(rows!.set(P + "bad-ttl", "v", { ...c, ttlMs }));
+        expectError(e, ErrorCode.IO, GrpcStatus.INVALID_ARGUMENT);
+        assert.ok(isInvalidArgument(e));
+        assert.match(e.message, /ttl/, `ttlMs ${ttlMs}`);
+      }
+      assert.equal(await rows!.exists(P + "bad-ttl", c), false);
+    });
+
+    test("45 setMany with a ttl on one entry: only it has an expire time", async () => {
+      await rows!.setMany(
+        [
+          { key: P + "b1", value: "1", ttlMs: HOUR_MS },
+          { key: P + "b2", value: "2" },
+        ],
+        c,
+      );
+      const [b1, b2] = await rows!.getMany([P + "b1", P + "b2"], c);
+      assert.ok(b1!.found && b2!.found);
+      assert.ok(b1!.expireTime instanceof Date);
+      assert.equal(b2!.expireTime, null);
+    });
+
+    test("46 listKeys over a prefix, pages of 10: exactly the 25 keys, in order", async () => {
+      for (const key of [...LISTED, P + "list0", P + "lis"]) await rows!.set(key, "x", c);
+      const listed: string[] = [];
+      for await (const key of rows!.listKeys({ ...c, prefix: P + "list/", pageSize: 10 })) listed.push(key);
+      assert.deepEqual(listed, LISTED);
+    });
+
+    test("47 listKeysPage three times: 10 keys, 10 keys, the last 5 and an empty token", async () => {
+      const first = await rows!.listKeysPage({ ...c, prefix: P + "list/", pageSize: 10 });
+      assert.deepEqual(first.keys, LISTED.slice(0, 10));
+      assert.notEqual(first.nextPageToken, "");
+      firstToken = first.nextPageToken;
+      const second = await rows!.listKeysPage({ ...c, prefix: P + "list/", pageSize: 10, pageToken: first.nextPageToken });
+      assert.deepEqual(second.keys, LISTED.slice(10, 20));
+      assert.notEqual(second.nextPageToken, "");
+      const third = await rows!.listKeysPage({ ...c, prefix: P + "list/", pageSize: 10, pageToken: second.nextPageToken });
+      assert.deepEqual(third, { keys: LISTED.slice(20), nextPageToken: "" });
+    });
+
+    test("48 a token for another prefix, a token not kvd's, a negative page size: IO, INVALID_ARGUMENT", async () => {
+      assert.notEqual(firstToken, "", "row 47 kept no token");
+      const cases: [() => Promise<unknown>, RegExp][] = [
+        [() => rows!.listKeysPage({ ...c, prefix: P + "lis", pageSize: 10, pageToken: firstToken }), /page_token/],
+        [() => rows!.listKeysPage({ ...c, prefix: P + "list/", pageSize: 10, pageToken: "not-a-token" }), /page_token/],
+        [() => rows!.listKeysPage({ ...c, prefix: P + "list/", pageSize: -1 }), /page_size/],
+      ];
+      for (const [call, named] of cases) {
+        const e = await kvErrorOf(call());
+        expectError(e, ErrorCode.IO, GrpcStatus.INVALID_ARGUMENT);
+        assert.ok(isInvalidArgument(e));
+        assert.match(e.message, named);
+      }
+    });
+
+    test("49 describe: max ttl 3650 days, max page size 10000, TTL and LIST_PAGES", async () => {
+      const info = await rows!.describe(c);
+      assert.equal(info.limits.maxTtlMs, 3650 * DAY_MS);
+      assert.equal(info.limits.maxPageSize, 10000);
+      for (const capability of [Capability.TTL, Capability.LIST_PAGES]) {
+        assert.ok(info.capabilities.includes(capability), `${capability} in ${info.capabilities.join(", ")}`);
+      }
     });
   });
 }

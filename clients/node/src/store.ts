@@ -10,9 +10,12 @@ import {
   checkRevision,
   descriptionFromWire,
   entriesFromWire,
+  listKeysRequest,
+  ttlDuration,
   wireSetEntries,
   type Entry,
   type IncrementResult,
+  type KeyPage,
   type SetManyEntry,
   type StoreDescription,
   type Versioned,
@@ -71,8 +74,8 @@ export interface CallOptions {
 }
 
 /**
- * The options of `set`, `setWithRevision` and `setJson`: {@link CallOptions}
- * and a condition.
+ * The options of `set`, `setWithRevision` and `setJson`: {@link CallOptions},
+ * a condition and an expiry.
  */
 export interface SetOptions extends CallOptions {
   /**
@@ -81,6 +84,32 @@ export interface SetOptions extends CallOptions {
    * ConditionFailedError and writes nothing. Absent: unconditional.
    */
   ifRevision?: bigint | number;
+  /**
+   * The key expires this many milliseconds after the write, by the backend's
+   * clock, to the millisecond: from then on every read treats it as absent.
+   * From 1 to the store's `maxTtlMs` (`describe()`; 10 years by default),
+   * else the call rejects with IO + INVALID_ARGUMENT. Absent: the key never
+   * expires, and an expiry it had is cleared.
+   */
+  ttlMs?: number;
+}
+
+/**
+ * The options of `listKeys`: {@link CallOptions}, which apply to each page's
+ * call (a `deadline` therefore bounds the whole listing, a `timeoutMs` each
+ * page; aborting the `signal` rejects the next `next()`), and what to list.
+ */
+export interface ListOptions extends CallOptions {
+  /** Only keys that start with this string (byte for byte; no character is special). Default "": every key. */
+  prefix?: string;
+  /** Keys per page; 0 (the default) means kvd's default, 1,000; above the store's `maxPageSize` means that. */
+  pageSize?: number;
+}
+
+/** The options of `listKeysPage`: {@link ListOptions} and the page to fetch. */
+export interface ListPageOptions extends ListOptions {
+  /** "" (the default) for the first page; else the previous page's `nextPageToken`, with the same prefix. */
+  pageToken?: string;
 }
 
 /** The options of `delete` and `deleteWithRevision`: {@link CallOptions} and a condition. */
@@ -98,6 +127,8 @@ export interface DeleteOptions extends CallOptions {
 export interface UpdateOptions extends CallOptions {
   /** Attempts in all, the first included; default 10. */
   maxAttempts?: number;
+  /** The write's ttl, as for {@link SetOptions.ttlMs} (absent: the key's expiry is cleared). */
+  ttlMs?: number;
 }
 
 /**
@@ -301,13 +332,14 @@ export class Store implements AsyncDisposable {
   }
 
   /**
-   * The value under `key` and the revision of the write that last changed it.
-   * Rejects with NO_SUCH_KEY ({@link isNoSuchKey}) if there is none.
+   * The value under `key`, the revision of the write that last changed it and
+   * when it expires (`expireTime`: a Date, or null if it does not). Rejects
+   * with NO_SUCH_KEY ({@link isNoSuchKey}) if there is none.
    */
   async getEntry(key: string, options?: CallOptions): Promise<Versioned> {
     this.live();
     const response = await this.connection.call(KV.get, { store: this.handle, key }, options);
-    return { value: response.value, revision: response.revision };
+    return { value: response.value, revision: response.revision, expireTime: response.expireTime ?? null };
   }
 
   /** {@link getEntry}, or null if the key is absent. Other errors reject as usual. */
@@ -324,7 +356,9 @@ export class Store implements AsyncDisposable {
    * Stores `value` under `key`, replacing any value; resolves once the write
    * is committed. A string is stored as UTF-8. With `options.ifRevision`, only
    * if the key is at that revision (0: absent), else it rejects with a
-   * ConditionFailedError. {@link setWithRevision} also resolves the revision.
+   * ConditionFailedError. With `options.ttlMs`, the key expires that many
+   * milliseconds after the write; without it, it never expires (an earlier
+   * expiry is cleared). {@link setWithRevision} also resolves the revision.
    */
   async set(key: string, value: Uint8Array | string, options?: SetOptions): Promise<void> {
     await this.setWithRevision(key, value, options);
@@ -334,7 +368,8 @@ export class Store implements AsyncDisposable {
   async setWithRevision(key: string, value: Uint8Array | string, options?: SetOptions): Promise<bigint> {
     this.live();
     const ifRevision = checkRevision("ifRevision", options?.ifRevision);
-    const response = await this.connection.call(KV.set, { store: this.handle, key, value: asBuffer(value), ifRevision }, options);
+    const ttl = ttlDuration("ttlMs", options?.ttlMs);
+    const response = await this.connection.call(KV.set, { store: this.handle, key, value: asBuffer(value), ifRevision, ttl }, options);
     return response.revision;
   }
 
@@ -362,11 +397,58 @@ export class Store implements AsyncDisposable {
     return response.exists;
   }
 
-  /** Every key in the store, in byte order. */
+  /**
+   * Every key in the store, in byte order, in one response (a store too big
+   * for one rejects with RESOURCE_EXHAUSTED; {@link listKeys} pages instead).
+   */
   async getKeys(options?: CallOptions): Promise<string[]> {
     this.live();
     const response = await this.connection.call(KV.getKeys, { store: this.handle }, options);
     return response.keys;
+  }
+
+  /**
+   * The keys that start with `options.prefix` (every key by default), in byte
+   * order, fetched a page at a time as the iteration reaches them:
+   *
+   *     for await (const key of store.listKeys({ prefix: "session/", pageSize: 500 })) { ... }
+   *
+   * Nothing is sent until the first key is awaited, and each next page
+   * (`pageSize` keys; 0 means kvd's default of 1,000) is fetched only when the
+   * keys of the one before are used up, so memory holds one page. Every key
+   * that exists from the first page to the last is returned exactly once,
+   * expired keys never; keys set or deleted meanwhile may or may not be.
+   * Errors (e.g. IO + INVALID_ARGUMENT for a negative pageSize, INVALID_STORE
+   * once the store is closed) reject the `next()` that needed the page; a
+   * wrong argument type throws a TypeError at once.
+   */
+  listKeys(options: ListOptions = {}): AsyncGenerator<string, void, undefined> {
+    listKeysRequest(this.handle, options.prefix ?? "", options.pageSize ?? 0, "");
+    return this.pagedKeys(options);
+  }
+
+  private async *pagedKeys(options: ListOptions): AsyncGenerator<string, void, undefined> {
+    let pageToken = "";
+    do {
+      const page = await this.listKeysPage({ ...options, pageToken });
+      yield* page.keys;
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+  }
+
+  /**
+   * One page of {@link listKeys}, for callers who page themselves: resolves
+   * `{ keys, nextPageToken }`. Pass `pageToken` "" (the default) for the first
+   * page, then each `nextPageToken` with the same prefix; "" means there are
+   * no more. A page may hold fewer than `pageSize` keys and still not be the
+   * last. Tokens are kvd's and opaque; one from another store or prefix
+   * rejects with IO + INVALID_ARGUMENT ({@link isInvalidArgument}).
+   */
+  async listKeysPage(options: ListPageOptions = {}): Promise<KeyPage> {
+    this.live();
+    const request = listKeysRequest(this.handle, options.prefix ?? "", options.pageSize ?? 0, options.pageToken ?? "");
+    const response = await this.connection.call(KV.listKeys, request, options);
+    return { keys: response.keys, nextPageToken: response.nextPageToken };
   }
 
   /** The value under `key` parsed as UTF-8 JSON. Rejects with NO_SUCH_KEY if there is none, SyntaxError if it is not JSON. */
@@ -375,7 +457,7 @@ export class Store implements AsyncDisposable {
     return JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("utf8")) as T;
   }
 
-  /** Stores `value` as UTF-8 JSON under `key` (conditionally with `options.ifRevision`, as for {@link set}). */
+  /** Stores `value` as UTF-8 JSON under `key` (with `options.ifRevision` and `options.ttlMs` as for {@link set}). */
   async setJson(key: string, value: unknown, options?: SetOptions): Promise<void> {
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError(`kvd: setJson(${JSON.stringify(key)}): the value has no JSON form`);
@@ -416,9 +498,10 @@ export class Store implements AsyncDisposable {
 
   /**
    * Writes all `entries` or none, atomically; resolves each entry's revision,
-   * in order (increasing). If an entry's `ifRevision` does not match, nothing
-   * is written and the call rejects with a ConditionFailedError naming the
-   * first failing key, with its `currentRevision` and `failedIndex`.
+   * in order (increasing). An entry's `ttlMs` is as for {@link set}. If an
+   * entry's `ifRevision` does not match, nothing is written and the call
+   * rejects with a ConditionFailedError naming the first failing key, with
+   * its `currentRevision` and `failedIndex`.
    */
   async setMany(entries: Iterable<SetManyEntry>, options?: CallOptions): Promise<bigint[]> {
     this.live();
@@ -448,19 +531,22 @@ export class Store implements AsyncDisposable {
    * and starts again, at most `options.maxAttempts` (default 10) attempts in
    * all; then rejects with the last ConditionFailedError. An error from `fn`,
    * or any other error, ends it at once. `fn` may run several times, so it
-   * should only compute.
+   * should only compute. Each write carries `options.ttlMs`, as for
+   * {@link set}.
    */
   async update(key: string, fn: UpdateFn, options: UpdateOptions = {}): Promise<bigint> {
     this.live();
     const maxAttempts = options.maxAttempts === undefined ? DEFAULT_MAX_ATTEMPTS : checkMaxAttempts(options.maxAttempts);
     if (typeof fn !== "function") throw new TypeError("kvd: update's fn must be a function");
+    ttlDuration("ttlMs", options.ttlMs); // a bad ttl fails before any call
+    const ttlMs = options.ttlMs;
     const call: CallOptions = {};
     if (options.signal !== undefined) call.signal = options.signal;
     if (options.timeoutMs !== undefined) call.timeoutMs = options.timeoutMs;
     if (options.deadline !== undefined) call.deadline = options.deadline;
     return runUpdate({
       read: () => this.getEntryOrNull(key, call),
-      write: (value, ifRevision) => this.setWithRevision(key, value, { ...call, ifRevision }),
+      write: (value, ifRevision) => this.setWithRevision(key, value, { ...call, ifRevision, ttlMs }),
       fn,
       maxAttempts,
       sleep: (ms) => timing.sleep(ms, call.signal),

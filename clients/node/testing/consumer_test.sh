@@ -10,13 +10,14 @@
 #   3. a new application (`npm init -y`): `npm install TARBALL`, then
 #      `npm install --save-dev typescript@5 @types/node@20`; its dependencies
 #      come from the npm registry through the machine's npm config;
-#   4. the README's tsconfig.json, example.mts, deadlines.mts, revisions.mts and
-#      example.cjs,
+#   4. the README's tsconfig.json, example.mts, deadlines.mts, revisions.mts,
+#      expiry.mts and example.cjs,
 #      taken literally from the blocks after the `<!-- consumer-test: NAME -->`
 #      markers; `npx tsc`; plus a plain-JavaScript ES module and a CommonJS
 #      TypeScript file (`require` types) of this test's own;
 #   5. each program against one kvd from with_kvd.sh; the output must match the
-#      README's (example.out, deadlines.out, revisions.out, example.cjs.out) or
+#      README's (example.out, deadlines.out, revisions.out, expiry.out,
+#      example.cjs.out) or
 #      this test's.
 #   consumer_test.sh WITH_KVD PROTO_FILE PACKAGE_JSON
 # node_modules for the build comes from the work tree (tools/setup.sh runs
@@ -102,11 +103,11 @@ extract() {  # extract NAME: the fenced block after <!-- consumer-test: NAME -->
   [[ -s "$1" ]] || { echo "consumer_test: README.md has no block marked consumer-test: $1" >&2; exit 1; }
 }
 for name in tsconfig.json example.mts example.out deadlines.mts deadlines.out revisions.mts revisions.out \
-            example.cjs example.cjs.out; do
+            expiry.mts expiry.out example.cjs example.cjs.out; do
   extract "$name"
 done
 npx tsc
-[[ -f dist/example.mjs && -f dist/deadlines.mjs && -f dist/revisions.mjs ]] || { echo "consumer_test: npx tsc wrote no dist/*.mjs" >&2; exit 1; }
+[[ -f dist/example.mjs && -f dist/deadlines.mjs && -f dist/revisions.mjs && -f dist/expiry.mjs ]] || { echo "consumer_test: npx tsc wrote no dist/*.mjs" >&2; exit 1; }
 
 # A plain-JavaScript ES module: named imports, no TypeScript.
 cat >plain.mjs <<'JS'
@@ -139,10 +140,11 @@ echo "== 5. the programs against kvd" >&2
   node dist/example.mjs >example.actual
   node dist/deadlines.mjs >deadlines.actual
   node dist/revisions.mjs >revisions.actual
+  node dist/expiry.mjs >expiry.actual
   node example.cjs >example.cjs.actual
   node plain.mjs >plain.actual'
 status=0
-for name in example deadlines revisions example.cjs plain; do
+for name in example deadlines revisions expiry example.cjs plain; do
   if diff -u "$name.out" "$name.actual"; then
     echo "consumer_test: $name: output matches" >&2
   else

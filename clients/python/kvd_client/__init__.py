@@ -11,7 +11,10 @@ Example::
 Beyond Spin's operations: revisions (``get_entry``; ``set`` and ``delete``
 return the revision they wrote and take ``if_revision=``), counters
 (``increment``), atomic batches (``get_many``, ``set_many``, ``delete_many``),
-``describe`` and the retry helper ``update(key, fn)``.
+``describe``, the retry helper ``update(key, fn)``, expiry (``set(...,
+ttl=timedelta(minutes=5))``; ``get_entry(key).expire_time``) and paged
+listing (``for key in store.list_keys("user/")``, a lazy generator;
+``list_keys_page`` for one page and its ``next_page_token``).
 
 Every failed call raises a :class:`KvError` subclass; ``.code`` is the exact
 ``kv.v1.ErrorCode`` (:class:`ErrorCode`), ``.grpc_code`` the gRPC status code.
@@ -43,6 +46,7 @@ from kvd_client.records import (
     Durability,
     Entry,
     IncrementResult,
+    KeyPage,
     SetEntry,
     StoreDescription,
     StoreLimits,
@@ -63,6 +67,7 @@ __all__ = [
     "Entry",
     "ErrorCode",
     "IncrementResult",
+    "KeyPage",
     "InvalidArgumentError",
     "InvalidStoreError",
     "KvError",

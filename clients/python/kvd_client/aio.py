@@ -18,7 +18,9 @@ the same :class:`~kvd_client.KvError` subclasses (import them from
 ``kvd_client``), the same ``timeout=`` on every call. ``Store.open(...)`` is
 both awaitable (``store = await aio.Store.open("default")``) and an async
 context manager (``async with aio.Store.open("default") as store:``, which
-closes the store at the end of the block).
+closes the store at the end of the block). ``list_keys`` is the one method
+that is not a coroutine: it returns an async iterator
+(``async for key in store.list_keys("user/"):``).
 
 A store and its channel belong to the event loop they were opened on (a
 ``grpc.aio`` rule); within that loop any number of tasks may use one store
@@ -30,8 +32,8 @@ from __future__ import annotations
 import asyncio
 import random
 from types import TracebackType
-from typing import Any, Awaitable, Callable, Coroutine, Generator, Iterable, List, Optional, \
-    Sequence, Tuple, Type, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable, \
+    List, Optional, Sequence, Tuple, Type, TypeVar
 
 import grpc
 import grpc.aio
@@ -40,7 +42,7 @@ from kvd_client import _common, _requests, _update
 from kvd_client._common import STORE_DEFAULT, Timeout, default_address
 from kvd_client.errors import NoSuchKeyError, from_rpc_error
 from kvd_client.kv.v1 import kv_pb2, kv_pb2_grpc
-from kvd_client.records import Entry, IncrementResult, StoreDescription
+from kvd_client.records import Entry, IncrementResult, KeyPage, StoreDescription, Ttl
 
 __all__ = ["Store", "connect"]
 
@@ -169,16 +171,18 @@ class Store(_common.StoreState):
         return response.value
 
     async def get_entry(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> Entry:
-        """``key``'s value with its revision; see :meth:`kvd_client.Store.get_entry`."""
+        """``key``'s value with its revision and expire time; see
+        :meth:`kvd_client.Store.get_entry`."""
         response = await self._call(self._stub.Get,
                                     kv_pb2.GetRequest(store=self._handle, key=key), timeout)
         return _requests.got_entry(key, response)
 
     async def set(self, key: str, value: bytes, *, if_revision: Optional[int] = None,
-                  timeout: Timeout = STORE_DEFAULT) -> int:
-        """Stores ``value`` under ``key`` (conditionally with ``if_revision``)
-        and returns the revision written; see :meth:`kvd_client.Store.set`."""
-        request = _requests.set_request(self._handle, key, value, if_revision)
+                  ttl: Optional[Ttl] = None, timeout: Timeout = STORE_DEFAULT) -> int:
+        """Stores ``value`` under ``key`` (conditionally with ``if_revision``,
+        expiring after ``ttl``) and returns the revision written; see
+        :meth:`kvd_client.Store.set`."""
+        request = _requests.set_request(self._handle, key, value, if_revision, ttl)
         return (await self._call(self._stub.Set, request, timeout)).revision
 
     async def delete(self, key: str, *, if_revision: Optional[int] = None,
@@ -200,16 +204,50 @@ class Store(_common.StoreState):
                                     kv_pb2.GetKeysRequest(store=self._handle), timeout)
         return list(response.keys)
 
+    def list_keys(self, prefix: str = "", page_size: int = 0, *,
+                  timeout: Timeout = STORE_DEFAULT) -> AsyncIterator[str]:
+        """The keys that start with ``prefix``, in byte order, a page at a
+        time: an async iterator (not a coroutine)::
+
+            async for key in store.list_keys("session/", page_size=500):
+                ...
+
+        Nothing is sent until the first key is awaited; each next page is
+        fetched only when the keys of the one before are used up. See
+        :meth:`kvd_client.Store.list_keys`. A wrong argument type raises at
+        once (TypeError)."""
+        _requests.list_keys_request(self._handle, prefix, page_size, "")
+        _common.resolve_timeout(timeout, self._timeout)  # a bad timeout fails now
+        return self._list_keys(prefix, page_size, timeout)
+
+    async def _list_keys(self, prefix: str, page_size: int,
+                         timeout: Timeout) -> AsyncIterator[str]:
+        token = ""
+        while True:
+            page = await self.list_keys_page(prefix, page_size, token, timeout=timeout)
+            for key in page.keys:
+                yield key
+            if not page.next_page_token:
+                return
+            token = page.next_page_token
+
+    async def list_keys_page(self, prefix: str = "", page_size: int = 0, page_token: str = "",
+                             *, timeout: Timeout = STORE_DEFAULT) -> KeyPage:
+        """One page, ``(keys, next_page_token)``; see
+        :meth:`kvd_client.Store.list_keys_page`."""
+        request = _requests.list_keys_request(self._handle, prefix, page_size, page_token)
+        return _requests.key_page(await self._call(self._stub.ListKeys, request, timeout))
+
     async def get_json(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> Any:
         """The value of ``key`` decoded as UTF-8 JSON (ValueError if it is not)."""
         return _common.decode_json(await self.get(key, timeout=timeout))
 
     async def set_json(self, key: str, value: Any, *, if_revision: Optional[int] = None,
-                       timeout: Timeout = STORE_DEFAULT) -> int:
+                       ttl: Optional[Ttl] = None, timeout: Timeout = STORE_DEFAULT) -> int:
         """Stores ``value`` under ``key`` as compact UTF-8 JSON; returns the
-        revision written."""
+        revision written. ``if_revision`` and ``ttl`` as for :meth:`set`."""
         return await self.set(key, _common.encode_json(value), if_revision=if_revision,
-                              timeout=timeout)
+                              ttl=ttl, timeout=timeout)
 
     async def increment(self, key: str, delta: int = 1, *,
                         timeout: Timeout = STORE_DEFAULT) -> int:
@@ -255,13 +293,14 @@ class Store(_common.StoreState):
 
     async def update(self, key: str, fn: Callable[[Optional[bytes]], Any], *,
                      max_attempts: int = _update.DEFAULT_MAX_ATTEMPTS,
-                     timeout: Timeout = STORE_DEFAULT) -> int:
+                     ttl: Optional[Ttl] = None, timeout: Timeout = STORE_DEFAULT) -> int:
         """Read-modify-write of ``key`` with retries on conflict; returns the
         revision written. See :meth:`kvd_client.Store.update`; here ``fn``
         may also be a coroutine function (its result is awaited), and the
         backoff is an ``asyncio.sleep``, so other tasks run meanwhile."""
         attempts = _update.check_max_attempts(max_attempts)
         _common.resolve_timeout(timeout, self._timeout)  # a bad timeout fails first
+        _requests.ttl_duration(ttl)  # and so does a bad ttl
 
         async def read() -> Optional[Entry]:
             try:
@@ -270,7 +309,8 @@ class Store(_common.StoreState):
                 return None
 
         async def write(value: Any, if_revision: int) -> int:
-            return await self.set(key, value, if_revision=if_revision, timeout=timeout)
+            return await self.set(key, value, if_revision=if_revision, ttl=ttl,
+                                  timeout=timeout)
 
         return await _update.run_update_async(read, fn, write, attempts, self._sleep,
                                               self._random)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import time
 from types import TracebackType
-from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Type, \
+    TypeVar
 
 import grpc
 
@@ -18,7 +19,7 @@ from kvd_client._common import (  # re-exported (see __all__), as before
 )
 from kvd_client.errors import NoSuchKeyError, from_rpc_error
 from kvd_client.kv.v1 import kv_pb2, kv_pb2_grpc
-from kvd_client.records import Entry, IncrementResult, StoreDescription
+from kvd_client.records import Entry, IncrementResult, KeyPage, StoreDescription, Ttl
 
 __all__ = ["DEFAULT_ADDRESS", "STORE_DEFAULT", "Store", "Timeout", "connect", "default_address"]
 
@@ -162,8 +163,9 @@ class Store(_common.StoreState):
                           timeout).value
 
     def get_entry(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> Entry:
-        """Returns ``key``'s value with its revision, as an :class:`Entry`
-        (``.value``, ``.revision``).
+        """Returns ``key``'s value with its revision and expiry, as an
+        :class:`Entry` (``.value``, ``.revision``, ``.expire_time``: an aware
+        UTC datetime, or ``None`` if the key does not expire).
 
         Raises:
             NoSuchKeyError: the key does not exist (also a KeyError).
@@ -173,7 +175,7 @@ class Store(_common.StoreState):
         return _requests.got_entry(key, response)
 
     def set(self, key: str, value: bytes, *, if_revision: Optional[int] = None,
-            timeout: Timeout = STORE_DEFAULT) -> int:
+            ttl: Optional[Ttl] = None, timeout: Timeout = STORE_DEFAULT) -> int:
         """Stores ``value`` under ``key``, replacing any previous value, and
         returns the revision this write gave the key.
 
@@ -187,8 +189,16 @@ class Store(_common.StoreState):
         (create-only). Otherwise nothing is written and
         :class:`ConditionFailedError` is raised, whose ``current_revision``
         is the key's revision (0: absent).
+
+        With ``ttl`` (a :class:`datetime.timedelta`, or seconds as an int or
+        a float), the key expires that long after the write, by the
+        backend's clock, to the millisecond: from then on every read treats
+        it as absent. It must be from 1 ms to the store's ``max_ttl``
+        (``describe()``; 10 years by default), else kvd raises
+        :class:`InvalidArgumentError`. Without ``ttl`` the key never expires,
+        and an expiry it had is cleared.
         """
-        request = _requests.set_request(self._handle, key, value, if_revision)
+        request = _requests.set_request(self._handle, key, value, if_revision, ttl)
         return self._call(self._stub.Set, request, timeout).revision
 
     def delete(self, key: str, *, if_revision: Optional[int] = None,
@@ -209,9 +219,56 @@ class Store(_common.StoreState):
                           timeout).exists
 
     def get_keys(self, *, timeout: Timeout = STORE_DEFAULT) -> List[str]:
-        """Every key in the store, in byte order."""
+        """Every key in the store, in byte order, in one response (a store
+        too big for one fails with RESOURCE_EXHAUSTED; :meth:`list_keys`
+        pages instead)."""
         return list(self._call(self._stub.GetKeys, kv_pb2.GetKeysRequest(store=self._handle),
                                timeout).keys)
+
+    def list_keys(self, prefix: str = "", page_size: int = 0, *,
+                  timeout: Timeout = STORE_DEFAULT) -> Iterator[str]:
+        """The keys that start with ``prefix`` (all keys if empty), in byte
+        order, fetched a page at a time as the iteration reaches them::
+
+            for key in store.list_keys("session/", page_size=500):
+                ...
+
+        Returns a generator: nothing is sent until the first key is asked
+        for, and each next page (``page_size`` keys; 0 means kvd's default
+        of 1,000) is fetched only when the keys of the one before are used
+        up, so memory holds one page. ``timeout`` applies to each page.
+
+        Every key that exists from the first page to the last is returned
+        exactly once, expired keys never; keys set or deleted meanwhile may
+        or may not be. Errors are raised from the iteration: e.g.
+        :class:`InvalidArgumentError` for a negative ``page_size``. A wrong
+        argument type raises at once (TypeError).
+        """
+        _requests.list_keys_request(self._handle, prefix, page_size, "")
+        _common.resolve_timeout(timeout, self._timeout)  # a bad timeout fails now
+        return self._list_keys(prefix, page_size, timeout)
+
+    def _list_keys(self, prefix: str, page_size: int, timeout: Timeout) -> Iterator[str]:
+        token = ""
+        while True:
+            page = self.list_keys_page(prefix, page_size, token, timeout=timeout)
+            yield from page.keys
+            if not page.next_page_token:
+                return
+            token = page.next_page_token
+
+    def list_keys_page(self, prefix: str = "", page_size: int = 0, page_token: str = "", *,
+                       timeout: Timeout = STORE_DEFAULT) -> KeyPage:
+        """One page of :meth:`list_keys`, for callers who page themselves:
+        returns a :class:`KeyPage` ``(keys, next_page_token)``. Pass
+        ``page_token=""`` for the first page, then each ``next_page_token``
+        with the same ``prefix``; an empty ``next_page_token`` means there
+        are no more. A page may hold fewer than ``page_size`` keys and still
+        not be the last. Tokens are kvd's and opaque; one from another store
+        or prefix raises :class:`InvalidArgumentError`.
+        """
+        request = _requests.list_keys_request(self._handle, prefix, page_size, page_token)
+        return _requests.key_page(self._call(self._stub.ListKeys, request, timeout))
 
     def get_json(self, key: str, *, timeout: Timeout = STORE_DEFAULT) -> Any:
         """Returns the value of ``key`` decoded as UTF-8 JSON.
@@ -223,10 +280,10 @@ class Store(_common.StoreState):
         return _common.decode_json(self.get(key, timeout=timeout))
 
     def set_json(self, key: str, value: Any, *, if_revision: Optional[int] = None,
-                 timeout: Timeout = STORE_DEFAULT) -> int:
+                 ttl: Optional[Ttl] = None, timeout: Timeout = STORE_DEFAULT) -> int:
         """Stores ``value`` under ``key`` as compact UTF-8 JSON; returns the
-        revision written. ``if_revision`` as for :meth:`set`."""
-        return self.set(key, _common.encode_json(value), if_revision=if_revision,
+        revision written. ``if_revision`` and ``ttl`` as for :meth:`set`."""
+        return self.set(key, _common.encode_json(value), if_revision=if_revision, ttl=ttl,
                         timeout=timeout)
 
     def increment(self, key: str, delta: int = 1, *, timeout: Timeout = STORE_DEFAULT) -> int:
@@ -266,7 +323,9 @@ class Store(_common.StoreState):
 
         ``entries``: a mapping of keys to values, or an iterable of
         :class:`SetEntry` or ``(key, value)`` / ``(key, value, if_revision)``
-        tuples. If any entry's ``if_revision`` does not match, nothing is
+        / ``(key, value, if_revision, ttl)`` tuples; an entry's ``ttl`` is as
+        for :meth:`set` (``None``: never expires). If any entry's
+        ``if_revision`` does not match, nothing is
         written and :class:`ConditionFailedError` is raised, naming the first
         failing key, with its ``current_revision`` and ``failed_index``. A key
         given twice raises :class:`InvalidArgumentError`.
@@ -290,7 +349,7 @@ class Store(_common.StoreState):
         return _requests.description(response)
 
     def update(self, key: str, fn: Callable[[Optional[bytes]], bytes], *,
-               max_attempts: int = _update.DEFAULT_MAX_ATTEMPTS,
+               max_attempts: int = _update.DEFAULT_MAX_ATTEMPTS, ttl: Optional[Ttl] = None,
                timeout: Timeout = STORE_DEFAULT) -> int:
         """Read-modify-write of ``key`` without losing a concurrent write;
         returns the revision written.
@@ -303,10 +362,12 @@ class Store(_common.StoreState):
         raises the last :class:`ConditionFailedError`. ``fn`` may be called
         several times, so it should only compute. An exception from ``fn``,
         or any other error, ends the update at once. ``timeout`` applies to
-        each call.
+        each call. The write carries ``ttl`` as :meth:`set` does (without
+        it, the key's expiry is cleared).
         """
         attempts = _update.check_max_attempts(max_attempts)
         _common.resolve_timeout(timeout, self._timeout)  # a bad timeout fails first
+        _requests.ttl_duration(ttl)  # and so does a bad ttl
 
         def read() -> Optional[Entry]:
             try:
@@ -315,7 +376,7 @@ class Store(_common.StoreState):
                 return None
 
         def write(value: Any, if_revision: int) -> int:
-            return self.set(key, value, if_revision=if_revision, timeout=timeout)
+            return self.set(key, value, if_revision=if_revision, ttl=ttl, timeout=timeout)
 
         return _update.run_update(read, fn, write, attempts, self._sleep, self._random)
 

@@ -6,8 +6,8 @@ user's "$KVD_REPO" checkout) and runs the README's shell blocks marked
 ``<!-- consumer_test: NAME -->`` as they are, with bash: install-here (a fresh
 venv, pip install of the source folder), build (python3 -m build: sdist and
 wheel) and install-wheel (another fresh venv, pip install of the wheel). Each
-venv's app.py is the README's three examples, one after the other, so each run
-must print the README's three output blocks. pip runs with no configuration
+venv's app.py is the README's four examples, one after the other, so each run
+must print the README's four output blocks. pip runs with no configuration
 file and no PIP_* variables of the machine, so nothing but the README's
 flags decides where packages come from.
 
@@ -46,7 +46,8 @@ def readme_block(name: str) -> str:
     return match.group(1)
 
 
-EXAMPLES = ["example.py", "example_async.py", "example_revisions.py"]  # in README order
+EXAMPLES = ["example.py", "example_async.py", "example_revisions.py",
+            "example_expiry.py"]  # in README order
 
 
 def readme_outputs() -> str:

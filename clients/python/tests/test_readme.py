@@ -19,7 +19,8 @@ def _blocks(language: str) -> list:
     return re.findall(r"```" + language + r"\n(.*?)```", readme, re.S)
 
 
-EXAMPLES = ["example.py", "example_async.py", "example_revisions.py"]  # in README order
+EXAMPLES = ["example.py", "example_async.py", "example_revisions.py",
+            "example_expiry.py"]  # in README order
 
 
 class ReadmeTest(unittest.TestCase):

@@ -14,7 +14,9 @@ prefix scenario-python-aio/, so this and the blocking scenario can share a kvd.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import os
+import time
 import unittest
 from typing import Any, Awaitable, List, Optional, TypeVar
 
@@ -50,19 +52,29 @@ UTF8_KEY = P + "ключ/キー/🔑"
 # attempts (the default is 10), and the row checks that no update is lost,
 # not how many attempts one takes.
 RACE_ATTEMPTS = 100
+HOUR = datetime.timedelta(hours=1)
+# Row 40: kvd runs on this machine, so its clock and ours agree to this.
+CLOCK_SLACK = datetime.timedelta(seconds=5)
+# Rows 46-47: the 25 keys under P + "list/", in byte order.
+LISTED = [P + f"list/{i:02d}" for i in range(25)]
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 _T = TypeVar("_T")
 
 
 class AsyncScenarioTest(unittest.TestCase):
-    """Rows 1-39 of clients/SCENARIO.md, in order, with kvd_client.aio."""
+    """Rows 1-49 of clients/SCENARIO.md, in order, with kvd_client.aio."""
 
     store: Optional[Store] = None
     mem: Optional[Store] = None
-    # Rows 22-39: what earlier rows wrote, for the later ones to check.
+    # Rows 22-49: what earlier rows wrote, for the later ones to check.
     revisions: List[int] = []
     r1 = r2 = m1 = m2 = 0
+    first_token = ""
     loop: asyncio.AbstractEventLoop
 
     @classmethod
@@ -252,7 +264,7 @@ class AsyncScenarioTest(unittest.TestCase):
             self.assertTrue(store.closed)
 
         self.run_async(row())
-        type(self).store = self.run_async(Store.open("default"))  # rows 22-39 use it
+        type(self).store = self.run_async(Store.open("default"))  # rows 22-49 use it
 
     def seen(self, *revisions: int) -> None:
         """Records revisions a write returned, for row 36."""
@@ -451,6 +463,121 @@ class AsyncScenarioTest(unittest.TestCase):
         self.run_async(store.update(key, interfering(thrice), max_attempts=3))
         self.assertEqual(thrice, [b"other+1", b"other+2"])
         self.assertEqual(self.run_async(store.get(key)), thrice[1])
+
+    def assertExpiresInAnHour(self, expire_time: Optional[datetime.datetime],
+                              before: datetime.datetime, after: datetime.datetime) -> None:
+        """`expire_time` is an aware UTC datetime within an hour of the
+        write (made between `before` and `after`), give or take the slack."""
+        self.assertIsNotNone(expire_time, "no expire time")
+        assert expire_time is not None
+        self.assertEqual(expire_time.utcoffset(), datetime.timedelta(0), expire_time)
+        self.assertGreaterEqual(expire_time, before + HOUR - CLOCK_SLACK)
+        self.assertLessEqual(expire_time, after + HOUR + CLOCK_SLACK)
+
+    def test_40_set_with_a_ttl_reports_its_expire_time(self) -> None:
+        store = self.default_store()
+        before = utc_now()
+        revision = self.run_async(store.set(P + "ttl", b"v", ttl=HOUR))
+        after = utc_now()
+        self.assertGreater(revision, 0)
+        entry = self.run_async(store.get_entry(P + "ttl"))
+        self.assertEqual((entry.value, entry.revision), (b"v", revision))
+        self.assertExpiresInAnHour(entry.expire_time, before, after)
+
+    def test_41_a_plain_set_clears_the_expiry(self) -> None:
+        store = self.default_store()
+        self.run_async(store.set(P + "ttl", b"v2"))
+        entry = self.run_async(store.get_entry(P + "ttl"))
+        self.assertEqual(entry.value, b"v2")
+        self.assertIsNone(entry.expire_time)
+
+    def test_42_increment_keeps_the_expiry(self) -> None:
+        store = self.default_store()
+        before = utc_now()
+        self.run_async(store.set(P + "ttl-n", b"5", ttl=3600))  # seconds work too
+        after = utc_now()
+        expires = self.run_async(store.get_entry(P + "ttl-n")).expire_time
+        self.assertExpiresInAnHour(expires, before, after)
+        self.assertEqual(self.run_async(store.increment(P + "ttl-n", 1)), 6)
+        entry = self.run_async(store.get_entry(P + "ttl-n"))
+        self.assertEqual((entry.value, entry.expire_time), (b"6", expires))
+
+    def test_43_an_expired_key_is_absent_everywhere(self) -> None:
+        store = self.default_store()
+
+        async def row() -> None:
+            await store.set(P + "short", b"v", ttl=0.2)
+            deadline = time.monotonic() + 10
+            while await store.exists(P + "short"):
+                self.assertLess(time.monotonic(), deadline, "the key did not expire within 10 s")
+                await asyncio.sleep(0.02)
+            with self.assertRaises(NoSuchKeyError):
+                await store.get(P + "short")
+            self.assertEqual(await store.get_many([P + "short"]),
+                             [Entry(P + "short", False, None, 0)])
+            self.assertGreater(await store.set(P + "short", b"w", if_revision=0), 0)
+
+        self.run_async(row())
+
+    def test_44_a_ttl_out_of_range_is_invalid(self) -> None:
+        store = self.default_store()
+        for ttl in (0, -1.0, 0.0005, datetime.timedelta(days=3651)):
+            with self.subTest(ttl=ttl), self.assertRaises(InvalidArgumentError) as caught:
+                self.run_async(store.set(P + "bad-ttl", b"v", ttl=ttl))
+            self.assertKvError(caught.exception, KvIoError, ErrorCode.IO,
+                               grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertIn("ttl", caught.exception.message)
+        self.assertIs(self.run_async(store.exists(P + "bad-ttl")), False)
+
+    def test_45_set_many_entries_with_and_without_a_ttl(self) -> None:
+        store = self.default_store()
+        self.run_async(store.set_many([kvd_client.SetEntry(P + "b1", b"1", ttl=HOUR),
+                                       (P + "b2", b"2")]))
+        b1, b2 = self.run_async(store.get_many([P + "b1", P + "b2"]))
+        self.assertTrue(b1.found and b2.found)
+        self.assertIsNotNone(b1.expire_time)
+        self.assertIsNone(b2.expire_time)
+
+    def test_46_list_keys_pages_through_a_prefix(self) -> None:
+        store = self.default_store()
+
+        async def row() -> List[str]:
+            for key in LISTED + [P + "list0", P + "lis"]:
+                await store.set(key, b"x")
+            return [key async for key in store.list_keys(prefix=P + "list/", page_size=10)]
+
+        self.assertEqual(self.run_async(row()), LISTED)
+
+    def test_47_one_page_at_a_time(self) -> None:
+        store = self.default_store()
+        keys, token = self.run_async(store.list_keys_page(P + "list/", 10))
+        self.assertEqual(keys, LISTED[:10])
+        self.assertNotEqual(token, "")
+        type(self).first_token = token
+        keys, token = self.run_async(store.list_keys_page(P + "list/", 10, token))
+        self.assertEqual(keys, LISTED[10:20])
+        self.assertNotEqual(token, "")
+        page = self.run_async(store.list_keys_page(P + "list/", 10, token))
+        self.assertEqual((page.keys, page.next_page_token), (LISTED[20:], ""))
+
+    def test_48_bad_page_tokens_and_sizes(self) -> None:
+        store = self.default_store()
+        self.assertNotEqual(self.first_token, "", "row 47 kept no token")
+        cases = [((P + "lis", 10, self.first_token), "page_token"),
+                 ((P + "list/", 10, "not-a-token"), "page_token"),
+                 ((P + "list/", -1, ""), "page_size")]
+        for args, named in cases:
+            with self.subTest(args=args), self.assertRaises(InvalidArgumentError) as caught:
+                self.run_async(store.list_keys_page(*args))
+            self.assertKvError(caught.exception, KvIoError, ErrorCode.IO,
+                               grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertIn(named, caught.exception.message)
+
+    def test_49_describe_expiry_and_listing(self) -> None:
+        info = self.run_async(self.default_store().describe())
+        self.assertEqual(info.limits.max_ttl, datetime.timedelta(days=3650))
+        self.assertEqual(info.limits.max_page_size, 10000)
+        self.assertLessEqual({Capability.TTL, Capability.LIST_PAGES}, info.capabilities)
 
 
 if __name__ == "__main__":

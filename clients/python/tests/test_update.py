@@ -6,6 +6,7 @@ sleeps, no timing assertions)."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import threading
 import unittest
 from concurrent import futures
@@ -227,6 +228,8 @@ class RevisionFake(kv_pb2_grpc.KeyValueServicer):
         self.revision = 0
         self.before_set: Optional[Callable[[], None]] = None
         self.sets: List[Tuple[str, bytes, Optional[int]]] = []
+        # The ttl of each Set, in milliseconds (None: no ttl).
+        self.ttls: List[Optional[int]] = []
 
     def put(self, key: str, value: bytes) -> int:
         with self.lock:
@@ -254,6 +257,7 @@ class RevisionFake(kv_pb2_grpc.KeyValueServicer):
         with self.lock:
             condition = request.if_revision if request.HasField("if_revision") else None
             self.sets.append((request.key, request.value, condition))
+            self.ttls.append(request.ttl.ToMilliseconds() if request.HasField("ttl") else None)
             current = self.data.get(request.key, (b"", 0))[1]
             if condition is not None and condition != current:
                 context.set_trailing_metadata((
@@ -290,6 +294,7 @@ class StoreUpdateTest(unittest.TestCase):
     def setUp(self) -> None:
         self.fake.before_set = None
         self.fake.sets.clear()
+        self.fake.ttls.clear()
         self.sleeps: List[float] = []
 
     def interfere(self, times: int, key: str) -> None:
@@ -343,7 +348,26 @@ class StoreUpdateTest(unittest.TestCase):
                 store.update("k", bang, timeout=-1)
             with self.assertRaisesRegex(TypeError, "value must be bytes"):
                 store.update("sync/typed", lambda v: "not bytes")
+            with self.assertRaisesRegex(TypeError, "ttl must be"):
+                store.update("k", bang, ttl="1h")
         self.assertEqual(self.fake.sets, [])
+
+    def test_every_attempt_writes_the_ttl(self) -> None:
+        self.fake.put("sync/ttl", b"v")
+        self.interfere(1, "sync/ttl")
+        with Store.open("default", address=self.address) as store:
+            store._sleep = self.sleeps.append  # type: ignore[assignment]
+            store.update("sync/ttl", bang, ttl=datetime.timedelta(seconds=30))
+            store.update("sync/ttl", bang)  # no ttl: the write clears the expiry
+        self.assertEqual(self.fake.ttls, [30_000, 30_000, None])
+
+    def test_aio_update_writes_the_ttl(self) -> None:
+        async def run() -> None:
+            async with aio.Store.open("default", address=self.address) as store:
+                await store.update("aio/ttl", bang, ttl=0.5)
+
+        asyncio.run(run())
+        self.assertEqual(self.fake.ttls, [500])
 
     def test_aio_update_retries_with_the_injected_backoff(self) -> None:
         self.fake.put("aio/race", b"v")

@@ -11,9 +11,11 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19kvd_client/kv/v1/kv.proto\x12\x05kv.v1\"\x1b\n\x0bOpenRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1d\n\x0cOpenResponse\x12\r\n\x05store\x18\x01 \x01(\r\"(\n\nGetRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\t\".\n\x0bGetResponse\x12\r\n\x05value\x18\x01 \x01(\x0c\x12\x10\n\x08revision\x18\x02 \x01(\x04\"a\n\nSetRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x18\n\x0bif_revision\x18\x04 \x01(\x04H\x00\x88\x01\x01\x42\x0e\n\x0c_if_revision\"\x1f\n\x0bSetResponse\x12\x10\n\x08revision\x18\x01 \x01(\x04\"U\n\rDeleteRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x18\n\x0bif_revision\x18\x03 \x01(\x04H\x00\x88\x01\x01\x42\x0e\n\x0c_if_revision\"\"\n\x0e\x44\x65leteResponse\x12\x10\n\x08revision\x18\x01 \x01(\x04\"+\n\rExistsRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\t\" \n\x0e\x45xistsResponse\x12\x0e\n\x06\x65xists\x18\x01 \x01(\x08\"\x1f\n\x0eGetKeysRequest\x12\r\n\x05store\x18\x01 \x01(\r\"\x1f\n\x0fGetKeysResponse\x12\x0c\n\x04keys\x18\x01 \x03(\t\"\x1d\n\x0c\x43loseRequest\x12\r\n\x05store\x18\x01 \x01(\r\"\x0f\n\rCloseResponse\"=\n\x10IncrementRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x03 \x01(\x03\"4\n\x11IncrementResponse\x12\r\n\x05value\x18\x01 \x01(\x03\x12\x10\n\x08revision\x18\x02 \x01(\x04\"-\n\x0eGetManyRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0c\n\x04keys\x18\x02 \x03(\t\"D\n\x05\x45ntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x66ound\x18\x02 \x01(\x08\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x10\n\x08revision\x18\x04 \x01(\x04\"0\n\x0fGetManyResponse\x12\x1d\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x0c.kv.v1.Entry\"P\n\x08SetEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x18\n\x0bif_revision\x18\x03 \x01(\x04H\x00\x88\x01\x01\x42\x0e\n\x0c_if_revision\"A\n\x0eSetManyRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12 \n\x07\x65ntries\x18\x02 \x03(\x0b\x32\x0f.kv.v1.SetEntry\"$\n\x0fSetManyResponse\x12\x11\n\trevisions\x18\x01 \x03(\x04\"0\n\x11\x44\x65leteManyRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0c\n\x04keys\x18\x02 \x03(\t\"\'\n\x12\x44\x65leteManyResponse\x12\x11\n\trevisions\x18\x01 \x03(\x04\" \n\x0f\x44\x65scribeRequest\x12\r\n\x05store\x18\x01 \x01(\r\"q\n\x0bStoreLimits\x12\x15\n\rmax_key_bytes\x18\x01 \x01(\x04\x12\x17\n\x0fmax_value_bytes\x18\x02 \x01(\x04\x12\x19\n\x11max_batch_entries\x18\x03 \x01(\x04\x12\x17\n\x0fmax_batch_bytes\x18\x04 \x01(\x04\"\xc9\x01\n\x10\x44\x65scribeResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64river\x18\x02 \x01(\t\x12%\n\ndurability\x18\x03 \x01(\x0e\x32\x11.kv.v1.Durability\x12\"\n\x06limits\x18\x04 \x01(\x0b\x32\x12.kv.v1.StoreLimits\x12\x10\n\x08revision\x18\x05 \x01(\x04\x12\'\n\x0c\x63\x61pabilities\x18\x06 \x03(\x0e\x32\x11.kv.v1.Capability\x12\x11\n\tread_only\x18\x07 \x01(\x08*\xae\x02\n\tErrorCode\x12\x1a\n\x16\x45RROR_CODE_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x45RROR_CODE_STORE_TABLE_FULL\x10\x01\x12\x1c\n\x18\x45RROR_CODE_NO_SUCH_STORE\x10\x02\x12\x1c\n\x18\x45RROR_CODE_ACCESS_DENIED\x10\x03\x12\x1c\n\x18\x45RROR_CODE_INVALID_STORE\x10\x04\x12\x1a\n\x16\x45RROR_CODE_NO_SUCH_KEY\x10\x05\x12\x11\n\rERROR_CODE_IO\x10\x06\x12\x1f\n\x1b\x45RROR_CODE_CONDITION_FAILED\x10\x07\x12\x1d\n\x19\x45RROR_CODE_NOT_AN_INTEGER\x10\x08\x12\x1b\n\x17\x45RROR_CODE_OUT_OF_RANGE\x10\t*j\n\nDurability\x12\x1a\n\x16\x44URABILITY_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44URABILITY_NONE\x10\x01\x12\x16\n\x12\x44URABILITY_PROCESS\x10\x02\x12\x13\n\x0f\x44URABILITY_DISK\x10\x03*\x9e\x01\n\nCapability\x12\x1a\n\x16\x43\x41PABILITY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43\x41PABILITY_REVISIONS\x10\x01\x12!\n\x1d\x43\x41PABILITY_CONDITIONAL_WRITES\x10\x02\x12\x18\n\x14\x43\x41PABILITY_INCREMENT\x10\x03\x12\x1d\n\x19\x43\x41PABILITY_ATOMIC_BATCHES\x10\x04\x32\xa7\x05\n\x08KeyValue\x12/\n\x04Open\x12\x12.kv.v1.OpenRequest\x1a\x13.kv.v1.OpenResponse\x12,\n\x03Get\x12\x11.kv.v1.GetRequest\x1a\x12.kv.v1.GetResponse\x12,\n\x03Set\x12\x11.kv.v1.SetRequest\x1a\x12.kv.v1.SetResponse\x12\x35\n\x06\x44\x65lete\x12\x14.kv.v1.DeleteRequest\x1a\x15.kv.v1.DeleteResponse\x12\x35\n\x06\x45xists\x12\x14.kv.v1.ExistsRequest\x1a\x15.kv.v1.ExistsResponse\x12\x38\n\x07GetKeys\x12\x15.kv.v1.GetKeysRequest\x1a\x16.kv.v1.GetKeysResponse\x12\x32\n\x05\x43lose\x12\x13.kv.v1.CloseRequest\x1a\x14.kv.v1.CloseResponse\x12>\n\tIncrement\x12\x17.kv.v1.IncrementRequest\x1a\x18.kv.v1.IncrementResponse\x12\x38\n\x07GetMany\x12\x15.kv.v1.GetManyRequest\x1a\x16.kv.v1.GetManyResponse\x12\x38\n\x07SetMany\x12\x15.kv.v1.SetManyRequest\x1a\x16.kv.v1.SetManyResponse\x12\x41\n\nDeleteMany\x12\x18.kv.v1.DeleteManyRequest\x1a\x19.kv.v1.DeleteManyResponse\x12;\n\x08\x44\x65scribe\x12\x16.kv.v1.DescribeRequest\x1a\x17.kv.v1.DescribeResponseBO\n\rdev.kvd.kv.v1B\x07KvProtoP\x01Z0github.com/kvd-project/kvd/clients/go/kv/v1;kvv1\xf8\x01\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19kvd_client/kv/v1/kv.proto\x12\x05kv.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x1b\n\x0bOpenRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1d\n\x0cOpenResponse\x12\r\n\x05store\x18\x01 \x01(\r\"(\n\nGetRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\t\"_\n\x0bGetResponse\x12\r\n\x05value\x18\x01 \x01(\x0c\x12\x10\n\x08revision\x18\x02 \x01(\x04\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x89\x01\n\nSetRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x18\n\x0bif_revision\x18\x04 \x01(\x04H\x00\x88\x01\x01\x12&\n\x03ttl\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationB\x0e\n\x0c_if_revision\"\x1f\n\x0bSetResponse\x12\x10\n\x08revision\x18\x01 \x01(\x04\"U\n\rDeleteRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x18\n\x0bif_revision\x18\x03 \x01(\x04H\x00\x88\x01\x01\x42\x0e\n\x0c_if_revision\"\"\n\x0e\x44\x65leteResponse\x12\x10\n\x08revision\x18\x01 \x01(\x04\"+\n\rExistsRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\t\" \n\x0e\x45xistsResponse\x12\x0e\n\x06\x65xists\x18\x01 \x01(\x08\"\x1f\n\x0eGetKeysRequest\x12\r\n\x05store\x18\x01 \x01(\r\"\x1f\n\x0fGetKeysResponse\x12\x0c\n\x04keys\x18\x01 \x03(\t\"\x1d\n\x0c\x43loseRequest\x12\r\n\x05store\x18\x01 \x01(\r\"\x0f\n\rCloseResponse\"=\n\x10IncrementRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x03 \x01(\x03\"4\n\x11IncrementResponse\x12\r\n\x05value\x18\x01 \x01(\x03\x12\x10\n\x08revision\x18\x02 \x01(\x04\"-\n\x0eGetManyRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0c\n\x04keys\x18\x02 \x03(\t\"u\n\x05\x45ntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x66ound\x18\x02 \x01(\x08\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x10\n\x08revision\x18\x04 \x01(\x04\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"0\n\x0fGetManyResponse\x12\x1d\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x0c.kv.v1.Entry\"x\n\x08SetEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x18\n\x0bif_revision\x18\x03 \x01(\x04H\x00\x88\x01\x01\x12&\n\x03ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationB\x0e\n\x0c_if_revision\"A\n\x0eSetManyRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12 \n\x07\x65ntries\x18\x02 \x03(\x0b\x32\x0f.kv.v1.SetEntry\"$\n\x0fSetManyResponse\x12\x11\n\trevisions\x18\x01 \x03(\x04\"0\n\x11\x44\x65leteManyRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0c\n\x04keys\x18\x02 \x03(\t\"\'\n\x12\x44\x65leteManyResponse\x12\x11\n\trevisions\x18\x01 \x03(\x04\" \n\x0f\x44\x65scribeRequest\x12\r\n\x05store\x18\x01 \x01(\r\"\xb4\x01\n\x0bStoreLimits\x12\x15\n\rmax_key_bytes\x18\x01 \x01(\x04\x12\x17\n\x0fmax_value_bytes\x18\x02 \x01(\x04\x12\x19\n\x11max_batch_entries\x18\x03 \x01(\x04\x12\x17\n\x0fmax_batch_bytes\x18\x04 \x01(\x04\x12*\n\x07max_ttl\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x15\n\rmax_page_size\x18\x06 \x01(\r\"\xc9\x01\n\x10\x44\x65scribeResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64river\x18\x02 \x01(\t\x12%\n\ndurability\x18\x03 \x01(\x0e\x32\x11.kv.v1.Durability\x12\"\n\x06limits\x18\x04 \x01(\x0b\x32\x12.kv.v1.StoreLimits\x12\x10\n\x08revision\x18\x05 \x01(\x04\x12\'\n\x0c\x63\x61pabilities\x18\x06 \x03(\x0e\x32\x11.kv.v1.Capability\x12\x11\n\tread_only\x18\x07 \x01(\x08\"W\n\x0fListKeysRequest\x12\r\n\x05store\x18\x01 \x01(\r\x12\x0e\n\x06prefix\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"9\n\x10ListKeysResponse\x12\x0c\n\x04keys\x18\x01 \x03(\t\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xae\x02\n\tErrorCode\x12\x1a\n\x16\x45RROR_CODE_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x45RROR_CODE_STORE_TABLE_FULL\x10\x01\x12\x1c\n\x18\x45RROR_CODE_NO_SUCH_STORE\x10\x02\x12\x1c\n\x18\x45RROR_CODE_ACCESS_DENIED\x10\x03\x12\x1c\n\x18\x45RROR_CODE_INVALID_STORE\x10\x04\x12\x1a\n\x16\x45RROR_CODE_NO_SUCH_KEY\x10\x05\x12\x11\n\rERROR_CODE_IO\x10\x06\x12\x1f\n\x1b\x45RROR_CODE_CONDITION_FAILED\x10\x07\x12\x1d\n\x19\x45RROR_CODE_NOT_AN_INTEGER\x10\x08\x12\x1b\n\x17\x45RROR_CODE_OUT_OF_RANGE\x10\t*j\n\nDurability\x12\x1a\n\x16\x44URABILITY_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44URABILITY_NONE\x10\x01\x12\x16\n\x12\x44URABILITY_PROCESS\x10\x02\x12\x13\n\x0f\x44URABILITY_DISK\x10\x03*\xcd\x01\n\nCapability\x12\x1a\n\x16\x43\x41PABILITY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43\x41PABILITY_REVISIONS\x10\x01\x12!\n\x1d\x43\x41PABILITY_CONDITIONAL_WRITES\x10\x02\x12\x18\n\x14\x43\x41PABILITY_INCREMENT\x10\x03\x12\x1d\n\x19\x43\x41PABILITY_ATOMIC_BATCHES\x10\x04\x12\x12\n\x0e\x43\x41PABILITY_TTL\x10\x05\x12\x19\n\x15\x43\x41PABILITY_LIST_PAGES\x10\x06\x32\xe4\x05\n\x08KeyValue\x12/\n\x04Open\x12\x12.kv.v1.OpenRequest\x1a\x13.kv.v1.OpenResponse\x12,\n\x03Get\x12\x11.kv.v1.GetRequest\x1a\x12.kv.v1.GetResponse\x12,\n\x03Set\x12\x11.kv.v1.SetRequest\x1a\x12.kv.v1.SetResponse\x12\x35\n\x06\x44\x65lete\x12\x14.kv.v1.DeleteRequest\x1a\x15.kv.v1.DeleteResponse\x12\x35\n\x06\x45xists\x12\x14.kv.v1.ExistsRequest\x1a\x15.kv.v1.ExistsResponse\x12\x38\n\x07GetKeys\x12\x15.kv.v1.GetKeysRequest\x1a\x16.kv.v1.GetKeysResponse\x12\x32\n\x05\x43lose\x12\x13.kv.v1.CloseRequest\x1a\x14.kv.v1.CloseResponse\x12>\n\tIncrement\x12\x17.kv.v1.IncrementRequest\x1a\x18.kv.v1.IncrementResponse\x12\x38\n\x07GetMany\x12\x15.kv.v1.GetManyRequest\x1a\x16.kv.v1.GetManyResponse\x12\x38\n\x07SetMany\x12\x15.kv.v1.SetManyRequest\x1a\x16.kv.v1.SetManyResponse\x12\x41\n\nDeleteMany\x12\x18.kv.v1.DeleteManyRequest\x1a\x19.kv.v1.DeleteManyResponse\x12;\n\x08\x44\x65scribe\x12\x16.kv.v1.DescribeRequest\x1a\x17.kv.v1.DescribeResponse\x12;\n\x08ListKeys\x12\x16.kv.v1.ListKeysRequest\x1a\x17.kv.v1.ListKeysResponseBO\n\rdev.kvd.kv.v1B\x07KvProtoP\x01Z0github.com/kvd-project/kvd/clients/go/kv/v1;kvv1\xf8\x01\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kvd_client.kv.v1.kv_pb2', globals())
@@ -21,66 +23,70 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\n\rdev.kvd.kv.v1B\007KvProtoP\001Z0github.com/kvd-project/kvd/clients/go/kv/v1;kvv1\370\001\001'
-  _ERRORCODE._serialized_start=1550
-  _ERRORCODE._serialized_end=1852
-  _DURABILITY._serialized_start=1854
-  _DURABILITY._serialized_end=1960
-  _CAPABILITY._serialized_start=1963
-  _CAPABILITY._serialized_end=2121
-  _OPENREQUEST._serialized_start=36
-  _OPENREQUEST._serialized_end=63
-  _OPENRESPONSE._serialized_start=65
-  _OPENRESPONSE._serialized_end=94
-  _GETREQUEST._serialized_start=96
-  _GETREQUEST._serialized_end=136
-  _GETRESPONSE._serialized_start=138
-  _GETRESPONSE._serialized_end=184
-  _SETREQUEST._serialized_start=186
-  _SETREQUEST._serialized_end=283
-  _SETRESPONSE._serialized_start=285
-  _SETRESPONSE._serialized_end=316
-  _DELETEREQUEST._serialized_start=318
-  _DELETEREQUEST._serialized_end=403
-  _DELETERESPONSE._serialized_start=405
-  _DELETERESPONSE._serialized_end=439
-  _EXISTSREQUEST._serialized_start=441
-  _EXISTSREQUEST._serialized_end=484
-  _EXISTSRESPONSE._serialized_start=486
-  _EXISTSRESPONSE._serialized_end=518
-  _GETKEYSREQUEST._serialized_start=520
-  _GETKEYSREQUEST._serialized_end=551
-  _GETKEYSRESPONSE._serialized_start=553
-  _GETKEYSRESPONSE._serialized_end=584
-  _CLOSEREQUEST._serialized_start=586
-  _CLOSEREQUEST._serialized_end=615
-  _CLOSERESPONSE._serialized_start=617
-  _CLOSERESPONSE._serialized_end=632
-  _INCREMENTREQUEST._serialized_start=634
-  _INCREMENTREQUEST._serialized_end=695
-  _INCREMENTRESPONSE._serialized_start=697
-  _INCREMENTRESPONSE._serialized_end=749
-  _GETMANYREQUEST._serialized_start=751
-  _GETMANYREQUEST._serialized_end=796
-  _ENTRY._serialized_start=798
-  _ENTRY._serialized_end=866
-  _GETMANYRESPONSE._serialized_start=868
-  _GETMANYRESPONSE._serialized_end=916
-  _SETENTRY._serialized_start=918
-  _SETENTRY._serialized_end=998
-  _SETMANYREQUEST._serialized_start=1000
-  _SETMANYREQUEST._serialized_end=1065
-  _SETMANYRESPONSE._serialized_start=1067
-  _SETMANYRESPONSE._serialized_end=1103
-  _DELETEMANYREQUEST._serialized_start=1105
-  _DELETEMANYREQUEST._serialized_end=1153
-  _DELETEMANYRESPONSE._serialized_start=1155
-  _DELETEMANYRESPONSE._serialized_end=1194
-  _DESCRIBEREQUEST._serialized_start=1196
-  _DESCRIBEREQUEST._serialized_end=1228
-  _STORELIMITS._serialized_start=1230
-  _STORELIMITS._serialized_end=1343
-  _DESCRIBERESPONSE._serialized_start=1346
-  _DESCRIBERESPONSE._serialized_end=1547
-  _KEYVALUE._serialized_start=2124
-  _KEYVALUE._serialized_end=2803
+  _ERRORCODE._serialized_start=2010
+  _ERRORCODE._serialized_end=2312
+  _DURABILITY._serialized_start=2314
+  _DURABILITY._serialized_end=2420
+  _CAPABILITY._serialized_start=2423
+  _CAPABILITY._serialized_end=2628
+  _OPENREQUEST._serialized_start=101
+  _OPENREQUEST._serialized_end=128
+  _OPENRESPONSE._serialized_start=130
+  _OPENRESPONSE._serialized_end=159
+  _GETREQUEST._serialized_start=161
+  _GETREQUEST._serialized_end=201
+  _GETRESPONSE._serialized_start=203
+  _GETRESPONSE._serialized_end=298
+  _SETREQUEST._serialized_start=301
+  _SETREQUEST._serialized_end=438
+  _SETRESPONSE._serialized_start=440
+  _SETRESPONSE._serialized_end=471
+  _DELETEREQUEST._serialized_start=473
+  _DELETEREQUEST._serialized_end=558
+  _DELETERESPONSE._serialized_start=560
+  _DELETERESPONSE._serialized_end=594
+  _EXISTSREQUEST._serialized_start=596
+  _EXISTSREQUEST._serialized_end=639
+  _EXISTSRESPONSE._serialized_start=641
+  _EXISTSRESPONSE._serialized_end=673
+  _GETKEYSREQUEST._serialized_start=675
+  _GETKEYSREQUEST._serialized_end=706
+  _GETKEYSRESPONSE._serialized_start=708
+  _GETKEYSRESPONSE._serialized_end=739
+  _CLOSEREQUEST._serialized_start=741
+  _CLOSEREQUEST._serialized_end=770
+  _CLOSERESPONSE._serialized_start=772
+  _CLOSERESPONSE._serialized_end=787
+  _INCREMENTREQUEST._serialized_start=789
+  _INCREMENTREQUEST._serialized_end=850
+  _INCREMENTRESPONSE._serialized_start=852
+  _INCREMENTRESPONSE._serialized_end=904
+  _GETMANYREQUEST._serialized_start=906
+  _GETMANYREQUEST._serialized_end=951
+  _ENTRY._serialized_start=953
+  _ENTRY._serialized_end=1070
+  _GETMANYRESPONSE._serialized_start=1072
+  _GETMANYRESPONSE._serialized_end=1120
+  _SETENTRY._serialized_start=1122
+  _SETENTRY._serialized_end=1242
+  _SETMANYREQUEST._serialized_start=1244
+  _SETMANYREQUEST._serialized_end=1309
+  _SETMANYRESPONSE._serialized_start=1311
+  _SETMANYRESPONSE._serialized_end=1347
+  _DELETEMANYREQUEST._serialized_start=1349
+  _DELETEMANYREQUEST._serialized_end=1397
+  _DELETEMANYRESPONSE._serialized_start=1399
+  _DELETEMANYRESPONSE._serialized_end=1438
+  _DESCRIBEREQUEST._serialized_start=1440
+  _DESCRIBEREQUEST._serialized_end=1472
+  _STORELIMITS._serialized_start=1475
+  _STORELIMITS._serialized_end=1655
+  _DESCRIBERESPONSE._serialized_start=1658
+  _DESCRIBERESPONSE._serialized_end=1859
+  _LISTKEYSREQUEST._serialized_start=1861
+  _LISTKEYSREQUEST._serialized_end=1948
+  _LISTKEYSRESPONSE._serialized_start=1950
+  _LISTKEYSRESPONSE._serialized_end=2007
+  _KEYVALUE._serialized_start=2631
+  _KEYVALUE._serialized_end=3371
 # @@protoc_insertion_point(module_scope)

@@ -76,6 +76,11 @@ class KeyValueStub(object):
                 request_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeRequest.SerializeToString,
                 response_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeResponse.FromString,
                 )
+        self.ListKeys = channel.unary_unary(
+                '/kv.v1.KeyValue/ListKeys',
+                request_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.ListKeysRequest.SerializeToString,
+                response_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.ListKeysResponse.FromString,
+                )
 
 
 class KeyValueServicer(object):
@@ -103,7 +108,8 @@ class KeyValueServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def Set(self, request, context):
-        """Set stores a value under a key, replacing any previous value. It returns
+        """Set stores a value under a key, replacing any previous value and any
+        expiry it had (a Set without `ttl` makes the key permanent). It returns
         only after the write is durable by the store's configured durability.
         With `if_revision`, it applies only if the key's current revision equals
         it (0: only if the key is absent); otherwise it fails with
@@ -132,7 +138,7 @@ class KeyValueServicer(object):
     def GetKeys(self, request, context):
         """GetKeys returns every key in the store, in byte order. A store whose keys
         do not fit in one response fails with RESOURCE_EXHAUSTED rather than
-        sending a message the client would reject.
+        sending a message the client would reject; ListKeys pages instead.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -192,6 +198,27 @@ class KeyValueServicer(object):
     def Describe(self, request, context):
         """Describe tells a client what a store is and can do: its driver, its
         durability, its limits, its current revision and its capabilities.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListKeys(self, request, context):
+        """ListKeys returns one page of the store's keys that start with `prefix`,
+        in byte order, following Google's pagination conventions (AIP-158). Pass
+        `next_page_token` back as `page_token` for the next page; it is empty on
+        the last page. Tokens hold no server state: one stays valid across kvd
+        restarts and on any kvd serving the same backend.
+
+        Guarantee: across all the pages of one listing, every key that exists
+        (and has not expired) from the first page to the last is returned
+        exactly once; no key is returned twice; keys are in ascending byte order
+        throughout; an expired key is never returned. Keys set or deleted during
+        the listing may or may not appear.
+
+        Errors: IO with INVALID_ARGUMENT for a negative page_size, or a
+        page_token that is not kvd's or was issued for another store or prefix
+        (the message says which).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -259,6 +286,11 @@ def add_KeyValueServicer_to_server(servicer, server):
                     servicer.Describe,
                     request_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeRequest.FromString,
                     response_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeResponse.SerializeToString,
+            ),
+            'ListKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListKeys,
+                    request_deserializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.ListKeysRequest.FromString,
+                    response_serializer=kvd__client_dot_kv_dot_v1_dot_kv__pb2.ListKeysResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -473,5 +505,22 @@ class KeyValue(object):
         return grpc.experimental.unary_unary(request, target, '/kv.v1.KeyValue/Describe',
             kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeRequest.SerializeToString,
             kvd__client_dot_kv_dot_v1_dot_kv__pb2.DescribeResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kv.v1.KeyValue/ListKeys',
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.ListKeysRequest.SerializeToString,
+            kvd__client_dot_kv_dot_v1_dot_kv__pb2.ListKeysResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
