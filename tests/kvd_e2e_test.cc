@@ -222,7 +222,10 @@ TEST_P(KvdEndToEndTest, DescribeSaysWhatEachStoreIs) {
     EXPECT_THAT(
         description.capabilities(),
         ElementsAre(v1::CAPABILITY_REVISIONS, v1::CAPABILITY_CONDITIONAL_WRITES,
-                    v1::CAPABILITY_INCREMENT, v1::CAPABILITY_ATOMIC_BATCHES));
+                    v1::CAPABILITY_INCREMENT, v1::CAPABILITY_ATOMIC_BATCHES,
+                    v1::CAPABILITY_TTL, v1::CAPABILITY_LIST_PAGES));
+    EXPECT_EQ(description.limits().max_ttl().seconds(), 3650 * 24 * 3600);
+    EXPECT_EQ(description.limits().max_page_size(), 10000u);
     EXPECT_FALSE(description.read_only());
   }
 }

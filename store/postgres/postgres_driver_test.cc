@@ -42,6 +42,7 @@ using ::kv::postgres_test::FreshSpec;
 using ::kv::postgres_test::FreshStoreName;
 using ::kv::postgres_test::PostgresSpec;
 using ::kv::postgres_test::Server;
+using ::kv::postgres_test::ServerTest;
 using ::kv::postgres_test::ValueOf;
 using ::kv::testing::DriverConformanceTest;
 using ::kv::testing::DriverFactoryParam;
@@ -101,27 +102,7 @@ INSTANTIATE_TEST_SUITE_P(Postgres, PersistentDriverConformanceTest,
                          ::testing::ValuesIn(Configurations()),
                          DriverFactoryParamName);
 
-class PostgresDriverTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<PostgresServer*> server = Server();
-    ASSERT_THAT(server, IsOk());
-    server_ = *server;
-    ASSERT_TRUE(server_->running());
-  }
-
-  std::unique_ptr<Driver> OpenOrDie(const StoreSpec& spec) {
-    absl::StatusOr<std::unique_ptr<Driver>> driver = OpenDriver(spec);
-    EXPECT_THAT(driver, IsOk());
-    return driver.ok() ? *std::move(driver) : nullptr;
-  }
-
-  StoreSpec Spec(absl::string_view prefix = "test") {
-    return PostgresSpec(server_->url(), FreshStoreName(prefix));
-  }
-
-  PostgresServer* server_ = nullptr;
-};
+class PostgresDriverTest : public ServerTest {};
 
 TEST(PostgresOptionsTest, IsRegisteredWithItsFields) {
   const DriverType* type = FindDriverType("postgres");

@@ -37,6 +37,7 @@ namespace {
 using ::kv::postgres_test::FreshStoreName;
 using ::kv::postgres_test::PostgresSpec;
 using ::kv::postgres_test::Server;
+using ::kv::postgres_test::ServerTest;
 using ::kv::postgres_test::SqlBytea;
 using ::kv::postgres_test::SqlText;
 using ::kv::postgres_test::ValueOf;
@@ -47,27 +48,8 @@ using ::kv::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::Optional;
 
-class PostgresExpiryTest : public ::testing::Test {
+class PostgresExpiryTest : public ServerTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<PostgresServer*> server = Server();
-    ASSERT_THAT(server, IsOk());
-    server_ = *server;
-    ASSERT_TRUE(server_->running());
-  }
-
-  std::unique_ptr<Driver> OpenOrDie(const StoreSpec& spec) {
-    absl::StatusOr<std::unique_ptr<Driver>> driver = OpenDriver(spec);
-    EXPECT_THAT(driver, IsOk());
-    return driver.ok() ? *std::move(driver) : nullptr;
-  }
-
-  StoreSpec Spec(absl::string_view prefix, absl::string_view table) {
-    StoreSpec spec = PostgresSpec(server_->url(), FreshStoreName(prefix));
-    spec.options["table"] = std::string(table);
-    return spec;
-  }
-
   // The server's clock, as the driver reads it: Unix milliseconds.
   int64_t ServerNow() {
     absl::StatusOr<std::string> now =
@@ -86,8 +68,6 @@ class PostgresExpiryTest : public ::testing::Test {
         "SELECT coalesce(expires_at::text, '') FROM ", table,
         " WHERE store = ", SqlText(store), " AND key = ", SqlBytea(key)));
   }
-
-  PostgresServer* server_ = nullptr;
 };
 
 // The expiry kvd stores is the server's clock at the write + the ttl, in

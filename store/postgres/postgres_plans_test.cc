@@ -32,6 +32,7 @@ namespace {
 using ::kv::postgres_test::FreshStoreName;
 using ::kv::postgres_test::PostgresSpec;
 using ::kv::postgres_test::Server;
+using ::kv::postgres_test::ServerTest;
 using ::kv::postgres_test::SqlBytea;
 using ::kv::postgres_test::SqlText;
 using ::kv::testing::IsOk;
@@ -60,27 +61,8 @@ std::vector<int64_t> JsonNumbers(absl::string_view json,
   return numbers;
 }
 
-class PostgresPlansTest : public ::testing::Test {
+class PostgresPlansTest : public ServerTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<PostgresServer*> server = Server();
-    ASSERT_THAT(server, IsOk());
-    server_ = *server;
-    ASSERT_TRUE(server_->running());
-  }
-
-  std::unique_ptr<Driver> OpenOrDie(const StoreSpec& spec) {
-    absl::StatusOr<std::unique_ptr<Driver>> driver = OpenDriver(spec);
-    EXPECT_THAT(driver, IsOk());
-    return driver.ok() ? *std::move(driver) : nullptr;
-  }
-
-  StoreSpec Spec(absl::string_view prefix, absl::string_view table) {
-    StoreSpec spec = PostgresSpec(server_->url(), FreshStoreName(prefix));
-    spec.options["table"] = std::string(table);
-    return spec;
-  }
-
   // The JSON plan PostgreSQL runs statement `id` on `table` with, given
   // `args` (SQL literals): as the generic plan a prepared statement
   // settles on after five runs, or as a plan for these values. With
@@ -115,8 +97,6 @@ class PostgresPlansTest : public ::testing::Test {
         "; EXPLAIN (FORMAT JSON", analyze ? ", ANALYZE" : "",
         ") EXECUTE kvd_plan(", absl::StrJoin(args, ", "), ")"));
   }
-
-  PostgresServer* server_ = nullptr;
 };
 
 // The listing statement is a range scan of the primary key that reads the

@@ -36,6 +36,7 @@ namespace {
 using ::kv::postgres_test::FreshStoreName;
 using ::kv::postgres_test::PostgresSpec;
 using ::kv::postgres_test::Server;
+using ::kv::postgres_test::ServerTest;
 using ::kv::postgres_test::SqlText;
 using ::kv::postgres_test::ValueOf;
 using ::kv::testing::IsOk;
@@ -44,27 +45,8 @@ using ::kv::testing::PostgresServer;
 using ::kv::testing::StatusIs;
 using ::testing::Optional;
 
-class PostgresRevisionsTest : public ::testing::Test {
+class PostgresRevisionsTest : public ServerTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<PostgresServer*> server = Server();
-    ASSERT_THAT(server, IsOk());
-    server_ = *server;
-    ASSERT_TRUE(server_->running());
-  }
-
-  StoreSpec Spec(absl::string_view prefix, absl::string_view table = "") {
-    StoreSpec spec = PostgresSpec(server_->url(), FreshStoreName(prefix));
-    if (!table.empty()) spec.options["table"] = std::string(table);
-    return spec;
-  }
-
-  std::unique_ptr<Driver> OpenOrDie(const StoreSpec& spec) {
-    absl::StatusOr<std::unique_ptr<Driver>> driver = OpenDriver(spec);
-    EXPECT_THAT(driver, IsOk());
-    return driver.ok() ? *std::move(driver) : nullptr;
-  }
-
   // The revision sequence kvd_sequences names for `store` in `table`.
   std::string SequenceOf(absl::string_view store,
                          absl::string_view table = "kvd_kv") {
@@ -74,8 +56,6 @@ class PostgresRevisionsTest : public ::testing::Test {
     EXPECT_THAT(name, IsOk());
     return name.ok() ? *name : "";
   }
-
-  PostgresServer* server_ = nullptr;
 };
 
 uint64_t Revision(absl::StatusOr<MutationResults> results) {

@@ -84,4 +84,23 @@ absl::StatusOr<std::string> ValueOf(Driver& driver, absl::string_view key) {
   return std::move(got->value);
 }
 
+void ServerTest::SetUp() {
+  absl::StatusOr<::kv::testing::PostgresServer*> server = Server();
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = *server;
+  ASSERT_TRUE(server_->running());
+}
+
+std::unique_ptr<Driver> ServerTest::OpenOrDie(const StoreSpec& spec) {
+  absl::StatusOr<std::unique_ptr<Driver>> driver = OpenDriver(spec);
+  EXPECT_TRUE(driver.ok()) << driver.status();
+  return driver.ok() ? *std::move(driver) : nullptr;
+}
+
+StoreSpec ServerTest::Spec(absl::string_view prefix, absl::string_view table) {
+  StoreSpec spec = PostgresSpec(server_->url(), FreshStoreName(prefix));
+  if (!table.empty()) spec.options["table"] = std::string(table);
+  return spec;
+}
+
 }  // namespace kv::postgres_test

@@ -5,10 +5,12 @@
 // test binary (a gtest Environment that linking this library registers),
 // and specs of fresh stores on it.
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
 #include "store/driver.h"
 #include "store/registry.h"
 #include "store/testing/postgres_server.h"
@@ -37,6 +39,24 @@ std::string SqlBytea(absl::string_view bytes);
 
 // The value of `key` without its revision.
 absl::StatusOr<std::string> ValueOf(Driver& driver, absl::string_view key);
+
+// The fixture of the driver's own tests: the binary's server, and fresh
+// stores on it.
+class ServerTest : public ::testing::Test {
+ protected:
+  // Fails the test unless Server() is up.
+  void SetUp() override;
+
+  // The driver of `spec`; null (and the test failed) if it cannot open.
+  std::unique_ptr<Driver> OpenOrDie(const StoreSpec& spec);
+
+  // The spec of a fresh store named `prefix`_N, in `table` (the default
+  // table if empty).
+  StoreSpec Spec(absl::string_view prefix = "test",
+                 absl::string_view table = "");
+
+  ::kv::testing::PostgresServer* server_ = nullptr;
+};
 
 }  // namespace kv::postgres_test
 

@@ -32,6 +32,7 @@ namespace {
 
 using ::kv::postgres_test::PostgresSpec;
 using ::kv::postgres_test::Server;
+using ::kv::postgres_test::ServerTest;
 using ::kv::postgres_test::SqlBytea;
 using ::kv::postgres_test::SqlText;
 using ::kv::postgres_test::ValueOf;
@@ -44,21 +45,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::Optional;
 
-class PostgresUpgradeTest : public ::testing::Test {
+class PostgresUpgradeTest : public ServerTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<PostgresServer*> server = Server();
-    ASSERT_THAT(server, IsOk());
-    server_ = *server;
-    ASSERT_TRUE(server_->running());
-  }
-
-  std::unique_ptr<Driver> OpenOrDie(const StoreSpec& spec) {
-    absl::StatusOr<std::unique_ptr<Driver>> driver = OpenDriver(spec);
-    EXPECT_THAT(driver, IsOk());
-    return driver.ok() ? *std::move(driver) : nullptr;
-  }
-
   // The revision sequence kvd_sequences names for `store` in `table`.
   std::string SequenceOf(absl::string_view store, absl::string_view table) {
     absl::StatusOr<std::string> name = server_->Query(absl::StrCat(
@@ -75,8 +63,6 @@ class PostgresUpgradeTest : public ::testing::Test {
         "FROM pg_index WHERE indrelid = ",
         SqlText(table), "::regclass AND NOT indisprimary"));
   }
-
-  PostgresServer* server_ = nullptr;
 };
 
 // A table in the layout of schema version 1 (kvd before revisions), with
