@@ -34,17 +34,23 @@ absl::StatusOr<absl::Duration> RequestedTtl(
         ttl.seconds(), ", nanos ", ttl.nanos(),
         "); nanos must be within +-999999999 and of the same sign as seconds"));
   }
-  // Compared in whole seconds before any conversion: absl::Seconds saturates
-  // to infinity for huge values, and the message should show what was sent.
-  if (ttl.seconds() > absl::ToInt64Seconds(max_ttl) ||
-      (ttl.seconds() == absl::ToInt64Seconds(max_ttl) && ttl.nanos() > 0)) {
+  // Whole milliseconds, in integers: absl::Duration arithmetic saturates to
+  // infinity for huge values, and the message should show what was sent.
+  // Truncating first means a ttl over the maximum by less than a millisecond
+  // is the maximum, as the proto says the finer part is dropped.
+  constexpr int64_t kSaturation = INT64_MAX / 1000 - 1;
+  const int64_t whole_millis =
+      ttl.seconds() > kSaturation ? INT64_MAX
+      : ttl.seconds() < -kSaturation
+          ? INT64_MIN
+          : ttl.seconds() * 1000 + ttl.nanos() / 1000000;
+  if (whole_millis > absl::ToInt64Milliseconds(max_ttl)) {
     return InvalidRequestError(
         absl::StrCat(field, " is ", Describe(ttl), "; the longest is ",
                      absl::FormatDuration(max_ttl), " (",
                      absl::ToInt64Hours(max_ttl) / 24, " days)"));
   }
-  const absl::Duration millis = absl::Milliseconds(absl::ToInt64Milliseconds(
-      absl::Seconds(ttl.seconds()) + absl::Nanoseconds(ttl.nanos())));
+  const absl::Duration millis = absl::Milliseconds(whole_millis);
   if (millis < absl::Milliseconds(1)) {
     return InvalidRequestError(absl::StrCat(
         field, " is ", Describe(ttl),

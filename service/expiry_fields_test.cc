@@ -54,9 +54,15 @@ TEST(RequestedTtlTest, RefusesMoreThanTheMaximum) {
   const int64_t max_seconds = absl::ToInt64Seconds(kMax);
   EXPECT_THAT(RequestedTtl(true, Ttl(max_seconds, 0), kMax, "ttl"),
               IsOkAndHolds(kMax));
-  EXPECT_THAT(RequestedTtl(true, Ttl(max_seconds, 1), kMax, "ttl"),
+  // Over by less than a millisecond: the finer part is dropped first.
+  EXPECT_THAT(RequestedTtl(true, Ttl(max_seconds, 999999), kMax, "ttl"),
+              IsOkAndHolds(kMax));
+  EXPECT_THAT(RequestedTtl(true, Ttl(max_seconds, 1000000), kMax, "ttl"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("the longest is 87600h (3650 days)")));
+  EXPECT_THAT(
+      RequestedTtl(true, Ttl(INT64_MIN, 0), kMax, "ttl"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least 1ms")));
   EXPECT_THAT(RequestedTtl(true, Ttl(INT64_MAX, 0), kMax, "entries[2].ttl"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("entries[2].ttl is")));

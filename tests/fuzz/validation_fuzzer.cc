@@ -167,12 +167,7 @@ void CheckTtl(bool has_ttl, const google::protobuf::Duration& ttl) {
   const __int128 millis = total / 1000000;  // Toward zero: truncation.
   const __int128 max_millis = absl::ToInt64Milliseconds(max);
   const bool should_pass = valid && millis >= 1 && millis <= max_millis;
-  // Just past the maximum by less than a millisecond: the contract drops the
-  // finer part first (so accepts), the service compares before dropping it
-  // (so refuses). Either is allowed here until they agree.
-  const bool edge =
-      valid && total > max_millis * 1000000 && millis == max_millis;
-  if (got.ok() != should_pass && !edge) Fail("RequestedTtl", got.status());
+  if (got.ok() != should_pass) Fail("RequestedTtl", got.status());
   if (!got.ok()) {
     CheckRejection("RequestedTtl", got.status());
     return;
