@@ -125,15 +125,44 @@ class RedisDriver : public Driver {
   // The read script on one key: its value, revision and expiry in one
   // atomic step (a plain HMGET could not return the expiry with them), and
   // the lazy upgrade of an old-layout key.
+  // One HMGET: the value, its revision and its expiry (field e) are one
+  // hash, read atomically. A key still in the oldest layout (a plain
+  // string: WRONGTYPE) goes through the read script, which upgrades it.
   absl::StatusOr<Versioned> Get(absl::string_view key) override {
     const std::string redis_key = Key(key);
-    KV_ASSIGN_OR_RETURN(std::vector<absl::optional<Versioned>> found,
-                        Read({key}, {options_.revision_key, redis_key}));
-    if (!found.front().has_value()) {
+    absl::optional<Versioned> found;
+    bool old_layout = false;
+    {  // The lease is returned before Read takes one of its own.
+      const absl::Time deadline = Deadline();
+      KV_ASSIGN_OR_RETURN(RedisConnectionPool::Lease lease,
+                          pool_.Acquire(kReading, deadline));
+      KV_ASSIGN_OR_RETURN(
+          RedisReply reply,
+          pool_.CommandKeepingErrors(lease, kReading, deadline,
+                                     {"HMGET", redis_key, "v", "r", "e"}));
+      if (reply->type == REDIS_REPLY_ERROR &&
+          absl::StartsWith(Text(*reply), "WRONGTYPE")) {
+        old_layout = true;
+      } else if (reply->type == REDIS_REPLY_ERROR) {
+        return pool_.ReplyError(kReading, "HMGET", *reply);
+      } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
+        return pool_.Unexpected(kReading, "HMGET", *reply);
+      } else {
+        KV_ASSIGN_OR_RETURN(
+            found, ReadEntry(key, *reply->element[0], *reply->element[1],
+                             *reply->element[2]));
+      }
+    }
+    if (old_layout) {
+      KV_ASSIGN_OR_RETURN(std::vector<absl::optional<Versioned>> read,
+                          Read({key}, {options_.revision_key, redis_key}));
+      found = std::move(read.front());
+    }
+    if (!found.has_value()) {
       return absl::NotFoundError(
           absl::StrCat("store \"", options_.store_name, "\": key not found"));
     }
-    return *std::move(found.front());
+    return *std::move(found);
   }
 
   // One script: Redis runs it atomically, so it reads one snapshot.
@@ -393,8 +422,9 @@ class RedisDriver : public Driver {
                      "written by kvd"));
   }
 
-  // A key's entry from the read script's replies for its fields v and r
-  // and its PEXPIRETIME: nullopt if the fields are nil (absent).
+  // A key's entry from its fields v, r and e (the expiry's Unix ms, nil for
+  // none), as HMGET or the read script return them: nullopt if v and r are
+  // nil (absent).
   absl::StatusOr<absl::optional<Versioned>> ReadEntry(
       absl::string_view key, const redisReply& value,
       const redisReply& revision, const redisReply& expire_time) const {
@@ -405,11 +435,15 @@ class RedisDriver : public Driver {
     if (!IsString(value) || !parsed.has_value()) {
       return LayoutError(kReading, key);
     }
-    if (expire_time.type != REDIS_REPLY_INTEGER || expire_time.integer < -1) {
-      return pool_.Unexpected(kReading, Script(kReadScript).name, expire_time);
+    int64_t expire_millis = -1;
+    if (expire_time.type != REDIS_REPLY_NIL &&
+        (!IsString(expire_time) ||
+         !absl::SimpleAtoi(Text(expire_time), &expire_millis) ||
+         expire_millis < 0)) {
+      return LayoutError(kReading, key);
     }
     return Versioned{std::string(Text(value)), *parsed,
-                     ExpireTimeOf(expire_time.integer)};
+                     ExpireTimeOf(expire_millis)};
   }
 
   // Maps the write script's reply (redis_scripts.h) to results or to the

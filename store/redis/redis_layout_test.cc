@@ -168,8 +168,10 @@ TEST_F(RedisLayoutTest, RevisionsStayExactPastTwoToThe53) {
   EXPECT_EQ(c->revision, 1000000000000000000u);
 }
 
-// A hash that kvd did not write (no field r) under the store's prefix is
-// reported, not misread or overwritten.
+// A hash that kvd did not write under the store's prefix is never misread
+// or overwritten: with neither of kvd's fields v and r it holds no kvd value
+// (reads see it absent, as Get's one HMGET cannot tell it from a missing
+// key); with one of them it is reported; writes refuse it either way.
 TEST_F(RedisLayoutTest, ForeignHashIsInternal) {
   ASSERT_THAT(Redis({"HSET", RedisKey(kStore, "h"), "name", "x"}), IsOk());
   ASSERT_THAT(Redis({"HSET", RedisKey(kStore, "v_only"), "v", "x"}), IsOk());
@@ -177,10 +179,16 @@ TEST_F(RedisLayoutTest, ForeignHashIsInternal) {
       StatusIs(absl::StatusCode::kInternal,
                AllOf(HasSubstr("store \"shape\""), HasSubstr("key \"h\""),
                      HasSubstr("not written by kvd")));
-  EXPECT_THAT(driver_->Get("h"), not_kvd);
+  EXPECT_THAT(driver_->Get("h"), StatusIs(absl::StatusCode::kNotFound));
+  absl::StatusOr<std::vector<absl::optional<Versioned>>> many =
+      driver_->GetMany({"h"});
+  ASSERT_THAT(many, IsOk());
+  EXPECT_FALSE(many->front().has_value());
   EXPECT_THAT(driver_->Get("v_only"), StatusIs(absl::StatusCode::kInternal,
                                                HasSubstr("key \"v_only\"")));
-  EXPECT_THAT(driver_->GetMany({"h"}), not_kvd);
+  EXPECT_THAT(
+      driver_->GetMany({"v_only"}),
+      StatusIs(absl::StatusCode::kInternal, HasSubstr("key \"v_only\"")));
   EXPECT_THAT(driver_->Set("h", "v"), not_kvd);
   EXPECT_THAT(driver_->Write({Mutation::Increment("h", 1)}), not_kvd);
   EXPECT_THAT(Redis({"HGETALL", RedisKey(kStore, "h")}),
@@ -210,7 +218,8 @@ TEST_F(RedisLayoutTest, DamagedCounterStopsWrites) {
 
 // The ordered index holds exactly the store's keys, score 0, member the
 // key's bytes; the expiry index exactly those that expire, scored by the
-// same Unix ms as the key's own PEXPIRETIME; the marker the layout version.
+// same Unix ms as the key's own PEXPIRETIME, which its hash's field e also
+// holds (so a Get is one HMGET); the marker the layout version.
 TEST_F(RedisLayoutTest, IndexesFollowEveryWrite) {
   EXPECT_THAT(Redis({"GET", LayoutKey(kStore)}), IsOkAndHolds("2"));
   const std::string zero_byte("z\0", 2);
@@ -226,6 +235,9 @@ TEST_F(RedisLayoutTest, IndexesFollowEveryWrite) {
   ASSERT_THAT(t, IsOk());
   const std::string at = absl::StrCat(absl::ToUnixMillis(t->expire_time));
   EXPECT_THAT(Redis({"PEXPIRETIME", RedisKey(kStore, "t")}), IsOkAndHolds(at));
+  EXPECT_THAT(Redis({"HGET", RedisKey(kStore, "t"), "e"}), IsOkAndHolds(at));
+  EXPECT_THAT(Redis({"HEXISTS", RedisKey(kStore, "a"), "e"}),
+              IsOkAndHolds("0"));
   EXPECT_THAT(Redis({"ZRANGE", ExpiryKey(kStore), "0", "-1", "WITHSCORES"}),
               IsOkAndHolds(absl::StrCat("t\n", at)));
 
@@ -239,12 +251,16 @@ TEST_F(RedisLayoutTest, IndexesFollowEveryWrite) {
   ASSERT_THAT(driver_->Write({Mutation::Increment("t", 1)}), IsOk());
   EXPECT_THAT(Redis({"PEXPIRETIME", RedisKey(kStore, "t")}),
               IsOkAndHolds(*before));
+  EXPECT_THAT(Redis({"HGET", RedisKey(kStore, "t"), "e"}),
+              IsOkAndHolds(*before));
   EXPECT_THAT(Redis({"ZSCORE", ExpiryKey(kStore), "t"}), IsOkAndHolds(*before));
 
   // A plain set clears it from both; a delete takes the key out of #keys.
   ASSERT_THAT(driver_->Set("t", "6"), IsOk());
   EXPECT_THAT(Redis({"PEXPIRETIME", RedisKey(kStore, "t")}),
               IsOkAndHolds("-1"));
+  EXPECT_THAT(Redis({"HEXISTS", RedisKey(kStore, "t"), "e"}),
+              IsOkAndHolds("0"));
   EXPECT_THAT(Redis({"EXISTS", ExpiryKey(kStore)}), IsOkAndHolds("0"));
   ASSERT_THAT(driver_->Write({Mutation::Delete("a"), Mutation::Delete("n")}),
               IsOk());

@@ -127,14 +127,17 @@ for i = 1, count do
   if kind == 'set' then
     revision = succ(revision)
     written = revision
-    -- HSET keeps the key's expiry: replace it, or clear it.
-    redis.call('HSET', key, 'v', arg(i, 3), 'r', revision)
+    -- HSET keeps the key's expiry: replace it, or clear it. Field e keeps
+    -- the expiry's Unix ms beside the value, so a Get is one HMGET.
     local ttl = arg(i, 4)
     if ttl ~= '' then
       local at = string.format('%.0f', now_ms() + tonumber(ttl))
+      redis.call('HSET', key, 'v', arg(i, 3), 'r', revision, 'e', at)
       redis.call('PEXPIREAT', key, at)
       redis.call('ZADD', expiry, at, member)
     else
+      redis.call('HSET', key, 'v', arg(i, 3), 'r', revision)
+      redis.call('HDEL', key, 'e')
       redis.call('PERSIST', key)
       redis.call('ZREM', expiry, member)
     end
@@ -173,12 +176,13 @@ for i = 2, #KEYS do
     values[at + 2] = false
     values[at + 3] = false
   else
-    -- WRONGTYPE unless a hash. A hash without kvd's fields (not written by
-    -- kvd) gets "" for them, which the driver reports.
-    local fields = redis.call('HMGET', key, 'v', 'r')
-    values[at + 1] = fields[1] or ''
-    values[at + 2] = fields[2] or ''
-    values[at + 3] = redis.call('PEXPIRETIME', key)
+    -- WRONGTYPE unless a hash. Exactly what Get's HMGET returns: nil for a
+    -- missing field, so a hash with only one of v and r (not written by
+    -- kvd) is reported, and one with neither reads as absent.
+    local fields = redis.call('HMGET', key, 'v', 'r', 'e')
+    values[at + 1] = fields[1] or false
+    values[at + 2] = fields[2] or false
+    values[at + 3] = fields[3] or false
   end
 end
 return values
