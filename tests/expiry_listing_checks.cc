@@ -1,5 +1,7 @@
 #include "tests/expiry_listing_checks.h"
 
+#include <signal.h>
+
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -600,6 +602,35 @@ void ExpectTokenContinues(KvTestClient& after, const std::string& token) {
     expected.push_back(absl::StrFormat("r/%03d", i));
   }
   EXPECT_THAT(rest, ElementsAreArray(expected));
+}
+
+void ExpiryListingTest::SetUp() {
+  ASSERT_NE(backend(), nullptr) << "the backend did not start";
+  kvd_ = StartKvdOn(*backend(), "kvd");
+  ASSERT_NE(kvd_, nullptr);
+  client_ = std::make_unique<KvTestClient>(kvd_->NewChannel());
+}
+
+void ExpiryListingTest::ExpectTokenSurvivesARestart() {
+  const std::string token = FirstPageOfTokens(*client_);
+  ASSERT_FALSE(token.empty());
+  client_.reset();
+  absl::StatusOr<int> stopped = kvd_->Stop(SIGTERM, absl::Seconds(30));
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(*stopped, 0);
+  kvd_ = StartKvdOn(*backend(), "restarted");
+  ASSERT_NE(kvd_, nullptr);
+  KvTestClient after(kvd_->NewChannel());
+  ExpectTokenContinues(after, token);
+}
+
+void ExpiryListingTest::ExpectTokenWorksOnASecondKvd() {
+  std::unique_ptr<KvdProcess> second = StartKvdOn(*backend(), "second");
+  ASSERT_NE(second, nullptr);
+  const std::string token = FirstPageOfTokens(*client_);
+  ASSERT_FALSE(token.empty());
+  KvTestClient other(second->NewChannel());
+  ExpectTokenContinues(other, token);
 }
 
 }  // namespace kv::testing

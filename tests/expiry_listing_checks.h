@@ -16,6 +16,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 #include "tests/kv_test_client.h"
 #include "tests/kvd_process.h"
 
@@ -98,6 +99,29 @@ void ExpectForeignAndGarbageTokensRefused(KvTestClient& client);
 // between: call FirstPageOfTokens, then ExpectTokenContinues.
 std::string FirstPageOfTokens(KvTestClient& before);
 void ExpectTokenContinues(KvTestClient& after, const std::string& token);
+
+// The fixture of every backend's test: a kvd on backend(), started fresh for
+// each test, and a client of it. A backend's test derives from it, returns
+// its backend from backend(), and calls the checks above from its TEST_Fs.
+class ExpiryListingTest : public ::testing::Test {
+ protected:
+  // The backend under test, alive for the whole test; null if it could not
+  // be started (the test then fails).
+  virtual const ExpiryListingBackend* backend() = 0;
+
+  void SetUp() override;
+
+  // FirstPageOfTokens through this kvd, a clean stop and a restart of kvd
+  // on the same backend, then ExpectTokenContinues through the new kvd.
+  void ExpectTokenSurvivesARestart();
+
+  // FirstPageOfTokens through this kvd, then ExpectTokenContinues through a
+  // second kvd serving the same backend at the same time.
+  void ExpectTokenWorksOnASecondKvd();
+
+  std::unique_ptr<KvdProcess> kvd_;
+  std::unique_ptr<KvTestClient> client_;
+};
 
 }  // namespace kv::testing
 

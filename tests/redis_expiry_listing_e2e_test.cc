@@ -5,8 +5,6 @@
 // writers, foreign and garbage page tokens, and a token that survives a kvd
 // restart and works on a second kvd sharing the Redis.
 
-#include <signal.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -79,19 +77,11 @@ class RedisEnvironment : public ::testing::Environment {
 RedisEnvironment* RedisEnvironment::instance = static_cast<RedisEnvironment*>(
     ::testing::AddGlobalTestEnvironment(new RedisEnvironment));
 
-class RedisExpiryListingTest : public ::testing::Test {
+class RedisExpiryListingTest : public ExpiryListingTest {
  protected:
-  void SetUp() override {
-    backend_ = RedisEnvironment::instance->backend();
-    ASSERT_NE(backend_, nullptr) << "Redis did not start";
-    kvd_ = StartKvdOn(*backend_, "kvd");
-    ASSERT_NE(kvd_, nullptr);
-    client_ = std::make_unique<KvTestClient>(kvd_->NewChannel());
+  const ExpiryListingBackend* backend() override {
+    return RedisEnvironment::instance->backend();
   }
-
-  RedisBackend* backend_ = nullptr;
-  std::unique_ptr<KvdProcess> kvd_;
-  std::unique_ptr<KvTestClient> client_;
 };
 
 TEST_F(RedisExpiryListingTest, ShortTtlIsGoneOnEveryReadPath) {
@@ -107,7 +97,7 @@ TEST_F(RedisExpiryListingTest, InvalidTtlsAreRefusedNamingTheTtl) {
 }
 
 TEST_F(RedisExpiryListingTest, SweeperCleansTheKeyIndex) {
-  ExpectSweeperReclaims(*backend_, *client_);
+  ExpectSweeperReclaims(*backend(), *client_);
 }
 
 TEST_F(RedisExpiryListingTest, ListingUnderWritersReturnsStableKeysOnce) {
@@ -119,25 +109,11 @@ TEST_F(RedisExpiryListingTest, ForeignAndGarbageTokensAreRefused) {
 }
 
 TEST_F(RedisExpiryListingTest, TokenSurvivesAKvdRestart) {
-  const std::string token = FirstPageOfTokens(*client_);
-  ASSERT_FALSE(token.empty());
-  client_.reset();
-  absl::StatusOr<int> stopped = kvd_->Stop(SIGTERM, absl::Seconds(30));
-  ASSERT_TRUE(stopped.ok()) << stopped.status();
-  EXPECT_EQ(*stopped, 0);
-  kvd_ = StartKvdOn(*backend_, "restarted");
-  ASSERT_NE(kvd_, nullptr);
-  KvTestClient after(kvd_->NewChannel());
-  ExpectTokenContinues(after, token);
+  ExpectTokenSurvivesARestart();
 }
 
 TEST_F(RedisExpiryListingTest, TokenWorksOnASecondKvd) {
-  std::unique_ptr<KvdProcess> second = StartKvdOn(*backend_, "second");
-  ASSERT_NE(second, nullptr);
-  const std::string token = FirstPageOfTokens(*client_);
-  ASSERT_FALSE(token.empty());
-  KvTestClient other(second->NewChannel());
-  ExpectTokenContinues(other, token);
+  ExpectTokenWorksOnASecondKvd();
 }
 
 }  // namespace

@@ -4,8 +4,6 @@
 // a 200,000-key listing under 4 writers, foreign and garbage page tokens,
 // and a token that survives a kvd restart.
 
-#include <signal.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -72,23 +70,16 @@ class SqliteBackend : public ExpiryListingBackend {
   std::string dir_;
 };
 
-class SqliteExpiryListingTest : public ::testing::Test {
+class SqliteExpiryListingTest : public ExpiryListingTest {
  protected:
   static void SetUpTestSuite() { backend_ = new SqliteBackend(); }
   static void TearDownTestSuite() {
     delete backend_;
     backend_ = nullptr;
   }
-
-  void SetUp() override {
-    kvd_ = StartKvdOn(*backend_, "kvd");
-    ASSERT_NE(kvd_, nullptr);
-    client_ = std::make_unique<KvTestClient>(kvd_->NewChannel());
-  }
+  const ExpiryListingBackend* backend() override { return backend_; }
 
   static SqliteBackend* backend_;
-  std::unique_ptr<KvdProcess> kvd_;
-  std::unique_ptr<KvTestClient> client_;
 };
 
 SqliteBackend* SqliteExpiryListingTest::backend_ = nullptr;
@@ -106,7 +97,7 @@ TEST_F(SqliteExpiryListingTest, InvalidTtlsAreRefusedNamingTheTtl) {
 }
 
 TEST_F(SqliteExpiryListingTest, SweeperRemovesExpiredRowsFromTheFile) {
-  ExpectSweeperReclaims(*backend_, *client_);
+  ExpectSweeperReclaims(*backend(), *client_);
 }
 
 TEST_F(SqliteExpiryListingTest, ListingUnderWritersReturnsStableKeysOnce) {
@@ -118,16 +109,7 @@ TEST_F(SqliteExpiryListingTest, ForeignAndGarbageTokensAreRefused) {
 }
 
 TEST_F(SqliteExpiryListingTest, TokenSurvivesAKvdRestart) {
-  const std::string token = FirstPageOfTokens(*client_);
-  ASSERT_FALSE(token.empty());
-  client_.reset();
-  absl::StatusOr<int> stopped = kvd_->Stop(SIGTERM, absl::Seconds(30));
-  ASSERT_TRUE(stopped.ok()) << stopped.status();
-  EXPECT_EQ(*stopped, 0);
-  kvd_ = StartKvdOn(*backend_, "restarted");
-  ASSERT_NE(kvd_, nullptr);
-  KvTestClient after(kvd_->NewChannel());
-  ExpectTokenContinues(after, token);
+  ExpectTokenSurvivesARestart();
 }
 
 }  // namespace
